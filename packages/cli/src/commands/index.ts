@@ -1,0 +1,4 @@
+import type { Command } from '../command.ts';
+
+/** Every subcommand, in the order `ruminate help` lists them. Add new commands here. */
+export const commands: Command[] = [];

@@ -1,0 +1,40 @@
+import { RuminateError } from '../errors.ts';
+
+/** Where Debian's chromium package installs SwiftShader's Vulkan ICD. */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+let nodeGpu: Promise<GPU> | undefined;
+
+/**
+ * `navigator.gpu` for Node, from Dawn for Node (the `webgpu` package). Without a
+ * Vulkan ICD chosen by the caller, it points the Vulkan loader at SwiftShader (a
+ * CPU Vulkan) when Debian's chromium package has installed it.
+ */
+export function nodeNavigatorGpu(): Promise<GPU> {
+  nodeGpu ??= (async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    if (!process.env.VK_ICD_FILENAMES && fs.existsSync(SWIFTSHADER_ICD)) {
+      process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+    }
+    if (!process.env.XDG_RUNTIME_DIR) {
+      process.env.XDG_RUNTIME_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'ruminate-xdg-'));
+    }
+    const specifier = 'webgpu';
+    let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+    try {
+      mod = await import(/* @vite-ignore */ specifier);
+    } catch (cause) {
+      throw new RuminateError(
+        'webgpu-unavailable',
+        'WebGPU is not available in this Node process: the `webgpu` package (Dawn for Node) could not be loaded. ' +
+          'Install it with `pnpm add webgpu`.',
+        { cause },
+      );
+    }
+    Object.assign(globalThis, mod.globals);
+    return mod.create([]);
+  })();
+  return nodeGpu;
+}

@@ -1,0 +1,16 @@
+export { SWIFTSHADER_ICD } from './device/node-gpu.ts';
+export {
+  type AcquiredDevice,
+  type RequestDeviceOptions,
+  requestDevice,
+  WANTED_FEATURES,
+} from './device/request-device.ts';
+export { isRuminateError, RuminateError, type RuminateErrorCode } from './errors.ts';
+export {
+  type CompiledKernel,
+  type KernelSpecialization,
+  PipelineCache,
+  specializationKey,
+} from './jit/pipeline-cache.ts';
+export { type Defines, preprocess } from './jit/preprocess.ts';
+export { kernelSources } from './kernels/sources.generated.ts';

@@ -1,0 +1,36 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from 'vite';
+
+// One config for the whole workspace. Vitest runs two projects:
+// - unit: pure TypeScript, in parallel;
+// - gpu:  tests that open a WebGPU device through Dawn for Node on SwiftShader
+//         (`*.gpu.test.ts`) or drive llama.cpp (`*.parity.test.ts`). SwiftShader already
+//         uses every core, so these run one file at a time, each in its own process
+//         (a Dawn abort then fails one file, not the run).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.{ts,tsx}', 'tools/**/*.test.ts'],
+          exclude: ['**/*.gpu.test.ts', '**/*.parity.test.ts', '**/node_modules/**'],
+          environment: 'node',
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'gpu',
+          include: ['packages/*/test/**/*.gpu.test.ts', 'packages/*/test/**/*.parity.test.ts'],
+          environment: 'node',
+          pool: 'forks',
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
