@@ -14,3 +14,11 @@ export {
 } from './jit/pipeline-cache.ts';
 export { type Defines, preprocess } from './jit/preprocess.ts';
 export { kernelSources } from './kernels/sources.generated.ts';
+export {
+  type GgmlTypeInfo,
+  type GgmlTypeName,
+  ggmlRowBytes,
+  ggmlType,
+  ggmlTypeById,
+} from './quant/ggml-types.ts';
+export type { BufferSlice, WeightMatrix } from './tensor.ts';

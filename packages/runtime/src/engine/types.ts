@@ -1,0 +1,183 @@
+// The contract between the worker runtime and the main-thread controller (DESIGN.md).
+// A token step (`Engine.step`) advances each listed sequence by one token; the runtime
+// knows sequences and tokens, never strategies.
+
+/** Opaque handle of one sequence in the KV cache. */
+export type SeqId = number;
+
+/** Where a model comes from: a URL, a File/Blob, a Node path, or several split parts. */
+export type ModelSource =
+  | string
+  | URL
+  | Blob
+  | { url: string | URL; sha256?: string }
+  | { path: string }
+  | { parts: (string | URL | Blob)[] };
+
+/** Progress of a long load phase, for progress bars. */
+export interface LoadProgress {
+  /** Which phase: downloading bytes, uploading to the GPU, compiling shaders, tuning kernels. */
+  phase: 'download' | 'upload' | 'compile' | 'tune';
+  /** Units done so far (bytes for download/upload, kernels for compile/tune). */
+  done: number;
+  /** Units in total, when known. */
+  total: number | undefined;
+}
+
+/** Options for `Engine.load`. */
+export interface LoadOptions {
+  /** Context length to reserve KV cache for; defaults to min(model's, 4096). */
+  contextLength?: number;
+  /** KV-cache pages to allocate; defaults to what the context needs for a few sequences. */
+  kvPages?: number;
+  /** Called as loading progresses. */
+  onProgress?: (p: LoadProgress) => void;
+  /** Cancels the load; the previous model (if any) stays usable. */
+  signal?: AbortSignal;
+}
+
+/** What a loaded model is. */
+export interface ModelInfo {
+  /** `general.architecture` (llama, qwen2, qwen3, qwen2moe, …). */
+  architecture: string;
+  /** `general.name`, when present. */
+  name: string | undefined;
+  /** Parameter count. */
+  parameters: number;
+  /** Vocabulary size. */
+  vocabSize: number;
+  /** Context length reserved. */
+  contextLength: number;
+  /** Context length the model was trained for. */
+  trainedContextLength: number;
+  /** Predominant weight type, e.g. `q4_0`. */
+  weightType: string;
+  /** End-of-generation token ids. */
+  eosTokenIds: number[];
+  /** Bytes of weights resident on the GPU. */
+  weightBytes: number;
+  /** Whether a chat template is present. */
+  hasChatTemplate: boolean;
+}
+
+/** One message of a chat. */
+export interface ChatMessage {
+  /** Who speaks. */
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  /** What they say. */
+  content: string;
+}
+
+/** How to pick the next token. `temperature: 0` is greedy. */
+export interface SamplingParams {
+  /** Softmax temperature; 0 selects the argmax. */
+  temperature: number;
+  /** Keep the k most likely tokens (0 or absent: all). */
+  topK?: number;
+  /** Keep the smallest set whose probability reaches p (1 or absent: all). */
+  topP?: number;
+  /** Drop tokens whose probability is below minP × the top probability. */
+  minP?: number;
+  /** Divide positive logits (multiply negative) of tokens already in the sequence. */
+  repetitionPenalty?: number;
+  /** Subtract this × the token's count in the generated text. */
+  frequencyPenalty?: number;
+  /** Subtract this from every token already generated. */
+  presencePenalty?: number;
+  /** Seed of this sequence's counter-based random stream (seed, sequence, position). */
+  seed?: number;
+  /** Tokens that may not be sampled (e.g. EOS before a minimum length). */
+  bannedTokens?: number[];
+}
+
+/** What to read back besides the sampled token. */
+export interface StepWants {
+  /** Return this many top log-probabilities (0–20). */
+  topLogprobs?: number;
+  /** Return the entropy of the next-token distribution (nats). */
+  entropy?: boolean;
+  /** Return the mean over the vocabulary of log(V·p) (self-certainty's per-token term). */
+  selfCertainty?: boolean;
+}
+
+/** One sequence's request in a batched step. */
+export interface StepRequest {
+  /** The sequence to advance. */
+  seq: SeqId;
+  /** How to sample its next token. */
+  sampling: SamplingParams;
+  /** Extra numbers to read back. */
+  want?: StepWants;
+  /** Force this token instead of sampling (teacher forcing); its log-probability is still reported. */
+  forceToken?: number;
+}
+
+/** One sequence's outcome of a batched step. */
+export interface StepResult {
+  /** The sequence advanced. */
+  seq: SeqId;
+  /** The token appended. */
+  token: number;
+  /** Log-probability of that token under the (temperature-1) model distribution. */
+  logprob: number;
+  /** Top log-probabilities, most likely first, when asked for. */
+  topLogprobs?: { token: number; logprob: number }[];
+  /** Entropy in nats, when asked for. */
+  entropy?: number;
+  /** Mean of log(V·p) over the vocabulary, when asked for. */
+  selfCertainty?: number;
+  /** True when the token is an end-of-generation token. */
+  eos: boolean;
+}
+
+/** KV cache and weight memory, for the planner and for tests of prefix sharing. */
+export interface MemoryReport {
+  /** Bytes of weights on the GPU. */
+  weightBytes: number;
+  /** Bytes of all KV pages (used or free). */
+  kvBytes: number;
+  /** Tokens per KV page. */
+  pageTokens: number;
+  /** Bytes one page holds across all layers (K and V). */
+  bytesPerPage: number;
+  /** Pages in use by at least one sequence. */
+  pagesUsed: number;
+  /** Pages free. */
+  pagesFree: number;
+  /** Live sequences. */
+  sequences: number;
+  /** Every other GPU allocation (activations, staging, uniforms). */
+  scratchBytes: number;
+}
+
+/** The runtime's interface, in the worker (exposed with comlink) or in-process in Node. */
+export interface Engine {
+  /** Loads a model, replacing the current one only on success. */
+  load(source: ModelSource, opts?: LoadOptions): Promise<ModelInfo>;
+  /** Text to token ids; `special` parses special-token text such as `<|im_start|>`. */
+  tokenize(text: string, opts?: { special?: boolean; addBos?: boolean }): Promise<number[]>;
+  /** Token ids to text; never splits a UTF-8 character (incomplete bytes are held back). */
+  detokenize(ids: number[]): Promise<string>;
+  /** Renders the chat template and tokenizes it, ready for generation. */
+  applyChatTemplate(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): Promise<number[]>;
+  /** New sequence holding `prompt`; prefilled lazily by the next step (sharing a cached prefix when one exists). */
+  createSequence(prompt: number[]): Promise<SeqId>;
+  /** `count` copies of `seq` sharing every KV page (copy-on-write). */
+  fork(seq: SeqId, count: number): Promise<SeqId[]>;
+  /** Rolls `seq` back to its first `length` tokens. */
+  truncate(seq: SeqId, length: number): Promise<void>;
+  /** Appends tokens to a sequence (prefilled by the next step), e.g. a tool result. */
+  append(seq: SeqId, tokens: number[]): Promise<void>;
+  /** Releases the sequence and its unshared pages. */
+  free(seq: SeqId): Promise<void>;
+  /** Tokens currently in the sequence. */
+  tokens(seq: SeqId): Promise<number[]>;
+  /** One token for each listed sequence. */
+  step(batch: StepRequest[]): Promise<StepResult[]>;
+  /** Memory accounting. */
+  memory(): Promise<MemoryReport>;
+  /** The loaded model, or undefined. */
+  info(): Promise<ModelInfo | undefined>;
+  /** Frees GPU memory held by the model. */
+  unload(): Promise<void>;
+}
