@@ -14,6 +14,7 @@ export {
 } from './jit/pipeline-cache.ts';
 export { type Defines, preprocess } from './jit/preprocess.ts';
 export { kernelSources } from './kernels/sources.generated.ts';
+export type { KernelConfig, KernelContext, TunedConfigLookup } from './ops/context.ts';
 export {
   type GgmlTypeInfo,
   type GgmlTypeName,
