@@ -145,3 +145,20 @@ export function expectClose(
   }
   return { worst, index, count: expected.length };
 }
+
+/**
+ * Which tuning candidates a kernel test checks: all of them when RUMINATE_ALL_CANDIDATES=1
+ * (`ruminate test-kernels --all`), else the default plus a seeded rotating sample of
+ * `count` others (the seed is printed by the caller so a failure replays with RUMINATE_TEST_SEED).
+ */
+export function candidateSample<T>(all: readonly T[], count: number, seed: number, defaultIndex = 0): T[] {
+  const everything = typeof process !== 'undefined' && process.env.RUMINATE_ALL_CANDIDATES === '1';
+  if (everything || all.length <= count + 1) return [...all];
+  const rand = seededRandom(seed);
+  const rest = all.map((_, i) => i).filter((i) => i !== defaultIndex);
+  for (let i = rest.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [rest[i], rest[j]] = [rest[j] as number, rest[i] as number];
+  }
+  return [defaultIndex, ...rest.slice(0, count)].map((i) => all[i] as T);
+}
