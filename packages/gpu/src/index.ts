@@ -1,4 +1,12 @@
-export { SWIFTSHADER_ICD } from './device/node-gpu.ts';
+export { nodeGpuImplementation, SWIFTSHADER_ICD } from './device/node-gpu.ts';
+export {
+  type AdapterIdentity,
+  type DeviceProfile,
+  measureDeviceProfile,
+  type ProfileContext,
+  type ProfileOptions,
+  profileContext,
+} from './device/profile.ts';
 export {
   type AcquiredDevice,
   type RequestDeviceOptions,

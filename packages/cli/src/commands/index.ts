@@ -1,4 +1,5 @@
 import type { Command } from '../command.ts';
+import { deviceCommand } from './device.ts';
 
 /** Every subcommand, in the order `ruminate help` lists them. Add new commands here. */
-export const commands: Command[] = [];
+export const commands: Command[] = [deviceCommand];

@@ -4,6 +4,12 @@ import { RuminateError } from '../errors.ts';
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 let nodeGpu: Promise<GPU> | undefined;
+let nodeImplementation = 'Dawn for Node';
+
+/** Name and version of the Node WebGPU implementation (for tuning-cache keys), once loaded. */
+export function nodeGpuImplementation(): string {
+  return nodeImplementation;
+}
 
 /**
  * `navigator.gpu` for Node, from Dawn for Node (the `webgpu` package). Without a
@@ -34,6 +40,13 @@ export function nodeNavigatorGpu(): Promise<GPU> {
       );
     }
     Object.assign(globalThis, mod.globals);
+    try {
+      const { createRequire } = await import('node:module');
+      const version = createRequire(import.meta.url)('webgpu/package.json').version as string;
+      nodeImplementation = `Dawn for Node (webgpu ${version}), Node ${process.version}`;
+    } catch {
+      // The version only refines cache keys; the implementation works without it.
+    }
     return mod.create([]);
   })();
   return nodeGpu;
