@@ -19,6 +19,7 @@ export type RuminateErrorCode =
   | 'aborted'
   | 'verifier-failed'
   | 'not-loaded'
+  | 'kv-cache-full'
   | 'internal';
 
 /**
