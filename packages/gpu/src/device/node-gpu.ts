@@ -3,6 +3,9 @@ import { RuminateError } from '../errors.ts';
 /** Where Debian's chromium package installs SwiftShader's Vulkan ICD. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
+/** Imports a Node-only module by a specifier bundlers do not follow (this file also ships to browsers). */
+const nodeImport = <T>(specifier: string): Promise<T> => import(/* @vite-ignore */ specifier);
+
 let nodeGpu: Promise<GPU> | undefined;
 let nodeImplementation = 'Dawn for Node';
 
@@ -18,19 +21,18 @@ export function nodeGpuImplementation(): string {
  */
 export function nodeNavigatorGpu(): Promise<GPU> {
   nodeGpu ??= (async () => {
-    const fs = await import('node:fs');
-    const os = await import('node:os');
-    const path = await import('node:path');
+    const fs: typeof import('node:fs') = await nodeImport('node:fs');
+    const os: typeof import('node:os') = await nodeImport('node:os');
+    const path: typeof import('node:path') = await nodeImport('node:path');
     if (!process.env.VK_ICD_FILENAMES && fs.existsSync(SWIFTSHADER_ICD)) {
       process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
     }
     if (!process.env.XDG_RUNTIME_DIR) {
       process.env.XDG_RUNTIME_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'ruminate-xdg-'));
     }
-    const specifier = 'webgpu';
     let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
     try {
-      mod = await import(/* @vite-ignore */ specifier);
+      mod = await nodeImport('webgpu');
     } catch (cause) {
       throw new RuminateError(
         'webgpu-unavailable',
@@ -41,7 +43,7 @@ export function nodeNavigatorGpu(): Promise<GPU> {
     }
     Object.assign(globalThis, mod.globals);
     try {
-      const { createRequire } = await import('node:module');
+      const { createRequire }: typeof import('node:module') = await nodeImport('node:module');
       const version = createRequire(import.meta.url)('webgpu/package.json').version as string;
       nodeImplementation = `Dawn for Node (webgpu ${version}), Node ${process.version}`;
     } catch {
