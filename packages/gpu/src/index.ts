@@ -30,4 +30,18 @@ export {
   ggmlType,
   ggmlTypeById,
 } from './quant/ggml-types.ts';
+export {
+  bf16BitsToF32,
+  checkedLayout,
+  dequantize,
+  f16BitsToF32,
+  f32ToBf16Bits,
+  f32ToF16Bits,
+  isQuantType,
+  QUANT_TYPES,
+  type QuantTypeName,
+  quantize,
+  roundToF16,
+  scaleMinK4,
+} from './quant/index.ts';
 export type { BufferSlice, WeightMatrix } from './tensor.ts';
