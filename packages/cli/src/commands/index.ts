@@ -1,5 +1,6 @@
 import type { Command } from '../command.ts';
+import { demoCommand } from './demo.ts';
 import { deviceCommand } from './device.ts';
 
 /** Every subcommand, in the order `ruminate help` lists them. Add new commands here. */
-export const commands: Command[] = [deviceCommand];
+export const commands: Command[] = [demoCommand, deviceCommand];
