@@ -1,0 +1,244 @@
+// Float64 CPU forward pass of the supported architectures, written for clarity, not speed:
+// the oracle GPU model tests compare against. Graph semantics follow llama.cpp's builders
+// (src/llama-model.cpp: build_llama, build_qwen2, build_qwen3, build_qwen2moe; MoE as in
+// build_moe_ffn): pre-norm decoder, RMSNorm, RoPE, causal grouped-query attention, SwiGLU
+// feed-forward or top-k experts, final RMSNorm and the output (or tied embedding) matrix.
+import { RuminateError } from '@ruminate/gpu';
+import type { Hparams } from '../model/hparams.ts';
+
+/** A dequantized tensor: ggml dims (dims[0] is the row length) and values, row-major. */
+export interface ReferenceTensor {
+  /** Dimensions, innermost first. */
+  dims: readonly number[];
+  /** Values (already dequantized). */
+  data: Float64Array | Float32Array;
+}
+
+/** Finds a dequantized tensor by GGUF name. */
+export type ReferenceTensorLookup = (name: string) => ReferenceTensor | undefined;
+
+type Vec = Float64Array;
+
+/** y = W·x (+ b) for W with rows of length x.length, starting at element `offset`. */
+function matvec(w: ReferenceTensor, x: Vec, rows: number, offset = 0, bias?: ReferenceTensor): Vec {
+  const n = x.length;
+  const y = new Float64Array(rows);
+  const d = w.data;
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    const base = offset + r * n;
+    for (let i = 0; i < n; i++) s += (d[base + i] as number) * (x[i] as number);
+    y[r] = s + (bias ? (bias.data[r] as number) : 0);
+  }
+  return y;
+}
+
+/** RMSNorm: x / sqrt(mean(x²) + eps) · w, over `len`-element groups starting at each multiple of len. */
+function rmsNorm(x: Vec, w: ReferenceTensor, eps: number, len = x.length): Vec {
+  const y = new Float64Array(x.length);
+  for (let g = 0; g < x.length; g += len) {
+    let ss = 0;
+    for (let i = 0; i < len; i++) ss += (x[g + i] as number) ** 2;
+    const inv = 1 / Math.sqrt(ss / len + eps);
+    for (let i = 0; i < len; i++) y[g + i] = (x[g + i] as number) * inv * (w.data[i] as number);
+  }
+  return y;
+}
+
+/** Rotates each head of `x` (heads × headDim) in place for position `pos`. */
+function rope(x: Vec, heads: number, hp: Hparams, pos: number): void {
+  const half = hp.ropeDims / 2;
+  for (let h = 0; h < heads; h++) {
+    const base = h * hp.headDim;
+    for (let i = 0; i < half; i++) {
+      const theta = pos * hp.ropeBase ** ((-2 * i) / hp.ropeDims);
+      const c = Math.cos(theta);
+      const s = Math.sin(theta);
+      const [a, b] = hp.ropeStyle === 'norm' ? [base + 2 * i, base + 2 * i + 1] : [base + i, base + i + half];
+      const x0 = x[a] as number;
+      const x1 = x[b] as number;
+      x[a] = x0 * c - x1 * s;
+      x[b] = x0 * s + x1 * c;
+    }
+  }
+}
+
+const silu = (v: number) => v / (1 + Math.exp(-v));
+
+function softmaxInPlace(v: Vec): Vec {
+  let m = Number.NEGATIVE_INFINITY;
+  for (const x of v) m = Math.max(m, x);
+  let s = 0;
+  for (let i = 0; i < v.length; i++) {
+    v[i] = Math.exp((v[i] as number) - m);
+    s += v[i] as number;
+  }
+  for (let i = 0; i < v.length; i++) v[i] = (v[i] as number) / s;
+  return v;
+}
+
+/** A float64 model with its own KV cache: feed tokens, get next-token logits at each position. */
+export class ReferenceModel {
+  /** Hyper-parameters. */
+  readonly hp: Hparams;
+  private readonly t: ReferenceTensorLookup;
+  private readonly keys: Vec[][];
+  private readonly values: Vec[][];
+
+  constructor(hp: Hparams, lookup: ReferenceTensorLookup) {
+    this.hp = hp;
+    this.t = lookup;
+    this.keys = Array.from({ length: hp.nLayers }, () => []);
+    this.values = Array.from({ length: hp.nLayers }, () => []);
+  }
+
+  /** Tokens processed so far. */
+  get length(): number {
+    return this.keys[0]?.length ?? 0;
+  }
+
+  /** Forgets every position from `length` on. */
+  truncate(length: number): void {
+    for (const k of this.keys) k.length = Math.min(k.length, length);
+    for (const v of this.values) v.length = Math.min(v.length, length);
+  }
+
+  /** Processes `tokens` after the cached ones; returns the logits after each of them. */
+  eval(tokens: readonly number[]): Float64Array[] {
+    return tokens.map((tok) => this.forwardOne(tok));
+  }
+
+  /** Greedy continuation of `prompt` (after the cached tokens) for `n` tokens. */
+  greedy(prompt: readonly number[], n: number): number[] {
+    let logits = this.eval(prompt).at(-1);
+    const out: number[] = [];
+    for (let i = 0; i < n && logits; i++) {
+      const tok = argmax(logits);
+      out.push(tok);
+      if (i + 1 < n) logits = this.forwardOne(tok);
+    }
+    return out;
+  }
+
+  private w(name: string): ReferenceTensor {
+    const t = this.t(name);
+    if (!t) throw new RuminateError('gguf-invalid', `The model lacks tensor ${name}.`);
+    return t;
+  }
+
+  private forwardOne(token: number): Float64Array {
+    const hp = this.hp;
+    const pos = this.length;
+    const emb = this.w('token_embd.weight');
+    if (!(token >= 0 && token < hp.nVocab)) {
+      throw new RuminateError(
+        'invalid-argument',
+        `Token id ${token} is outside the vocabulary (0..${hp.nVocab - 1}).`,
+      );
+    }
+    let x = Float64Array.from(emb.data.subarray(token * hp.nEmbd, (token + 1) * hp.nEmbd));
+    for (let l = 0; l < hp.nLayers; l++) {
+      const p = `blk.${l}.`;
+      const h = rmsNorm(x, this.w(`${p}attn_norm.weight`), hp.rmsEps);
+      const attn = this.attention(l, h, pos);
+      x = x.map((v, i) => v + (attn[i] as number));
+      const h2 = rmsNorm(x, this.w(`${p}ffn_norm.weight`), hp.rmsEps);
+      const ffn = hp.nExperts > 0 ? this.moe(l, h2) : this.ffn(p, '', h2, hp.nFf);
+      x = x.map((v, i) => v + (ffn[i] as number));
+    }
+    const out = rmsNorm(x, this.w('output_norm.weight'), hp.rmsEps);
+    const head = this.t('output.weight') ?? this.w('token_embd.weight');
+    return matvec(head, out, hp.nVocab);
+  }
+
+  private attention(l: number, h: Vec, pos: number): Vec {
+    const hp = this.hp;
+    const p = `blk.${l}.`;
+    const hd = hp.headDim;
+    const q = matvec(this.w(`${p}attn_q.weight`), h, hp.nHeads * hd, 0, this.t(`${p}attn_q.bias`));
+    const k = matvec(this.w(`${p}attn_k.weight`), h, hp.nKvHeads * hd, 0, this.t(`${p}attn_k.bias`));
+    const v = matvec(this.w(`${p}attn_v.weight`), h, hp.nKvHeads * hd, 0, this.t(`${p}attn_v.bias`));
+    const qn = this.t(`${p}attn_q_norm.weight`);
+    const kn = this.t(`${p}attn_k_norm.weight`);
+    const qr = qn ? rmsNorm(q, qn, hp.rmsEps, hd) : q;
+    const kr = kn ? rmsNorm(k, kn, hp.rmsEps, hd) : k;
+    rope(qr, hp.nHeads, hp, pos);
+    rope(kr, hp.nKvHeads, hp, pos);
+    const keys = this.keys[l] as Vec[];
+    const values = this.values[l] as Vec[];
+    keys.push(kr);
+    values.push(v);
+    const group = hp.nHeads / hp.nKvHeads;
+    const o = new Float64Array(hp.nHeads * hd);
+    const scale = 1 / Math.sqrt(hd);
+    for (let head = 0; head < hp.nHeads; head++) {
+      const kvh = Math.floor(head / group);
+      const scores = new Float64Array(keys.length);
+      for (let t = 0; t < keys.length; t++) {
+        let s = 0;
+        const kt = keys[t] as Vec;
+        for (let i = 0; i < hd; i++) s += (qr[head * hd + i] as number) * (kt[kvh * hd + i] as number);
+        scores[t] = s * scale;
+      }
+      softmaxInPlace(scores);
+      for (let t = 0; t < values.length; t++) {
+        const vt = values[t] as Vec;
+        const a = scores[t] as number;
+        for (let i = 0; i < hd; i++)
+          o[head * hd + i] = (o[head * hd + i] as number) + a * (vt[kvh * hd + i] as number);
+      }
+    }
+    return matvec(this.w(`${p}attn_output.weight`), o, hp.nEmbd);
+  }
+
+  /** SwiGLU feed-forward: down(silu(gate·x) ⊙ up·x), with tensors `<p>ffn_{gate,up,down}<suffix>`. */
+  private ffn(p: string, suffix: string, x: Vec, nFf: number, expert = -1): Vec {
+    const hp = this.hp;
+    const off = (w: number) => (expert < 0 ? 0 : expert * w);
+    const gate = matvec(this.w(`${p}ffn_gate${suffix}.weight`), x, nFf, off(nFf * hp.nEmbd));
+    const up = matvec(this.w(`${p}ffn_up${suffix}.weight`), x, nFf, off(nFf * hp.nEmbd));
+    const act = gate.map((g, i) => silu(g) * (up[i] as number));
+    return matvec(this.w(`${p}ffn_down${suffix}.weight`), act, hp.nEmbd, off(nFf * hp.nEmbd));
+  }
+
+  /** Top-k mixture of experts (softmax router), plus qwen2moe's sigmoid-gated shared expert. */
+  private moe(l: number, x: Vec): Vec {
+    const hp = this.hp;
+    const p = `blk.${l}.`;
+    const probs = softmaxInPlace(matvec(this.w(`${p}ffn_gate_inp.weight`), x, hp.nExperts));
+    const order = [...probs.keys()].sort((a, b) => (probs[b] as number) - (probs[a] as number) || a - b);
+    const chosen = order.slice(0, hp.nExpertsUsed);
+    let norm = 1;
+    if (hp.normalizeExpertWeights) norm = chosen.reduce((s, e) => s + (probs[e] as number), 0);
+    const out = new Float64Array(hp.nEmbd);
+    for (const e of chosen) {
+      const y = this.ffn(p, '_exps', x, hp.nFf, e);
+      const wgt = (probs[e] as number) / norm;
+      for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) + wgt * (y[i] as number);
+    }
+    if (hp.nFfShared > 0) {
+      const y = this.ffn(p, '_shexp', x, hp.nFfShared);
+      const g = matvec(this.w(`${p}ffn_gate_inp_shexp.weight`), x, 1)[0] as number;
+      const s = 1 / (1 + Math.exp(-g));
+      for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) + s * (y[i] as number);
+    }
+    return out;
+  }
+}
+
+/** Index of the largest value (lowest index on ties). */
+export function argmax(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if ((v[i] as number) > (v[best] as number)) best = i;
+  return best;
+}
+
+/** Natural-log softmax of logits, in float64. */
+export function logSoftmax(logits: ArrayLike<number>): Float64Array {
+  let m = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < logits.length; i++) m = Math.max(m, logits[i] as number);
+  let s = 0;
+  for (let i = 0; i < logits.length; i++) s += Math.exp((logits[i] as number) - m);
+  const lse = m + Math.log(s);
+  return Float64Array.from(logits, (v) => v - lse);
+}
