@@ -142,8 +142,10 @@ export interface MemoryReport {
   bytesPerPage: number;
   /** Pages in use by at least one sequence. */
   pagesUsed: number;
-  /** Pages free. */
+  /** Pages free (including `pagesCached`, which are reclaimed on demand). */
   pagesFree: number;
+  /** Pages held only by freed sequences kept for prefix reuse (the next chat turn). */
+  pagesCached?: number;
   /** Live sequences. */
   sequences: number;
   /** Every other GPU allocation (activations, staging, uniforms). */

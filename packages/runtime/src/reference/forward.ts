@@ -77,47 +77,28 @@ function softmaxInPlace(v: Vec): Vec {
   return v;
 }
 
-/** A float64 model with its own KV cache: feed tokens, get next-token logits at each position. */
-export class ReferenceModel {
+/** Where the forward pass keeps keys and values: contiguous (ReferenceModel) or paged (CPU backend). */
+export interface ReferenceKv {
+  /** Stores the post-RoPE key and the value of `layer` at `position`. */
+  write(layer: number, position: number, k: Float64Array, v: Float64Array): void;
+  /** The key and value of `layer` at `position` (written earlier). */
+  read(layer: number, position: number): { k: ArrayLike<number>; v: ArrayLike<number> };
+}
+
+/** The float64 forward pass of one token at one position, over any KV store. */
+export class ReferenceForward {
   /** Hyper-parameters. */
   readonly hp: Hparams;
   private readonly t: ReferenceTensorLookup;
-  private readonly keys: Vec[][];
-  private readonly values: Vec[][];
 
   constructor(hp: Hparams, lookup: ReferenceTensorLookup) {
     this.hp = hp;
     this.t = lookup;
-    this.keys = Array.from({ length: hp.nLayers }, () => []);
-    this.values = Array.from({ length: hp.nLayers }, () => []);
   }
 
-  /** Tokens processed so far. */
-  get length(): number {
-    return this.keys[0]?.length ?? 0;
-  }
-
-  /** Forgets every position from `length` on. */
-  truncate(length: number): void {
-    for (const k of this.keys) k.length = Math.min(k.length, length);
-    for (const v of this.values) v.length = Math.min(v.length, length);
-  }
-
-  /** Processes `tokens` after the cached ones; returns the logits after each of them. */
-  eval(tokens: readonly number[]): Float64Array[] {
-    return tokens.map((tok) => this.forwardOne(tok));
-  }
-
-  /** Greedy continuation of `prompt` (after the cached tokens) for `n` tokens. */
-  greedy(prompt: readonly number[], n: number): number[] {
-    let logits = this.eval(prompt).at(-1);
-    const out: number[] = [];
-    for (let i = 0; i < n && logits; i++) {
-      const tok = argmax(logits);
-      out.push(tok);
-      if (i + 1 < n) logits = this.forwardOne(tok);
-    }
-    return out;
+  /** Logits after `token` at `position`, attending to positions 0..position of `kv`. */
+  forwardToken(token: number, pos: number, kv: ReferenceKv): Float64Array {
+    return this.forwardOne(token, pos, kv);
   }
 
   private w(name: string): ReferenceTensor {
@@ -126,9 +107,8 @@ export class ReferenceModel {
     return t;
   }
 
-  private forwardOne(token: number): Float64Array {
+  private forwardOne(token: number, pos: number, kv: ReferenceKv): Float64Array {
     const hp = this.hp;
-    const pos = this.length;
     const emb = this.w('token_embd.weight');
     if (!(token >= 0 && token < hp.nVocab)) {
       throw new RuminateError(
@@ -140,7 +120,7 @@ export class ReferenceModel {
     for (let l = 0; l < hp.nLayers; l++) {
       const p = `blk.${l}.`;
       const h = rmsNorm(x, this.w(`${p}attn_norm.weight`), hp.rmsEps);
-      const attn = this.attention(l, h, pos);
+      const attn = this.attention(l, h, pos, kv);
       x = x.map((v, i) => v + (attn[i] as number));
       const h2 = rmsNorm(x, this.w(`${p}ffn_norm.weight`), hp.rmsEps);
       const ffn = hp.nExperts > 0 ? this.moe(l, h2) : this.ffn(p, '', h2, hp.nFf);
@@ -151,7 +131,7 @@ export class ReferenceModel {
     return matvec(head, out, hp.nVocab);
   }
 
-  private attention(l: number, h: Vec, pos: number): Vec {
+  private attention(l: number, h: Vec, pos: number, kv: ReferenceKv): Vec {
     const hp = this.hp;
     const p = `blk.${l}.`;
     const hd = hp.headDim;
@@ -164,25 +144,22 @@ export class ReferenceModel {
     const kr = kn ? rmsNorm(k, kn, hp.rmsEps, hd) : k;
     rope(qr, hp.nHeads, hp, pos);
     rope(kr, hp.nKvHeads, hp, pos);
-    const keys = this.keys[l] as Vec[];
-    const values = this.values[l] as Vec[];
-    keys.push(kr);
-    values.push(v);
+    kv.write(l, pos, kr, v);
     const group = hp.nHeads / hp.nKvHeads;
     const o = new Float64Array(hp.nHeads * hd);
     const scale = 1 / Math.sqrt(hd);
     for (let head = 0; head < hp.nHeads; head++) {
       const kvh = Math.floor(head / group);
-      const scores = new Float64Array(keys.length);
-      for (let t = 0; t < keys.length; t++) {
+      const scores = new Float64Array(pos + 1);
+      for (let t = 0; t <= pos; t++) {
         let s = 0;
-        const kt = keys[t] as Vec;
+        const kt = kv.read(l, t).k;
         for (let i = 0; i < hd; i++) s += (qr[head * hd + i] as number) * (kt[kvh * hd + i] as number);
         scores[t] = s * scale;
       }
       softmaxInPlace(scores);
-      for (let t = 0; t < values.length; t++) {
-        const vt = values[t] as Vec;
+      for (let t = 0; t <= pos; t++) {
+        const vt = kv.read(l, t).v;
         const a = scores[t] as number;
         for (let i = 0; i < hd; i++)
           o[head * hd + i] = (o[head * hd + i] as number) + a * (vt[kvh * hd + i] as number);
@@ -221,6 +198,56 @@ export class ReferenceModel {
       const g = matvec(this.w(`${p}ffn_gate_inp_shexp.weight`), x, 1)[0] as number;
       const s = 1 / (1 + Math.exp(-g));
       for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) + s * (y[i] as number);
+    }
+    return out;
+  }
+}
+
+/** A float64 model with its own contiguous KV cache: feed tokens, get next-token logits after each. */
+export class ReferenceModel {
+  /** The forward pass. */
+  readonly net: ReferenceForward;
+  private readonly keys: Vec[][];
+  private readonly values: Vec[][];
+  private readonly kv: ReferenceKv;
+
+  constructor(hp: Hparams, lookup: ReferenceTensorLookup) {
+    this.net = new ReferenceForward(hp, lookup);
+    this.keys = Array.from({ length: hp.nLayers }, () => []);
+    this.values = Array.from({ length: hp.nLayers }, () => []);
+    this.kv = {
+      write: (l, p, k, v) => {
+        (this.keys[l] as Vec[])[p] = k;
+        (this.values[l] as Vec[])[p] = v;
+      },
+      read: (l, p) => ({ k: (this.keys[l] as Vec[])[p] as Vec, v: (this.values[l] as Vec[])[p] as Vec }),
+    };
+  }
+
+  /** Tokens processed so far. */
+  get length(): number {
+    return this.keys[0]?.length ?? 0;
+  }
+
+  /** Forgets every position from `length` on. */
+  truncate(length: number): void {
+    for (const k of this.keys) k.length = Math.min(k.length, length);
+    for (const v of this.values) v.length = Math.min(v.length, length);
+  }
+
+  /** Processes `tokens` after the cached ones; returns the logits after each of them. */
+  eval(tokens: readonly number[]): Float64Array[] {
+    return tokens.map((tok) => this.net.forwardToken(tok, this.length, this.kv));
+  }
+
+  /** Greedy continuation of `prompt` (after the cached tokens) for `n` tokens. */
+  greedy(prompt: readonly number[], n: number): number[] {
+    let logits = this.eval(prompt).at(-1);
+    const out: number[] = [];
+    for (let i = 0; i < n && logits; i++) {
+      const tok = argmax(logits);
+      out.push(tok);
+      if (i + 1 < n) logits = this.eval([tok])[0];
     }
     return out;
   }
