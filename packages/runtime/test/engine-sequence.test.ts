@@ -92,7 +92,7 @@ describe(`SequenceEngine on the CPU paged model (seed ${seed})`, () => {
     // The first step's 96 prompt tokens were split into passes of ≤ 24 rows; later steps are one pass of 5 rows.
     expect(Math.max(...backend.rows)).toBeLessThanOrEqual(24);
     expect(backend.rows.slice(-5)).toEqual([5, 5, 5, 5, 5]);
-    prompts.forEach((p, i) => expect(eng.tokens(seqs[i]!)).toEqual([...p, ...got[i]!]));
+    for (const [i, p] of prompts.entries()) expect(eng.tokens(seqs[i]!)).toEqual([...p, ...got[i]!]);
   });
 
   it('forks share the prompt pages, diverge by forced tokens, and each matches its own reference', async () => {
