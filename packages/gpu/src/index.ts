@@ -45,3 +45,4 @@ export {
   scaleMinK4,
 } from './quant/index.ts';
 export type { BufferSlice, WeightMatrix } from './tensor.ts';
+export * from './tuner/index.ts';
