@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
 import { demoCommand } from './demo.ts';
 import { deviceCommand } from './device.ts';
+import { testKernelsCommand } from './test-kernels.ts';
 
 /** Every subcommand, in the order `ruminate help` lists them. Add new commands here. */
-export const commands: Command[] = [demoCommand, deviceCommand];
+export const commands: Command[] = [demoCommand, deviceCommand, testKernelsCommand];
