@@ -1,0 +1,96 @@
+// Residual add and bias add over f32 rows (kernels-wgsl/elementwise/add.wgsl).
+import { kernelSources } from '../../kernels/sources.generated.ts';
+import type { KernelContext } from '../context.ts';
+import {
+  type BufferArg,
+  bindGroup,
+  bindingOf,
+  check,
+  type EncodeTarget,
+  grid,
+  withPass,
+} from './dispatch.ts';
+import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from './tuning-space.ts';
+import { UniformCache } from './uniform-cache.ts';
+
+/** The add kernel's declared tuning space. */
+export const addTuningSpace: TuningSpace = tuningSpace('elementwise/add.tuning.json');
+
+/** How an AddOp is built. */
+export interface AddOptions {
+  /** `a += b` in place (no `out` argument) instead of `out = a + b`. */
+  inPlace?: boolean;
+  /** Explicit knobs (`WG`, `VPT`); default: the tuner's choice or the shipped default. */
+  config?: TuningPoint;
+}
+
+/**
+ * Arguments of `AddOp.encode`. All f32. With `bLen = n` (default) it is the residual add
+ * `out[i] = a[i] + b[i]`; with `bLen = cols` it adds the bias row `b[0..cols)` to every row of
+ * a row-major `[n / cols][cols]` matrix.
+ */
+export interface AddArgs {
+  /** `[n]` input (and output when in place). */
+  a: BufferArg;
+  /** `[bLen]` second operand. */
+  b: BufferArg;
+  /** `[n]` output; omitted when the op was prepared in place. */
+  out?: BufferArg;
+  /** Values to write. */
+  n: number;
+  /** Period of `b`: `n` for a plain add, the row length for a bias (default `n`). */
+  bLen?: number;
+}
+
+/** `out = a + b` or `a += b`, with `b` optionally broadcast over rows (bias add). */
+export class AddOp {
+  private readonly uniforms: UniformCache;
+
+  private constructor(
+    private readonly ctx: KernelContext,
+    private readonly pipeline: GPUComputePipeline,
+    private readonly inPlace: boolean,
+    /** The knobs this op was compiled with. */
+    readonly config: TuningPoint,
+  ) {
+    this.uniforms = new UniformCache(ctx.device, 'elementwise/add');
+  }
+
+  /** Compiles the kernel variant. */
+  static async prepare(ctx: KernelContext, opts: AddOptions = {}): Promise<AddOp> {
+    const config = chooseConfig(ctx, addTuningSpace, 'any', opts.config);
+    const { pipeline } = await ctx.pipelines.get({
+      name: 'elementwise/add',
+      source: kernelSources['elementwise/add.wgsl'] ?? '',
+      defines: { IN_PLACE: opts.inPlace === true },
+      constants: { WG: config.WG ?? 256, VPT: config.VPT ?? 4 },
+    });
+    return new AddOp(ctx, pipeline, opts.inPlace === true, config);
+  }
+
+  /** Records the add (one dispatch). */
+  encode(target: EncodeTarget, args: AddArgs): void {
+    const bLen = args.bLen ?? args.n;
+    check(args.n > 0 && Number.isInteger(args.n), 'n', `n must be a positive integer (got ${args.n}).`);
+    check(bLen > 0 && args.n % bLen === 0, 'bLen', `bLen (${bLen}) must divide n (${args.n}).`);
+    check(
+      this.inPlace === (args.out === undefined),
+      'out',
+      this.inPlace
+        ? 'An in-place add takes no out buffer.'
+        : 'out is required (the op was not prepared in place).',
+    );
+    const wg = this.config.WG ?? 256;
+    const vpt = this.config.VPT ?? 4;
+    const params = this.uniforms.get([args.n, bLen, 0, 0]);
+    const entries = [params, bindingOf(args.a), bindingOf(args.b)];
+    if (args.out) entries.push(bindingOf(args.out));
+    const group = bindGroup(this.ctx.device, this.pipeline, 'elementwise/add', entries);
+    const [x, y] = grid(Math.ceil(args.n / (wg * vpt)), this.ctx.limits.maxComputeWorkgroupsPerDimension);
+    withPass(target, 'elementwise/add', (pass) => {
+      pass.setPipeline(this.pipeline);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(x, y);
+    });
+  }
+}

@@ -1,0 +1,55 @@
+// A kernel's tuning space as declared in the JSON file next to its WGSL source
+// (`kernels-wgsl/<family>/<kernel>.tuning.json`): the knobs, the shipped default, and the
+// candidates the tuner times and the tests check.
+import { RuminateError } from '../../errors.ts';
+import { kernelSources } from '../../kernels/sources.generated.ts';
+import type { KernelContext } from '../context.ts';
+
+/** One point of a tuning space: a value for each knob (override constants and host-side knobs). */
+export type TuningPoint = Readonly<Record<string, number>>;
+
+/** A kernel's declared tuning space. */
+export interface TuningSpace {
+  /** Op name the tuner files winners under (e.g. `norm/rms-norm`). */
+  op: string;
+  /** What each knob means. */
+  knobs: Readonly<Record<string, string>>;
+  /** The configuration shipped for devices with no tuning cache. */
+  default: TuningPoint;
+  /** Every candidate (the default among them). */
+  candidates: readonly TuningPoint[];
+}
+
+/** Parses the embedded tuning-space JSON at `path` (relative to kernels-wgsl/). */
+export function tuningSpace(path: string): TuningSpace {
+  const text = kernelSources[path];
+  if (text === undefined) {
+    throw new RuminateError('internal', `Tuning space ${path} is not embedded; run \`pnpm run gen:wgsl\`.`);
+  }
+  const space = JSON.parse(text) as TuningSpace;
+  const key = (p: TuningPoint) => JSON.stringify(Object.entries(p).sort());
+  if (!space.candidates.some((c) => key(c) === key(space.default))) {
+    throw new RuminateError('internal', `Tuning space ${path}: the default is not one of the candidates.`);
+  }
+  return space;
+}
+
+/** Index of the default among the candidates (for `candidateSample`). */
+export function defaultIndex(space: TuningSpace): number {
+  const key = (p: TuningPoint) => JSON.stringify(Object.entries(p).sort());
+  return space.candidates.findIndex((c) => key(c) === key(space.default));
+}
+
+/**
+ * The configuration an op compiles with: an explicit one (tests, the tuner), else the tuner's
+ * winner for `shapeBucket`, else the shipped default. Missing knobs fall back to the default.
+ */
+export function chooseConfig(
+  ctx: KernelContext,
+  space: TuningSpace,
+  shapeBucket: string,
+  explicit?: TuningPoint,
+): TuningPoint {
+  const tuned = explicit ?? ctx.tuned?.(space.op, shapeBucket)?.constants;
+  return { ...space.default, ...tuned };
+}

@@ -1,0 +1,1 @@
+export { type RmsNormArgs, type RmsNormMode, RmsNormOp, rmsNormTuningSpace } from './rms-norm.ts';

@@ -1,0 +1,2 @@
+export { type RopeArgs, RopeOp, ropeTuningSpace } from './rope.ts';
+export type { RopeParams } from './rope-params.ts';

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { AddOp, addTuningSpace } from '../src/ops/elementwise/add.ts';
+import { SiluMulOp, siluMulTuningSpace } from '../src/ops/elementwise/silu-mul.ts';
+import { defaultIndex } from '../src/ops/elementwise/tuning-space.ts';
+import {
+  candidateSample,
+  expectClose,
+  freshSeed,
+  poisonedBuffer,
+  randomF32,
+  readF32,
+  seededRandom,
+  testKernelContext,
+  uploadBuffer,
+} from '../src/testing/index.ts';
+
+// One f32 add or one f32 exp + divide + multiply per value: a few ulps of f32.
+const TOL = { atol: 1e-6, rtol: 1e-5 };
+
+describe('elementwise ops on SwiftShader', () => {
+  it('residual add, in place and out of place, and bias add broadcast over rows', async () => {
+    const ctx = await testKernelContext();
+    const seed = freshSeed();
+    const rand = seededRandom(seed);
+    const configs = candidateSample(addTuningSpace.candidates, 4, seed, defaultIndex(addTuningSpace));
+    for (const config of configs) {
+      for (const [rows, cols] of [
+        [1, 7],
+        [5, 333],
+        [19, 1001],
+      ] as const) {
+        const n = rows * cols;
+        const a = randomF32(n, rand, -4, 4);
+        const b = randomF32(n, rand, -4, 4);
+        const bias = randomF32(cols, rand, -4, 4);
+        const label = `seed ${seed} config ${JSON.stringify(config)} ${rows}×${cols}`;
+        const { device } = ctx;
+
+        const out = await AddOp.prepare(ctx, { config });
+        const inPlace = await AddOp.prepare(ctx, { inPlace: true, config });
+        const aBuf = uploadBuffer(device, a);
+        const bBuf = uploadBuffer(device, b);
+        const biasBuf = uploadBuffer(device, bias);
+        const outBuf = poisonedBuffer(device, n * 4 + 64);
+        const inBuf = uploadBuffer(device, a);
+        const enc = device.createCommandEncoder();
+        out.encode(enc, { a: aBuf, b: bBuf, out: outBuf, n });
+        inPlace.encode(enc, { a: inBuf, b: biasBuf, n, bLen: cols });
+        device.queue.submit([enc.finish()]);
+
+        const sum = Array.from(a, (v, i) => v + (b[i] as number));
+        const biased = Array.from(a, (v, i) => v + (bias[i % cols] as number));
+        const got = await readF32(device, outBuf, 0, n + 16);
+        expectClose(got, sum, TOL, `add ${label}`);
+        // Past n the poison must survive: the kernel writes exactly n values.
+        for (let i = n; i < n + 16; i++) expect(Number.isNaN(got[i])).toBe(true);
+        expectClose(await readF32(device, inBuf, 0, n), biased, TOL, `bias add ${label}`);
+      }
+    }
+  });
+
+  it('silu(gate)·up from separate buffers and from one fused gate|up buffer', async () => {
+    const ctx = await testKernelContext();
+    const { device } = ctx;
+    const seed = freshSeed();
+    const rand = seededRandom(seed);
+    const configs = candidateSample(siluMulTuningSpace.candidates, 4, seed, defaultIndex(siluMulTuningSpace));
+    for (const config of configs) {
+      const op = await SiluMulOp.prepare(ctx, { config });
+      for (const [rows, cols] of [
+        [1, 9],
+        [5, 257],
+        [19, 700],
+      ] as const) {
+        const label = `seed ${seed} config ${JSON.stringify(config)} ${rows}×${cols}`;
+        const fused = randomF32(rows * 2 * cols, rand, -12, 12);
+        const gate = randomF32(rows * cols, rand, -12, 12);
+        const up = randomF32(rows * cols, rand, -3, 3);
+        const silu = (x: number) => x / (1 + Math.exp(-x));
+        const refSep = Array.from(gate, (g, i) => silu(g) * (up[i] as number));
+        const refFused: number[] = [];
+        for (let r = 0; r < rows; r++)
+          for (let c = 0; c < cols; c++)
+            refFused.push(
+              silu(fused[r * 2 * cols + c] as number) * (fused[r * 2 * cols + cols + c] as number),
+            );
+        const fusedBuf = uploadBuffer(device, fused);
+        const outSep = poisonedBuffer(device, rows * cols * 4);
+        const outFused = poisonedBuffer(device, rows * cols * 4);
+        const enc = device.createCommandEncoder();
+        op.encode(enc, {
+          gate: uploadBuffer(device, gate),
+          up: uploadBuffer(device, up),
+          out: outSep,
+          rows,
+          cols,
+        });
+        op.encode(enc, {
+          gate: fusedBuf,
+          up: fusedBuf,
+          out: outFused,
+          rows,
+          cols,
+          gateStride: 2 * cols,
+          upStride: 2 * cols,
+          upOffset: cols,
+        });
+        device.queue.submit([enc.finish()]);
+        expectClose(await readF32(device, outSep), refSep, TOL, `silu-mul ${label}`);
+        expectClose(await readF32(device, outFused), refFused, TOL, `fused silu-mul ${label}`);
+      }
+    }
+  });
+});
