@@ -20,7 +20,11 @@ export type RuminateErrorCode =
   | 'verifier-failed'
   | 'not-loaded'
   | 'kv-cache-full'
-  | 'internal';
+  | 'internal'
+  | 'tokenizer-invalid'
+  | 'tokenizer-unsupported'
+  | 'chat-template-missing'
+  | 'chat-template-failed';
 
 /**
  * The one error type Ruminate throws. `code` says what went wrong for programs, the

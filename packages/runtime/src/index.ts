@@ -1,3 +1,11 @@
+export {
+  applyChatTemplate,
+  type ChatTemplateOptions,
+  chooseChatTemplate,
+  renderChat,
+  renderChatTemplate,
+} from './chat/chat-template.ts';
+export { CHATML_TEMPLATE } from './chat/chatml-template.ts';
 export type * from './engine/types.ts';
 export { memorySource } from './gguf/memory-source.ts';
 export {
@@ -21,3 +29,17 @@ export {
   tensorByteSize,
   writeGguf,
 } from './gguf/write.ts';
+export {
+  type GgufMetadataLike,
+  readTokenizerSpec,
+  type SpecialTokenName,
+  type TokenizerSpec,
+} from './tokenizer/metadata.ts';
+export { type PreTokenizerKind, preTokenize } from './tokenizer/pre-tokenize.ts';
+export { StreamingDetokenizer } from './tokenizer/streaming-detokenizer.ts';
+export { type DecodeOptions, type EncodeOptions, Tokenizer } from './tokenizer/tokenizer.ts';
+export {
+  resolveTokenizerConfig,
+  SUPPORTED_PRE_TYPES,
+  type TokenizerConfig,
+} from './tokenizer/tokenizer-config.ts';
