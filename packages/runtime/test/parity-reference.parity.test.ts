@@ -1,0 +1,76 @@
+// The float64 reference forward (the oracle of the GPU model tests) against llama.cpp on the
+// project's random-weight fixtures: same greedy tokens while llama.cpp's top-2 margin is safe,
+// and close top-5 log-probabilities.
+import { readFile } from 'node:fs/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  fixtureFile,
+  STANDARD_FIXTURES,
+  type StandardFixture,
+  standardFixture,
+} from '../../../tools/fixtures/standard-fixtures.ts';
+import { memorySource } from '../src/gguf/memory-source.ts';
+import { parseGguf } from '../src/gguf/parse.ts';
+import { readHparams } from '../src/model/hparams.ts';
+import { logSoftmax, ReferenceModel } from '../src/reference/forward.ts';
+import { readReferenceWeights } from '../src/reference/gguf-weights.ts';
+import { disposeLlamaCpp, llamaCppGreedy } from './parity-llama-cpp.ts';
+
+afterAll(disposeLlamaCpp);
+
+/** qwen2moe in f32 too: the MoE routing and shared expert checked without quantization noise. */
+const qwen2moeF32 = { ...STANDARD_FIXTURES['qwen2moe-q8_0'], weightType: 'f32' as const };
+
+async function reference(name: StandardFixture | 'qwen2moe-f32') {
+  const path = name === 'qwen2moe-f32' ? await fixtureFile(name, qwen2moeF32) : await standardFixture(name);
+  const src = memorySource(new Uint8Array(await readFile(path)), path);
+  const header = await parseGguf(src);
+  const { lookup } = await readReferenceWeights(header, src);
+  const hp = readHparams(header.metadata, (n) => header.tensors.find((t) => t.name === n)?.dims);
+  return { path, model: new ReferenceModel(hp, lookup), hp };
+}
+
+// llama.cpp computes in f32 (and for quantized weights quantizes activations to 8 bits), the
+// reference in f64: where the top-2 margin is below this, either choice is numerically valid.
+const MARGIN = { f32: 1e-3, quant: 0.1 };
+
+const cases: { name: StandardFixture | 'qwen2moe-f32'; margin: number; lpTol: number }[] = [
+  { name: 'llama-f32', margin: MARGIN.f32, lpTol: 1e-3 },
+  { name: 'qwen2-f32', margin: MARGIN.f32, lpTol: 1e-3 },
+  { name: 'qwen3-f32', margin: MARGIN.f32, lpTol: 1e-3 },
+  { name: 'mixtral-f32', margin: MARGIN.f32, lpTol: 1e-3 },
+  { name: 'qwen2moe-f32', margin: MARGIN.f32, lpTol: 1e-3 },
+  // llama.cpp quantizes activations to q8_0 for q8_0 weights: ~1% relative error in every matmul.
+  { name: 'qwen2moe-q8_0', margin: MARGIN.quant, lpTol: 0.3 },
+];
+
+describe('float64 reference forward vs llama.cpp', () => {
+  for (const c of cases) {
+    it(`${c.name}: greedy tokens and top-5 log-probabilities`, async () => {
+      const { path, model, hp } = await reference(c.name);
+      const prompt = [1, 17, 200, 33, 5, 99, 140, 7].map((t) => t % hp.nVocab);
+      const n = 16;
+      const ref = await llamaCppGreedy(path, prompt, n);
+      let logits = model.eval(prompt).at(-1)!;
+      let compared = 0;
+      for (let i = 0; i < ref.length; i++) {
+        const step = ref[i]!;
+        const lp = logSoftmax(logits);
+        for (const { token, logprob } of step.top) {
+          expect(
+            Math.abs((lp[token] as number) - logprob),
+            `${c.name} step ${i} token ${token}`,
+          ).toBeLessThan(c.lpTol);
+        }
+        let mine = 0;
+        for (let t = 1; t < lp.length; t++) if ((lp[t] as number) > (lp[mine] as number)) mine = t;
+        if (step.margin < c.margin) break; // beyond here the argmax is a numerical coin toss
+        expect(mine, `${c.name} step ${i}`).toBe(step.token);
+        compared++;
+        logits = model.eval([step.token])[0]!;
+      }
+      // Peaked fixtures: most steps must be decided (a parity test that compares nothing proves nothing).
+      expect(compared, `${c.name}: greedy steps compared`).toBeGreaterThanOrEqual(8);
+    });
+  }
+});
