@@ -1,0 +1,269 @@
+// createEngine: the public entry. An object shaped like the OpenAI client
+// (`engine.chat.completions.create`, `engine.completions.create`) over any `Engine`, plus
+// `engine.plan(request)` and the raw engine. Streaming returns an async iterable of chunks: each
+// candidate's deltas as they decode (`ruminate.candidate`, `ruminate.delta`; for greedy/sample
+// also as ordinary `choices[].delta`), then one last chunk with the chosen answer(s), usage and
+// the `ruminate` result.
+
+import { RuminateError } from '@ruminate/gpu';
+import type { Engine, LoadOptions, ModelInfo, ModelSource } from '@ruminate/runtime';
+import { cachedDecodeSpeed, type MeasureOptions, type SpeedCache } from '../planner/measure.ts';
+import type { DecodeSpeed, DeviceProfileLike, Plan } from '../planner/types.ts';
+import { ChunkQueue } from './chunk-queue.ts';
+import { fromChatRequest, fromCompletionRequest, type RunRequest } from './request.ts';
+import { ChunkFactory, extrasOf, toChatCompletion, toCompletion, usageOf } from './response.ts';
+import {
+  planFor,
+  type RunOptions,
+  type RunResult,
+  resolveRequestStrategy,
+  runStrategy,
+} from './run-strategy.ts';
+import type {
+  CallOptions,
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  Completion,
+  CompletionChunk,
+  CompletionRequest,
+} from './types.ts';
+
+/** Options of `createEngine`. */
+export interface CreateEngineOptions {
+  /** The model to load (skipped when the engine already has one and no model is given). */
+  model?: ModelSource;
+  /** The engine, or a factory for it (default: the runtime's engine for this environment). */
+  engine?: Engine | (() => Engine | Promise<Engine>);
+  /** Passed to `engine.load`. */
+  load?: LoadOptions;
+  /** Device profile (for speed estimates when measuring is off). */
+  profile?: DeviceProfileLike;
+  /** Measure decode speed for latency budgets (default true; cached per model and device). */
+  measure?: boolean;
+  /** Where measured speeds are kept (default in memory). */
+  speedCache?: SpeedCache;
+  /** Device name for the speed cache key. */
+  device?: string;
+}
+
+/** Chat completions, OpenAI-shaped. */
+export interface ChatCompletions {
+  create(
+    request: ChatCompletionRequest & { stream: true },
+    options?: CallOptions,
+  ): Promise<AsyncIterable<ChatCompletionChunk>>;
+  create(request: ChatCompletionRequest & { stream?: false }, options?: CallOptions): Promise<ChatCompletion>;
+  create(
+    request: ChatCompletionRequest,
+    options?: CallOptions,
+  ): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>>;
+}
+
+/** Plain completions, OpenAI-shaped. */
+export interface Completions {
+  create(
+    request: CompletionRequest & { stream: true },
+    options?: CallOptions,
+  ): Promise<AsyncIterable<CompletionChunk>>;
+  create(request: CompletionRequest & { stream?: false }, options?: CallOptions): Promise<Completion>;
+  create(
+    request: CompletionRequest,
+    options?: CallOptions,
+  ): Promise<Completion | AsyncIterable<CompletionChunk>>;
+}
+
+/** What `createEngine` returns. */
+export interface RuminateEngine {
+  /** `chat.completions.create(request, { signal })`. */
+  readonly chat: { readonly completions: ChatCompletions };
+  /** `completions.create(request, { signal })`. */
+  readonly completions: Completions;
+  /** The plan a request would run with (N, batch width, max tokens, expected ms), without running it. */
+  plan(request: ChatCompletionRequest | CompletionRequest, options?: CallOptions): Promise<Plan>;
+  /** Runs a canonical request (what the CLI uses). */
+  run(request: RunRequest, options?: RunOptions): Promise<RunResult>;
+  /** Decode speed at 1, 4 and 16 parallel sequences (measured once, then cached). */
+  measureSpeed(options?: MeasureOptions): Promise<DecodeSpeed>;
+  /** The loaded model. */
+  info(): Promise<ModelInfo | undefined>;
+  /** The underlying engine. */
+  readonly engine: Engine;
+  /** Frees the model. */
+  unload(): Promise<void>;
+}
+
+type RuntimeFactories = {
+  createNodeEngine?: () => Engine | Promise<Engine>;
+  createWorkerEngine?: () => Engine | Promise<Engine>;
+};
+
+async function defaultEngine(): Promise<Engine> {
+  const runtime = (await import('@ruminate/runtime')) as unknown as RuntimeFactories;
+  const inNode =
+    typeof process !== 'undefined' &&
+    typeof process.versions?.node === 'string' &&
+    typeof window === 'undefined';
+  const factory = inNode ? runtime.createNodeEngine : runtime.createWorkerEngine;
+  if (!factory) {
+    throw new RuminateError(
+      'not-loaded',
+      `@ruminate/runtime has no ${inNode ? 'createNodeEngine' : 'createWorkerEngine'} yet; pass { engine } to createEngine.`,
+      {
+        field: 'engine',
+      },
+    );
+  }
+  return factory();
+}
+
+/** Creates the engine: loads the model and returns the OpenAI-shaped client. */
+export async function createEngine(options: CreateEngineOptions): Promise<RuminateEngine> {
+  const engine =
+    typeof options.engine === 'function'
+      ? await options.engine()
+      : (options.engine ?? (await defaultEngine()));
+  if (options.model !== undefined) await engine.load(options.model, options.load);
+  else if (!(await engine.info())) {
+    throw new RuminateError('not-loaded', 'No model is loaded; pass { model } to createEngine.', {
+      field: 'model',
+    });
+  }
+  const runOpts = (call?: CallOptions): RunOptions => {
+    const o: RunOptions = {};
+    if (call?.signal) o.signal = call.signal;
+    if (options.profile) o.profile = options.profile;
+    if (options.measure !== undefined) o.measure = options.measure;
+    if (options.speedCache) o.speedCache = options.speedCache;
+    if (options.device) o.device = options.device;
+    return o;
+  };
+  const modelName = async (req: { model?: string }) => req.model ?? (await engine.info())?.name ?? 'ruminate';
+
+  /** Runs `req` streaming: deltas become chunks, the result the last chunk. */
+  function stream<C>(
+    req: RunRequest,
+    call: CallOptions | undefined,
+    make: {
+      delta: (
+        index: number | undefined,
+        candidate: number,
+        parent: number | null,
+        delta: string,
+        first: boolean,
+      ) => C;
+      last: (r: RunResult) => C;
+    },
+  ): AsyncIterable<C> {
+    const ctrl = new AbortController();
+    const onOuter = () => ctrl.abort(call?.signal?.reason);
+    if (call?.signal?.aborted) ctrl.abort(call.signal.reason);
+    call?.signal?.addEventListener('abort', onOuter, { once: true });
+    const queue = new ChunkQueue<C>(() => ctrl.abort(new Error('stream closed by the reader')));
+    const direct = ['greedy', 'sample'].includes(resolveRequestStrategy(req).definition.name);
+    const seen = new Map<number, number>(); // candidates that streamed already
+    const opts = runOpts(call);
+    opts.signal = ctrl.signal;
+    opts.onDelta = (c, d) => {
+      const first = !seen.has(c.id);
+      if (first) seen.set(c.id, 0);
+      queue.push(make.delta(direct ? c.id - 1 : undefined, c.id, c.parent, d, first));
+    };
+    runStrategy(engine, req, opts)
+      .then(
+        (r) => {
+          queue.push(make.last(r));
+          queue.end();
+        },
+        (e: unknown) => queue.end(e),
+      )
+      .finally(() => call?.signal?.removeEventListener('abort', onOuter));
+    return queue;
+  }
+
+  const chatCreate = async (request: ChatCompletionRequest, call?: CallOptions) => {
+    const req = fromChatRequest(request);
+    const model = await modelName(request);
+    if (!request.stream) return toChatCompletion(await runStrategy(engine, req, runOpts(call)), model);
+    const f = new ChunkFactory(model, 'chatcmpl');
+    return stream<ChatCompletionChunk>(req, call, {
+      delta: (index, candidate, parent, delta, first) =>
+        f.chat(
+          index === undefined
+            ? []
+            : [
+                {
+                  index,
+                  delta: first ? { role: 'assistant', content: delta } : { content: delta },
+                  logprobs: null,
+                  finish_reason: null,
+                },
+              ],
+          { ruminate: { candidate, parent, delta } },
+        ),
+      last: (r) =>
+        f.chat(
+          r.choices.map((c, index) => ({
+            index,
+            delta:
+              r.plan.strategy === 'greedy' || r.plan.strategy === 'sample'
+                ? {}
+                : { role: 'assistant', content: c.text },
+            logprobs: null,
+            finish_reason: c.finishReason,
+          })),
+          { usage: usageOf(r), ruminate: extrasOf(r) },
+        ),
+    });
+  };
+
+  const textCreate = async (request: CompletionRequest, call?: CallOptions) => {
+    const req = fromCompletionRequest(request);
+    const model = await modelName(request);
+    if (!request.stream) {
+      return toCompletion(
+        await runStrategy(engine, req, runOpts(call)),
+        model,
+        request.echo && typeof request.prompt === 'string' ? request.prompt : undefined,
+      );
+    }
+    const f = new ChunkFactory(model, 'cmpl');
+    return stream<CompletionChunk>(req, call, {
+      delta: (index, candidate, parent, delta) =>
+        f.text(index === undefined ? [] : [{ index, text: delta, logprobs: null, finish_reason: null }], {
+          ruminate: { candidate, parent, delta },
+        }),
+      last: (r) =>
+        f.text(
+          r.choices.map((c, index) => ({
+            index,
+            text: r.plan.strategy === 'greedy' || r.plan.strategy === 'sample' ? '' : c.text,
+            logprobs: null,
+            finish_reason: c.finishReason,
+          })),
+          { usage: usageOf(r), ruminate: extrasOf(r) },
+        ),
+    });
+  };
+
+  return {
+    engine,
+    chat: { completions: { create: chatCreate as ChatCompletions['create'] } },
+    completions: { create: textCreate as Completions['create'] },
+    plan: (request, call) =>
+      planFor(
+        engine,
+        'messages' in request ? fromChatRequest(request) : fromCompletionRequest(request),
+        runOpts(call),
+      ),
+    run: (request, opts) => runStrategy(engine, request, { ...runOpts(), ...opts }),
+    measureSpeed: (opts) => {
+      const o: Parameters<typeof cachedDecodeSpeed>[1] = { ...opts };
+      if (options.speedCache) o.cache = options.speedCache;
+      if (options.device) o.device = options.device;
+      return cachedDecodeSpeed(engine, o);
+    },
+    info: () => engine.info(),
+    unload: () => engine.unload(),
+  };
+}

@@ -1,0 +1,295 @@
+// runStrategy: one request, end to end — validate, tokenize, plan, run the strategy over a
+// Generator, release every sequence (also on abort or error), and report choices, trace, plan
+// and usage. The OpenAI-shaped API and the CLI's `generate --strategy` both call it.
+
+import type { Engine, SamplingParams, StepWants } from '@ruminate/runtime';
+import type { Branch } from '../generator/branch.ts';
+import { EngineGenerator } from '../generator/engine-generator.ts';
+import { randomSeed } from '../generator/seeds.ts';
+import type { CandidateTrace } from '../generator/trace.ts';
+import { cachedDecodeSpeed, type SpeedCache } from '../planner/measure.ts';
+import { planRequest } from '../planner/plan.ts';
+import { estimateSpeed } from '../planner/throughput.ts';
+import type { DecodeSpeed, DeviceProfileLike, Plan } from '../planner/types.ts';
+import { parseStrategy, type ResolvedStrategy } from '../strategies/registry.ts';
+import type { StrategyContext } from '../strategies/types.ts';
+import { jsonSchemaVerifier } from '../verifiers/json-schema.ts';
+import { meanLogprob, selfCertainty } from '../verifiers/model-confidence.ts';
+import { resolveVerifier } from '../verifiers/resolve.ts';
+import { DEFAULT_VERIFIER_TIMEOUT_MS } from '../verifiers/types.ts';
+import { type RunRequest, validateRunRequest } from './request.ts';
+import type { RuminateUsage } from './types.ts';
+
+/** Per-call options of `runStrategy`. */
+export interface RunOptions {
+  /** Cancels the run; every forked sequence is released before the `aborted` error is thrown. */
+  signal?: AbortSignal;
+  /** Receives each candidate's stable text deltas as they are decoded. */
+  onDelta?: (candidate: { id: number; parent: number | null }, delta: string) => void;
+  /** Decode speed to plan with (skips measuring). */
+  speed?: DecodeSpeed;
+  /** Device profile, to estimate speed when `measure` is false. */
+  profile?: DeviceProfileLike;
+  /** Measure decode speed for latency budgets when not cached (default true). */
+  measure?: boolean;
+  /** Where measured speeds are cached (default: in memory, per process). */
+  speedCache?: SpeedCache;
+  /** Device name for the speed cache key. */
+  device?: string;
+}
+
+/** One returned choice. */
+export interface ChoiceResult {
+  /** Candidate id in the trace. */
+  candidate: number;
+  /** Text (stop string removed). */
+  text: string;
+  /** Token ids. */
+  tokens: number[];
+  /** OpenAI finish reason. */
+  finishReason: 'stop' | 'length';
+  /** Per-token log-probabilities (when asked for): token text, bytes and alternatives. */
+  logprobs:
+    | {
+        token: string;
+        logprob: number;
+        bytes: number[];
+        top: { token: string; logprob: number; bytes: number[] }[];
+      }[]
+    | null;
+}
+
+/** What `runStrategy` returns. */
+export interface RunResult {
+  /** The winner's text, or null when the strategy abstained. */
+  text: string | null;
+  /** The winner's candidate id, or null. */
+  winner: number | null;
+  /** The winning extracted answer (voting strategies). */
+  answer: string | null;
+  /** True when no candidate passed and abstention was allowed. */
+  abstained: boolean;
+  /** The first `n` ranked candidates. */
+  choices: ChoiceResult[];
+  /** Every candidate. */
+  trace: CandidateTrace[];
+  /** The plan. */
+  plan: Plan;
+  /** Work done. */
+  usage: RuminateUsage;
+  /** Strategy-specific numbers. */
+  stats: Record<string, number>;
+}
+
+/** Resolves the strategy a request asks for (or the default one). */
+export function resolveRequestStrategy(req: RunRequest): ResolvedStrategy {
+  const spec = req.strategy ?? (req.budget ? (req.verifier || req.responseSchema ? 'bon' : 'sc') : 'sample');
+  const resolved = parseStrategy(spec);
+  if (req.samples !== undefined) resolved.samples = req.samples;
+  return resolved;
+}
+
+/** Prompt token ids of a request. */
+export async function promptTokensOf(engine: Engine, req: RunRequest): Promise<number[]> {
+  if (req.promptTokens) return req.promptTokens;
+  if (req.messages) return engine.applyChatTemplate(req.messages, { addGenerationPrompt: true });
+  return engine.tokenize(req.prompt ?? '', { addBos: true });
+}
+
+async function speedFor(engine: Engine, req: RunRequest, opts: RunOptions): Promise<DecodeSpeed | undefined> {
+  if (opts.speed) return opts.speed;
+  if (req.budget?.latencyMs === undefined) return undefined;
+  if (opts.measure === false) {
+    const info = await engine.info();
+    return opts.profile && info ? estimateSpeed(opts.profile, info) : undefined;
+  }
+  const m: Parameters<typeof cachedDecodeSpeed>[1] = {};
+  if (opts.speedCache) m.cache = opts.speedCache;
+  if (opts.device) m.device = opts.device;
+  if (opts.signal) m.signal = opts.signal;
+  return cachedDecodeSpeed(engine, m);
+}
+
+/** Plans a request without running it (`engine.plan(request)`). */
+export async function planFor(engine: Engine, req: RunRequest, opts: RunOptions = {}): Promise<Plan> {
+  validateRunRequest(req);
+  const strategy = resolveRequestStrategy(req);
+  const prompt = await promptTokensOf(engine, req);
+  const plan = planRequest({
+    strategy,
+    choices: req.n ?? 1,
+    maxTokens: req.maxTokens,
+    promptTokens: prompt.length,
+    budget: req.budget,
+    speed: await speedFor(engine, req, opts),
+    memory: await engine.memory(),
+    seed: (req.seed ?? randomSeed()) >>> 0,
+  });
+  strategy.definition.validate(plan.params, plan.n, req.n ?? 1);
+  return plan;
+}
+
+function defaultTemperature(name: string): number {
+  if (name === 'greedy') return 0;
+  if (name === 'sample') return 1;
+  return 0.8;
+}
+
+/** Runs a request end to end; see the file comment. */
+export async function runStrategy(
+  engine: Engine,
+  req: RunRequest,
+  opts: RunOptions = {},
+): Promise<RunResult> {
+  validateRunRequest(req);
+  const strategy = resolveRequestStrategy(req);
+  const def = strategy.definition;
+  const n = req.n ?? 1;
+  const prompt = await promptTokensOf(engine, req);
+  const seed = (req.seed ?? randomSeed()) >>> 0;
+  const plan = planRequest({
+    strategy,
+    choices: n,
+    maxTokens: req.maxTokens,
+    promptTokens: prompt.length,
+    budget: req.budget,
+    speed: await speedFor(engine, req, opts),
+    memory: await engine.memory(),
+    seed,
+  });
+  def.validate(plan.params, plan.n, n);
+
+  const verifier = req.verifier
+    ? resolveVerifier(req.verifier, 'verifier')
+    : req.responseSchema
+      ? jsonSchemaVerifier(req.responseSchema)
+      : meanLogprob();
+  const stepScorer = req.stepScorer ? resolveVerifier(req.stepScorer, 'step_scorer') : selfCertainty();
+  const want: StepWants = {};
+  const topK = Math.max(
+    req.logprobs ? (req.topLogprobs ?? 0) : 0,
+    def.wants?.(plan.params).topLogprobs ?? 0,
+    def.usesVerifier ? (verifier.wants?.topLogprobs ?? 0) : 0,
+    def.usesStepScorer ? (stepScorer.wants?.topLogprobs ?? 0) : 0,
+  );
+  if (topK > 0) want.topLogprobs = topK;
+  if (
+    (def.usesVerifier && verifier.wants?.selfCertainty) ||
+    (def.usesStepScorer && stepScorer.wants?.selfCertainty)
+  ) {
+    want.selfCertainty = true;
+  }
+  const sampling: SamplingParams = { temperature: req.temperature ?? defaultTemperature(def.name) };
+  if (req.topK !== undefined) sampling.topK = req.topK;
+  if (req.topP !== undefined) sampling.topP = req.topP;
+  if (req.minP !== undefined) sampling.minP = req.minP;
+  if (req.repetitionPenalty !== undefined) sampling.repetitionPenalty = req.repetitionPenalty;
+  if (req.frequencyPenalty !== undefined) sampling.frequencyPenalty = req.frequencyPenalty;
+  if (req.presencePenalty !== undefined) sampling.presencePenalty = req.presencePenalty;
+
+  const genOpts: ConstructorParameters<typeof EngineGenerator>[1] = {
+    sampling,
+    maxTokens: plan.maxTokens,
+    stop: typeof req.stop === 'string' ? [req.stop] : (req.stop ?? []),
+    want,
+    seed,
+  };
+  if (req.delimiter !== undefined) genOpts.delimiter = req.delimiter;
+  if (opts.signal) genOpts.signal = opts.signal;
+  const onDelta = opts.onDelta;
+  if (onDelta) genOpts.onDelta = (b, d) => onDelta({ id: b.id, parent: b.parent }, d);
+  const gen = new EngineGenerator(engine, genOpts);
+  const t0 = performance.now();
+  let outcome: Awaited<ReturnType<typeof def.run>>;
+  try {
+    const root = await gen.create(prompt);
+    const ctx: StrategyContext = {
+      gen,
+      root,
+      samples: plan.n,
+      batchWidth: plan.batchWidth,
+      n,
+      params: plan.params,
+      verifier,
+      stepScorer,
+      answer: req.answer ?? {},
+      seed,
+      prompt: req.prompt ?? req.messages?.filter((m) => m.role === 'user').at(-1)?.content ?? '',
+      verifierTimeoutMs: req.verifierTimeoutMs ?? DEFAULT_VERIFIER_TIMEOUT_MS,
+      signal: opts.signal,
+    };
+    outcome = await def.run(ctx);
+  } finally {
+    await gen.freeAll();
+  }
+  const timeMs = performance.now() - t0;
+  const chosen = outcome.ranked.slice(0, n);
+  const choices = await Promise.all(
+    chosen.map((b) => choiceOf(engine, b, req.logprobs === true ? (req.topLogprobs ?? 0) : -1)),
+  );
+  const u = gen.usage();
+  return {
+    text: outcome.winner ? outcome.winner.text : null,
+    winner: outcome.winner ? outcome.winner.id : null,
+    answer: outcome.answer ?? null,
+    abstained: outcome.abstained === true,
+    choices,
+    trace: gen.trace.candidates(),
+    plan,
+    usage: {
+      generatedTokens: u.generatedTokens,
+      returnedTokens: chosen.reduce((a, b) => a + b.generated, 0),
+      promptTokens: u.promptTokens,
+      candidates: u.candidates,
+      stepCalls: u.stepCalls,
+      forks: u.forks,
+      maxBatch: u.maxBatch,
+      timeMs: Math.round(timeMs * 1000) / 1000,
+    },
+    stats: outcome.stats ?? {},
+  };
+}
+
+const utf8 = new TextEncoder();
+
+/** A choice's text and tokens; `top` < 0 leaves log-probabilities out, else keeps `top` alternatives per token. */
+async function choiceOf(engine: Engine, b: Branch, top: number): Promise<ChoiceResult> {
+  let logprobs: ChoiceResult['logprobs'] = null;
+  if (top >= 0) {
+    const ids = new Set<number>(b.tokens);
+    for (const alts of b.topLogprobs) for (const t of alts.slice(0, top)) ids.add(t.token);
+    const texts = new Map<number, string>();
+    await Promise.all([...ids].map(async (id) => texts.set(id, await engine.detokenize([id]))));
+    const entry = (id: number, logprob: number) => {
+      const token = texts.get(id) ?? '';
+      return { token, logprob, bytes: [...utf8.encode(token)] };
+    };
+    logprobs = b.tokens.map((id, i) => ({
+      ...entry(id, b.logprobs[i] ?? Number.NaN),
+      top: (b.topLogprobs[i] ?? []).slice(0, top).map((t) => entry(t.token, t.logprob)),
+    }));
+  }
+  return {
+    candidate: b.id,
+    text: b.text,
+    tokens: [...b.tokens],
+    finishReason: b.finishReason === 'length' ? 'length' : 'stop',
+    logprobs,
+  };
+}
+
+/** A run result as plain JSON (non-finite scores become null), for the CLI. */
+export function resultToJson(result: RunResult): Record<string, unknown> {
+  return JSON.parse(
+    JSON.stringify({
+      text: result.text,
+      winner: result.winner,
+      answer: result.answer,
+      abstained: result.abstained,
+      trace: result.trace.map((c) => ({ ...c, tokenCount: c.tokens.length })),
+      plan: result.plan,
+      usage: result.usage,
+      stats: result.stats,
+    }),
+  );
+}

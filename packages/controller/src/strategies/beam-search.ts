@@ -1,0 +1,96 @@
+// Step-wise beam search with a step scorer (Snell et al. 2024; HF search-and-learn): N active
+// beams, beam width M. Each iteration every active beam extends by one reasoning step; every
+// prefix is scored; finished beams move to a pool; the top N/M survive and each is expanded back
+// to M by forking its KV cache. After the last iteration the survivors finish to the end. The
+// answer is the best finished beam by its last step score.
+
+import { RuminateError } from '@ruminate/gpu';
+import type { Branch } from '../generator/branch.ts';
+import { numberParam } from './params.ts';
+import { formatScore, scoreSteps } from './scoring.ts';
+import type { StrategyContext, StrategyDefinition, StrategyOutcome } from './types.ts';
+
+/** Finishes `active` to the end, scores them, and ranks `pool` by final score. */
+export async function finishAndRank(
+  ctx: StrategyContext,
+  pool: Branch[],
+  active: Branch[],
+  scores: Map<Branch, number>,
+): Promise<StrategyOutcome> {
+  if (active.length > 0) {
+    await ctx.gen.extend(active);
+    const vs = await scoreSteps(ctx, active);
+    active.forEach((b, i) => {
+      scores.set(b, (vs[i] as { score: number }).score);
+      pool.push(b);
+    });
+  }
+  const ranked = pool
+    .map((b, i) => ({ b, i, s: scores.get(b) ?? Number.NEGATIVE_INFINITY }))
+    .sort((x, y) => y.s - x.s || x.i - y.i)
+    .map((x) => x.b);
+  const winner = ranked[0] ?? null;
+  if (winner)
+    ctx.gen.trace.event(winner.id, 'selected', `score ${formatScore(scores.get(winner) ?? Number.NaN)}`);
+  return { ranked, winner };
+}
+
+/** `beam`: step-level beam search. */
+export const beamSearch: StrategyDefinition = {
+  name: 'beam',
+  aliases: ['beam-search'],
+  summary: 'step-wise beam search: N beams, keep the top N/M by step score, expand each to M',
+  defaultSamples: 8,
+  params: {
+    width: 'beam width M: forks per surviving beam (default 4; N/M beams survive)',
+    iterations: 'reasoning steps searched before finishing to the end (default 40)',
+  },
+  usesVerifier: false,
+  usesStepScorer: true,
+  validate(params, samples, n) {
+    const width = numberParam(params, 'width', { default: Math.min(4, samples), min: 1, integer: true });
+    numberParam(params, 'iterations', { default: 40, min: 1, integer: true });
+    if (width > samples)
+      throw new RuminateError(
+        'invalid-argument',
+        `strategy.width (${width}) exceeds the beams (${samples}).`,
+        { field: 'strategy.width' },
+      );
+    if (n > samples)
+      throw new RuminateError('invalid-argument', `n (${n}) exceeds the beams (${samples}).`, { field: 'n' });
+  },
+  async run(ctx) {
+    const width = numberParam(ctx.params, 'width', { default: Math.min(4, ctx.samples) });
+    const iterations = numberParam(ctx.params, 'iterations', { default: 40 });
+    const keepCount = Math.max(1, Math.floor(ctx.samples / width));
+    const pool: Branch[] = [];
+    const scores = new Map<Branch, number>();
+    let active = await ctx.gen.fork(ctx.root, ctx.samples);
+    for (let it = 0; it < iterations && active.length > 0; it++) {
+      ctx.gen.trace.step = it;
+      await ctx.gen.extend(active, { delimiter: true });
+      const vs = await scoreSteps(ctx, active);
+      active.forEach((b, i) => {
+        scores.set(b, (vs[i] as { score: number }).score);
+      });
+      pool.push(...active.filter((b) => b.finished));
+      const open = active.filter((b) => !b.finished);
+      if (it === iterations - 1 || open.length === 0) {
+        active = open;
+        break;
+      }
+      const order = open
+        .map((b, i) => ({ b, i, s: scores.get(b) ?? Number.NEGATIVE_INFINITY }))
+        .sort((x, y) => y.s - x.s || x.i - y.i);
+      const kept = order.slice(0, keepCount).map((x) => x.b);
+      for (const x of order.slice(keepCount))
+        await ctx.gen.prune(x.b, `not in top ${keepCount} at step ${it}`);
+      const next: Branch[] = [];
+      for (const b of kept) {
+        next.push(b, ...(await ctx.gen.fork(b, width - 1)));
+      }
+      active = next;
+    }
+    return finishAndRank(ctx, pool, active, scores);
+  },
+};
