@@ -10,7 +10,14 @@
 //   starcoder (also smollm, refact, command-r, …): \p{N} , then gpt2.
 // A scan position that no alternative matches becomes a one-code-point word, as in llama.cpp.
 
-import { CPT_LETTER, CPT_NUMBER, CPT_WHITESPACE, codePoints, cptFlags } from './unicode-classes.ts';
+import {
+  CPT_LETTER,
+  CPT_NUMBER,
+  CPT_WHITESPACE,
+  codePoints,
+  cptFlags,
+  fromCodePoints,
+} from './unicode-classes.ts';
 
 /** Which pre-tokenizer a byte-level BPE vocabulary uses. */
 export type PreTokenizerKind = 'gpt2' | 'llama3' | 'qwen2' | 'starcoder' | 'default';
@@ -185,7 +192,7 @@ function makeLlama3Splitter(digitGroup: number): Splitter {
 /** Splits every piece by a global regex, keeping both matches and the gaps between them. */
 function regexSplitter(re: RegExp): Splitter {
   return (cps, out) => {
-    const text = String.fromCodePoint(...cps);
+    const text = fromCodePoints(cps);
     let last = 0;
     re.lastIndex = 0;
     for (const m of text.matchAll(re)) {
@@ -220,5 +227,5 @@ export function preTokenize(text: string, kind: PreTokenizerKind): string[] {
     for (const p of pieces) if (p.length > 0) split(p, next);
     pieces = next;
   }
-  return pieces.map((p) => String.fromCodePoint(...p));
+  return pieces.map(fromCodePoints);
 }

@@ -44,6 +44,8 @@ export class Tokenizer {
   readonly vocab: Vocab;
   private readonly ranks: Map<string, number>;
   private readonly pieces: TokenPieces;
+  /** BPE ids of recently seen pre-tokenizer words (words repeat a lot in prompts). */
+  private readonly wordCache = new Map<string, number[]>();
 
   /** Builds a tokenizer from parsed `tokenizer.*` metadata. */
   constructor(spec: TokenizerSpec) {
@@ -109,13 +111,7 @@ export class Tokenizer {
         spmEncode(t.replaceAll(' ', '\u2581'), this.vocab, cfg.unkId, out);
       } else {
         for (const word of preTokenize(f.text, cfg.pre)) {
-          bpeEncodeWord(
-            bytesToBpeText(utf8Encoder.encode(word)),
-            this.vocab.idOf,
-            this.ranks,
-            cfg.ignoreMerges,
-            out,
-          );
+          for (const id of this.encodeWord(word)) out.push(id);
         }
       }
       prevSpecial = false;
@@ -156,6 +152,23 @@ export class Tokenizer {
   /** Text of `ids`, as llama.cpp's `llama_detokenize(remove_special = false, unparse_special = special)`. */
   decode(ids: readonly number[], opts: DecodeOptions = {}): string {
     return utf8Decoder.decode(this.decodeBytes(ids, opts));
+  }
+
+  private encodeWord(word: string): number[] {
+    let ids = this.wordCache.get(word);
+    if (ids === undefined) {
+      ids = [];
+      bpeEncodeWord(
+        bytesToBpeText(utf8Encoder.encode(word)),
+        this.vocab.idOf,
+        this.ranks,
+        this.config.ignoreMerges,
+        ids,
+      );
+      if (this.wordCache.size >= 16384) this.wordCache.clear();
+      if (word.length <= 64) this.wordCache.set(word, ids);
+    }
+    return ids;
   }
 
   private checkId(id: number): void {

@@ -67,3 +67,10 @@ export function codePoints(text: string): number[] {
   }
   return out;
 }
+
+/** The string of a code point array (chunked, so long arrays do not overflow the call stack). */
+export function fromCodePoints(cps: readonly number[]): string {
+  let s = '';
+  for (let i = 0; i < cps.length; i += 8192) s += String.fromCodePoint(...cps.slice(i, i + 8192));
+  return s;
+}

@@ -1,0 +1,81 @@
+import { isRuminateError } from '@ruminate/gpu';
+import { describe, expect, it } from 'vitest';
+import { llamaBpeVocab, qwen2Vocab, spmVocab } from '../../../tools/fixtures/vocab/index.ts';
+import { applyChatTemplate, renderChat } from '../src/chat/chat-template.ts';
+import { CHATML_TEMPLATE } from '../src/chat/chatml-template.ts';
+import type { ChatMessage } from '../src/engine/types.ts';
+import { Tokenizer } from '../src/tokenizer/tokenizer.ts';
+
+const qwen2 = Tokenizer.fromMetadata(new Map(qwen2Vocab().metadata));
+const llama3 = Tokenizer.fromMetadata(new Map(llamaBpeVocab().metadata));
+const spm = Tokenizer.fromMetadata(new Map(spmVocab().metadata));
+const chat: ChatMessage[] = [{ role: 'user', content: 'Hi there' }];
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return isRuminateError(e) ? e.code : `not a RuminateError: ${String(e)}`;
+  }
+  return undefined;
+}
+
+describe('chat templates', () => {
+  it("renders the model's ChatML template with its default system message", () => {
+    expect(renderChat(qwen2, chat)).toBe(
+      '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n',
+    );
+    const withSystem: ChatMessage[] = [{ role: 'system', content: 'Be brief.' }, ...chat];
+    expect(renderChat(qwen2, withSystem, { addGenerationPrompt: false })).toBe(
+      '<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi there<|im_end|>\n',
+    );
+  });
+
+  it('tokenizes the rendered chat with special tokens parsed', () => {
+    const v = qwen2Vocab();
+    const ids = applyChatTemplate(qwen2, chat);
+    expect(ids[0]).toBe(v.specialIds['<|im_start|>']);
+    expect(ids.filter((id) => id === v.specialIds['<|im_end|>'])).toHaveLength(2);
+    expect(qwen2.decode(ids, { special: true })).toBe(renderChat(qwen2, chat));
+  });
+
+  it('passes bos_token and does not double a BOS the template already wrote', () => {
+    const text = renderChat(llama3, chat);
+    expect(
+      text.startsWith('<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi there<|eot_id|>'),
+    ).toBe(true);
+    const ids = applyChatTemplate(llama3, chat);
+    expect(ids[0]).toBe(llama3.bosId);
+    expect(ids[1]).not.toBe(llama3.bosId);
+  });
+
+  it('throws chat-template-missing without a template, and uses a fallback only when asked', () => {
+    expect(codeOf(() => renderChat(spm, chat))).toBe('chat-template-missing');
+    expect(renderChat(spm, chat, { fallback: 'chatml' })).toBe(
+      '<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n',
+    );
+    expect(renderChat(spm, chat, { fallback: { template: '{{ messages[0].content }}!' } })).toBe('Hi there!');
+    expect(renderChat(qwen2, chat, { fallback: { template: 'unused' } })).toContain(
+      'You are a helpful assistant.',
+    );
+    expect(CHATML_TEMPLATE).toContain('<|im_start|>');
+  });
+
+  it('reports templates that fail to parse or raise as chat-template-failed', () => {
+    expect(codeOf(() => renderChat(spm, chat, { fallback: { template: '{% for m in messages %}' } }))).toBe(
+      'chat-template-failed',
+    );
+    const strict =
+      "{% if messages[0]['role'] != 'system' %}{{ raise_exception('system message required') }}{% endif %}";
+    expect(codeOf(() => renderChat(spm, chat, { fallback: { template: strict } }))).toBe(
+      'chat-template-failed',
+    );
+  });
+
+  it('passes extra variables through', () => {
+    const t = '{% if enable_thinking %}think{% else %}plain{% endif %}';
+    expect(renderChat(spm, chat, { fallback: { template: t }, variables: { enable_thinking: true } })).toBe(
+      'think',
+    );
+  });
+});
