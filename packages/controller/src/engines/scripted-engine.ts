@@ -236,9 +236,9 @@ export class ScriptedEngine implements Engine {
     };
     const k = req.want?.topLogprobs ?? 0;
     if (k > 0) {
+      // Impossible tokens report log(1e-30), as a float model's tiny probabilities would.
       result.topLogprobs = logp
-        .map((lp, id) => ({ token: id, logprob: lp }))
-        .filter((e) => Number.isFinite(e.logprob))
+        .map((lp, id) => ({ token: id, logprob: Math.max(lp, Math.log(1e-30)) }))
         .sort((a, b) => b.logprob - a.logprob || a.token - b.token)
         .slice(0, k);
     }
