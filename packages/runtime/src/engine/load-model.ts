@@ -1,0 +1,131 @@
+// From a parsed GGUF to a runnable SequenceEngine on the GPU: hyper-parameters, KV sizing,
+// weight upload, kernel compilation, and the ModelInfo the Engine reports.
+import { type KernelContext, kvPoolBytes, PAGE_TOKENS, RuminateError } from '@ruminate/gpu';
+import type { ByteSource, GgufHeader } from '../gguf/types.ts';
+import { PagedKvCache } from '../kv/paged-kv-cache.ts';
+import { GpuModel } from '../model/gpu-model.ts';
+import { GpuWeights } from '../model/gpu-weights.ts';
+import { type Hparams, readHparams } from '../model/hparams.ts';
+import { SequenceEngine } from './sequence-engine.ts';
+import type { LoadOptions, ModelInfo } from './types.ts';
+
+/** Sizing beyond the public LoadOptions. */
+export interface ModelLoadOptions extends LoadOptions {
+  /** Largest number of live sequences (default 64). */
+  maxSequences?: number;
+  /** Rows per forward pass, i.e. the prefill chunk (default 128). */
+  maxPassTokens?: number;
+}
+
+/** A model ready to step. */
+export interface LoadedModel {
+  /** Hyper-parameters. */
+  hp: Hparams;
+  /** What the Engine reports. */
+  info: ModelInfo;
+  /** Sequences and steps. */
+  engine: SequenceEngine;
+  /** The GPU model (destroy to free its memory). */
+  model: GpuModel;
+}
+
+/** Uploads the weights of a parsed GGUF and builds its GPU model and KV cache. */
+export async function loadModel(
+  ctx: KernelContext,
+  header: GgufHeader,
+  source: ByteSource,
+  opts: ModelLoadOptions = {},
+): Promise<LoadedModel> {
+  const hp = readHparams(header.metadata, (n) => header.tensors.find((t) => t.name === n)?.dims);
+  const contextLength = opts.contextLength ?? Math.min(hp.contextLength, 4096);
+  if (!Number.isInteger(contextLength) || contextLength < 1) {
+    throw new RuminateError(
+      'invalid-argument',
+      `contextLength must be a positive integer, got ${contextLength}.`,
+      {
+        field: 'contextLength',
+      },
+    );
+  }
+  const maxSequences = opts.maxSequences ?? 64;
+  const maxPagesPerSeq = Math.ceil(contextLength / PAGE_TOKENS);
+  const pageLayerBytes = kvPoolBytes(1, hp.nKvHeads, hp.headDim);
+  const maxBinding = Math.min(
+    ctx.limits.maxStorageBufferBindingSize ?? 2 ** 27,
+    ctx.limits.maxBufferSize ?? 2 ** 28,
+  );
+  const fit = Math.floor(maxBinding / pageLayerBytes);
+  // Default: four full-length sequences' worth, plus one private page per sequence slot for forks.
+  const numPages = opts.kvPages ?? Math.min(fit, 4 * maxPagesPerSeq + maxSequences);
+  if (numPages < maxPagesPerSeq) {
+    throw new RuminateError(
+      'model-too-large',
+      `A ${contextLength}-token context needs ${maxPagesPerSeq} KV pages per layer but this device binds at most ` +
+        `${fit}; load with a contextLength ≤ ${fit * PAGE_TOKENS}.`,
+    );
+  }
+  const weights = await GpuWeights.upload(ctx.device, ctx.limits, header.tensors, source, {
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  let model: GpuModel;
+  try {
+    opts.onProgress?.({ phase: 'compile', done: 0, total: 1 });
+    model = await GpuModel.create(ctx, hp, weights, {
+      numPages,
+      pageTokens: PAGE_TOKENS,
+      numSlots: maxSequences,
+      maxPagesPerSeq,
+      maxRows: opts.maxPassTokens ?? 128,
+    });
+    opts.onProgress?.({ phase: 'compile', done: 1, total: 1 });
+  } catch (e) {
+    weights.destroy();
+    throw e;
+  }
+  const kv = new PagedKvCache({ numPages, pageTokens: PAGE_TOKENS, numSlots: maxSequences, contextLength });
+  const info = modelInfo(header, hp, contextLength, weights.bytes);
+  const engine = new SequenceEngine({
+    kv,
+    backend: model,
+    vocabSize: hp.nVocab,
+    eosTokenIds: info.eosTokenIds,
+    maxPassTokens: opts.maxPassTokens ?? 128,
+  });
+  return { hp, info, engine, model };
+}
+
+/** ModelInfo from the header. */
+export function modelInfo(
+  header: GgufHeader,
+  hp: Hparams,
+  contextLength: number,
+  weightBytes: number,
+): ModelInfo {
+  const meta = (k: string) => header.metadata.get(k) as { value?: unknown } | undefined;
+  const bytesByType = new Map<string, number>();
+  let parameters = 0;
+  for (const t of header.tensors) {
+    parameters += t.elements;
+    if (t.dims.length >= 2) bytesByType.set(t.type.name, (bytesByType.get(t.type.name) ?? 0) + t.bytes);
+  }
+  const weightType = [...bytesByType.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'f32';
+  const eos = new Set<number>();
+  for (const k of ['tokenizer.ggml.eos_token_id', 'tokenizer.ggml.eot_token_id']) {
+    const v = meta(k)?.value;
+    if (typeof v === 'number') eos.add(v);
+  }
+  const name = meta('general.name')?.value;
+  return {
+    architecture: hp.arch,
+    name: typeof name === 'string' ? name : undefined,
+    parameters,
+    vocabSize: hp.nVocab,
+    contextLength,
+    trainedContextLength: hp.contextLength,
+    weightType,
+    eosTokenIds: [...eos],
+    weightBytes,
+    hasChatTemplate: typeof meta('tokenizer.chat_template')?.value === 'string',
+  };
+}

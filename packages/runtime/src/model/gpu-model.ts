@@ -1,0 +1,579 @@
+// The decoder on the GPU: llama / qwen2 / qwen3 (and MoE variants) as a graph over the gpu
+// package's ops, one command buffer and one submit per forward pass: page copies, embedding,
+// every layer, the final norm, the output matmul for the sampled rows only, the sampler, and a
+// 192-byte-per-row readback. Graph semantics: see reference/forward.ts (the float64 oracle).
+import {
+  type BufferSlice,
+  countTokens,
+  decodeSamplerOutput,
+  type KernelContext,
+  KvWriteOp,
+  kvPoolBytes,
+  Matmul,
+  PAGE_TOKENS,
+  PagedAttentionOp,
+  packSamplerParams,
+  RmsNormOp,
+  RopeOp,
+  type RopeParams,
+  type RowRange,
+  RuminateError,
+  SAMPLER_MAX_CANDIDATES,
+  SamplerOp,
+  type SamplerRowParams,
+  SiluMulOp,
+} from '@ruminate/gpu';
+import type { BackendMemory, ForwardPass, KvGeometry, ModelBackend, SampledToken } from './backend.ts';
+import type { GpuTensor, GpuWeights } from './gpu-weights.ts';
+import type { Hparams } from './hparams.ts';
+import { encodeLinear, type LinearScratch } from './linear.ts';
+
+/** Activation rows per pass and sampled rows per pass the model is sized for. */
+export interface GpuModelSizes extends KvGeometry {
+  /** Rows (tokens) in one forward pass. */
+  maxRows: number;
+}
+
+/** Usage of activation buffers (a function: GPUBufferUsage exists only once WebGPU is set up). */
+const storage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+
+interface Ops {
+  matmul: Matmul;
+  norm: RmsNormOp;
+  normResidual: RmsNormOp;
+  normInPlace: RmsNormOp | undefined;
+  kvWrite: KvWriteOp;
+  rope: RopeOp;
+  attention: PagedAttentionOp;
+  siluMul: SiluMulOp;
+  sampler: SamplerOp;
+}
+
+/** A loaded model on the GPU, running forward passes over paged KV. */
+export class GpuModel implements ModelBackend {
+  private readonly buffers: GPUBuffer[] = [];
+  private readonly act: Record<
+    'x' | 'h' | 'delta' | 'q' | 'k' | 'v' | 'attn' | 'gate' | 'up' | 'ffn' | 'gathered' | 'logits',
+    GPUBuffer
+  >;
+  private readonly rowInfo: GPUBuffer;
+  private readonly blockTable: GPUBuffer;
+  private readonly samplerOut: GPUBuffer;
+  private readonly staging: GPUBuffer;
+  private readonly pageTmp: GPUBuffer;
+  private samplerParams: GPUBuffer;
+  private readonly scratch: LinearScratch | undefined;
+  private readonly kPools: GPUBuffer[] = [];
+  private readonly vPools: GPUBuffer[] = [];
+  private readonly pageBytes: number;
+  private lost: GPUDeviceLostInfo | undefined;
+  private destroyed = false;
+
+  private constructor(
+    private readonly ctx: KernelContext,
+    private readonly hp: Hparams,
+    private readonly weights: GpuWeights,
+    private readonly sizes: GpuModelSizes,
+    private readonly ops: Ops,
+  ) {
+    const { device } = ctx;
+    const T = sizes.maxRows;
+    const S = sizes.numSlots;
+    const f32 = (label: string, n: number) => this.buffer(label, Math.max(16, n * 4), storage());
+    const e = hp.nEmbd;
+    const qw = hp.nHeads * hp.headDim;
+    const kw = hp.nKvHeads * hp.headDim;
+    const ff = Math.max(hp.nFf, hp.nFfShared, 1);
+    this.act = {
+      x: f32('x', T * e),
+      h: f32('h', T * e),
+      delta: f32('delta', T * e),
+      q: f32('q', T * qw),
+      k: f32('k', T * kw),
+      v: f32('v', T * kw),
+      attn: f32('attn', T * qw),
+      gate: f32('gate', T * ff),
+      up: f32('up', T * ff),
+      ffn: f32('ffn', T * ff),
+      gathered: f32('gathered', S * e),
+      logits: f32('logits', S * hp.nVocab),
+    };
+    this.rowInfo = this.buffer('rowInfo', T * 8, storage());
+    this.blockTable = this.buffer('blockTable', sizes.numSlots * sizes.maxPagesPerSeq * 4, storage());
+    this.samplerOut = this.buffer('samplerOut', SamplerOp.outputBytes(S), storage());
+    this.staging = this.buffer(
+      'staging',
+      SamplerOp.outputBytes(S),
+      GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+    );
+    this.samplerParams = this.buffer('samplerParams', S * 64 + 4096, storage());
+    this.pageBytes = kvPoolBytes(1, hp.nKvHeads, hp.headDim);
+    this.pageTmp = this.buffer('pageTmp', this.pageBytes, storage());
+    const splitRows = Math.max(
+      0,
+      ...[...weightNames(hp)].map((n) => {
+        const t = weights.get(n);
+        return t && t.parts.length > 1 ? Math.max(...t.parts.map((p) => p.rows)) : 0;
+      }),
+    );
+    this.scratch = splitRows > 0 ? { buffer: f32('splitScratch', Math.max(T, S) * splitRows) } : undefined;
+    for (let l = 0; l < hp.nLayers; l++) {
+      const bytes = kvPoolBytes(sizes.numPages, hp.nKvHeads, hp.headDim);
+      this.kPools.push(this.buffer(`k${l}`, bytes, storage()));
+      this.vPools.push(this.buffer(`v${l}`, bytes, storage()));
+    }
+    device.lost.then((info) => {
+      this.lost = info;
+    });
+  }
+
+  /** Compiles every kernel the model needs and allocates activations and KV pools. */
+  static async create(
+    ctx: KernelContext,
+    hp: Hparams,
+    weights: GpuWeights,
+    sizes: GpuModelSizes,
+  ): Promise<GpuModel> {
+    if (hp.nExperts > 0) {
+      throw new RuminateError(
+        'gguf-unsupported',
+        `This ${hp.arch} model has ${hp.nExperts} experts; the GPU MoE path (expert gating and expert matmul ops) ` +
+          'is not integrated yet. Use a dense model.',
+      );
+    }
+    const kvBytes = kvPoolBytes(sizes.numPages, hp.nKvHeads, hp.headDim);
+    const maxBinding = ctx.limits.maxStorageBufferBindingSize ?? 128 * 1024 * 1024;
+    if (kvBytes > maxBinding || kvBytes > (ctx.limits.maxBufferSize ?? kvBytes)) {
+      const fit = Math.floor(maxBinding / kvPoolBytes(1, hp.nKvHeads, hp.headDim));
+      throw new RuminateError(
+        'limit-too-low',
+        `A layer's KV pool of ${sizes.numPages} pages (${kvBytes} bytes) exceeds this device's storage binding ` +
+          `limit (${maxBinding}); load with kvPages ≤ ${fit} or a shorter context.`,
+      );
+    }
+    const rope: RopeParams = { neox: hp.ropeStyle === 'neox', base: hp.ropeBase, nRot: hp.ropeDims };
+    const matmul = new Matmul(ctx);
+    const mTiles = [1, 2, 4, 8, 16, 17].filter((m) => m <= Math.max(sizes.maxRows, sizes.numSlots));
+    const prepared = new Set<string>();
+    const jobs: Promise<unknown>[] = [];
+    for (const name of weightNames(hp)) {
+      const t = weights.get(name);
+      if (!t || t.dims.length < 2 || name.includes('_exps') || name.includes('gate_inp')) continue;
+      for (const p of t.parts) {
+        for (const m of mTiles) {
+          const key = `${p.dtype}|${m}`;
+          if (prepared.has(key)) continue;
+          prepared.add(key);
+          jobs.push(matmul.prepare({ dtype: p.dtype, rows: p.rows, cols: p.cols, m }));
+        }
+      }
+    }
+    const [norm, normResidual, normInPlace, kvWrite, ropeOp, attention, siluMul, sampler] = await Promise.all(
+      [
+        RmsNormOp.prepare(ctx, { mode: 'out' }),
+        RmsNormOp.prepare(ctx, { mode: 'residual' }),
+        hp.arch === 'qwen3' ? RmsNormOp.prepare(ctx, { mode: 'in-place' }) : Promise.resolve(undefined),
+        KvWriteOp.prepare(ctx, {
+          nKvHeads: hp.nKvHeads,
+          headDim: hp.headDim,
+          numPages: sizes.numPages,
+          maxPagesPerSeq: sizes.maxPagesPerSeq,
+          rope,
+        }),
+        RopeOp.prepare(ctx),
+        PagedAttentionOp.prepare(ctx, {
+          nHeads: hp.nHeads,
+          nKvHeads: hp.nKvHeads,
+          headDim: hp.headDim,
+          maxPagesPerSeq: sizes.maxPagesPerSeq,
+        }),
+        SiluMulOp.prepare(ctx),
+        SamplerOp.prepare(ctx),
+        ...jobs,
+      ],
+    );
+    const ops: Ops = {
+      matmul,
+      norm,
+      normResidual,
+      normInPlace,
+      kvWrite,
+      rope: ropeOp,
+      attention,
+      siluMul,
+      sampler,
+    };
+    return new GpuModel(ctx, hp, weights, sizes, ops);
+  }
+
+  /** GPU memory held. */
+  memory(): BackendMemory {
+    const kvBytes = [...this.kPools, ...this.vPools].reduce((s, b) => s + b.size, 0);
+    const all = this.buffers.reduce((s, b) => s + b.size, 0);
+    return {
+      weightBytes: this.weights.bytes,
+      kvBytes,
+      scratchBytes: all - kvBytes,
+      bytesPerPage: 2 * this.hp.nLayers * this.pageBytes,
+    };
+  }
+
+  /** Destroys every buffer, weights included. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const b of this.buffers) b.destroy();
+    this.weights.destroy();
+  }
+
+  async forward(pass: ForwardPass): Promise<SampledToken[]> {
+    this.checkUsable();
+    const { device } = this.ctx;
+    const hp = this.hp;
+    const T = pass.rows.length;
+    const S = pass.sample.length;
+    if (T < 1 || T > this.sizes.maxRows || S > this.sizes.numSlots) {
+      throw new RuminateError('internal', `A pass of ${T} rows / ${S} samples exceeds the model's sizing.`);
+    }
+    // Per-pass inputs.
+    const info = new Uint32Array(T * 2);
+    pass.rows.forEach((r, i) => {
+      info[2 * i] = r.slot;
+      info[2 * i + 1] = r.position;
+    });
+    device.queue.writeBuffer(this.rowInfo, 0, info);
+    const w = this.sizes.maxPagesPerSeq;
+    for (const slot of pass.dirtySlots) {
+      device.queue.writeBuffer(
+        this.blockTable,
+        slot * w * 4,
+        pass.blockTable as Uint32Array<ArrayBuffer>,
+        slot * w,
+        w,
+      );
+    }
+    const enc = device.createCommandEncoder({ label: 'forward' });
+    for (const { src, dst } of pass.copies) {
+      for (const pool of [...this.kPools, ...this.vPools]) {
+        // WebGPU forbids a copy within one buffer: go through a one-page temporary.
+        enc.copyBufferToBuffer(pool, src * this.pageBytes, this.pageTmp, 0, this.pageBytes);
+        enc.copyBufferToBuffer(this.pageTmp, 0, pool, dst * this.pageBytes, this.pageBytes);
+      }
+    }
+    this.encodeEmbedding(enc, pass);
+    const slice = (b: GPUBuffer, floats: number): BufferSlice => ({ buffer: b, offset: 0, size: floats * 4 });
+    const e = hp.nEmbd;
+    const hd = hp.headDim;
+    const qw = hp.nHeads * hd;
+    const kw = hp.nKvHeads * hd;
+    const { attnRanges, maxKeys } = attentionRanges(pass);
+    for (let l = 0; l < hp.nLayers; l++) {
+      const p = `blk.${l}.`;
+      const normW = this.f32(`${p}attn_norm.weight`);
+      if (l === 0)
+        this.ops.norm.encode(enc, {
+          x: this.act.x,
+          w: normW,
+          out: this.act.h,
+          rows: T,
+          dim: e,
+          eps: hp.rmsEps,
+        });
+      else {
+        this.ops.normResidual.encode(enc, {
+          x: this.act.x,
+          delta: this.act.delta,
+          w: normW,
+          out: this.act.h,
+          rows: T,
+          dim: e,
+          eps: hp.rmsEps,
+        });
+      }
+      const h = slice(this.act.h, T * e);
+      this.linear(enc, h, `${p}attn_q`, this.act.q, T, qw);
+      this.linear(enc, h, `${p}attn_k`, this.act.k, T, kw);
+      this.linear(enc, h, `${p}attn_v`, this.act.v, T, kw);
+      if (this.ops.normInPlace) {
+        const qn = this.f32(`${p}attn_q_norm.weight`);
+        const kn = this.f32(`${p}attn_k_norm.weight`);
+        this.ops.normInPlace.encode(enc, {
+          x: this.act.q,
+          w: qn,
+          rows: T,
+          dim: hd,
+          groupsPerRow: hp.nHeads,
+          eps: hp.rmsEps,
+        });
+        this.ops.normInPlace.encode(enc, {
+          x: this.act.k,
+          w: kn,
+          rows: T,
+          dim: hd,
+          groupsPerRow: hp.nKvHeads,
+          eps: hp.rmsEps,
+        });
+      }
+      this.ops.rope.encode(enc, {
+        x: this.act.q,
+        positions: this.rowInfo,
+        rows: T,
+        nHeads: hp.nHeads,
+        headDim: hd,
+        posStride: 2,
+        posOffset: 1,
+        rope: { neox: hp.ropeStyle === 'neox', base: hp.ropeBase, nRot: hp.ropeDims },
+      });
+      const kPool = this.kPools[l] as GPUBuffer;
+      const vPool = this.vPools[l] as GPUBuffer;
+      this.ops.kvWrite.encode(enc, {
+        k: this.act.k,
+        v: this.act.v,
+        rowInfo: this.rowInfo,
+        blockTable: this.blockTable,
+        kPool,
+        vPool,
+        rows: T,
+      });
+      this.ops.attention.encode(enc, {
+        q: this.act.q,
+        out: this.act.attn,
+        kPool,
+        vPool,
+        blockTable: this.blockTable,
+        rowInfo: this.rowInfo,
+        ...attnRanges,
+        maxKeys,
+      });
+      this.linear(enc, slice(this.act.attn, T * qw), `${p}attn_output`, this.act.delta, T, e);
+      this.ops.normResidual.encode(enc, {
+        x: this.act.x,
+        delta: this.act.delta,
+        w: this.f32(`${p}ffn_norm.weight`),
+        out: this.act.h,
+        rows: T,
+        dim: e,
+        eps: hp.rmsEps,
+      });
+      this.encodeFfn(enc, p, T);
+    }
+    // Final norm over every row (cheap), then only the sampled rows go through the output matrix.
+    this.ops.normResidual.encode(enc, {
+      x: this.act.x,
+      delta: this.act.delta,
+      w: this.f32('output_norm.weight'),
+      out: this.act.h,
+      rows: T,
+      dim: e,
+      eps: hp.rmsEps,
+    });
+    if (S === 0) {
+      device.queue.submit([enc.finish()]);
+      await this.settle(device.queue.onSubmittedWorkDone());
+      return [];
+    }
+    for (let i = 0; i < S; i++) {
+      const row = (pass.sample[i] as { row: number }).row;
+      enc.copyBufferToBuffer(this.act.h, row * e * 4, this.act.gathered, i * e * 4, e * 4);
+    }
+    const head = this.weights.get('output.weight') ?? this.weights.need('token_embd.weight');
+    encodeLinear(enc, this.ops.matmul, {
+      x: slice(this.act.gathered, S * e),
+      w: head,
+      y: slice(this.act.logits, S * hp.nVocab),
+      m: S,
+      ...(this.scratch ? { scratch: this.scratch } : {}),
+    });
+    const params = packSamplerParams(pass.sample.map(samplerRow), hp.nVocab, SAMPLER_MAX_CANDIDATES);
+    if (params.byteLength > this.samplerParams.size) {
+      this.samplerParams.destroy();
+      this.samplerParams = this.buffer('samplerParams', params.byteLength * 2, storage());
+    }
+    device.queue.writeBuffer(this.samplerParams, 0, params as Uint32Array<ArrayBuffer>);
+    this.ops.sampler.encode(enc, {
+      logits: slice(this.act.logits, S * hp.nVocab),
+      params: { buffer: this.samplerParams, offset: 0, size: params.byteLength },
+      out: { buffer: this.samplerOut, offset: 0, size: SamplerOp.outputBytes(S) },
+      rows: S,
+      vocab: hp.nVocab,
+    });
+    enc.copyBufferToBuffer(this.samplerOut, 0, this.staging, 0, SamplerOp.outputBytes(S));
+    device.queue.submit([enc.finish()]);
+    await this.settle(this.staging.mapAsync(GPUMapMode.READ, 0, SamplerOp.outputBytes(S)));
+    const data = this.staging.getMappedRange(0, SamplerOp.outputBytes(S)).slice(0);
+    this.staging.unmap();
+    return decodeSamplerOutput(data, S).map((r, i) => toSampled(r, pass.sample[i]?.want));
+  }
+
+  private encodeFfn(enc: GPUCommandEncoder, p: string, T: number): void {
+    const hp = this.hp;
+    const ff = hp.nFf;
+    const h = { buffer: this.act.h, offset: 0, size: T * hp.nEmbd * 4 };
+    this.linear(enc, h, `${p}ffn_gate`, this.act.gate, T, ff);
+    this.linear(enc, h, `${p}ffn_up`, this.act.up, T, ff);
+    this.ops.siluMul.encode(enc, {
+      gate: this.act.gate,
+      up: this.act.up,
+      out: this.act.ffn,
+      rows: T,
+      cols: ff,
+    });
+    this.linear(
+      enc,
+      { buffer: this.act.ffn, offset: 0, size: T * ff * 4 },
+      `${p}ffn_down`,
+      this.act.delta,
+      T,
+      hp.nEmbd,
+    );
+  }
+
+  private encodeEmbedding(enc: GPUCommandEncoder, pass: ForwardPass): void {
+    const emb = this.weights.need('token_embd.weight');
+    const e = this.hp.nEmbd;
+    if (emb.dtype !== 'f32') {
+      throw new RuminateError(
+        'gguf-unsupported',
+        `token_embd.weight is ${emb.dtype}; this build gathers only f32 embedding rows (the embedding op for ` +
+          'quantized rows is not integrated yet).',
+      );
+    }
+    pass.rows.forEach((r, i) => {
+      const part = emb.parts.find((p) => r.token >= p.rowStart && r.token < p.rowStart + p.rows);
+      if (!part) throw new RuminateError('invalid-argument', `Token ${r.token} is outside the vocabulary.`);
+      enc.copyBufferToBuffer(
+        part.buffer,
+        part.offset + (r.token - part.rowStart) * e * 4,
+        this.act.x,
+        i * e * 4,
+        e * 4,
+      );
+    });
+  }
+
+  private linear(
+    enc: GPUCommandEncoder,
+    x: BufferSlice,
+    name: string,
+    y: GPUBuffer,
+    m: number,
+    n: number,
+  ): void {
+    const w = this.weights.need(`${name}.weight`);
+    const b = this.weights.get(`${name}.bias`);
+    encodeLinear(enc, this.ops.matmul, {
+      x,
+      w,
+      y: { buffer: y, offset: 0, size: m * n * 4 },
+      m,
+      ...(b ? { bias: this.sliceOf(b) } : {}),
+      ...(this.scratch ? { scratch: this.scratch } : {}),
+    });
+  }
+
+  private f32(name: string): BufferSlice {
+    return this.sliceOf(this.weights.need(name));
+  }
+
+  private sliceOf(t: GpuTensor): BufferSlice {
+    const p = t.parts[0];
+    if (!p || t.parts.length !== 1 || t.dtype !== 'f32') {
+      throw new RuminateError(
+        'gguf-unsupported',
+        `Tensor ${t.name} must be one f32 vector (it is ${t.dtype}).`,
+      );
+    }
+    return { buffer: p.buffer, offset: p.offset, size: p.size };
+  }
+
+  private buffer(label: string, size: number, usage: number): GPUBuffer {
+    const b = this.ctx.device.createBuffer({ label, size: Math.ceil(size / 4) * 4, usage });
+    this.buffers.push(b);
+    return b;
+  }
+
+  private checkUsable(): void {
+    if (this.lost) {
+      throw new RuminateError(
+        'device-lost',
+        `The GPU device was lost (${this.lost.reason}: ${this.lost.message}). Create a new engine and load the model again.`,
+      );
+    }
+    if (this.destroyed) throw new RuminateError('not-loaded', 'The model was unloaded; load it again.');
+  }
+
+  /** Awaits GPU work, turning a device loss during it into a typed error. */
+  private async settle<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (e) {
+      this.checkUsable();
+      throw new RuminateError('internal', `GPU work failed: ${String(e)}`, { cause: e });
+    }
+  }
+}
+
+/** Names of the matrices of every layer (for planning matmul compilation and split scratch). */
+function* weightNames(hp: Hparams): Generator<string> {
+  yield 'token_embd.weight';
+  yield 'output.weight';
+  for (let l = 0; l < hp.nLayers; l++) {
+    for (const n of ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down']) {
+      yield `blk.${l}.${n}.weight`;
+    }
+    for (const n of ['ffn_gate_shexp', 'ffn_up_shexp', 'ffn_down_shexp']) yield `blk.${l}.${n}.weight`;
+  }
+}
+
+/** Decode rows (sequences with one row in the pass) as one range, every other sequence's rows as a prefill chunk. */
+function attentionRanges(pass: ForwardPass): {
+  attnRanges: { decode?: RowRange; prefill?: RowRange[] };
+  maxKeys: number;
+} {
+  const groups: RowRange[] = [];
+  pass.rows.forEach((r, i) => {
+    const last = groups.at(-1);
+    if (last && pass.rows[last.start]?.slot === r.slot) last.count++;
+    else groups.push({ start: i, count: 1 });
+  });
+  let decodeEnd = 0;
+  while (decodeEnd < groups.length && groups[decodeEnd]?.count === 1) decodeEnd++;
+  let maxKeys = 0;
+  for (let i = 0; i < decodeEnd; i++) {
+    maxKeys = Math.max(maxKeys, (pass.rows[i]?.position ?? 0) + 1);
+  }
+  const attnRanges: { decode?: RowRange; prefill?: RowRange[] } = {};
+  if (decodeEnd > 0) attnRanges.decode = { start: 0, count: decodeEnd };
+  if (decodeEnd < groups.length) attnRanges.prefill = groups.slice(decodeEnd);
+  return { attnRanges, maxKeys: Math.max(maxKeys, PAGE_TOKENS) };
+}
+
+function samplerRow(s: ForwardPass['sample'][number]): SamplerRowParams {
+  const p = s.params;
+  return {
+    temperature: p.temperature,
+    ...(p.topK !== undefined ? { topK: p.topK } : {}),
+    ...(p.topP !== undefined ? { topP: p.topP } : {}),
+    ...(p.minP !== undefined ? { minP: p.minP } : {}),
+    ...(p.repetitionPenalty !== undefined ? { repetitionPenalty: p.repetitionPenalty } : {}),
+    ...(p.frequencyPenalty !== undefined ? { frequencyPenalty: p.frequencyPenalty } : {}),
+    ...(p.presencePenalty !== undefined ? { presencePenalty: p.presencePenalty } : {}),
+    ...(p.seed !== undefined ? { seed: p.seed } : {}),
+    sequence: s.stream,
+    position: s.position,
+    ...(s.history ? { tokenCounts: countTokens(s.history) } : {}),
+    ...(p.bannedTokens ? { bannedTokens: p.bannedTokens } : {}),
+    ...(s.forceToken !== undefined ? { forceToken: s.forceToken } : {}),
+  };
+}
+
+function toSampled(
+  r: ReturnType<typeof decodeSamplerOutput>[number],
+  want: ForwardPass['sample'][number]['want'],
+): SampledToken {
+  const out: SampledToken = { token: r.token, logprob: r.logprob };
+  if (want?.topLogprobs) out.topLogprobs = r.top.slice(0, want.topLogprobs);
+  if (want?.entropy) out.entropy = r.entropy;
+  if (want?.selfCertainty) out.selfCertainty = r.selfCertainty;
+  return out;
+}
