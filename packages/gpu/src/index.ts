@@ -24,6 +24,7 @@ export { type Defines, preprocess } from './jit/preprocess.ts';
 export { kernelSources } from './kernels/sources.generated.ts';
 export type { KernelConfig, KernelContext, TunedConfigLookup } from './ops/context.ts';
 export * from './ops/elementwise/index.ts';
+export * from './ops/matmul/index.ts';
 export * from './ops/norm/index.ts';
 export * from './ops/rope/index.ts';
 export {

@@ -1,0 +1,138 @@
+// Tiled GEMM for prefill: y[r, n] = Σ_k x[r, k] · W[n, k] (+ bias[n]), m up to a few hundred.
+// W is in its GGUF layout, dequantized while a tile is staged in workgroup memory through
+// `w_octet` (quant/common.wgsl + quant/<dtype>.wgsl are concatenated before this file), so no
+// full-precision copy of the weights ever exists in GPU memory.
+//
+// A workgroup computes a TM × TN tile of y with (TM / TMT) × (TN / TNT) invocations, each
+// owning a TMT × TNT micro-tile whose rows/columns are strided by the thread grid (so
+// neighbouring invocations read neighbouring workgroup-memory words and write neighbouring
+// outputs). k advances TK values at a time (TK % 8 == 0): x[TM × TK] and W[TN × TK] are staged
+// k-major in workgroup memory, zero-filled past m, n and the end of this split's k range.
+// SPLIT_K > 1 splits k across dispatch z into partial planes y[split, r, n] that
+// matmul/splitk-reduce.wgsl sums (and adds the bias to).
+// F16 stages tiles as f16 (half the workgroup memory and traffic; needs shader-f16, and the op
+// prepends `enable f16;`); products and sums stay f32.
+// Requires k % 8 == 0, TMT ≤ 8, TNT ≤ 8.
+
+override TM: u32 = 32;
+override TN: u32 = 32;
+override TK: u32 = 16;
+override TMT: u32 = 4;
+override TNT: u32 = 4;
+override SPLIT_K: u32 = 1;
+
+#if F16
+alias TileT = f16;
+#else
+alias TileT = f32;
+#endif
+
+struct Params {
+  m: u32,
+  k: u32,
+  n: u32,
+  // bit 0: add bias (only when SPLIT_K == 1)
+  flags: u32,
+  row_bytes: u32,
+  groups_x: u32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> wq: array<u32>;
+@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+
+var<workgroup> xs: array<TileT, TM * TK>;
+var<workgroup> ws: array<TileT, TN * TK>;
+
+@compute @workgroup_size((TM / TMT) * (TN / TNT))
+fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let gx = TN / TNT; // thread grid width (along n)
+  let gy = TM / TMT;
+  let nthreads = gx * gy;
+  let tx = t % gx;
+  let ty = t / gx;
+  let tiles_n = (p.n + TN - 1u) / TN;
+  let tile = wid.x + wid.y * p.groups_x;
+  let n0 = (tile % tiles_n) * TN;
+  let m0 = (tile / tiles_n) * TM;
+  // Tiles past the end (the 2-D dispatch rounds up) still run the barriers, and store nothing.
+
+  let per_split = ((p.k + SPLIT_K - 1u) / SPLIT_K + TK - 1u) / TK * TK;
+  let k_begin = wid.z * per_split;
+  let k_end = min(p.k, k_begin + per_split);
+  let k4 = p.k / 4u;
+
+  var acc: array<f32, 64>;
+  for (var i = 0u; i < TMT * TNT; i++) {
+    acc[i] = 0.0;
+  }
+
+  for (var k0 = k_begin; k0 < k_end; k0 += TK) {
+    // Stage x: TM rows × TK/4 vec4s, k-major.
+    for (var e = t; e < TM * (TK / 4u); e += nthreads) {
+      let mm = e / (TK / 4u);
+      let kq = (e % (TK / 4u)) * 4u;
+      var v = vec4<f32>(0.0);
+      if (m0 + mm < p.m && k0 + kq < k_end) {
+        v = x[(m0 + mm) * k4 + (k0 + kq) / 4u];
+      }
+      xs[kq * TM + mm] = TileT(v.x);
+      xs[(kq + 1u) * TM + mm] = TileT(v.y);
+      xs[(kq + 2u) * TM + mm] = TileT(v.z);
+      xs[(kq + 3u) * TM + mm] = TileT(v.w);
+    }
+    // Stage W: TN rows × TK/8 octets, dequantized, k-major.
+    for (var e = t; e < TN * (TK / 8u); e += nthreads) {
+      let nn = e / (TK / 8u);
+      let ko = (e % (TK / 8u)) * 8u;
+      var w = Octet(vec4<f32>(0.0), vec4<f32>(0.0));
+      if (n0 + nn < p.n && k0 + ko < k_end) {
+        w = w_octet((n0 + nn) * p.row_bytes, k0 + ko);
+      }
+      for (var c = 0u; c < 4u; c++) {
+        ws[(ko + c) * TN + nn] = TileT(w.lo[c]);
+        ws[(ko + 4u + c) * TN + nn] = TileT(w.hi[c]);
+      }
+    }
+    workgroupBarrier();
+    // A runtime bound (the last tile may be short) also keeps compilers from unrolling TK
+    // copies of the micro-tile update, which made SwiftShader compiles 5–10× slower.
+    let tk = min(TK, k_end - k0);
+    for (var kk = 0u; kk < tk; kk++) {
+      var a: array<f32, 8>;
+      var b: array<f32, 8>;
+      for (var i = 0u; i < TMT; i++) {
+        a[i] = f32(xs[kk * TM + ty + i * gy]);
+      }
+      for (var j = 0u; j < TNT; j++) {
+        b[j] = f32(ws[kk * TN + tx + j * gx]);
+      }
+      for (var i = 0u; i < TMT; i++) {
+        for (var j = 0u; j < TNT; j++) {
+          acc[i * TNT + j] = fma(a[i], b[j], acc[i * TNT + j]);
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+
+  let plane = wid.z * p.m * p.n;
+  let add_bias = (p.flags & 1u) != 0u;
+  for (var i = 0u; i < TMT; i++) {
+    let r = m0 + ty + i * gy;
+    for (var j = 0u; j < TNT; j++) {
+      let n = n0 + tx + j * gx;
+      if (r < p.m && n < p.n) {
+        var out = acc[i * TNT + j];
+        if (add_bias) {
+          out += bias[n];
+        }
+        y[plane + r * p.n + n] = out;
+      }
+    }
+  }
+}

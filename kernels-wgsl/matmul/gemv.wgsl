@@ -1,0 +1,158 @@
+// GEMV for decode: y[r, n] = Σ_k x[r, k] · W[n, k] (+ bias[n]) for r < m ≤ M_TILE ≤ 16.
+// W is in its GGUF layout (row n = `k` values, quantized blocks dequantized here through
+// `w_octet` from quant/<dtype>.wgsl, concatenated before this file with quant/common.wgsl).
+// Each weight octet is read once and used for every activation row, so the weights (the
+// bytes that bound decode speed) stream through exactly once per dispatch.
+//
+// Requires k % 8 == 0, m ≥ 1, RPT ∈ {1, 2, 4}, M_TILE · RPT ≤ 64. With SUBGROUPS the op prepends
+// `enable subgroups;` and `diagnostic(off, subgroup_uniformity);` (shuffles run where every
+// lane of the subgroup is active, which the uniformity analysis cannot prove).
+//
+// Work split: a workgroup has WG invocations = (WG / TPR) row groups × TPR lanes. A row group
+// owns RPT consecutive weight rows; its TPR lanes stride over the k range in steps of
+// UNROLL octets (8 values each) and their partial sums are combined at the end (subgroup
+// shuffles where SUBGROUPS is on and the subgroup is wide enough, then workgroup memory).
+// SPLIT_K > 1 splits k across dispatch z; each split writes its own partial plane
+// y[split, r, n] and matmul/splitk-reduce.wgsl sums the planes and adds the bias.
+
+override WG: u32 = 64;
+override TPR: u32 = 8;
+override RPT: u32 = 1;
+override UNROLL: u32 = 1;
+override M_TILE: u32 = 1;
+override SPLIT_K: u32 = 1;
+
+struct Params {
+  m: u32,
+  k: u32,
+  n: u32,
+  // bit 0: add bias (only when SPLIT_K == 1)
+  flags: u32,
+  row_bytes: u32,
+  groups_x: u32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> wq: array<u32>;
+@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+
+// Partial sums of one chunk of RED_CH accumulators × WG lanes (the op picks RED_CH so the
+// array fits the device's workgroup storage; unused when TPR == 1).
+override RED_CH: u32 = 1u;
+var<workgroup> red: array<f32, RED_CH * WG>;
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(local_invocation_index) t: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+#if SUBGROUPS
+  @builtin(subgroup_size) sg_size: u32,
+#endif
+) {
+  let rows_per_wg = (WG / TPR) * RPT;
+  let wg_lin = wid.x + wid.y * p.groups_x;
+  let lane = t % TPR;
+  let g = t / TPR;
+  let row0 = wg_lin * rows_per_wg + g * RPT;
+  let k8 = p.k / 8u;
+  let per_split = (k8 + SPLIT_K - 1u) / SPLIT_K;
+  let o_begin = wid.z * per_split;
+  let o_end = min(k8, o_begin + per_split);
+  let k4 = p.k / 4u;
+  let last_m = p.m - 1u;
+
+  var acc: array<f32, 64>;
+  for (var i = 0u; i < M_TILE * RPT; i++) {
+    acc[i] = 0.0;
+  }
+  var rb: array<u32, 4>;
+  for (var j = 0u; j < RPT; j++) {
+    rb[j] = min(row0 + j, p.n - 1u) * p.row_bytes; // rows past n read row n − 1; not stored
+  }
+
+  for (var o = o_begin + lane * UNROLL; o < o_end; o += TPR * UNROLL) {
+    for (var u = 0u; u < UNROLL; u++) {
+      let oc = o + u;
+      if (oc < o_end) {
+        var xl: array<vec4<f32>, 16>;
+        var xh: array<vec4<f32>, 16>;
+        for (var r = 0u; r < M_TILE; r++) {
+          let xi = min(r, last_m) * k4 + oc * 2u;
+          xl[r] = x[xi];
+          xh[r] = x[xi + 1u];
+        }
+        for (var j = 0u; j < RPT; j++) {
+          let w = w_octet(rb[j], oc * 8u);
+          for (var r = 0u; r < M_TILE; r++) {
+            acc[r * RPT + j] += dot(w.lo, xl[r]) + dot(w.hi, xh[r]);
+          }
+        }
+      }
+    }
+  }
+
+  let nacc = M_TILE * RPT;
+  let plane = wid.z * p.m * p.n;
+  let add_bias = (p.flags & 1u) != 0u;
+  if (TPR == 1u) {
+    for (var c = 0u; c < nacc; c++) {
+      store(plane, c, row0, acc[c], add_bias);
+    }
+    return;
+  }
+
+  // Lanes 0 .. span−1 of a row group are reduced by subgroup shuffles first (span = 1 without
+  // subgroups); the TPR / span partials left per row group go through workgroup memory.
+  var span = 1u;
+#if SUBGROUPS
+  span = min(TPR, sg_size);
+  for (var c = 0u; c < nacc; c++) {
+    var v = acc[c];
+    for (var off = 1u; off < span; off <<= 1u) {
+      v += subgroupShuffleXor(v, off);
+    }
+    acc[c] = v;
+  }
+#endif
+  let parts = TPR / span;
+  let groups = WG / TPR;
+  // RED_CH divides M_TILE · RPT (both powers of two), so every chunk is full.
+  // No barrier before the first chunk, so accumulators need not survive one (SwiftShader
+  // compiles barriers as coroutine splits: live state across them is costly).
+  for (var c0 = 0u; c0 < nacc; c0 += RED_CH) {
+    if (c0 > 0u) {
+      workgroupBarrier(); // the previous chunk's readers are done with red
+    }
+    if (lane % span == 0u) {
+      for (var c = 0u; c < RED_CH; c++) {
+        red[(c * groups + g) * parts + lane / span] = acc[c0 + c];
+      }
+    }
+    workgroupBarrier();
+    // One invocation per (accumulator, row group) sums that row group's partials.
+    for (var e = t; e < RED_CH * groups; e += WG) {
+      var s = 0.0;
+      for (var q = 0u; q < parts; q++) {
+        s += red[e * parts + q];
+      }
+      store(plane, c0 + e / groups, wg_lin * rows_per_wg + (e % groups) * RPT, s, add_bias);
+    }
+  }
+}
+
+/** Writes accumulator c (activation row c / RPT, weight row row0 + c % RPT) if in range. */
+fn store(plane: u32, c: u32, row0: u32, v: f32, add_bias: bool) {
+  let r = c / RPT;
+  let n = row0 + c % RPT;
+  if (r < p.m && n < p.n) {
+    var out = v;
+    if (add_bias) {
+      out += bias[n];
+    }
+    y[plane + r * p.n + n] = out;
+  }
+}

@@ -1,0 +1,314 @@
+// The matmul op: y[m, n] = Σ_k x[m, k] · W[n, k] (+ bias[n]) with W in its GGUF layout
+// (quantized blocks dequantized inside the kernel), x and y f32 row-major. GEMV
+// (kernels-wgsl/matmul/gemv.wgsl) for m ≤ 16, tiled GEMM (gemm.wgsl) above; optional split-K
+// through splitk-reduce.wgsl. Compiles in `prepare`, records synchronously in `encode`.
+import { RuminateError } from '../../errors.ts';
+import { specializationKey } from '../../jit/pipeline-cache.ts';
+import { type GgmlTypeName, ggmlRowBytes, ggmlType } from '../../quant/ggml-types.ts';
+import type { BufferSlice, WeightMatrix } from '../../tensor.ts';
+import type { KernelConfig, KernelContext } from '../context.ts';
+import { bindGroup, check, type EncodeTarget, grid, withPass } from '../elementwise/dispatch.ts';
+import { UniformCache } from '../elementwise/uniform-cache.ts';
+import { isMatmulDtype, MATMUL_DTYPES, matmulSource, splitKReduceSource } from './shader-source.ts';
+import { type MatmulKernelName, matmulConfigProblem, matmulDefault } from './tuning-space.ts';
+
+/** Largest m the GEMV kernel serves; larger m runs the tiled GEMM. */
+export const GEMV_MAX_M = 16;
+
+/** The shape and weight type a matmul is compiled for. */
+export interface MatmulDesc {
+  /** Weight type as stored. */
+  dtype: GgmlTypeName;
+  /** Output features n (weight rows). */
+  rows: number;
+  /** Input features k (weight columns); a multiple of 8 and of the type's block size. */
+  cols: number;
+  /** Activation rows m. */
+  m: number;
+}
+
+/** Arguments of one recorded matmul. */
+export interface MatmulArgs {
+  /** `[m, k]` f32 activations (offset a multiple of minStorageBufferOffsetAlignment). */
+  x: BufferSlice;
+  /** The weights, `rows = n`, `cols = k`, at an offset that is a multiple of 256. */
+  w: WeightMatrix;
+  /** `[m, n]` f32 output. */
+  y: BufferSlice;
+  /** Activation rows. */
+  m: number;
+  /** Optional `[n]` f32 bias added to every row. */
+  bias?: BufferSlice;
+  /** Force a configuration (must have been prepared); default: the tuned one, else the shipped default. */
+  config?: KernelConfig;
+}
+
+/** Which kernel serves `m` activation rows. */
+export function matmulKernelFor(m: number): MatmulKernelName {
+  return m <= GEMV_MAX_M ? 'gemv' : 'gemm';
+}
+
+/** The activation-row tile a GEMV pipeline is compiled for (1, 2, 4, 8 or 16 ≥ m). */
+export function gemvMTile(m: number): number {
+  let t = 1;
+  while (t < m) t *= 2;
+  return Math.min(t, GEMV_MAX_M);
+}
+
+const pow2Ceil = (v: number) => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
+
+/** Tuner op name for a kernel (`matmul/gemv`, `matmul/gemm`). */
+export function matmulOpName(kernel: MatmulKernelName): string {
+  return `matmul/${kernel}`;
+}
+
+/**
+ * Shape bucket a tuned configuration serves, e.g. `m1-k2048-n2048-q4_0`: m by its GEMV tile
+ * (1–16) or its power of two (GEMM, capped at 512), k and n rounded up to powers of two.
+ */
+export function matmulShapeBucket(m: number, k: number, n: number, dtype: GgmlTypeName): string {
+  const mb = m <= GEMV_MAX_M ? gemvMTile(m) : Math.min(512, pow2Ceil(m));
+  return `m${mb}-k${pow2Ceil(k)}-n${pow2Ceil(n)}-${dtype}`;
+}
+
+const configKey = (c: KernelConfig) =>
+  specializationKey({ name: '', source: '', constants: c.constants, defines: c.defines });
+
+const REDUCE_WG = 256;
+
+/** A compiled matmul variant. */
+interface Variant {
+  pipeline: GPUComputePipeline;
+  reduce: GPUComputePipeline | undefined;
+}
+
+/**
+ * Records matmuls into a caller's encoder. One instance serves every shape and weight type;
+ * `prepare` compiles what `encode` will need (it never compiles, so it can record a whole
+ * decoder step synchronously). When the tuner's lookup names a configuration not yet compiled,
+ * `encode` keeps using the one prepared for that bucket and compiles the new one in the
+ * background, so the default serves while tuning runs.
+ */
+export class Matmul {
+  private readonly variants = new Map<string, Variant>();
+  private readonly pending = new Map<string, Promise<void>>();
+  private readonly preparedFor = new Map<string, KernelConfig>();
+  private readonly uniforms: UniformCache;
+  private scratch: GPUBuffer | undefined;
+  private readonly retired: GPUBuffer[] = [];
+
+  constructor(private readonly ctx: KernelContext) {
+    this.uniforms = new UniformCache(ctx.device, 'matmul');
+  }
+
+  /** The configuration `encode` would choose for a shape: explicit, tuned, or the shipped default. */
+  resolveConfig(m: number, k: number, n: number, dtype: GgmlTypeName, config?: KernelConfig): KernelConfig {
+    if (config) return config;
+    const kernel = matmulKernelFor(m);
+    const tuned = this.ctx.tuned?.(matmulOpName(kernel), matmulShapeBucket(m, k, n, dtype));
+    if (tuned && matmulConfigProblem(this.ctx, kernel, tuned, gemvMTile(m)) === undefined) return tuned;
+    return matmulDefault(kernel).config;
+  }
+
+  /** Compiles the kernel(s) `encode` needs for this shape (and `config`, else tuned/default). */
+  async prepare(desc: MatmulDesc, config?: KernelConfig): Promise<void> {
+    checkDesc(desc);
+    const chosen = this.resolveConfig(desc.m, desc.cols, desc.rows, desc.dtype, config);
+    await this.compile(desc.dtype, desc.m, chosen);
+    this.preparedFor.set(matmulShapeBucket(desc.m, desc.cols, desc.rows, desc.dtype), chosen);
+  }
+
+  /** Records y = x·Wᵀ (+ bias): one dispatch, two with split-K. */
+  encode(target: EncodeTarget, args: MatmulArgs): void {
+    const { x, w, y, m, bias } = args;
+    const n = w.rows;
+    const k = w.cols;
+    checkDesc({ dtype: w.dtype, rows: n, cols: k, m });
+    const rowBytes = ggmlRowBytes(ggmlType(w.dtype), k);
+    check(w.offset % 256 === 0, 'w.offset', `Weight offset ${w.offset} must be a multiple of 256.`);
+    check(
+      w.size >= rowBytes * n,
+      'w.size',
+      `Weights need ${rowBytes * n} bytes (${n} rows of ${k} ${w.dtype}), slice has ${w.size}.`,
+    );
+    const wBind = Math.ceil((rowBytes * n) / 4) * 4;
+    check(
+      w.offset + wBind <= w.buffer.size,
+      'w.size',
+      `Weight binding needs ${wBind} bytes from offset ${w.offset} (rounded up to 4); pad the weight buffer by up to 3 bytes.`,
+    );
+    check(x.size >= m * k * 4, 'x.size', `x needs ${m * k * 4} bytes (${m}×${k} f32), slice has ${x.size}.`);
+    check(y.size >= m * n * 4, 'y.size', `y needs ${m * n * 4} bytes (${m}×${n} f32), slice has ${y.size}.`);
+    if (bias) check(bias.size >= n * 4, 'bias.size', `bias needs ${n * 4} bytes, slice has ${bias.size}.`);
+
+    const kernel = matmulKernelFor(m);
+    const bucket = matmulShapeBucket(m, k, n, w.dtype);
+    let config = this.resolveConfig(m, k, n, w.dtype, args.config);
+    let variant = this.variants.get(this.variantKey(w.dtype, m, config));
+    if (!variant && !args.config) {
+      // A tuned winner arrived after prepare: compile it for next time, serve the prepared one now.
+      void this.compile(w.dtype, m, config).catch(() => undefined);
+      const fallback = this.preparedFor.get(bucket);
+      if (fallback) {
+        config = fallback;
+        variant = this.variants.get(this.variantKey(w.dtype, m, config));
+      }
+    }
+    if (!variant) {
+      throw new RuminateError(
+        'invalid-argument',
+        `Matmul ${kernel} for ${m}×${k}×${n} ${w.dtype} with this configuration was not compiled: await matmul.prepare(...) first.`,
+        { field: 'config' },
+      );
+    }
+    const split = config.constants.SPLIT_K ?? 1;
+    const maxDim = this.ctx.limits.maxComputeWorkgroupsPerDimension ?? 65535;
+    const c = config.constants;
+    const count =
+      kernel === 'gemv'
+        ? Math.ceil(n / (((c.WG ?? 64) / (c.TPR ?? 1)) * (c.RPT ?? 1)))
+        : Math.ceil(n / (c.TN ?? 32)) * Math.ceil(m / (c.TM ?? 32));
+    const [gx, gy] = grid(count, maxDim);
+    const out = split > 1 ? this.scratchFor(split * m * n * 4) : y;
+    const useBias = bias !== undefined && split === 1;
+    const params = this.uniforms.get([m, k, n, useBias ? 1 : 0, rowBytes, gx, 0, 0]);
+    const entries: GPUBufferBinding[] = [
+      { buffer: params },
+      { buffer: w.buffer, offset: w.offset, size: wBind },
+      { buffer: x.buffer, offset: x.offset, size: m * k * 4 },
+      'buffer' in out ? { buffer: out.buffer, offset: out.offset, size: m * n * 4 * split } : { buffer: out },
+      bias
+        ? { buffer: bias.buffer, offset: bias.offset, size: n * 4 }
+        : { buffer: x.buffer, offset: x.offset, size: 4 },
+    ];
+    const label = `matmul/${kernel}:${w.dtype}`;
+    const group = bindGroup(this.ctx.device, variant.pipeline, label, entries);
+    let reduceGroup: GPUBindGroup | undefined;
+    let reduceGrid: [number, number] = [1, 1];
+    if (split > 1 && variant.reduce) {
+      reduceGrid = grid(Math.ceil((m * n) / REDUCE_WG), maxDim);
+      const rp = this.uniforms.get([m * n, n, split, bias ? 1 : 0, reduceGrid[0], 0, 0, 0]);
+      reduceGroup = bindGroup(this.ctx.device, variant.reduce, 'matmul/splitk-reduce', [
+        { buffer: rp },
+        { buffer: out as GPUBuffer, offset: 0, size: split * m * n * 4 },
+        { buffer: y.buffer, offset: y.offset, size: m * n * 4 },
+        bias
+          ? { buffer: bias.buffer, offset: bias.offset, size: n * 4 }
+          : { buffer: y.buffer, offset: y.offset, size: 4 },
+      ]);
+    }
+    withPass(target, label, (pass) => {
+      pass.setPipeline(variant.pipeline);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(gx, gy, split);
+      if (reduceGroup && variant.reduce) {
+        pass.setPipeline(variant.reduce);
+        pass.setBindGroup(0, reduceGroup);
+        pass.dispatchWorkgroups(reduceGrid[0], reduceGrid[1]);
+      }
+    });
+  }
+
+  /** Frees the op's scratch buffers (after the last submit that used it). */
+  destroy(): void {
+    this.scratch?.destroy();
+    for (const b of this.retired) b.destroy();
+    this.scratch = undefined;
+    this.retired.length = 0;
+  }
+
+  private variantKey(dtype: GgmlTypeName, m: number, config: KernelConfig): string {
+    const kernel = matmulKernelFor(m);
+    return `${kernel}|${dtype}|${kernel === 'gemv' ? gemvMTile(m) : 0}|${configKey(config)}`;
+  }
+
+  /** Compiles (once) the pipelines of a variant. */
+  private compile(dtype: GgmlTypeName, m: number, config: KernelConfig): Promise<void> {
+    const key = this.variantKey(dtype, m, config);
+    if (this.variants.has(key)) return Promise.resolve();
+    const running = this.pending.get(key);
+    if (running) return running;
+    const task = this.build(dtype, m, config).then(
+      (v) => {
+        this.variants.set(key, v);
+        this.pending.delete(key);
+      },
+      (e: unknown) => {
+        this.pending.delete(key);
+        throw e;
+      },
+    );
+    this.pending.set(key, task);
+    return task;
+  }
+
+  private async build(dtype: GgmlTypeName, m: number, config: KernelConfig): Promise<Variant> {
+    const kernel = matmulKernelFor(m);
+    const mTile = gemvMTile(m);
+    const problem = matmulConfigProblem(this.ctx, kernel, config, mTile);
+    if (problem) {
+      throw new RuminateError(
+        'invalid-argument',
+        `Matmul ${kernel} configuration cannot run here: ${problem}.`,
+        {
+          field: 'config',
+        },
+      );
+    }
+    const constants: Record<string, number> = { ...config.constants };
+    if (kernel === 'gemv') {
+      const wg = constants.WG ?? 64;
+      const storage = this.ctx.limits.maxComputeWorkgroupStorageSize ?? 16384;
+      constants.M_TILE = mTile;
+      // Accumulators per workgroup-memory pass: a power of two dividing M_TILE·RPT that fits.
+      const fit = 2 ** Math.floor(Math.log2(Math.max(1, Math.floor(storage / 4 / wg))));
+      constants.RED_CH = (constants.TPR ?? 1) === 1 ? 1 : Math.min(mTile * (constants.RPT ?? 1), fit);
+    }
+    const defines = config.defines ?? {};
+    const [main, reduce] = await Promise.all([
+      this.ctx.pipelines.get({
+        name: `matmul/${kernel}:${dtype}`,
+        source: matmulSource(kernel, dtype, defines),
+        defines,
+        constants,
+      }),
+      (constants.SPLIT_K ?? 1) > 1
+        ? this.ctx.pipelines.get({
+            name: 'matmul/splitk-reduce',
+            source: splitKReduceSource(),
+            constants: { WG: REDUCE_WG },
+          })
+        : undefined,
+    ]);
+    return { pipeline: main.pipeline, reduce: reduce?.pipeline };
+  }
+
+  /** A scratch buffer of at least `bytes` for split-K partial planes. */
+  private scratchFor(bytes: number): GPUBuffer {
+    if (this.scratch && this.scratch.size >= bytes) return this.scratch;
+    // The old one may still be referenced by recorded, unsubmitted work: destroy it with the op.
+    if (this.scratch) this.retired.push(this.scratch);
+    this.scratch = this.ctx.device.createBuffer({
+      label: 'matmul/split-k partials',
+      size: Math.max(256, pow2Ceil(bytes)),
+      usage: GPUBufferUsage.STORAGE,
+    });
+    return this.scratch;
+  }
+}
+
+function checkDesc(d: MatmulDesc): void {
+  check(isMatmulDtype(d.dtype), 'dtype', `Matmul reads ${MATMUL_DTYPES.join(', ')} weights, not ${d.dtype}.`);
+  const block = ggmlType(d.dtype).blockSize;
+  check(
+    Number.isInteger(d.cols) && d.cols > 0 && d.cols % 8 === 0 && d.cols % block === 0,
+    'cols',
+    `Matmul needs k (weight columns) a positive multiple of 8 and of ${d.dtype}'s block size ${block}; got ${d.cols}.`,
+  );
+  check(
+    Number.isInteger(d.rows) && d.rows > 0,
+    'rows',
+    `Weight rows must be a positive integer, got ${d.rows}.`,
+  );
+  check(Number.isInteger(d.m) && d.m > 0, 'm', `m (activation rows) must be a positive integer, got ${d.m}.`);
+}

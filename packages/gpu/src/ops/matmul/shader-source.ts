@@ -1,0 +1,75 @@
+// Builds a matmul kernel's WGSL for one weight type: the enable/diagnostic header a variant
+// needs, then quant/common.wgsl, the type's dequantisation snippet, and the kernel body.
+import { RuminateError } from '../../errors.ts';
+import { kernelSources } from '../../kernels/sources.generated.ts';
+import type { GgmlTypeName } from '../../quant/ggml-types.ts';
+import type { KernelConfig } from '../context.ts';
+
+/** Weight types the matmul kernels dequantize in-kernel. */
+export const MATMUL_DTYPES = [
+  'f32',
+  'f16',
+  'bf16',
+  'q8_0',
+  'q4_0',
+  'q4_1',
+  'q5_0',
+  'q4_k',
+  'q5_k',
+  'q6_k',
+] as const;
+
+/** A weight type the matmul kernels read. */
+export type MatmulDtype = (typeof MATMUL_DTYPES)[number];
+
+/** True when the matmul kernels read weights of this type. */
+export function isMatmulDtype(dtype: GgmlTypeName): dtype is MatmulDtype {
+  return (MATMUL_DTYPES as readonly string[]).includes(dtype);
+}
+
+function source(path: string): string {
+  const text = kernelSources[path];
+  if (text === undefined) {
+    throw new RuminateError('internal', `Kernel source ${path} is missing: run pnpm run gen:wgsl.`);
+  }
+  return text;
+}
+
+/**
+ * The dequantisation snippet for `dtype` (quant/common.wgsl + quant/<dtype>.wgsl): defines
+ * `struct Octet` and `fn w_octet(row_byte: u32, kk: u32) -> Octet` over a `wq: array<u32>`
+ * binding that the including kernel declares. Other kernels (embedding lookup, MoE expert
+ * matmul) concatenate it in front of their own source the same way.
+ */
+export function dequantSnippet(dtype: GgmlTypeName): string {
+  if (!isMatmulDtype(dtype)) {
+    throw new RuminateError(
+      'gguf-unsupported',
+      `Weights of type ${dtype} cannot be computed with; requantize the model to one of ${MATMUL_DTYPES.join(', ')}.`,
+      { field: 'dtype' },
+    );
+  }
+  return `${source('quant/common.wgsl')}\n${source(`quant/${dtype}.wgsl`)}`;
+}
+
+/** Global directives a variant needs (`enable f16;`, `enable subgroups;`), which must precede all declarations. */
+export function variantHeader(defines: KernelConfig['defines']): string {
+  const lines: string[] = [];
+  if (defines?.F16) lines.push('enable f16;');
+  if (defines?.SUBGROUPS) lines.push('enable subgroups;', 'diagnostic(off, subgroup_uniformity);');
+  return lines.join('\n');
+}
+
+/** Full WGSL (before preprocessing) of `matmul/<kernel>.wgsl` for weights of `dtype`. */
+export function matmulSource(
+  kernel: 'gemv' | 'gemm',
+  dtype: GgmlTypeName,
+  defines: KernelConfig['defines'],
+): string {
+  return `${variantHeader(defines)}\n${dequantSnippet(dtype)}\n${source(`matmul/${kernel}.wgsl`)}`;
+}
+
+/** WGSL of the split-K partial-sum reduction. */
+export function splitKReduceSource(): string {
+  return source('matmul/splitk-reduce.wgsl');
+}

@@ -1,0 +1,103 @@
+// What the tuner drives for matmul: for one (m, k, n, dtype) shape, the device-usable
+// candidates of the kernel that serves it, the default among them, and a way to compile and
+// record one run on buffers this object owns (weights are realistic quantized bytes).
+import { ggmlRowBytes, ggmlType } from '../../quant/ggml-types.ts';
+import { quantize } from '../../quant/quantize.ts';
+import type { Tunable } from '../../tuner/tunable.ts';
+import type { KernelConfig, KernelContext } from '../context.ts';
+import { gemvMTile, Matmul, matmulKernelFor, matmulOpName, matmulShapeBucket } from './matmul.ts';
+import type { MatmulDtype } from './shader-source.ts';
+import { usableCandidates } from './tuning-space.ts';
+
+/** A matmul problem: m activation rows, k inner, n outputs, weight type. */
+export interface MatmulShape {
+  /** Activation rows. */
+  m: number;
+  /** Inner dimension (weight columns). */
+  k: number;
+  /** Outputs (weight rows). */
+  n: number;
+  /** Weight type. */
+  dtype: MatmulDtype;
+}
+
+/** A Tunable for matmul plus the ids of its candidates (for reports). */
+export interface MatmulTunable extends Tunable {
+  /** Candidate ids, parallel to `candidates`. */
+  ids: readonly string[];
+}
+
+function pseudoRandom(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
+  }
+  return out;
+}
+
+/**
+ * The matmul op on one shape, as the tuner sees it (op `matmul/gemv` or `matmul/gemm`, bucket
+ * from `matmulShapeBucket`). Allocates x, y and weights (one quantized random row of k values
+ * repeated n times, so setup stays fast for big shapes); `dispose` frees them.
+ */
+export function matmulTunable(ctx: KernelContext, shape: MatmulShape): MatmulTunable {
+  const { m, k, n, dtype } = shape;
+  const kernel = matmulKernelFor(m);
+  const { candidates, defaultIndex } = usableCandidates(ctx, kernel, gemvMTile(m));
+  const device = ctx.device;
+  const rowBytes = ggmlRowBytes(ggmlType(dtype), k);
+  const row = quantize(dtype, pseudoRandom(k, 7));
+  const wSize = Math.ceil((rowBytes * n) / 4) * 4;
+  const wBuf = device.createBuffer({
+    label: 'tune/matmul w',
+    size: wSize,
+    usage: GPUBufferUsage.STORAGE,
+    mappedAtCreation: true,
+  });
+  const bytes = new Uint8Array(wBuf.getMappedRange());
+  for (let r = 0; r < n; r++) bytes.set(row, r * rowBytes);
+  wBuf.unmap();
+  const xBuf = device.createBuffer({
+    label: 'tune/matmul x',
+    size: m * k * 4,
+    usage: GPUBufferUsage.STORAGE,
+    mappedAtCreation: true,
+  });
+  new Float32Array(xBuf.getMappedRange()).set(pseudoRandom(m * k, 11));
+  xBuf.unmap();
+  const yBuf = device.createBuffer({
+    label: 'tune/matmul y',
+    size: m * n * 4,
+    usage: GPUBufferUsage.STORAGE,
+  });
+  const op = new Matmul(ctx);
+  const desc = { dtype, rows: n, cols: k, m };
+  const w = { buffer: wBuf, offset: 0, size: rowBytes * n, dtype, rows: n, cols: k };
+  return {
+    op: matmulOpName(kernel),
+    bucket: matmulShapeBucket(m, k, n, dtype),
+    candidates: candidates.map((c) => c.config),
+    ids: candidates.map((c) => c.id),
+    defaultIndex,
+    prepare: (config: KernelConfig) => op.prepare(desc, config),
+    encode: (encoder: GPUCommandEncoder, config: KernelConfig) =>
+      op.encode(encoder, {
+        x: { buffer: xBuf, offset: 0, size: m * k * 4 },
+        w,
+        y: { buffer: yBuf, offset: 0, size: m * n * 4 },
+        m,
+        config,
+      }),
+    work: { flops: 2 * m * k * n, bytes: rowBytes * n + 4 * m * k + 4 * m * n },
+    dispose: () => {
+      op.destroy();
+      wBuf.destroy();
+      xBuf.destroy();
+      yBuf.destroy();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+// The matmul kernels' declared tuning spaces (kernels-wgsl/matmul/{gemv,gemm}.tune.json) and
+// the rules that decide whether a candidate can run on a device.
+import { RuminateError } from '../../errors.ts';
+import { kernelSources } from '../../kernels/sources.generated.ts';
+import type { KernelConfig, KernelContext } from '../context.ts';
+
+/** The two matmul kernels: GEMV for decode (m ≤ 16), tiled GEMM for prefill. */
+export type MatmulKernelName = 'gemv' | 'gemm';
+
+/** One declared candidate: its id (for reports), configuration, and whether it is the shipped default. */
+export interface MatmulCandidate {
+  /** Stable name, e.g. `wg64-tpr16-rpt2-u1`. */
+  id: string;
+  /** Override constants and defines. */
+  config: KernelConfig;
+  /** True for the one configuration shipped for devices with no tuning cache. */
+  isDefault: boolean;
+}
+
+interface TuneFile {
+  kernel: string;
+  candidates: {
+    id: string;
+    constants: Record<string, number>;
+    defines?: Record<string, boolean>;
+    default?: boolean;
+  }[];
+}
+
+function load(kernel: MatmulKernelName): readonly MatmulCandidate[] {
+  const text = kernelSources[`matmul/${kernel}.tune.json`];
+  if (!text)
+    throw new RuminateError('internal', `matmul/${kernel}.tune.json is missing: run pnpm run gen:wgsl.`);
+  const file = JSON.parse(text) as TuneFile;
+  const list = file.candidates.map((c) => ({
+    id: c.id,
+    config: c.defines ? { constants: c.constants, defines: c.defines } : { constants: c.constants },
+    isDefault: c.default === true,
+  }));
+  if (list.filter((c) => c.isDefault).length !== 1) {
+    throw new RuminateError('internal', `matmul/${kernel}.tune.json must mark exactly one default.`);
+  }
+  return list;
+}
+
+const spaces: Record<MatmulKernelName, readonly MatmulCandidate[]> = {
+  gemv: load('gemv'),
+  gemm: load('gemm'),
+};
+
+/** Every declared candidate of a matmul kernel (device-independent; see `usableCandidates`). */
+export function matmulCandidates(kernel: MatmulKernelName): readonly MatmulCandidate[] {
+  return spaces[kernel];
+}
+
+/** The shipped default of a matmul kernel. */
+export function matmulDefault(kernel: MatmulKernelName): MatmulCandidate {
+  return spaces[kernel].find((c) => c.isDefault) as MatmulCandidate;
+}
+
+/** Device facts a candidate is checked against. */
+type DeviceFacts = Pick<KernelContext, 'features' | 'limits'>;
+
+const limit = (ctx: DeviceFacts, name: string, fallback: number) => ctx.limits[name] ?? fallback;
+const isPow2 = (v: number) => Number.isInteger(v) && v > 0 && (v & (v - 1)) === 0;
+
+/**
+ * Why `config` cannot run as `kernel` on this device (missing feature, limit exceeded,
+ * inconsistent knobs), or undefined when it can. `mTile` is the GEMV activation-row tile.
+ */
+export function matmulConfigProblem(
+  ctx: DeviceFacts,
+  kernel: MatmulKernelName,
+  config: KernelConfig,
+  mTile = 16,
+): string | undefined {
+  const c = config.constants;
+  const d = config.defines ?? {};
+  const maxInvocations = Math.min(
+    limit(ctx, 'maxComputeInvocationsPerWorkgroup', 256),
+    limit(ctx, 'maxComputeWorkgroupSizeX', 256),
+  );
+  const storage = limit(ctx, 'maxComputeWorkgroupStorageSize', 16384);
+  const split = c.SPLIT_K ?? 1;
+  if (!(Number.isInteger(split) && split >= 1 && split <= 64)) return `SPLIT_K ${split} must be 1..64`;
+  if (kernel === 'gemv') {
+    const { WG = 0, TPR = 0, RPT = 0, UNROLL = 0 } = c;
+    for (const name of Object.keys(c)) {
+      if (!['WG', 'TPR', 'RPT', 'UNROLL', 'SPLIT_K'].includes(name)) return `unknown GEMV knob ${name}`;
+    }
+    if (!isPow2(WG) || WG > maxInvocations) return `WG ${WG} must be a power of two ≤ ${maxInvocations}`;
+    if (!isPow2(TPR) || WG % TPR !== 0) return `TPR ${TPR} must be a power of two dividing WG`;
+    if (![1, 2, 4].includes(RPT)) return `RPT ${RPT} must be 1, 2 or 4`;
+    if (!(UNROLL >= 1 && UNROLL <= 8 && Number.isInteger(UNROLL))) return `UNROLL ${UNROLL} must be 1..8`;
+    if (mTile * RPT > 64) return `M_TILE·RPT ${mTile * RPT} exceeds 64 accumulators`;
+    if (d.SUBGROUPS && !ctx.features.has('subgroups')) return 'SUBGROUPS needs the subgroups feature';
+    if (d.F16) return 'GEMV has no F16 variant';
+    if (TPR > 1 && WG * 4 > storage) return `reduction needs ${WG * 4} bytes of workgroup storage`;
+    return undefined;
+  }
+  const { TM = 0, TN = 0, TK = 0, TMT = 0, TNT = 0 } = c;
+  for (const name of Object.keys(c)) {
+    if (!['TM', 'TN', 'TK', 'TMT', 'TNT', 'SPLIT_K'].includes(name)) return `unknown GEMM knob ${name}`;
+  }
+  if (!(TMT >= 1 && TMT <= 8 && TNT >= 1 && TNT <= 8)) return `micro-tile ${TMT}×${TNT} must be ≤ 8×8`;
+  if (TM % TMT !== 0 || TN % TNT !== 0) return `tile ${TM}×${TN} must be a multiple of the micro-tile`;
+  if (!(TK >= 8 && TK % 8 === 0)) return `TK ${TK} must be a positive multiple of 8`;
+  const wg = (TM / TMT) * (TN / TNT);
+  if (wg > maxInvocations) return `${wg} invocations exceed ${maxInvocations}`;
+  if (d.F16 && !ctx.features.has('shader-f16')) return 'F16 needs the shader-f16 feature';
+  if (d.SUBGROUPS) return 'GEMM has no SUBGROUPS variant';
+  const bytes = (TM + TN) * TK * (d.F16 ? 2 : 4);
+  if (bytes > storage) return `tiles need ${bytes} bytes of workgroup storage, device allows ${storage}`;
+  return undefined;
+}
+
+/** The candidates of `kernel` that run on this device, with the default's index among them. */
+export function usableCandidates(
+  ctx: DeviceFacts,
+  kernel: MatmulKernelName,
+  mTile = 16,
+): { candidates: MatmulCandidate[]; defaultIndex: number } {
+  const candidates = matmulCandidates(kernel).filter(
+    (c) => matmulConfigProblem(ctx, kernel, c.config, mTile) === undefined,
+  );
+  const defaultIndex = candidates.findIndex((c) => c.isDefault);
+  if (defaultIndex < 0) {
+    throw new RuminateError(
+      'limit-too-low',
+      `The default ${kernel} configuration does not fit this device's limits; it needs 16 KiB of workgroup storage and 256 invocations.`,
+    );
+  }
+  return { candidates, defaultIndex };
+}

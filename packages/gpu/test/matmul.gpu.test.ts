@@ -1,0 +1,328 @@
+import { describe, expect, it } from 'vitest';
+import type { KernelConfig, KernelContext } from '../src/ops/context.ts';
+import {
+  GEMV_MAX_M,
+  MATMUL_DTYPES,
+  Matmul,
+  type MatmulDtype,
+  matmulCandidates,
+  matmulConfigProblem,
+  matmulShapeBucket,
+  matmulTunable,
+  usableCandidates,
+} from '../src/ops/matmul/index.ts';
+import { ggmlType } from '../src/quant/ggml-types.ts';
+import { dequantize, quantize } from '../src/quant/index.ts';
+import {
+  candidateSample,
+  expectClose,
+  freshSeed,
+  POISON_BITS,
+  randomF32,
+  readBuffer,
+  seededRandom,
+  testKernelContext,
+  uploadBuffer,
+} from '../src/testing/index.ts';
+
+const SEED = freshSeed();
+const tag = `(RUMINATE_TEST_SEED=${SEED})`;
+
+// Where slices sit inside their buffers: weights at a nonzero multiple of 256 (as in a model's
+// packed weight buffer), activations and outputs after a poisoned/garbage prefix.
+const W_OFFSET = 512;
+const XY_OFFSET = 256;
+
+/** k for each type: a whole number of blocks, not a multiple of the GEMV lane stride or (plain types) of TK. */
+const K_OF: Record<MatmulDtype, number> = {
+  f32: 200,
+  f16: 200,
+  bf16: 200,
+  q8_0: 352,
+  q4_0: 352,
+  q4_1: 352,
+  q5_0: 352,
+  q4_k: 768,
+  q5_k: 768,
+  q6_k: 768,
+};
+
+/**
+ * Tolerance for f32 accumulation of k products with |x|, |w| ≤ 1 against the float64 sum of
+ * the same dequantized weights (the CPU reference decodes exactly what the kernel decodes, so
+ * this holds for every dtype): rounding grows with k at ~1 ulp of |y| ≈ √k/3 per add, well
+ * under 2e-7·k, while a wrong nibble, scale or offset moves y by ≥ 1e-2.
+ */
+const tolFor = (k: number) => ({ atol: 2e-7 * k });
+
+/** Byte ranges of a block that hold f16 scales (kept finite); every other byte may be anything. */
+const SCALE_BYTES: Partial<Record<MatmulDtype, [number, number][]>> = {
+  q8_0: [[0, 2]],
+  q4_0: [[0, 2]],
+  q4_1: [[0, 4]],
+  q5_0: [[0, 2]],
+  q4_k: [[0, 4]],
+  q5_k: [[0, 4]],
+  q6_k: [[208, 210]],
+};
+
+/** GGUF blocks with random bit patterns in every quant/scale-index byte (f16 scales from quantize, so finite). */
+function handMadeBlocks(dtype: MatmulDtype, count: number, rand: () => number): Uint8Array {
+  const bytes = quantize(dtype, randomF32(count, rand));
+  const ranges = SCALE_BYTES[dtype];
+  if (!ranges) return bytes;
+  const { blockBytes } = ggmlType(dtype);
+  for (let o = 0; o < bytes.length; o++) {
+    const within = o % blockBytes;
+    if (!ranges.some(([a, b]) => within >= a && within < b)) bytes[o] = Math.floor(rand() * 256);
+  }
+  return bytes;
+}
+
+interface RunCase {
+  dtype: MatmulDtype;
+  m: number;
+  k: number;
+  n: number;
+  wBytes: Uint8Array;
+  x: Float32Array;
+  bias?: Float32Array;
+  config?: KernelConfig;
+}
+
+/** Runs one matmul with poisoned output and guard regions; returns y and checks the guards. */
+async function runMatmul(ctx: KernelContext, op: Matmul, c: RunCase, label: string): Promise<Float32Array> {
+  const { device } = ctx;
+  const { m, k, n } = c;
+  const wAll = new Uint8Array(W_OFFSET + c.wBytes.length + 8).fill(0x7b); // garbage around the weights
+  wAll.set(c.wBytes, W_OFFSET);
+  const wBuf = uploadBuffer(device, wAll);
+  const xAll = new Float32Array(XY_OFFSET / 4 + m * k).fill(Number.NaN);
+  xAll.set(c.x, XY_OFFSET / 4);
+  const xBuf = uploadBuffer(device, xAll);
+  const guard = 64; // poisoned words after y
+  const yBuf = uploadBuffer(device, new Uint32Array(XY_OFFSET / 4 + m * c.n + guard).fill(POISON_BITS));
+  const bBuf = c.bias ? uploadBuffer(device, c.bias) : undefined;
+  await op.prepare({ dtype: c.dtype, rows: n, cols: k, m }, c.config);
+  const enc = device.createCommandEncoder();
+  op.encode(enc, {
+    x: { buffer: xBuf, offset: XY_OFFSET, size: m * k * 4 },
+    w: { buffer: wBuf, offset: W_OFFSET, size: c.wBytes.length, dtype: c.dtype, rows: n, cols: k },
+    y: { buffer: yBuf, offset: XY_OFFSET, size: m * n * 4 },
+    m,
+    ...(bBuf ? { bias: { buffer: bBuf, offset: 0, size: n * 4 } } : {}),
+    ...(c.config ? { config: c.config } : {}),
+  });
+  device.queue.submit([enc.finish()]);
+  const words = new Uint32Array(await readBuffer(device, yBuf));
+  for (const i of [
+    ...Array(XY_OFFSET / 4).keys(),
+    ...Array.from({ length: guard }, (_, j) => XY_OFFSET / 4 + m * n + j),
+  ]) {
+    if (words[i] !== POISON_BITS) throw new Error(`${label}: wrote outside y (word ${i}) ${tag}`);
+  }
+  for (const b of [wBuf, xBuf, yBuf, bBuf]) b?.destroy();
+  return new Float32Array(words.buffer, XY_OFFSET, m * n);
+}
+
+/** float64 y = x·Wᵀ + bias over the CPU-dequantized weights. */
+function reference(c: RunCase): Float64Array {
+  const w = dequantize(c.dtype, c.wBytes, c.n * c.k);
+  const y = new Float64Array(c.m * c.n);
+  for (let r = 0; r < c.m; r++) {
+    for (let j = 0; j < c.n; j++) {
+      let s = c.bias ? (c.bias[j] as number) : 0;
+      for (let q = 0; q < c.k; q++) s += (c.x[r * c.k + q] as number) * (w[j * c.k + q] as number);
+      y[r * c.n + j] = s;
+    }
+  }
+  return y;
+}
+
+/** Random case for a shape: quantized random weights, x in [−1, 1), optional bias. */
+function randomCase(dtype: MatmulDtype, m: number, n: number, rand: () => number, bias: boolean): RunCase {
+  const k = K_OF[dtype];
+  return {
+    dtype,
+    m,
+    k,
+    n,
+    wBytes: quantize(dtype, randomF32(n * k, rand)),
+    x: randomF32(m * k, rand),
+    ...(bias ? { bias: randomF32(n, rand) } : {}),
+  };
+}
+
+async function checkRandom(ctx: KernelContext, op: Matmul, c: RunCase, label: string): Promise<void> {
+  const y = await runMatmul(ctx, op, c, label);
+  expectClose(y, reference(c), tolFor(c.k), `${label} ${tag}`);
+}
+
+/**
+ * Reads every weight of `wBytes` back through the kernel with one-hot activation rows (row r
+ * selects column c0 + r), so y must equal the CPU dequantizer's values bit for bit.
+ */
+async function checkOneHot(
+  ctx: KernelContext,
+  op: Matmul,
+  dtype: MatmulDtype,
+  m: number,
+  rand: () => number,
+) {
+  const k = ggmlType(dtype).blockSize === 256 ? 256 : 64;
+  const n = 3;
+  const wBytes = handMadeBlocks(dtype, n * k, rand);
+  const w = dequantize(dtype, wBytes, n * k);
+  for (let c0 = 0; c0 < k; c0 += m) {
+    const rows = Math.min(m, k - c0);
+    const x = new Float32Array(m * k);
+    for (let r = 0; r < rows; r++) x[r * k + c0 + r] = 1;
+    const y = await runMatmul(ctx, op, { dtype, m, k, n, wBytes, x }, `${dtype} one-hot m=${m}`);
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < n; j++) {
+        const want = w[j * k + c0 + r] as number;
+        const got = y[r * n + j] as number;
+        if (!(got === want)) {
+          throw new Error(
+            `${dtype} m=${m}: W[${j}, ${c0 + r}] read ${got}, CPU dequantizer says ${want} ${tag}`,
+          );
+        }
+      }
+    }
+  }
+}
+
+describe('matmul tuning spaces', () => {
+  it('declare ≥ 24 valid candidates per kernel with exactly one default that fits WebGPU default limits', () => {
+    const anyDevice = { features: new Set(['subgroups', 'shader-f16']), limits: {} };
+    for (const kernel of ['gemv', 'gemm'] as const) {
+      const all = matmulCandidates(kernel);
+      expect(all.length).toBeGreaterThanOrEqual(24);
+      expect(new Set(all.map((c) => c.id)).size).toBe(all.length);
+      const defaults = all.filter((c) => c.isDefault);
+      expect(defaults.length).toBe(1);
+      expect(defaults[0]?.config.defines ?? {}).toEqual({});
+      for (const c of all) expect(matmulConfigProblem(anyDevice, kernel, c.config), c.id).toBeUndefined();
+    }
+    expect(matmulShapeBucket(1, 2048, 2048, 'q4_0')).toBe('m1-k2048-n2048-q4_0');
+    expect(matmulShapeBucket(3, 2048, 5632, 'q4_k')).toBe('m4-k2048-n8192-q4_k');
+    expect(matmulShapeBucket(128, 2048, 5632, 'f32')).toBe('m128-k2048-n8192-f32');
+    expect(matmulShapeBucket(1000, 4096, 4096, 'f32')).toBe('m512-k4096-n4096-f32');
+  });
+});
+
+describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
+  MATMUL_DTYPES.forEach((dtype, i) => {
+    it(`${dtype}: GEMV m = 1, ${i % 2 ? 7 : 3}, 13, 16 and GEMM m = 32, 37 with the shipped defaults`, async () => {
+      const ctx = await testKernelContext();
+      const op = new Matmul(ctx);
+      const rand = seededRandom(SEED + i);
+      await checkOneHot(ctx, op, dtype, GEMV_MAX_M, rand);
+      await checkOneHot(ctx, op, dtype, 32, rand);
+      await checkRandom(ctx, op, randomCase(dtype, 1, 37, rand, true), `${dtype} gemv m=1`);
+      await checkRandom(ctx, op, randomCase(dtype, i % 2 ? 7 : 3, 37, rand, false), `${dtype} gemv small m`);
+      await checkRandom(ctx, op, randomCase(dtype, 13, 37, rand, true), `${dtype} gemv m=13`);
+      await checkRandom(ctx, op, randomCase(dtype, 37, 37, rand, true), `${dtype} gemm m=37`);
+      op.destroy();
+    });
+  });
+
+  for (const kernel of ['gemv', 'gemm'] as const) {
+    it(`${kernel}: a seeded sample of tuning candidates (all with RUMINATE_ALL_CANDIDATES=1)`, async () => {
+      const ctx = await testKernelContext();
+      const op = new Matmul(ctx);
+      const { candidates, defaultIndex } = usableCandidates(ctx, kernel);
+      const sample = candidateSample(candidates, 4, SEED, defaultIndex);
+      const rand = seededRandom(SEED ^ 0x5eed);
+      const ms = kernel === 'gemv' ? [1, 3, 7, 16, 5] : [17, 37, 70];
+      for (const [j, cand] of sample.entries()) {
+        const dtype = MATMUL_DTYPES[(SEED + j) % MATMUL_DTYPES.length] as MatmulDtype;
+        const m = ms[(SEED + j) % ms.length] as number;
+        const c = { ...randomCase(dtype, m, 37, rand, j % 2 === 0), config: cand.config };
+        await checkRandom(ctx, op, c, `${kernel} ${cand.id} ${dtype} m=${m}`);
+      }
+      op.destroy();
+    });
+  }
+
+  it('split-K GEMV and GEMM sum their partial planes and add the bias once', async () => {
+    const ctx = await testKernelContext();
+    const op = new Matmul(ctx);
+    const rand = seededRandom(SEED + 99);
+    for (const [kernel, m] of [
+      ['gemv', 5],
+      ['gemm', 20],
+    ] as const) {
+      const cand = matmulCandidates(kernel).find(
+        (c) => (c.config.constants.SPLIT_K ?? 1) > 1 && !c.config.defines?.SUBGROUPS,
+      );
+      expect(cand).toBeDefined();
+      const c = { ...randomCase('q8_0', m, 29, rand, true), config: cand?.config as KernelConfig };
+      await checkRandom(ctx, op, c, `${kernel} ${cand?.id}`);
+    }
+    op.destroy();
+  });
+
+  it('uses the tuned configuration, and refuses to record what was never compiled', async () => {
+    const base = await testKernelContext();
+    const tunedCand = matmulCandidates('gemv').find((c) => c.id === 'wg32-tpr1-rpt2-u2') as {
+      config: KernelConfig;
+    };
+    const lookups: string[] = [];
+    const ctx: KernelContext = {
+      ...base,
+      tuned: (op, bucket) => {
+        lookups.push(`${op} ${bucket}`);
+        return op === 'matmul/gemv' ? tunedCand.config : undefined;
+      },
+    };
+    const op = new Matmul(ctx);
+    const rand = seededRandom(SEED + 7);
+    const c = randomCase('q4_0', 2, 33, rand, false);
+    const before = base.pipelines.size;
+    expect(() =>
+      op.encode(base.device.createCommandEncoder(), {
+        x: {
+          buffer: base.device.createBuffer({ size: 4096, usage: GPUBufferUsage.STORAGE }),
+          offset: 0,
+          size: 4096,
+        },
+        w: {
+          buffer: base.device.createBuffer({ size: 8192, usage: GPUBufferUsage.STORAGE }),
+          offset: 0,
+          size: 8192,
+          dtype: 'q4_0',
+          rows: 33,
+          cols: 352,
+        },
+        y: {
+          buffer: base.device.createBuffer({ size: 4096, usage: GPUBufferUsage.STORAGE }),
+          offset: 0,
+          size: 4096,
+        },
+        m: 2,
+      }),
+    ).toThrow(/prepare/);
+    await checkRandom(ctx, op, c, 'tuned gemv');
+    expect(lookups).toContain(`matmul/gemv ${matmulShapeBucket(2, 352, 33, 'q4_0')}`);
+    expect(op.resolveConfig(2, 352, 33, 'q4_0')).toBe(tunedCand.config);
+    expect(base.pipelines.size).toBe(before + 1); // the tuned variant only (compiled once)
+    op.destroy();
+  });
+
+  it('matmulTunable compiles and records a candidate on its own buffers', async () => {
+    const ctx = await testKernelContext();
+    const t = matmulTunable(ctx, { m: 1, k: 256, n: 64, dtype: 'q4_k' });
+    expect(t.op).toBe('matmul/gemv');
+    expect(t.bucket).toBe('m1-k256-n64-q4_k');
+    expect(t.candidates.length).toBe(t.ids.length);
+    const config = t.candidates[t.defaultIndex] as KernelConfig;
+    await t.prepare(config);
+    const enc = ctx.device.createCommandEncoder();
+    t.encode(enc, config);
+    ctx.device.queue.submit([enc.finish()]);
+    await ctx.device.queue.onSubmittedWorkDone();
+    expect(t.work.flops).toBe(2 * 256 * 64);
+    t.dispose?.();
+  });
+});
