@@ -114,7 +114,7 @@ interface Fixture {
 
 const fixtures: Fixture[] = [
   { name: 'llama-bpe', vocab: llamaBpeVocab() },
-  { name: 'llama-bpe ascii-only 2000', vocab: llamaBpeVocab({ asciiOnly: true, size: 2000 }) },
+  { name: 'llama-bpe ascii-only 8000', vocab: llamaBpeVocab({ asciiOnly: true, size: 8000 }) },
   { name: 'qwen2', vocab: qwen2Vocab() },
   { name: 'gpt-2', vocab: gpt2Vocab() },
   { name: 'default', vocab: gpt2Vocab({ pre: 'default' }) },

@@ -39,31 +39,37 @@ function decodeByteLevel(text: string): Uint8Array {
   return Uint8Array.from(out);
 }
 
-/** Precomputed piece bytes of every token (with `special` on), as llama.cpp caches them. */
+/** Piece bytes of every token (with `special` on), computed on first use and cached, as llama.cpp caches them. */
 export class TokenPieces {
-  private readonly pieces: Uint8Array[];
+  private readonly pieces: (Uint8Array | undefined)[];
 
   constructor(
     private readonly vocab: Vocab,
-    style: PieceStyle,
+    private readonly style: PieceStyle,
   ) {
-    this.pieces = vocab.texts.map((text, id) => {
-      const attr = vocab.attr(id);
-      if (attr & (ATTR_UNKNOWN | ATTR_CONTROL | ATTR_USER_DEFINED)) return utf8.encode(text);
-      if (attr & ATTR_NORMAL) {
-        return style === 'spm' ? utf8.encode(text.replaceAll('\u2581', ' ')) : decodeByteLevel(text);
-      }
-      if (attr & ATTR_BYTE) return Uint8Array.of(byteOfToken(text));
-      return EMPTY;
-    });
+    this.pieces = new Array(vocab.size);
   }
 
   /** The bytes of token `id`; control/unknown tokens give nothing unless `special`. Empty when out of range. */
   bytes(id: number, special: boolean): Uint8Array {
-    const p = this.pieces[id];
-    if (p === undefined) return EMPTY;
-    if (!special && this.vocab.attr(id) & (ATTR_UNKNOWN | ATTR_CONTROL)) return EMPTY;
+    const attr = this.vocab.attr(id);
+    if (id < 0 || id >= this.vocab.size) return EMPTY;
+    if (!special && attr & (ATTR_UNKNOWN | ATTR_CONTROL)) return EMPTY;
+    let p = this.pieces[id];
+    if (p === undefined) {
+      p = this.compute(this.vocab.texts[id] as string, attr);
+      this.pieces[id] = p;
+    }
     return p;
+  }
+
+  private compute(text: string, attr: number): Uint8Array {
+    if (attr & (ATTR_UNKNOWN | ATTR_CONTROL | ATTR_USER_DEFINED)) return utf8.encode(text);
+    if (attr & ATTR_NORMAL) {
+      return this.style === 'spm' ? utf8.encode(text.replaceAll('\u2581', ' ')) : decodeByteLevel(text);
+    }
+    if (attr & ATTR_BYTE) return Uint8Array.of(byteOfToken(text));
+    return EMPTY;
   }
 }
 

@@ -102,12 +102,15 @@ export class Vocab {
       const id = spec.specialIds[name];
       if (id !== undefined && id >= 0 && id < n) eog.add(id);
     }
-    const byteLen = texts.map((t) => utf8.encode(t).length);
     const verbatim: number[] = [];
+    const byteLen = new Map<number, number>();
     for (let i = 0; i < n; i++) {
-      if ((attrs[i] as number) & (ATTR_CONTROL | ATTR_USER_DEFINED | ATTR_UNKNOWN)) verbatim.push(i);
+      if ((attrs[i] as number) & (ATTR_CONTROL | ATTR_USER_DEFINED | ATTR_UNKNOWN)) {
+        verbatim.push(i);
+        byteLen.set(i, utf8.encode(texts[i] as string).length);
+      }
     }
-    verbatim.sort((a, b) => (byteLen[b] as number) - (byteLen[a] as number) || a - b);
+    verbatim.sort((a, b) => (byteLen.get(b) as number) - (byteLen.get(a) as number) || a - b);
 
     this.texts = texts;
     this.scores = spec.scores ?? new Float32Array(n);
