@@ -18,7 +18,9 @@ import {
   vocabOnlyGguf,
 } from '../../../tools/fixtures/vocab/index.ts';
 import { memorySource } from '../src/gguf/memory-source.ts';
+import { gguf } from '../src/gguf/metadata.ts';
 import { parseGguf } from '../src/gguf/parse.ts';
+import type { GgufValue } from '../src/gguf/types.ts';
 import { Tokenizer } from '../src/tokenizer/tokenizer.ts';
 
 const TRICKY = [
@@ -112,6 +114,13 @@ interface Fixture {
   tok?: Tokenizer;
 }
 
+/** The fixture with one metadata entry replaced or added. */
+function withEntry(v: FixtureVocab, key: string, value: GgufValue): FixtureVocab {
+  const metadata = v.metadata.filter(([k]) => k !== key);
+  metadata.push([key, value]);
+  return { ...v, metadata };
+}
+
 const fixtures: Fixture[] = [
   { name: 'llama-bpe', vocab: llamaBpeVocab() },
   { name: 'llama-bpe ascii-only 8000', vocab: llamaBpeVocab({ asciiOnly: true, size: 8000 }) },
@@ -119,6 +128,10 @@ const fixtures: Fixture[] = [
   { name: 'gpt-2', vocab: gpt2Vocab() },
   { name: 'default', vocab: gpt2Vocab({ pre: 'default' }) },
   { name: 'spm', vocab: spmVocab() },
+  {
+    name: 'spm without space prefix',
+    vocab: withEntry(spmVocab(), 'tokenizer.ggml.add_space_prefix', gguf.bool(false)),
+  },
 ];
 
 let llama: Llama;

@@ -55,6 +55,8 @@ const PRE_TYPES: Record<string, PreEntry> = {
   lfm2: LLAMA3,
   'jina-v5-nano': LLAMA3,
   'gpt-2': GPT2,
+  // Not a name llama.cpp accepts (it refuses the file); read as gpt-2 rather than failing.
+  gpt2: GPT2,
   'phi-2': GPT2,
   'jina-es': GPT2,
   'jina-de': GPT2,
