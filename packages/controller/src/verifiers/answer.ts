@@ -95,7 +95,7 @@ export function extractAnswer(text: string, opts: AnswerOptions = {}): string | 
  * thousands separators or trailing zeros ("1,000.50" → "1000.5").
  */
 export function normalizeAnswer(answer: string): string {
-  let s = answer.trim();
+  let s = answer.trim().replace(/[.。;,!\s]+$/, '');
   s = s.replace(/^\$+|\$+$/g, '');
   s = s.replace(/\\(?:text|textbf|mathrm|mathbf)\{([^{}]*)\}/g, '$1');
   s = s.replace(/\\left|\\right|\\!|\\,|\\;/g, '');
