@@ -35,6 +35,7 @@ export { createRng, mixSeed, randomSeed } from './generator/seeds.ts';
 export { findStepEnd, findStop, stableLength, stopPrefixLength } from './generator/stop-strings.ts';
 export { type CandidateTrace, Trace, type TraceEvent, type TraceEventType } from './generator/trace.ts';
 export type { DeltaListener, ExtendUntil, Generator, GeneratorUsage } from './generator/types.ts';
+export { defaultSpeedCachePath, fileSpeedCache } from './planner/file-speed-cache.ts';
 export {
   cachedDecodeSpeed,
   type MeasureOptions,

@@ -90,7 +90,7 @@ export class ScriptedEngine implements Engine {
     return (await this.info()) as ModelInfo;
   }
 
-  async info(): Promise<ModelInfo> {
+  async info(): Promise<ModelInfo | undefined> {
     return {
       architecture: 'scripted',
       name: this.model.name ?? 'scripted',

@@ -47,7 +47,7 @@ export function estimateSpeed(
   widths: readonly number[] = [1, 4, 16],
 ): DecodeSpeed | undefined {
   const bw = profile.bandwidthGBps;
-  const fl = profile.gflops;
+  const fl = profile.gflops ?? profile.matmulGflops;
   if (!bw && !fl) return undefined;
   const stepSeconds = (b: number) =>
     Math.max(bw ? model.weightBytes / (bw * 1e9) : 0, fl ? (b * 2 * model.parameters) / (fl * 1e9) : 0);

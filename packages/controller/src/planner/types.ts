@@ -6,6 +6,8 @@ export interface DeviceProfileLike {
   bandwidthGBps?: number;
   /** Measured matmul rate, GFLOP/s. */
   gflops?: number;
+  /** The same, as `@ruminate/gpu`'s DeviceProfile names it (so a DeviceProfile can be passed as is). */
+  matmulGflops?: number;
   /** A stable name of the adapter, for cache keys. */
   name?: string;
 }
