@@ -1,0 +1,15 @@
+export { philox4x32_10, seedKey, streamGumbel, streamUniform } from './philox.ts';
+export { type SamplerArgs, SamplerOp, samplerTuningSpace } from './sampler.ts';
+export {
+  countTokens,
+  decodeSamplerOutput,
+  packSamplerParams,
+  SAMPLER_MAX_CANDIDATES,
+  SAMPLER_NONE,
+  SAMPLER_OUT_WORDS,
+  SAMPLER_PARAM_WORDS,
+  SAMPLER_TOP_N,
+  type SamplerRowParams,
+  type SamplerRowResult,
+} from './sampler-params.ts';
+export { penalisedLogit, type ReferenceSample, sampleReference } from './sampler-reference.ts';

@@ -1,0 +1,283 @@
+// On-GPU sampling over logits [rows][vocab] (kernels-wgsl/sampling/sampler.wgsl): per-row
+// penalties, bans, top-k / top-p / min-p, temperature, a Philox stream per (seed, sequence,
+// position), teacher forcing, and the raw distribution's log-probability, entropy,
+// self-certainty term and top-20, written to one small buffer (192 bytes a row) so the
+// vocabulary is never read back.
+//
+// Candidate cap (why top-p is not an exact threshold search): every filter works on the
+// `candidates` (≤ 256) most likely penalised tokens, found by per-chunk bitonic sorts and
+// sorted merges. Top-k ≤ candidates is exact. Top-p is exact whenever its nucleus has at most
+// `candidates` tokens; a broader nucleus is cut to the top `candidates` (for LLM distributions
+// at p ≤ 0.95 the nucleus is almost always far smaller; an exact search would cost several
+// more passes over the vocabulary every step). Min-p and plain temperature sampling are exact:
+// when their kept set may exceed the candidates, a Gumbel-max sweep covers the whole
+// vocabulary above the threshold. The CPU reference (sampler-reference.ts) applies the same cap.
+import { kernelSources } from '../../kernels/sources.generated.ts';
+import type { KernelContext } from '../context.ts';
+import { type BufferArg, bindingOf, check, type EncodeTarget, withPass } from '../elementwise/dispatch.ts';
+import {
+  chooseConfig,
+  type TuningPoint,
+  type TuningSpace,
+  tuningSpace,
+} from '../elementwise/tuning-space.ts';
+import { UniformCache } from '../elementwise/uniform-cache.ts';
+import { SAMPLER_MAX_CANDIDATES, SAMPLER_OUT_WORDS, SAMPLER_PARAM_WORDS } from './sampler-params.ts';
+
+/** The sampler's declared tuning space. */
+export const samplerTuningSpace: TuningSpace = tuningSpace('sampling/sampler.tuning.json');
+
+const RAW_K = 32;
+const STATS_WORDS = 8;
+const STATE_WORDS = 8;
+
+/**
+ * Arguments of `SamplerOp.encode`.
+ * - `logits`: f32 `[rows][vocab]`, row-major (finite values), offset aligned to 256 bytes.
+ * - `params`: u32 words from `packSamplerParams(rowParams, vocab, candidates)` (layout documented there).
+ * - `out`: `rows × 192` bytes, written completely (layout: `decodeSamplerOutput`).
+ */
+export interface SamplerArgs {
+  /** Logits `[rows][vocab]` f32. */
+  logits: BufferArg;
+  /** Packed per-row parameters and token lists. */
+  params: BufferArg;
+  /** Per-row results, 48 words a row. */
+  out: BufferArg;
+  /** Rows (sequences) in the batch. */
+  rows: number;
+  /** Vocabulary size. */
+  vocab: number;
+  /** Candidate cap: 32, 64, 128 or 256 (default 256), ≥ every row's topK, ≤ SORT_N / 2. Smaller is faster. */
+  candidates?: number;
+}
+
+interface Plan {
+  chunks: number;
+  dims: GPUBuffer;
+  stats: GPUBuffer;
+  state: GPUBuffer;
+  sweep: GPUBuffer;
+  adj: ChainPlan;
+  raw: ChainPlan;
+}
+
+/** Candidate lists of one chain (penalised or raw) and the merge levels that reduce them to one per row. */
+interface ChainPlan {
+  level0: GPUBuffer;
+  levels: { dims: GPUBuffer; src: GPUBuffer; dst: GPUBuffer; listsOut: number }[];
+  final: GPUBuffer;
+}
+
+/** The on-GPU sampler: 5 kernels plus log(chunks) merge dispatches, recorded into one compute pass. */
+export class SamplerOp {
+  private readonly uniforms: UniformCache;
+  private readonly plans = new Map<string, Plan>();
+
+  private constructor(
+    private readonly ctx: KernelContext,
+    private readonly pipes: Record<'chunk' | 'merge' | 'select_row' | 'sweep' | 'finish', GPUComputePipeline>,
+    /** The knobs compiled with. */
+    readonly config: TuningPoint,
+  ) {
+    this.uniforms = new UniformCache(ctx.device, 'sampling/sampler');
+  }
+
+  /** Compiles the sampler's kernels (`config`: knobs WG and SORT_N, see the tuning JSON). */
+  static async prepare(ctx: KernelContext, opts: { config?: TuningPoint } = {}): Promise<SamplerOp> {
+    const config = chooseConfig(ctx, samplerTuningSpace, 'any', opts.config);
+    const wg = config.WG ?? 256;
+    const sortN = config.SORT_N ?? 1024;
+    const pow2 = (v: number) => v > 0 && (v & (v - 1)) === 0;
+    check(
+      pow2(wg) && pow2(sortN) && wg * 3 <= sortN,
+      'config',
+      `WG and SORT_N must be powers of two with 3·WG ≤ SORT_N (got ${wg}, ${sortN}).`,
+    );
+    check(sortN >= 2 * RAW_K * 2, 'config.SORT_N', `SORT_N must be at least ${4 * RAW_K} (got ${sortN}).`);
+    const source = `${kernelSources['sampling/common.wgsl'] ?? ''}\n${kernelSources['sampling/sampler.wgsl'] ?? ''}`;
+    const entries = ['chunk', 'merge', 'select_row', 'sweep', 'finish'] as const;
+    const compiled = await Promise.all(
+      entries.map((entryPoint) =>
+        ctx.pipelines.get({
+          name: `sampling/sampler:${entryPoint}`,
+          source,
+          entryPoint,
+          constants: { WG: wg, SORT_N: sortN },
+        }),
+      ),
+    );
+    const pipes = Object.fromEntries(
+      entries.map((e, i) => [e, (compiled[i] as { pipeline: GPUComputePipeline }).pipeline]),
+    );
+    return new SamplerOp(ctx, pipes as SamplerOp['pipes'], config);
+  }
+
+  /** Bytes `out` must hold for `rows` rows. */
+  static outputBytes(rows: number): number {
+    return rows * SAMPLER_OUT_WORDS * 4;
+  }
+
+  /** Records the sampler's dispatches (never submits). */
+  encode(target: EncodeTarget, args: SamplerArgs): void {
+    const { rows, vocab } = args;
+    const kc = args.candidates ?? SAMPLER_MAX_CANDIDATES;
+    const sortN = this.config.SORT_N ?? 1024;
+    check(
+      Number.isInteger(rows) && rows > 0 && rows <= 65535,
+      'rows',
+      `rows must be an integer in [1, 65535] (got ${rows}).`,
+    );
+    check(Number.isInteger(vocab) && vocab > 0, 'vocab', `vocab must be a positive integer (got ${vocab}).`);
+    check(
+      [32, 64, 128, 256].includes(kc) && 2 * kc <= sortN,
+      'candidates',
+      `candidates must be 32, 64, 128 or 256 and at most SORT_N / 2 = ${sortN / 2} (got ${kc}).`,
+    );
+    check(
+      args.logits.size >= rows * vocab * 4,
+      'logits',
+      `logits hold ${args.logits.size} bytes; ${rows}×${vocab} f32 need ${rows * vocab * 4}.`,
+    );
+    check(
+      args.params.size >= rows * SAMPLER_PARAM_WORDS * 4,
+      'params',
+      `params must come from packSamplerParams for ${rows} rows.`,
+    );
+    check(
+      args.out.size >= SamplerOp.outputBytes(rows),
+      'out',
+      `out holds ${args.out.size} bytes; ${rows} rows need ${SamplerOp.outputBytes(rows)}.`,
+    );
+    const plan = this.plan(rows, vocab, kc, sortN);
+    const device = this.ctx.device;
+    const logits = bindingOf(args.logits);
+    const params = bindingOf(args.params);
+    const out = bindingOf(args.out);
+    const group = (
+      pipe: GPUComputePipeline,
+      label: string,
+      entries: [number, GPUBufferBinding | GPUBuffer][],
+    ) =>
+      device.createBindGroup({
+        label,
+        layout: pipe.getBindGroupLayout(0),
+        entries: entries.map(([binding, r]) => ({ binding, resource: 'buffer' in r ? r : { buffer: r } })),
+      });
+    const p = this.pipes;
+    withPass(target, 'sampling/sampler', (pass) => {
+      pass.setPipeline(p.chunk);
+      pass.setBindGroup(
+        0,
+        group(p.chunk, 'sampler:chunk', [
+          [0, plan.dims],
+          [1, logits],
+          [2, params],
+          [3, plan.stats],
+          [4, plan.adj.level0],
+          [5, plan.raw.level0],
+        ]),
+      );
+      pass.dispatchWorkgroups(plan.chunks, rows);
+      pass.setPipeline(p.merge);
+      for (const level of [...plan.adj.levels, ...plan.raw.levels]) {
+        pass.setBindGroup(
+          0,
+          group(p.merge, 'sampler:merge', [
+            [0, level.dims],
+            [6, level.src],
+            [7, level.dst],
+          ]),
+        );
+        pass.dispatchWorkgroups(level.listsOut, rows);
+      }
+      pass.setPipeline(p.select_row);
+      pass.setBindGroup(
+        0,
+        group(p.select_row, 'sampler:select', [
+          [0, plan.dims],
+          [2, params],
+          [3, plan.stats],
+          [8, plan.adj.final],
+          [9, plan.raw.final],
+          [10, out],
+          [11, plan.state],
+        ]),
+      );
+      pass.dispatchWorkgroups(rows);
+      pass.setPipeline(p.sweep);
+      pass.setBindGroup(
+        0,
+        group(p.sweep, 'sampler:sweep', [
+          [0, plan.dims],
+          [1, logits],
+          [2, params],
+          [11, plan.state],
+          [12, plan.sweep],
+        ]),
+      );
+      pass.dispatchWorkgroups(plan.chunks, rows);
+      pass.setPipeline(p.finish);
+      pass.setBindGroup(
+        0,
+        group(p.finish, 'sampler:finish', [
+          [0, plan.dims],
+          [1, logits],
+          [10, out],
+          [11, plan.state],
+          [12, plan.sweep],
+        ]),
+      );
+      pass.dispatchWorkgroups(rows);
+    });
+  }
+
+  /** Scratch buffers and per-dispatch uniforms for one (rows, vocab, candidates), kept for reuse. */
+  private plan(rows: number, vocab: number, kc: number, sortN: number): Plan {
+    const key = `${rows}x${vocab}x${kc}`;
+    const hit = this.plans.get(key);
+    if (hit) return hit;
+    const device = this.ctx.device;
+    const chunks = Math.ceil(vocab / sortN);
+    const scratch = (label: string, bytes: number) =>
+      device.createBuffer({
+        label: `sampler:${label}`,
+        size: Math.max(16, bytes),
+        usage: GPUBufferUsage.STORAGE,
+      });
+    const dimsOf = (listsIn: number, listsOut: number, k: number) =>
+      this.uniforms.get([rows, vocab, chunks, kc, listsIn, listsOut, k, 0]);
+    const chain = (label: string, k: number): ChainPlan => {
+      const level0 = scratch(`${label}0`, rows * chunks * k * 8);
+      const fan = sortN / k;
+      const levels: ChainPlan['levels'] = [];
+      let lists = chunks;
+      let src = level0;
+      let other: GPUBuffer | undefined;
+      while (lists > 1) {
+        const listsOut = Math.ceil(lists / fan);
+        other ??= scratch(`${label}1`, rows * Math.ceil(chunks / fan) * k * 8);
+        const dst = src === level0 ? other : level0;
+        levels.push({ dims: dimsOf(lists, listsOut, k), src, dst, listsOut });
+        src = dst;
+        lists = listsOut;
+      }
+      return { level0, levels, final: src };
+    };
+    const plan: Plan = {
+      chunks,
+      dims: dimsOf(0, 0, 0),
+      stats: scratch('stats', rows * chunks * STATS_WORDS * 4),
+      state: scratch('state', rows * STATE_WORDS * 4),
+      sweep: scratch('sweep', rows * chunks * 8),
+      adj: chain('adj', kc),
+      raw: chain('raw', RAW_K),
+    };
+    if (this.plans.size >= 16) {
+      const oldest = this.plans.keys().next().value;
+      if (oldest !== undefined) this.plans.delete(oldest);
+    }
+    this.plans.set(key, plan);
+    return plan;
+  }
+}
