@@ -10,6 +10,7 @@ import { testKernelsCommand } from './test-kernels.ts';
 export const commands: Command[] = [
   demoCommand,
   deviceCommand,
+  benchCommand,
   testKernelsCommand,
   planCommand,
   strategiesCommand,

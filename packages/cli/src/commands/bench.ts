@@ -1,0 +1,48 @@
+import type { Command } from '../command.ts';
+import { log } from '../log.ts';
+
+/** One `ruminate bench <name>` suite; each lives in its own `bench-<name>.ts` module. */
+export interface BenchSuite {
+  /** The word after `bench`. */
+  name: string;
+  /** One line for the help text. */
+  summary: string;
+  /** Runs the suite with the arguments after its name; resolves to the exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
+/** Suites register here (lazily imported so one suite's dependencies never slow another). */
+const suites: { name: string; summary: string; load: () => Promise<BenchSuite> }[] = [
+  {
+    name: 'kernels',
+    summary:
+      'untuned vs tuned kernels on model shapes, vs tfjs and onnxruntime-web (bench/results/kernels.json)',
+    load: async () => (await import('./bench-kernels.ts')).benchKernels,
+  },
+];
+
+/** Adds a suite (used by suites defined in other modules). */
+export function registerBenchSuite(name: string, summary: string, load: () => Promise<BenchSuite>): void {
+  suites.push({ name, summary, load });
+}
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'Benchmarks: prints a table and writes bench/results/<suite>.json',
+  get usage() {
+    return [
+      'ruminate bench <suite> [options]',
+      '',
+      ...suites.map((s) => `  ${s.name.padEnd(8)}  ${s.summary}`),
+    ].join('\n');
+  },
+  async run(argv) {
+    const [name, ...rest] = argv;
+    const suite = suites.find((s) => s.name === name);
+    if (!suite) {
+      log(`ruminate bench: unknown suite "${name ?? ''}"\n\n${benchCommand.usage}`);
+      return 2;
+    }
+    return (await suite.load()).run(rest);
+  },
+};
