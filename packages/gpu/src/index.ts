@@ -27,6 +27,7 @@ export * from './ops/elementwise/index.ts';
 export * from './ops/matmul/index.ts';
 export * from './ops/norm/index.ts';
 export * from './ops/rope/index.ts';
+export * from './ops/moe/index.ts';
 export * from './ops/sampling/index.ts';
 export {
   type GgmlTypeInfo,
