@@ -4,6 +4,8 @@
 // Each weight octet is read once and used for every activation row, so the weights (the
 // bytes that bound decode speed) stream through exactly once per dispatch.
 //
+// F16 (needs shader-f16; the op prepends `enable f16;`) forms each 8-term product sum in f16
+// (packed math on GPUs that have it) and accumulates those in f32.
 // Requires k % 8 == 0, m ≥ 1, RPT ∈ {1, 2, 4}, M_TILE · RPT ≤ 64. With SUBGROUPS the op prepends
 // `enable subgroups;` and `diagnostic(off, subgroup_uniformity);` (shuffles run where every
 // lane of the subgroup is active, which the uniformity analysis cannot prove).
@@ -21,6 +23,12 @@ override RPT: u32 = 1;
 override UNROLL: u32 = 1;
 override M_TILE: u32 = 1;
 override SPLIT_K: u32 = 1;
+
+#if F16
+alias Vec4T = vec4<f16>;
+#else
+alias Vec4T = vec4<f32>;
+#endif
 
 struct Params {
   m: u32,
@@ -78,17 +86,19 @@ fn main(
     for (var u = 0u; u < UNROLL; u++) {
       let oc = o + u;
       if (oc < o_end) {
-        var xl: array<vec4<f32>, 16>;
-        var xh: array<vec4<f32>, 16>;
+        var xl: array<Vec4T, 16>;
+        var xh: array<Vec4T, 16>;
         for (var r = 0u; r < M_TILE; r++) {
           let xi = min(r, last_m) * k4 + oc * 2u;
-          xl[r] = x[xi];
-          xh[r] = x[xi + 1u];
+          xl[r] = Vec4T(x[xi]);
+          xh[r] = Vec4T(x[xi + 1u]);
         }
         for (var j = 0u; j < RPT; j++) {
           let w = w_octet(rb[j], oc * 8u);
+          let wl = Vec4T(w.lo);
+          let wh = Vec4T(w.hi);
           for (var r = 0u; r < M_TILE; r++) {
-            acc[r * RPT + j] += dot(w.lo, xl[r]) + dot(w.hi, xh[r]);
+            acc[r * RPT + j] += f32(dot(wl, xl[r]) + dot(wh, xh[r]));
           }
         }
       }

@@ -245,19 +245,21 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
     });
   }
 
-  it('split-K GEMV and GEMM sum their partial planes and add the bias once', async () => {
+  it('split-K GEMV and GEMM sum their partial planes and add the bias once (with and without bias)', async () => {
     const ctx = await testKernelContext();
     const op = new Matmul(ctx);
     const rand = seededRandom(SEED + 99);
-    for (const [kernel, m] of [
-      ['gemv', 5],
-      ['gemm', 20],
+    for (const [kernel, m, bias] of [
+      ['gemv', 5, true],
+      ['gemv', 2, false],
+      ['gemm', 20, true],
+      ['gemm', 19, false],
     ] as const) {
       const cand = matmulCandidates(kernel).find(
         (c) => (c.config.constants.SPLIT_K ?? 1) > 1 && !c.config.defines?.SUBGROUPS,
       );
       expect(cand).toBeDefined();
-      const c = { ...randomCase('q8_0', m, 29, rand, true), config: cand?.config as KernelConfig };
+      const c = { ...randomCase('q8_0', m, 29, rand, bias), config: cand?.config as KernelConfig };
       await checkRandom(ctx, op, c, `${kernel} ${cand?.id}`);
     }
     op.destroy();

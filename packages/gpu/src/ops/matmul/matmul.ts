@@ -192,9 +192,10 @@ export class Matmul {
         { buffer: rp },
         { buffer: out as GPUBuffer, offset: 0, size: split * m * n * 4 },
         { buffer: y.buffer, offset: y.offset, size: m * n * 4 },
+        // Without a bias, bind the partials (read-only here) in its place: never y, which is written.
         bias
           ? { buffer: bias.buffer, offset: bias.offset, size: n * 4 }
-          : { buffer: y.buffer, offset: y.offset, size: 4 },
+          : { buffer: out as GPUBuffer, offset: 0, size: 4 },
       ]);
     }
     withPass(target, label, (pass) => {

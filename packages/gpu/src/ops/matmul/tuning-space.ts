@@ -94,7 +94,7 @@ export function matmulConfigProblem(
     if (!(UNROLL >= 1 && UNROLL <= 8 && Number.isInteger(UNROLL))) return `UNROLL ${UNROLL} must be 1..8`;
     if (mTile * RPT > 64) return `M_TILE·RPT ${mTile * RPT} exceeds 64 accumulators`;
     if (d.SUBGROUPS && !ctx.features.has('subgroups')) return 'SUBGROUPS needs the subgroups feature';
-    if (d.F16) return 'GEMV has no F16 variant';
+    if (d.F16 && !ctx.features.has('shader-f16')) return 'F16 needs the shader-f16 feature';
     if (TPR > 1 && WG * 4 > storage) return `reduction needs ${WG * 4} bytes of workgroup storage`;
     return undefined;
   }
