@@ -11,36 +11,7 @@ import {
   testKernelContext,
   uploadBuffer,
 } from '../src/testing/index.ts';
-
-/** float64 reference: rotates heads [h0, h0+nHeads) of each row in place (llama.cpp's rope, ext_factor 0). */
-export function refRope(
-  x: Float64Array,
-  rows: number,
-  rowStride: number,
-  offset: number,
-  nHeads: number,
-  headDim: number,
-  positions: ArrayLike<number>,
-  opts: { neox: boolean; base: number; scale?: number; nRot?: number; freqFactors?: ArrayLike<number> },
-): void {
-  const nRot = opts.nRot ?? headDim;
-  for (let r = 0; r < rows; r++) {
-    for (let h = 0; h < nHeads; h++) {
-      const b = r * rowStride + offset + h * headDim;
-      for (let i = 0; i < nRot / 2; i++) {
-        const theta =
-          ((positions[r] as number) * opts.base ** ((-2 * i) / nRot)) /
-          (opts.scale ?? 1) /
-          ((opts.freqFactors?.[i] as number | undefined) ?? 1);
-        const [a, c] = opts.neox ? [i, i + nRot / 2] : [2 * i, 2 * i + 1];
-        const x0 = x[b + a] as number;
-        const x1 = x[b + c] as number;
-        x[b + a] = x0 * Math.cos(theta) - x1 * Math.sin(theta);
-        x[b + c] = x0 * Math.sin(theta) + x1 * Math.cos(theta);
-      }
-    }
-  }
-}
+import { refRope } from './rope-reference.ts';
 
 // Positions up to 4096 make angles of up to ~650 turns; the f32 angle (product, exp2 of the
 // frequency) then carries up to ~1e-4 rad of error, times |x| ≤ 1.5: 1e-3 leaves margin.

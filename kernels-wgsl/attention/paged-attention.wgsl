@@ -1,0 +1,212 @@
+// Causal grouped-query attention over a paged KV cache, with an online softmax.
+//
+// Layout (vLLM's PagedAttention, Kwon et al. 2023): per layer a K pool and a V pool,
+// [numPages][PAGE_TOKENS = 16][nKv][HD] f32; a block table u32 [numSlots][maxPages] maps a
+// slot's logical page to a physical page; row info u32 [rows][2] = (slot, position). Query row
+// r (`q[r·qStride + qOffset + h·HD + d]`, head h < nKv·group) attends to positions 0..position
+// of its slot; q head h reads kv head h / group (ggml's GQA broadcast).
+//
+// A workgroup takes one tile — `rowsPerTile` consecutive rows of ONE slot (1 for decode rows,
+// which may each be a different sequence; more for a prefill chunk) times the `group` q heads
+// that share kv head wid.y — so every K/V block loaded into workgroup memory serves
+// rowsPerTile·group query vectors (QT ≥ that, an override). Keys are visited in blocks of BK
+// with the online softmax of FlashAttention (Dao et al. 2022; FlashAttention-2's loop order:
+// queries stay, keys stream): running max m, running sum l, output rescaled by e^(m_old − m_new).
+// STAGE_KV copies each K/V block into workgroup memory (every block then serves all QT query
+// vectors from there); without it, threads read K/V rows from the pools directly (through the
+// cache) and only the block's row addresses are shared. Workgroup memory costs compile time on
+// SwiftShader (which zero-initialises it element by element), so the default leaves it off.
+// Split-K (Flash-Decoding, Dao et al. 2023): with numSplits > 1, wid.z takes keys
+// [z·splitTokens, (z+1)·splitTokens) and writes its unnormalised output and (m, l) to
+// `partial`; attention/paged-attention-combine.wgsl merges the splits.
+override HD: u32 = 64u;
+override BK: u32 = 16u;
+override QT: u32 = 1u;
+override WG: u32 = 64u;
+const PAGE_TOKENS: u32 = 16u;
+// Outputs per thread: QT·HD ≤ MAX_ACC·WG (the host sizes WG to fit).
+const MAX_ACC: u32 = 32u;
+// Masked score; finite so that (NEG − NEG) stays 0 rather than NaN.
+const NEG: f32 = -3.0e38;
+
+struct Params {
+  rowStart: u32,
+  rowCount: u32,
+  rowsPerTile: u32,
+  group: u32,
+  nKv: u32,
+  qStride: u32,
+  qOffset: u32,
+  oStride: u32,
+  oOffset: u32,
+  maxPages: u32,
+  splitTokens: u32,
+  numSplits: u32,
+  scale: f32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> kPool: array<f32>;
+@group(0) @binding(3) var<storage, read> vPool: array<f32>;
+@group(0) @binding(4) var<storage, read> blockTable: array<u32>;
+@group(0) @binding(5) var<storage, read> rowInfo: array<u32>;
+@group(0) @binding(6) var<storage, read_write> out: array<f32>;
+// Per (row, head, split): HD unnormalised outputs, then m and l.
+@group(0) @binding(7) var<storage, read_write> partial: array<f32>;
+
+#if STAGE_KV
+var<workgroup> kt: array<f32, BK * HD>;
+var<workgroup> vt: array<f32, BK * HD>;
+#endif
+// Element offset of key j's head row in the pools (valid for kb + j < kEnd).
+var<workgroup> kbase: array<u32, BK>;
+var<workgroup> sc: array<f32, QT * BK>;
+var<workgroup> mrow: array<f32, QT>;
+var<workgroup> lrow: array<f32, QT>;
+var<workgroup> alpha: array<f32, QT>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let kvh = wid.y;
+  let split = wid.z;
+  let firstRow = P.rowStart + wid.x * P.rowsPerTile;
+  let nRows = min(P.rowsPerTile, P.rowStart + P.rowCount - firstRow);
+  let nq = nRows * P.group;
+  let slot = rowInfo[2u * firstRow];
+  var maxPos = 0u;
+  for (var r = 0u; r < nRows; r++) {
+    maxPos = max(maxPos, rowInfo[2u * (firstRow + r) + 1u]);
+  }
+  var kStart = 0u;
+  var kEnd = maxPos + 1u;
+  if (P.numSplits > 1u) {
+    kStart = split * P.splitTokens;
+    kEnd = min(kEnd, kStart + P.splitTokens);
+  }
+  for (var i = lid; i < QT; i += WG) {
+    mrow[i] = NEG;
+    lrow[i] = 0.0;
+    alpha[i] = 1.0;
+  }
+  var acc: array<f32, MAX_ACC>;
+  workgroupBarrier();
+
+  for (var kb = kStart; kb < kEnd; kb += BK) {
+    // Row addresses of this block's keys (and, with STAGE_KV, the K/V rows themselves;
+    // keys past kEnd read as zeros and are masked below).
+    for (var j = lid; j < BK; j += WG) {
+      let key = min(kb + j, kEnd - 1u);
+      let page = blockTable[slot * P.maxPages + key / PAGE_TOKENS];
+      kbase[j] = ((page * PAGE_TOKENS + key % PAGE_TOKENS) * P.nKv + kvh) * HD;
+    }
+#if STAGE_KV
+    workgroupBarrier();
+    for (var e = lid; e < BK * HD; e += WG) {
+      let j = e / HD;
+      var kx = 0.0;
+      var vx = 0.0;
+      if (kb + j < kEnd) {
+        let a = kbase[j] + (e - j * HD);
+        kx = kPool[a];
+        vx = vPool[a];
+      }
+      kt[e] = kx;
+      vt[e] = vx;
+    }
+#endif
+    workgroupBarrier();
+    // Scores q·k · scale, NEG where causally masked.
+    for (var s = lid; s < QT * BK; s += WG) {
+      let qi = s / BK;
+      let j = s - qi * BK;
+      let key = kb + j;
+      var val = NEG;
+      if (qi < nq && key < kEnd) {
+        let r = firstRow + qi / P.group;
+        if (key <= rowInfo[2u * r + 1u]) {
+          let qb = r * P.qStride + P.qOffset + (kvh * P.group + qi % P.group) * HD;
+          var dot = 0.0;
+#if STAGE_KV
+          for (var d = 0u; d < HD; d++) {
+            dot += q[qb + d] * kt[j * HD + d];
+          }
+#else
+          let kr = kbase[j];
+          for (var d = 0u; d < HD; d++) {
+            dot += q[qb + d] * kPool[kr + d];
+          }
+#endif
+          val = dot * P.scale;
+        }
+      }
+      sc[s] = val;
+    }
+    workgroupBarrier();
+    // Online softmax update per query vector; scores become probabilities.
+    for (var qi = lid; qi < QT; qi += WG) {
+      let mOld = mrow[qi];
+      var mNew = mOld;
+      for (var j = 0u; j < BK; j++) {
+        mNew = max(mNew, sc[qi * BK + j]);
+      }
+      let a = exp(mOld - mNew);
+      var sum = 0.0;
+      for (var j = 0u; j < BK; j++) {
+        let sv = sc[qi * BK + j];
+        let p = select(0.0, exp(sv - mNew), sv > 0.5 * NEG);
+        sc[qi * BK + j] = p;
+        sum += p;
+      }
+      mrow[qi] = mNew;
+      lrow[qi] = lrow[qi] * a + sum;
+      alpha[qi] = a;
+    }
+    workgroupBarrier();
+    // o = o·alpha + P·V for this thread's outputs.
+    for (var i = 0u; i < MAX_ACC; i++) {
+      let o = lid + i * WG;
+      if (o < QT * HD) {
+        let qi = o / HD;
+        let d = o - qi * HD;
+        var t = acc[i] * alpha[qi];
+        for (var j = 0u; j < BK; j++) {
+          let p = sc[qi * BK + j];
+#if STAGE_KV
+          t += p * vt[j * HD + d];
+#else
+          if (p > 0.0) {
+            t += p * vPool[kbase[j] + d];
+          }
+#endif
+        }
+        acc[i] = t;
+      }
+    }
+    workgroupBarrier();
+  }
+
+  let nHeads = P.nKv * P.group;
+  for (var i = 0u; i < MAX_ACC; i++) {
+    let o = lid + i * WG;
+    if (o < nq * HD) {
+      let qi = o / HD;
+      let d = o - qi * HD;
+      let r = firstRow + qi / P.group;
+      let h = kvh * P.group + qi % P.group;
+      if (P.numSplits == 1u) {
+        out[r * P.oStride + P.oOffset + h * HD + d] = acc[i] / lrow[qi];
+      } else {
+        let pb = ((r * nHeads + h) * P.numSplits + split) * (HD + 2u);
+        partial[pb + d] = acc[i];
+        if (d == 0u) {
+          partial[pb + HD] = mrow[qi];
+          partial[pb + HD + 1u] = lrow[qi];
+        }
+      }
+    }
+  }
+}

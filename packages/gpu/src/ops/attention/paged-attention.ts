@@ -1,0 +1,327 @@
+// Causal GQA attention over the paged KV cache, decode rows and prefill chunks
+// (kernels-wgsl/attention/paged-attention.wgsl + paged-attention-combine.wgsl).
+import { kernelSources } from '../../kernels/sources.generated.ts';
+import type { KernelContext } from '../context.ts';
+import {
+  type BufferArg,
+  bindGroup,
+  bindingOf,
+  check,
+  type EncodeTarget,
+  grid,
+  withPass,
+} from '../elementwise/dispatch.ts';
+import {
+  chooseConfig,
+  type TuningPoint,
+  type TuningSpace,
+  tuningSpace,
+} from '../elementwise/tuning-space.ts';
+import { UniformCache } from '../elementwise/uniform-cache.ts';
+
+/** The paged attention kernels' declared tuning space. */
+export const pagedAttentionTuningSpace: TuningSpace = tuningSpace('attention/paged-attention.tuning.json');
+
+/** Accumulators per thread in the kernel (MAX_ACC). */
+const MAX_ACC = 32;
+
+/** Fixed shape of a PagedAttentionOp (one per model; encode it once per layer). */
+export interface PagedAttentionShape {
+  /** Query heads (a multiple of nKvHeads). */
+  nHeads: number;
+  /** KV heads. */
+  nKvHeads: number;
+  /** Values per head: a multiple of 16, at most 256. */
+  headDim: number;
+  /** Block-table columns. */
+  maxPagesPerSeq: number;
+  /** Multiplier of q·k (default 1/√headDim). */
+  scale?: number;
+}
+
+/** How a PagedAttentionOp is built. */
+export interface PagedAttentionOptions extends PagedAttentionShape {
+  /** Explicit knobs (`WG`, `BK`, `SPLIT`, `ROWS`, `STAGE`); default: the tuner's choice or the shipped default. */
+  config?: TuningPoint;
+}
+
+/** A contiguous range of query rows. */
+export interface RowRange {
+  /** First row. */
+  start: number;
+  /** Rows. */
+  count: number;
+}
+
+/**
+ * Arguments of `PagedAttentionOp.encode` (layout: see paged-kv-layout.ts). Row r's query is
+ * `q[r*qStride + qOffset + h*headDim + d]` for head h < nHeads (qStride default nHeads·headDim,
+ * qOffset 0: pass a fused qkv buffer with its row stride), its (slot, position) is
+ * `rowInfo[2r], rowInfo[2r+1]`, and it attends to positions 0..position of its slot, whose
+ * K/V must already be in the pools (run KvWriteOp for this step's rows first). Its output goes to
+ * `out[r*oStride + oOffset + h*headDim + d]` (oStride default nHeads·headDim).
+ *
+ * Rows are processed in two kinds of ranges, which together must cover the rows wanted:
+ * - `decode`: each row its own tile — any rows, of any sequences, in any order (decode rows of
+ *   many sequences of different lengths in one dispatch; correct, just untiled, for prefill rows);
+ *   with split-K over the context when `maxKeys` exceeds the SPLIT knob;
+ * - `prefill`: chunks whose rows ALL belong to one slot (any positions, typically consecutive):
+ *   tiles of ROWS rows share every K/V block they load.
+ */
+export interface PagedAttentionArgs {
+  /** f32 queries. */
+  q: BufferArg;
+  /** f32 outputs (must not overlap q). */
+  out: BufferArg;
+  /** This layer's K pool `[numPages][16][nKvHeads][headDim]` f32. */
+  kPool: BufferArg;
+  /** This layer's V pool, same layout. */
+  vPool: BufferArg;
+  /** `u32 [numSlots][maxPagesPerSeq]`. */
+  blockTable: BufferArg;
+  /** `u32 [rows][2]`: (slot, position) per row. */
+  rowInfo: BufferArg;
+  /** One-row tiles. */
+  decode?: RowRange;
+  /** Chunks of rows of a single slot each. */
+  prefill?: readonly RowRange[];
+  /** An upper bound on position + 1 over the decode rows (sets the split count; default: no split). */
+  maxKeys?: number;
+  qStride?: number;
+  qOffset?: number;
+  oStride?: number;
+  oOffset?: number;
+}
+
+/** Effective kernel parameters after fitting the knobs to the shape and device limits. */
+export interface AttentionPlan {
+  /** Threads per workgroup. */
+  wg: number;
+  /** Keys per block. */
+  bk: number;
+  /** Query vectors per tile (rows per tile × group). */
+  qt: number;
+  /** Rows per tile. */
+  rows: number;
+  /** K/V blocks staged in workgroup memory. */
+  stage: boolean;
+}
+
+/** Paged causal GQA attention with online softmax; decode (split-K) and tiled prefill. */
+export class PagedAttentionOp {
+  private readonly uniforms: UniformCache;
+  private partial: GPUBuffer | undefined;
+  private readonly group: number;
+  private readonly scale: number;
+
+  private constructor(
+    private readonly ctx: KernelContext,
+    private readonly shape: PagedAttentionShape,
+    private readonly decodePipeline: GPUComputePipeline,
+    private readonly prefillPipeline: GPUComputePipeline,
+    private readonly combinePipeline: GPUComputePipeline,
+    /** Decode tiling (one row per tile). */
+    readonly decodePlan: AttentionPlan,
+    /** Prefill tiling. */
+    readonly prefillPlan: AttentionPlan,
+    /** Keys per split-K slice (0: never split). */
+    readonly splitTokens: number,
+    /** The knobs asked for. */
+    readonly config: TuningPoint,
+  ) {
+    this.uniforms = new UniformCache(ctx.device, 'attention/paged');
+    this.group = shape.nHeads / shape.nKvHeads;
+    this.scale = shape.scale ?? 1 / Math.sqrt(shape.headDim);
+  }
+
+  /** Compiles the decode, prefill and combine kernels for this shape. */
+  static async prepare(ctx: KernelContext, opts: PagedAttentionOptions): Promise<PagedAttentionOp> {
+    const { nHeads, nKvHeads, headDim } = opts;
+    check(
+      nKvHeads > 0 && nHeads % nKvHeads === 0,
+      'nHeads',
+      `nHeads (${nHeads}) must be a multiple of nKvHeads (${nKvHeads}).`,
+    );
+    check(
+      headDim % 16 === 0 && headDim >= 16 && headDim <= 256,
+      'headDim',
+      `headDim must be a multiple of 16 in [16, 256] (got ${headDim}).`,
+    );
+    check(opts.maxPagesPerSeq > 0, 'maxPagesPerSeq', 'maxPagesPerSeq must be positive.');
+    const group = nHeads / nKvHeads;
+    const config = chooseConfig(ctx, pagedAttentionTuningSpace, `g${group}-d${headDim}`, opts.config);
+    const decodePlan = fitPlan(ctx, headDim, group, 1, config);
+    const prefillPlan = fitPlan(ctx, headDim, group, config.ROWS ?? 4, config);
+    const source = kernelSources['attention/paged-attention.wgsl'] ?? '';
+    const compile = (p: AttentionPlan) =>
+      ctx.pipelines.get({
+        name: 'attention/paged-attention',
+        source,
+        defines: { STAGE_KV: p.stage },
+        constants: { HD: headDim, BK: p.bk, QT: p.qt, WG: p.wg },
+      });
+    const [decode, prefill, combine] = await Promise.all([
+      compile(decodePlan),
+      compile(prefillPlan),
+      ctx.pipelines.get({
+        name: 'attention/paged-attention-combine',
+        source: kernelSources['attention/paged-attention-combine.wgsl'] ?? '',
+        constants: { WG: 64 },
+      }),
+    ]);
+    return new PagedAttentionOp(
+      ctx,
+      opts,
+      decode.pipeline,
+      prefill.pipeline,
+      combine.pipeline,
+      decodePlan,
+      prefillPlan,
+      config.SPLIT ?? 0,
+      config,
+    );
+  }
+
+  /** Records attention for the given row ranges (1 dispatch per range, +1 to merge decode splits). */
+  encode(target: EncodeTarget, args: PagedAttentionArgs): void {
+    const { nHeads, nKvHeads, headDim, maxPagesPerSeq } = this.shape;
+    const width = nHeads * headDim;
+    const qStride = args.qStride ?? width;
+    const oStride = args.oStride ?? width;
+    const qOffset = args.qOffset ?? 0;
+    const oOffset = args.oOffset ?? 0;
+    const scaleBits = [this.scale];
+    const device = this.ctx.device;
+    const ranges = [...(args.decode ? [args.decode] : []), ...(args.prefill ?? [])];
+    check(ranges.length > 0, 'decode', 'Pass decode and/or prefill row ranges.');
+    for (const r of ranges)
+      check(r.count > 0 && r.start >= 0, 'prefill', `Row ranges need count > 0 (got ${r.start}+${r.count}).`);
+
+    const common = (pipeline: GPUComputePipeline, params: GPUBuffer, partial: GPUBuffer) =>
+      bindGroup(device, pipeline, 'attention/paged', [
+        params,
+        bindingOf(args.q),
+        bindingOf(args.kPool),
+        bindingOf(args.vPool),
+        bindingOf(args.blockTable),
+        bindingOf(args.rowInfo),
+        bindingOf(args.out),
+        partial,
+      ]);
+
+    withPass(target, 'attention/paged', (pass) => {
+      if (args.decode) {
+        const { start, count } = args.decode;
+        const maxKeys = args.maxKeys ?? 0;
+        const splits =
+          this.splitTokens > 0 && maxKeys > this.splitTokens ? Math.ceil(maxKeys / this.splitTokens) : 1;
+        check(splits <= 65535, 'maxKeys', `maxKeys ${maxKeys} needs ${splits} splits; raise SPLIT.`);
+        const partial = this.partialBuffer(
+          splits > 1 ? (start + count) * nHeads * splits * (headDim + 2) : 1,
+        );
+        const params = this.uniforms.get(
+          [
+            start,
+            count,
+            1,
+            this.group,
+            nKvHeads,
+            qStride,
+            qOffset,
+            oStride,
+            oOffset,
+            maxPagesPerSeq,
+            this.splitTokens,
+            splits,
+          ],
+          scaleBits,
+        );
+        pass.setPipeline(this.decodePipeline);
+        pass.setBindGroup(0, common(this.decodePipeline, params, partial));
+        pass.dispatchWorkgroups(count, nKvHeads, splits);
+        if (splits > 1) {
+          const cparams = this.uniforms.get([start, count, nHeads, headDim, splits, oStride, oOffset, 0]);
+          pass.setPipeline(this.combinePipeline);
+          pass.setBindGroup(
+            0,
+            bindGroup(device, this.combinePipeline, 'attention/paged-combine', [
+              cparams,
+              partial,
+              bindingOf(args.out),
+            ]),
+          );
+          const [x, y] = grid(
+            Math.ceil((count * width) / 64),
+            this.ctx.limits.maxComputeWorkgroupsPerDimension,
+          );
+          pass.dispatchWorkgroups(x, y);
+        }
+      }
+      const rpt = this.prefillPlan.rows;
+      for (const chunk of args.prefill ?? []) {
+        const params = this.uniforms.get(
+          [
+            chunk.start,
+            chunk.count,
+            rpt,
+            this.group,
+            nKvHeads,
+            qStride,
+            qOffset,
+            oStride,
+            oOffset,
+            maxPagesPerSeq,
+            0,
+            1,
+          ],
+          scaleBits,
+        );
+        pass.setPipeline(this.prefillPipeline);
+        pass.setBindGroup(0, common(this.prefillPipeline, params, this.partialBuffer(1)));
+        pass.dispatchWorkgroups(Math.ceil(chunk.count / rpt), nKvHeads, 1);
+      }
+    });
+  }
+
+  /** The split-K scratch buffer, grown to at least `floats` values. */
+  private partialBuffer(floats: number): GPUBuffer {
+    const bytes = Math.max(16, floats * 4);
+    if (!this.partial || this.partial.size < bytes) {
+      // The old buffer is dropped, not destroyed: commands already recorded may still bind it.
+      this.partial = this.ctx.device.createBuffer({
+        label: 'attention/paged partial',
+        size: Math.max(bytes, (this.partial?.size ?? 0) * 2),
+        usage: GPUBufferUsage.STORAGE,
+      });
+    }
+    return this.partial;
+  }
+}
+
+/** Fits the knobs to workgroup memory, invocation limits and the per-thread accumulators. */
+function fitPlan(
+  ctx: KernelContext,
+  headDim: number,
+  group: number,
+  rowsWanted: number,
+  config: TuningPoint,
+): AttentionPlan {
+  const maxInvocations = ctx.limits.maxComputeInvocationsPerWorkgroup ?? 256;
+  const storageFloats = (ctx.limits.maxComputeWorkgroupStorageSize ?? 16384) / 4;
+  // Rows per tile: the tile's accumulators (rows·group·headDim) must fit MAX_ACC per thread.
+  let rows = Math.max(1, rowsWanted);
+  while (rows > 1 && rows * group * headDim > MAX_ACC * maxInvocations) rows--;
+  const qt = rows * group;
+  check(
+    qt * headDim <= MAX_ACC * maxInvocations,
+    'nHeads',
+    `${group} q heads per kv head × headDim ${headDim} exceed one workgroup's accumulators.`,
+  );
+  let wg = Math.min(config.WG ?? 64, maxInvocations);
+  while (qt * headDim > MAX_ACC * wg) wg *= 2;
+  const stage = (config.STAGE ?? 0) !== 0;
+  let bk = Math.max(1, config.BK ?? 16);
+  while (bk > 1 && (stage ? 2 * bk * headDim : 0) + qt * bk + bk + 3 * qt > storageFloats)
+    bk = Math.floor(bk / 2);
+  return { wg, bk, qt, rows, stage };
+}
