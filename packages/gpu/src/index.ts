@@ -22,12 +22,13 @@ export {
 } from './jit/pipeline-cache.ts';
 export { type Defines, preprocess } from './jit/preprocess.ts';
 export { kernelSources } from './kernels/sources.generated.ts';
+export * from './ops/attention/index.ts';
 export type { KernelConfig, KernelContext, TunedConfigLookup } from './ops/context.ts';
 export * from './ops/elementwise/index.ts';
 export * from './ops/matmul/index.ts';
+export * from './ops/moe/index.ts';
 export * from './ops/norm/index.ts';
 export * from './ops/rope/index.ts';
-export * from './ops/moe/index.ts';
 export * from './ops/sampling/index.ts';
 export {
   type GgmlTypeInfo,
