@@ -210,6 +210,28 @@ describe('budget planner', () => {
     expect(store.size).toBe(1);
   });
 
+  it('reports every strategy parameter at its effective value, lowered to fit the planned N', () => {
+    const dc = planRequest({
+      strategy: parseStrategy({ name: 'deepconf', warmup: 12 }),
+      choices: 1,
+      maxTokens: 256,
+      promptTokens: 0,
+      budget: { tokens: 256 * 8 },
+      seed: 1,
+    });
+    expect(dc.n).toBe(8);
+    expect(dc.params).toMatchObject({ warmup: 8, keep: 0.9, window: 32, topK: 20 });
+    expect(dc.notes).toContain('warmup lowered from 12 to 8 to fit N = 8');
+    const beam = planRequest({
+      strategy: parseStrategy('beam@6'),
+      choices: 1,
+      maxTokens: 64,
+      promptTokens: 0,
+      seed: 1,
+    });
+    expect(beam.params).toEqual({ width: 4, iterations: 40 });
+  });
+
   it('errors are typed', () => {
     expect(() =>
       planRequest({

@@ -7,6 +7,7 @@
 import { RuminateError } from '@ruminate/gpu';
 import type { MemoryReport } from '@ruminate/runtime';
 import type { ResolvedStrategy } from '../strategies/registry.ts';
+import type { StrategyDefinition } from '../strategies/types.ts';
 import { kneeWidth, throughputAt } from './throughput.ts';
 import type { Budget, DecodeSpeed, Plan } from './types.ts';
 
@@ -173,7 +174,7 @@ export function planRequest(input: PlanInput): Plan {
   if (memSeqs !== null && batchWidth < samples && !tree)
     notes.push(`decoded in waves of ${batchWidth} (KV memory or widest measured batch)`);
 
-  const params = adjustParams(def.name, input.strategy.params, samples, notes);
+  const params = adjustParams(def, input.strategy.params, samples, maxTokens, notes);
   const expectedMs = input.speed
     ? Math.round(predictMs(input.speed, samples, batchWidth, maxTokens, input.promptTokens))
     : null;
@@ -195,21 +196,18 @@ export function planRequest(input: PlanInput): Plan {
   };
 }
 
-/** Keeps strategy parameters consistent with a planned N (beam/DVTS width ≤ N, DeepConf warm-up ≤ N). */
+/** Every strategy parameter at its effective value for the planned N (noting what the plan changed). */
 function adjustParams(
-  name: string,
+  def: StrategyDefinition,
   given: Record<string, unknown>,
   samples: number,
+  maxTokens: number,
   notes: string[],
 ): Record<string, unknown> {
-  const params = { ...given };
-  if ((name === 'beam' || name === 'dvts') && typeof params.width === 'number' && params.width > samples) {
-    notes.push(`width lowered from ${params.width} to ${samples}`);
-    params.width = samples;
-  }
-  if (name === 'deepconf' && typeof params.warmup === 'number' && params.warmup > samples) {
-    notes.push(`warmup lowered from ${params.warmup} to ${samples}`);
-    params.warmup = samples;
+  const params = def.resolveParams ? def.resolveParams(given, samples, maxTokens) : { ...given };
+  for (const key of Object.keys(given)) {
+    if (params[key] !== given[key])
+      notes.push(`${key} lowered from ${String(given[key])} to ${String(params[key])} to fit N = ${samples}`);
   }
   return params;
 }

@@ -38,6 +38,15 @@ export const adaptiveSelfConsistency: StrategyDefinition = {
   },
   usesVerifier: false,
   usesStepScorer: false,
+  resolveParams(params) {
+    const rule = choiceParam(params, 'rule', ['beta', 'share'] as const, 'beta');
+    return {
+      ...params,
+      rule,
+      level: numberParam(params, 'level', { default: rule === 'beta' ? 0.95 : 0.75 }),
+      batch: numberParam(params, 'batch', { default: 2 }),
+    };
+  },
   validate(params, samples, n) {
     const rule = choiceParam(params, 'rule', ['beta', 'share'] as const, 'beta');
     numberParam(params, 'level', {

@@ -55,6 +55,13 @@ export const bestOfN: StrategyDefinition = {
   },
   usesVerifier: true,
   usesStepScorer: false,
+  resolveParams(params) {
+    return {
+      ...params,
+      abstain: booleanParam(params, 'abstain', false),
+      aggregate: choiceParam(params, 'aggregate', AGGREGATES, 'none'),
+    };
+  },
   validate(params, samples, n) {
     booleanParam(params, 'abstain', false);
     choiceParam(params, 'aggregate', AGGREGATES, 'none');

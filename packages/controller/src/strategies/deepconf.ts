@@ -78,6 +78,10 @@ export const deepConf: StrategyDefinition = {
   wants(params) {
     return { topLogprobs: numberParam(params, 'topK', { default: 20 }) };
   },
+  resolveParams(params, samples, maxTokens) {
+    const s = settings(params, samples, maxTokens);
+    return { ...params, ...s, warmup: Math.min(samples, s.warmup) };
+  },
   validate(params, samples, n) {
     const s = settings(params, samples, 1024);
     if (s.warmup > samples) {

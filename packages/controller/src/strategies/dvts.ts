@@ -22,6 +22,13 @@ export const dvts: StrategyDefinition = {
   },
   usesVerifier: false,
   usesStepScorer: true,
+  resolveParams(params, samples) {
+    return {
+      ...params,
+      width: Math.min(samples, numberParam(params, 'width', { default: Math.min(4, samples) })),
+      iterations: numberParam(params, 'iterations', { default: 40 }),
+    };
+  },
   validate(params, samples, n) {
     const width = numberParam(params, 'width', { default: Math.min(4, samples), min: 1, integer: true });
     numberParam(params, 'iterations', { default: 40, min: 1, integer: true });

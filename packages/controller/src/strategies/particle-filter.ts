@@ -29,6 +29,14 @@ export const particleFilter: StrategyDefinition = {
   },
   usesVerifier: false,
   usesStepScorer: true,
+  resolveParams(params) {
+    return {
+      ...params,
+      resampling: choiceParam(params, 'resampling', ['systematic', 'multinomial'] as const, 'systematic'),
+      select: choiceParam(params, 'select', ['max', 'vote'] as const, 'max'),
+      iterations: numberParam(params, 'iterations', { default: 40 }),
+    };
+  },
   validate(params, samples, n) {
     choiceParam(params, 'resampling', ['systematic', 'multinomial'] as const, 'systematic');
     choiceParam(params, 'select', ['max', 'vote'] as const, 'max');

@@ -81,6 +81,12 @@ export interface StrategyDefinition {
   usesStepScorer: boolean;
   /** Per-token numbers the engine must read back. */
   wants?(params: Readonly<Record<string, unknown>>): { topLogprobs?: number };
+  /** Every parameter with its effective value for this N and max tokens (the plan reports these). */
+  resolveParams?(
+    params: Readonly<Record<string, unknown>>,
+    samples: number,
+    maxTokens: number,
+  ): Record<string, unknown>;
   /** Checks parameters before anything runs (throws `invalid-argument` naming `strategy.<param>`). */
   validate(params: Readonly<Record<string, unknown>>, samples: number, n: number): void;
   /** Runs the strategy. */
