@@ -25,6 +25,7 @@ export { kernelSources } from './kernels/sources.generated.ts';
 export * from './ops/attention/index.ts';
 export type { KernelConfig, KernelContext, TunedConfigLookup } from './ops/context.ts';
 export * from './ops/elementwise/index.ts';
+export * from './ops/embedding/index.ts';
 export * from './ops/matmul/index.ts';
 export * from './ops/moe/index.ts';
 export * from './ops/norm/index.ts';

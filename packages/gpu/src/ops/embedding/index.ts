@@ -1,0 +1,1 @@
+export { type EmbeddingArgs, EmbeddingOp, embeddingTuningSpace } from './embedding.ts';
