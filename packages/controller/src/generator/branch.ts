@@ -3,6 +3,7 @@
 // generator changes them.
 
 import type { SeqId } from '@ruminate/runtime';
+import { emptyTextState, type TextState } from './incremental-text.ts';
 
 /** Why a branch stopped generating. */
 export type FinishReason = 'eos' | 'stop' | 'length' | 'pruned';
@@ -49,6 +50,8 @@ export class Branch {
   emitted = 0;
   /** Tokens this branch generated including EOS (usage counts these). */
   generated = 0;
+  /** Incremental decoding state of `tokens`. */
+  textState: TextState = emptyTextState();
   /** Why it stopped, or null while it may still extend. */
   finishReason: FinishReason | null = null;
 
@@ -82,6 +85,7 @@ export class Branch {
     child.steps = [...this.steps];
     child.stepStart = this.stepStart;
     child.emitted = this.emitted;
+    child.textState = { ...this.textState };
     child.finishReason = this.finishReason;
     return child;
   }

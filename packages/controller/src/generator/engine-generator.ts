@@ -1,11 +1,12 @@
 // The Generator over an `Engine`: batches every live branch into one `engine.step` per token,
-// detokenizes each branch's whole token list after each token (the engine holds back incomplete
-// UTF-8) and streams only the stable new suffix, finds stop strings that span tokens and
+// decodes each branch's token list after each token (incrementally, equivalent to decoding the
+// whole list; the engine holds back incomplete UTF-8) and streams only the stable new suffix, finds stop strings that span tokens and
 // reasoning-step delimiters, and keeps usage and the trace current.
 
 import { RuminateError } from '@ruminate/gpu';
 import type { Engine, SamplingParams, StepRequest, StepWants } from '@ruminate/runtime';
 import { Branch, type FinishReason } from './branch.ts';
+import { decodeIncremental } from './incremental-text.ts';
 import { mixSeed } from './seeds.ts';
 import { findStepEnd, findStop, stableLength } from './stop-strings.ts';
 import { Trace } from './trace.ts';
@@ -150,7 +151,10 @@ export class EngineGenerator implements Generator {
         if (r.entropy !== undefined) b.entropy.push(r.entropy);
         decoding.push(b);
       }
-      const texts = await Promise.all(decoding.map((b) => this.engine.detokenize(b.tokens)));
+      const detokenize = (ids: number[]) => this.engine.detokenize(ids);
+      const texts = await Promise.all(
+        decoding.map((b) => decodeIncremental(b.tokens, b.textState, detokenize)),
+      );
       const paused = new Set<Branch>();
       for (let i = 0; i < decoding.length; i++) {
         const b = decoding[i] as Branch;
