@@ -43,3 +43,4 @@ export {
   SUPPORTED_PRE_TYPES,
   type TokenizerConfig,
 } from './tokenizer/tokenizer-config.ts';
+export { modelMatmulProblems, type ModelMatmulProblem, TUNED_ROW_COUNTS } from './model/matmul-problems.ts';
