@@ -123,4 +123,43 @@ describe('Generator over a scripted engine', () => {
     expect(stableLength('Hello EN', [' END'])).toBe(5);
     expect(stableLength('ab\uFFFD', [])).toBe(2);
   });
+
+  it('enforces the latency budget while running: past the deadline every candidate ends where it is', async () => {
+    let clock = 0;
+    const engine = engineFor(answerModel({ '42': 0.5, '17': 0.5 }, { tail: 60 }), {
+      onStep: () => (clock += 100),
+    });
+    // The speed claims 1000 tok/s per sequence, so the plan expects far more than the clock allows.
+    const speed = {
+      source: 'measured' as const,
+      points: [1, 4, 16].map((width) => ({ width, tokensPerSecond: 1000 * width })),
+    };
+    const r = await runStrategy(
+      engine,
+      { prompt: 'Q:', strategy: 'sc@8', budget: { latencyMs: 1000 }, maxTokens: 62, seed: 1 },
+      { speed, now: () => clock },
+    );
+    expect(engine.stepBatchSizes.length).toBe(10);
+    expect(r.trace.every((c) => c.finishReason === 'length')).toBe(true);
+    expect(
+      r.trace[0]?.events.some((e) => e.type === 'stopped' && e.detail === 'latency budget reached'),
+    ).toBe(true);
+    expect(r.answer).toMatch(/^(42|17)$/);
+    expect(engine.liveSequences).toBe(0);
+  });
+
+  it('enforces the token budget while running (a search may overshoot by at most one step of its live candidates)', async () => {
+    const engine = engineFor(stepModel(8, 0.5));
+    const r = await runStrategy(engine, {
+      prompt: 'Q:',
+      strategy: { name: 'beam', samples: 4, width: 2 },
+      stepScorer: 'mean-logprob',
+      budget: { tokens: 30 },
+      maxTokens: 10,
+      seed: 2,
+    });
+    expect(r.plan.n).toBe(3);
+    expect(r.usage.generatedTokens).toBeLessThanOrEqual(30 + r.plan.n);
+    expect(r.winner).not.toBeNull();
+  });
 });

@@ -36,6 +36,8 @@ export interface RunOptions {
   speedCache?: SpeedCache;
   /** Device name for the speed cache key. */
   device?: string;
+  /** Clock in ms for the latency budget and the trace (default performance.now). */
+  now?: () => number;
 }
 
 /** One returned choice. */
@@ -141,6 +143,8 @@ export async function runStrategy(
   req: RunRequest,
   opts: RunOptions = {},
 ): Promise<RunResult> {
+  const now = opts.now ?? (() => performance.now());
+  const start = now();
   validateRunRequest(req);
   const strategy = resolveRequestStrategy(req);
   const def = strategy.definition;
@@ -193,13 +197,20 @@ export async function runStrategy(
     stop: typeof req.stop === 'string' ? [req.stop] : (req.stop ?? []),
     want,
     seed,
+    now,
   };
+  // The budget is also enforced while running: past the deadline or the token count, every live
+  // candidate ends where it is (finish reason "length") and the strategy decides with what it has.
+  const limits: { deadlineMs?: number; tokens?: number } = {};
+  if (req.budget?.latencyMs !== undefined) limits.deadlineMs = start + req.budget.latencyMs;
+  if (req.budget?.tokens !== undefined) limits.tokens = req.budget.tokens;
+  genOpts.limits = limits;
   if (req.delimiter !== undefined) genOpts.delimiter = req.delimiter;
   if (opts.signal) genOpts.signal = opts.signal;
   const onDelta = opts.onDelta;
   if (onDelta) genOpts.onDelta = (b, d) => onDelta({ id: b.id, parent: b.parent }, d);
   const gen = new EngineGenerator(engine, genOpts);
-  const t0 = performance.now();
+  const t0 = now();
   let outcome: Awaited<ReturnType<typeof def.run>>;
   try {
     const root = await gen.create(prompt);
@@ -222,7 +233,7 @@ export async function runStrategy(
   } finally {
     await gen.freeAll();
   }
-  const timeMs = performance.now() - t0;
+  const timeMs = now() - t0;
   const chosen = outcome.ranked.slice(0, n);
   const choices = await Promise.all(
     chosen.map((b) => choiceOf(engine, b, req.logprobs === true ? (req.topLogprobs ?? 0) : -1)),

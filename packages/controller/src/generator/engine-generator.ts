@@ -28,6 +28,10 @@ export interface EngineGeneratorOptions {
   seed: number;
   /** Cancels the run. */
   signal?: AbortSignal;
+  /** Hard limits of the run (the budget's safety net): a deadline on `now()` and a total token count. */
+  limits?: { deadlineMs?: number; tokens?: number };
+  /** Clock in ms (default performance.now). */
+  now?: () => number;
   /** Receives streamed text. */
   onDelta?: DeltaListener;
   /** Trace to record into (a new one by default). */
@@ -45,6 +49,8 @@ export class EngineGenerator implements Generator {
   private readonly stops: readonly string[];
   private readonly seed: number;
   private readonly signal: AbortSignal | undefined;
+  private readonly limits: { deadlineMs?: number; tokens?: number };
+  private readonly now: () => number;
   private readonly onDelta: DeltaListener | undefined;
   private readonly branches = new Map<number, Branch>();
   private nextId = 0;
@@ -66,8 +72,10 @@ export class EngineGenerator implements Generator {
     this.want = opts.want ?? {};
     this.seed = opts.seed >>> 0;
     this.signal = opts.signal;
+    this.limits = opts.limits ?? {};
+    this.now = opts.now ?? (() => performance.now());
     this.onDelta = opts.onDelta;
-    this.trace = opts.trace ?? new Trace();
+    this.trace = opts.trace ?? new Trace(this.now);
   }
 
   checkAbort(): void {
@@ -76,6 +84,15 @@ export class EngineGenerator implements Generator {
         cause: this.signal.reason,
       });
     }
+  }
+
+  /** Why the run's hard budget is spent (deadline passed or token limit reached), or undefined. */
+  budgetSpent(): string | undefined {
+    if (this.limits.deadlineMs !== undefined && this.now() >= this.limits.deadlineMs)
+      return 'latency budget reached';
+    if (this.limits.tokens !== undefined && this.stats.generatedTokens >= this.limits.tokens)
+      return 'token budget reached';
+    return undefined;
   }
 
   async create(prompt: number[]): Promise<Branch> {
@@ -121,6 +138,15 @@ export class EngineGenerator implements Generator {
     for (const b of live) start.set(b, { tokens: b.tokens.length, text: b.text.length });
     while (live.length > 0) {
       this.checkAbort();
+      const spent = this.budgetSpent();
+      if (spent !== undefined) {
+        // The budget is a hard limit: every live branch ends where it is.
+        for (const b of live) {
+          this.trace.event(b.id, 'stopped', spent);
+          await this.finish(b, 'length');
+        }
+        break;
+      }
       const batch: StepRequest[] = live.map((b) => ({
         seq: b.seq as number,
         sampling: { ...sampling, seed: b.seed },

@@ -61,6 +61,8 @@ export interface Generator {
   freeAll(): Promise<void>;
   /** Work done so far. */
   usage(): GeneratorUsage;
+  /** Why the run's hard budget is spent, or undefined while work may continue. */
+  budgetSpent(): string | undefined;
   /** Throws `aborted` when the run's signal fired. */
   checkAbort(): void;
   /** Token ids to text, through the engine. */
