@@ -223,12 +223,8 @@ export class EngineGenerator implements Generator {
   }
 
   async prune(branch: Branch, reason: string): Promise<void> {
-    if (branch.finished && branch.finishReason !== 'pruned') {
-      this.trace.event(branch.id, 'pruned', reason);
-      await this.free(branch);
-      return;
-    }
-    branch.finishReason = 'pruned';
+    // A finished branch keeps its finish reason (it did end at EOS); the event records the pruning.
+    if (!branch.finished) branch.finishReason = 'pruned';
     this.trace.event(branch.id, 'pruned', reason);
     await this.free(branch);
   }
