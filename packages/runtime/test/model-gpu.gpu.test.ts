@@ -1,7 +1,6 @@
 // The GPU model against the float64 reference forward (itself checked against llama.cpp in
 // parity-reference.parity.test.ts): greedy tokens and top-5 log-probabilities, solo and batched.
 import { readFile } from 'node:fs/promises';
-import { testKernelContext } from '@ruminate/gpu/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type StandardFixture, standardFixture } from '../../../tools/fixtures/standard-fixtures.ts';
 import { type LoadedModel, loadModel } from '../src/engine/load-model.ts';
@@ -10,6 +9,7 @@ import { parseGguf } from '../src/gguf/parse.ts';
 import { readHparams } from '../src/model/hparams.ts';
 import { argmax, logSoftmax, ReferenceModel } from '../src/reference/forward.ts';
 import { readReferenceWeights } from '../src/reference/gguf-weights.ts';
+import { sharedKernelContext } from './engine-test-context.ts';
 
 const loaded: LoadedModel[] = [];
 afterAll(() => {
@@ -20,7 +20,7 @@ async function both(name: StandardFixture, opts: { maxPassTokens?: number } = {}
   const path = await standardFixture(name);
   const src = memorySource(new Uint8Array(await readFile(path)), path);
   const header = await parseGguf(src);
-  const ctx = await testKernelContext();
+  const ctx = await sharedKernelContext();
   const gpu = await loadModel(ctx, header, src, { contextLength: 256, maxSequences: 20, ...opts });
   loaded.push(gpu);
   const { lookup } = await readReferenceWeights(header, src);
@@ -33,22 +33,26 @@ async function both(name: StandardFixture, opts: { maxPassTokens?: number } = {}
 const LP_TOL = 2e-3;
 
 describe('GPU model vs float64 reference', () => {
-  it('llama f32: 16 greedy tokens with top-5 log-probabilities (GQA, head dim 128)', async () => {
-    const { gpu, ref } = await both('llama-f32');
-    const prompt = [1, 17, 200, 33, 5, 99, 140, 7];
-    const seq = gpu.engine.createSequence(prompt);
-    const r = ref();
-    let logits = r.eval(prompt).at(-1)!;
-    for (let i = 0; i < 16; i++) {
-      const [res] = await gpu.engine.step([{ seq, sampling: { temperature: 0 }, want: { topLogprobs: 5 } }]);
-      const lp = logSoftmax(logits);
-      for (const t of res!.topLogprobs!) {
-        expect(Math.abs(t.logprob - (lp[t.token] as number)), `step ${i} token ${t.token}`).toBeLessThan(
-          LP_TOL,
-        );
+  // Quantized weights are dequantized exactly on both sides, so the same tolerance holds.
+  for (const name of ['llama-f32', 'llama-q4_k'] as const)
+    it(`${name}: 16 greedy tokens with top-5 log-probabilities (GQA, head dim 128)`, async () => {
+      const { gpu, ref } = await both(name);
+      const prompt = [1, 17, 200, 33, 5, 99, 140, 7];
+      const seq = gpu.engine.createSequence(prompt);
+      const r = ref();
+      let logits = r.eval(prompt).at(-1)!;
+      for (let i = 0; i < 16; i++) {
+        const [res] = await gpu.engine.step([
+          { seq, sampling: { temperature: 0 }, want: { topLogprobs: 5 } },
+        ]);
+        const lp = logSoftmax(logits);
+        for (const t of res!.topLogprobs!) {
+          expect(Math.abs(t.logprob - (lp[t.token] as number)), `step ${i} token ${t.token}`).toBeLessThan(
+            LP_TOL,
+          );
+        }
+        expect(res!.token, `step ${i}`).toBe(argmax(logits));
+        logits = r.eval([res!.token])[0]!;
       }
-      expect(res!.token, `step ${i}`).toBe(argmax(logits));
-      logits = r.eval([res!.token])[0]!;
-    }
-  });
+    });
 });

@@ -3,6 +3,7 @@
 import { type KernelContext, kvPoolBytes, PAGE_TOKENS, RuminateError } from '@ruminate/gpu';
 import type { ByteSource, GgufHeader } from '../gguf/types.ts';
 import { PagedKvCache } from '../kv/paged-kv-cache.ts';
+import { CpuEmbedding } from '../model/cpu-embedding.ts';
 import { GpuModel } from '../model/gpu-model.ts';
 import { GpuWeights } from '../model/gpu-weights.ts';
 import { type Hparams, readHparams } from '../model/hparams.ts';
@@ -64,14 +65,21 @@ export async function loadModel(
         `${fit}; load with a contextLength ≤ ${fit * PAGE_TOKENS}.`,
     );
   }
-  const weights = await GpuWeights.upload(ctx.device, ctx.limits, header.tensors, source, {
+  const embInfo = header.tensors.find((t) => t.name === 'token_embd.weight');
+  if (!embInfo)
+    throw new RuminateError('gguf-invalid', 'The model lacks token_embd.weight; the file is incomplete.');
+  const embedding = await CpuEmbedding.read(embInfo, source);
+  // The embedding table lives on the CPU; the GPU needs it only as a tied output matrix.
+  const tied = !header.tensors.some((t) => t.name === 'output.weight');
+  const gpuTensors = tied ? header.tensors : header.tensors.filter((t) => t !== embInfo);
+  const weights = await GpuWeights.upload(ctx.device, ctx.limits, gpuTensors, source, {
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   let model: GpuModel;
   try {
     opts.onProgress?.({ phase: 'compile', done: 0, total: 1 });
-    model = await GpuModel.create(ctx, hp, weights, {
+    model = await GpuModel.create(ctx, hp, weights, embedding, {
       numPages,
       pageTokens: PAGE_TOKENS,
       numSlots: maxSequences,
@@ -84,7 +92,7 @@ export async function loadModel(
     throw e;
   }
   const kv = new PagedKvCache({ numPages, pageTokens: PAGE_TOKENS, numSlots: maxSequences, contextLength });
-  const info = modelInfo(header, hp, contextLength, weights.bytes);
+  const info = modelInfo(header, hp, contextLength, weights.bytes + (tied ? 0 : embedding.byteLength));
   const engine = new SequenceEngine({
     kv,
     backend: model,

@@ -6,10 +6,12 @@ import {
   type BufferSlice,
   countTokens,
   decodeSamplerOutput,
+  gemvMTile,
   type KernelContext,
   KvWriteOp,
   kvPoolBytes,
   Matmul,
+  matmulKernelFor,
   PAGE_TOKENS,
   PagedAttentionOp,
   packSamplerParams,
@@ -24,6 +26,7 @@ import {
   SiluMulOp,
 } from '@ruminate/gpu';
 import type { BackendMemory, ForwardPass, KvGeometry, ModelBackend, SampledToken } from './backend.ts';
+import type { CpuEmbedding } from './cpu-embedding.ts';
 import type { GpuTensor, GpuWeights } from './gpu-weights.ts';
 import type { Hparams } from './hparams.ts';
 import { encodeLinear, type LinearScratch } from './linear.ts';
@@ -68,6 +71,7 @@ export class GpuModel implements ModelBackend {
   private readonly pageBytes: number;
   private lost: GPUDeviceLostInfo | undefined;
   private destroyed = false;
+  private readonly preparedMatmuls = new Set<string>();
 
   private constructor(
     private readonly ctx: KernelContext,
@@ -75,6 +79,7 @@ export class GpuModel implements ModelBackend {
     private readonly weights: GpuWeights,
     private readonly sizes: GpuModelSizes,
     private readonly ops: Ops,
+    private readonly embedding: CpuEmbedding,
   ) {
     const { device } = ctx;
     const T = sizes.maxRows;
@@ -132,6 +137,7 @@ export class GpuModel implements ModelBackend {
     ctx: KernelContext,
     hp: Hparams,
     weights: GpuWeights,
+    embedding: CpuEmbedding,
     sizes: GpuModelSizes,
   ): Promise<GpuModel> {
     if (hp.nExperts > 0) {
@@ -153,21 +159,6 @@ export class GpuModel implements ModelBackend {
     }
     const rope: RopeParams = { neox: hp.ropeStyle === 'neox', base: hp.ropeBase, nRot: hp.ropeDims };
     const matmul = new Matmul(ctx);
-    const mTiles = [1, 2, 4, 8, 16, 17].filter((m) => m <= Math.max(sizes.maxRows, sizes.numSlots));
-    const prepared = new Set<string>();
-    const jobs: Promise<unknown>[] = [];
-    for (const name of weightNames(hp)) {
-      const t = weights.get(name);
-      if (!t || t.dims.length < 2 || name.includes('_exps') || name.includes('gate_inp')) continue;
-      for (const p of t.parts) {
-        for (const m of mTiles) {
-          const key = `${p.dtype}|${m}`;
-          if (prepared.has(key)) continue;
-          prepared.add(key);
-          jobs.push(matmul.prepare({ dtype: p.dtype, rows: p.rows, cols: p.cols, m }));
-        }
-      }
-    }
     const [norm, normResidual, normInPlace, kvWrite, ropeOp, attention, siluMul, sampler] = await Promise.all(
       [
         RmsNormOp.prepare(ctx, { mode: 'out' }),
@@ -189,7 +180,6 @@ export class GpuModel implements ModelBackend {
         }),
         SiluMulOp.prepare(ctx),
         SamplerOp.prepare(ctx),
-        ...jobs,
       ],
     );
     const ops: Ops = {
@@ -203,7 +193,7 @@ export class GpuModel implements ModelBackend {
       siluMul,
       sampler,
     };
-    return new GpuModel(ctx, hp, weights, sizes, ops);
+    return new GpuModel(ctx, hp, weights, sizes, ops, embedding);
   }
 
   /** GPU memory held. */
@@ -211,7 +201,7 @@ export class GpuModel implements ModelBackend {
     const kvBytes = [...this.kPools, ...this.vPools].reduce((s, b) => s + b.size, 0);
     const all = this.buffers.reduce((s, b) => s + b.size, 0);
     return {
-      weightBytes: this.weights.bytes,
+      weightBytes: this.weights.bytes + this.embedding.byteLength,
       kvBytes,
       scratchBytes: all - kvBytes,
       bytesPerPage: 2 * this.hp.nLayers * this.pageBytes,
@@ -235,6 +225,7 @@ export class GpuModel implements ModelBackend {
     if (T < 1 || T > this.sizes.maxRows || S > this.sizes.numSlots) {
       throw new RuminateError('internal', `A pass of ${T} rows / ${S} samples exceeds the model's sizing.`);
     }
+    await this.prepareMatmuls(T, S);
     // Per-pass inputs.
     const info = new Uint32Array(T * 2);
     pass.rows.forEach((r, i) => {
@@ -242,6 +233,12 @@ export class GpuModel implements ModelBackend {
       info[2 * i + 1] = r.position;
     });
     device.queue.writeBuffer(this.rowInfo, 0, info);
+    const x = new Float32Array(T * hp.nEmbd);
+    this.embedding.gather(
+      pass.rows.map((r) => r.token),
+      x,
+    );
+    device.queue.writeBuffer(this.act.x, 0, x);
     const w = this.sizes.maxPagesPerSeq;
     for (const slot of pass.dirtySlots) {
       device.queue.writeBuffer(
@@ -260,7 +257,6 @@ export class GpuModel implements ModelBackend {
         enc.copyBufferToBuffer(this.pageTmp, 0, pool, dst * this.pageBytes, this.pageBytes);
       }
     }
-    this.encodeEmbedding(enc, pass);
     const slice = (b: GPUBuffer, floats: number): BufferSlice => ({ buffer: b, offset: 0, size: floats * 4 });
     const e = hp.nEmbd;
     const hd = hp.headDim;
@@ -405,6 +401,25 @@ export class GpuModel implements ModelBackend {
     return decodeSamplerOutput(data, S).map((r, i) => toSampled(r, pass.sample[i]?.want));
   }
 
+  /** Compiles (once) the matmul variants for m = T and m = S rows of every weight type used. */
+  private async prepareMatmuls(...ms: number[]): Promise<void> {
+    const jobs: Promise<void>[] = [];
+    for (const m of ms) {
+      if (m < 1) continue;
+      for (const name of weightNames(this.hp)) {
+        const t = this.weights.get(name);
+        if (!t || t.dims.length < 2) continue;
+        for (const p of t.parts) {
+          const key = `${p.dtype}|${matmulKernelFor(m) === 'gemv' ? gemvMTile(m) : 'gemm'}`;
+          if (this.preparedMatmuls.has(key)) continue;
+          this.preparedMatmuls.add(key);
+          jobs.push(this.ops.matmul.prepare({ dtype: p.dtype, rows: p.rows, cols: p.cols, m }));
+        }
+      }
+    }
+    await Promise.all(jobs);
+  }
+
   private encodeFfn(enc: GPUCommandEncoder, p: string, T: number): void {
     const hp = this.hp;
     const ff = hp.nFf;
@@ -426,29 +441,6 @@ export class GpuModel implements ModelBackend {
       T,
       hp.nEmbd,
     );
-  }
-
-  private encodeEmbedding(enc: GPUCommandEncoder, pass: ForwardPass): void {
-    const emb = this.weights.need('token_embd.weight');
-    const e = this.hp.nEmbd;
-    if (emb.dtype !== 'f32') {
-      throw new RuminateError(
-        'gguf-unsupported',
-        `token_embd.weight is ${emb.dtype}; this build gathers only f32 embedding rows (the embedding op for ` +
-          'quantized rows is not integrated yet).',
-      );
-    }
-    pass.rows.forEach((r, i) => {
-      const part = emb.parts.find((p) => r.token >= p.rowStart && r.token < p.rowStart + p.rows);
-      if (!part) throw new RuminateError('invalid-argument', `Token ${r.token} is outside the vocabulary.`);
-      enc.copyBufferToBuffer(
-        part.buffer,
-        part.offset + (r.token - part.rowStart) * e * 4,
-        this.act.x,
-        i * e * 4,
-        e * 4,
-      );
-    });
   }
 
   private linear(
