@@ -223,6 +223,27 @@ describe('DeepConf', () => {
     expect(r.answer).toBe('42');
   });
 
+  it('with consensus, stops drawing once the confidence-weighted vote is decided', async () => {
+    const easy = answerModel({ '42': 0.9, '17': 0.1 }, { tail: 6, confident: ['42', '17'] });
+    const r = await runStrategy(engineFor(easy, {}), {
+      prompt: 'Q:',
+      strategy: { name: 'deepconf', samples: 32, warmup: 4, keep: 0.9, window: 4, consensus: 0.6 },
+      seed: 3,
+    });
+    const warmShare = r.trace.slice(0, 4).filter((c) => c.text.includes('42')).length / 4;
+    expect(warmShare).toBeGreaterThanOrEqual(0.75); // seed 3 draws mostly 42, as the model says
+    expect(r.stats.consensusReached).toBe(1);
+    expect(r.stats.samplesDrawn).toBeLessThan(32);
+    expect(r.trace).toHaveLength(r.stats.samplesDrawn as number);
+    expect(r.answer).toBe('42');
+    const off = await runStrategy(engineFor(easy), {
+      prompt: 'Q:',
+      strategy: { name: 'deepconf', samples: 32, warmup: 4, keep: 0.9, window: 4 },
+      seed: 3,
+    });
+    expect(off.stats.samplesDrawn).toBe(32);
+  });
+
   it('confidence helpers: lowest sliding-window mean and percentile', () => {
     expect(lowestGroupConfidence([5, 5, 1, 1, 5], 2)).toBe(1);
     expect(lowestGroupConfidence([4, 2], 8)).toBe(3);

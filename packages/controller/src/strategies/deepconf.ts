@@ -7,10 +7,11 @@
 
 import { RuminateError } from '@ruminate/gpu';
 import type { Branch } from '../generator/branch.ts';
+import { extractAnswer } from '../verifiers/answer.ts';
 import { numberParam } from './params.ts';
 import { sampleWaves } from './sampling-waves.ts';
 import type { StrategyDefinition } from './types.ts';
-import { voteOutcome } from './voting.ts';
+import { tallyVotes, voteOutcome } from './voting.ts';
 
 /** Mean confidence of the last `window` tokens (all tokens when fewer). */
 export function tailGroupConfidence(conf: readonly number[], window: number): number {
@@ -58,6 +59,7 @@ function settings(params: Readonly<Record<string, unknown>>, samples: number, ma
       integer: true,
     }),
     topK: numberParam(params, 'topK', { default: 20, min: 1, max: 20, integer: true }),
+    consensus: numberParam(params, 'consensus', { default: 0, min: 0, max: 1 }),
   };
 }
 
@@ -72,6 +74,8 @@ export const deepConf: StrategyDefinition = {
     keep: 'fraction of warm-up traces above the threshold: 0.9 (default, DeepConf-high) or 0.1 (DeepConf-low)',
     window: 'tokens per confidence group (default max_tokens/8, at most 2048)',
     topK: 'top log-probabilities per token confidence (default 20)',
+    consensus:
+      'stop drawing once the leading answer holds this share of the confidence-weighted vote (e.g. 0.95; default off)',
   },
   usesVerifier: false,
   usesStepScorer: false,
@@ -102,16 +106,36 @@ export const deepConf: StrategyDefinition = {
     const warm = await sampleWaves(ctx, s.warmup);
     const score = (b: Branch) => lowestGroupConfidence(b.confidences, s.window);
     const threshold = percentile(warm.map(score), 1 - s.keep);
-    ctx.gen.trace.step = 1;
-    const online = await sampleWaves(ctx, ctx.samples - s.warmup, {
-      shouldStop: (b) => {
-        if (b.confidences.length < s.window) return undefined;
-        const g = tailGroupConfidence(b.confidences, s.window);
-        return g < threshold
-          ? `group confidence ${g.toFixed(4)} < threshold ${threshold.toFixed(4)}`
-          : undefined;
-      },
-    });
+    const consensusShare = (traces: Branch[]) => {
+      const kept = traces.filter((b) => b.finishReason !== 'pruned' && score(b) >= threshold);
+      const tally = tallyVotes(
+        kept.map((b) => extractAnswer(b.text, ctx.answer)),
+        kept.map(score),
+      ).tally;
+      const total = [...tally.values()].reduce((a, b) => a + b, 0);
+      return total > 0 ? Math.max(...tally.values()) / total : 0;
+    };
+    const shouldStop = (b: Branch) => {
+      if (b.confidences.length < s.window) return undefined;
+      const g = tailGroupConfidence(b.confidences, s.window);
+      return g < threshold
+        ? `group confidence ${g.toFixed(4)} < threshold ${threshold.toFixed(4)}`
+        : undefined;
+    };
+    // Online phase in waves; with `consensus`, stop once the weighted vote is decided (DeepConf's adaptive sampling).
+    const online: Branch[] = [];
+    let consensusReached = 0;
+    for (let wave = 1; online.length < ctx.samples - s.warmup; wave++) {
+      if (s.consensus > 0 && consensusShare([...warm, ...online]) >= s.consensus) {
+        consensusReached = 1;
+        break;
+      }
+      ctx.gen.trace.step = wave;
+      const want = Math.min(ctx.batchWidth, ctx.samples - s.warmup - online.length);
+      const fresh = await sampleWaves(ctx, want, { shouldStop });
+      online.push(...fresh);
+      if (ctx.gen.budgetSpent() !== undefined) break;
+    }
     const all = [...warm, ...online];
     const voters: Branch[] = [];
     for (const b of all) {
@@ -136,6 +160,8 @@ export const deepConf: StrategyDefinition = {
       warmup: s.warmup,
       window: s.window,
       stoppedEarly: stopped,
+      samplesDrawn: all.length,
+      consensusReached,
       voters: voters.length,
       tokensInStoppedTraces: online
         .filter((b) => b.finishReason === 'pruned')
