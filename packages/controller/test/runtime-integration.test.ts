@@ -13,7 +13,7 @@ import { PagedKvCache } from '../../runtime/src/kv/paged-kv-cache.ts';
 import { CpuPagedBackend } from '../../runtime/src/reference/cpu-backend.ts';
 import { logSoftmax, ReferenceModel, type ReferenceTensor } from '../../runtime/src/reference/forward.ts';
 import { randomWeights, smallHparams } from '../../runtime/src/reference/random-weights.ts';
-import { rewardModel, runStrategy, runVerifier } from '../src/index.ts';
+import { EngineGenerator, rewardModel, runStrategy, runVerifier } from '../src/index.ts';
 
 const seed = freshSeed();
 const hp = smallHparams({ nLayers: 1, contextLength: 128 });
@@ -169,5 +169,29 @@ describe('controller over the runtime’s paged KV engine (float64 CPU model)', 
       expect(verdicts[i]?.score).toBeCloseTo(last[yes] as number, 9);
     }
     expect((await judge.memory()).sequences).toBe(0);
+  });
+
+  it(`self-certainty read from the runtime is KL(uniform ‖ p) ≥ 0 of the reference distribution (seed ${seed})`, async () => {
+    const engine = new CpuEngine();
+    const gen = new EngineGenerator(engine, {
+      sampling: { temperature: 0 },
+      maxTokens: 4,
+      seed: 1,
+      want: { selfCertainty: true, topLogprobs: 3 },
+    });
+    const prompt = await engine.tokenize('abcab');
+    const root = await gen.create(prompt);
+    const [b] = await gen.fork(root, 1);
+    await gen.extend([b as NonNullable<typeof b>], { tokens: 1 });
+    await gen.freeAll();
+    const logp = logSoftmax(new ReferenceModel(hp, lookup).eval(prompt).at(-1) as Float64Array);
+    const V = logp.length;
+    const kl = -Math.log(V) - logp.reduce((a, x) => a + x, 0) / V;
+    expect(kl).toBeGreaterThan(0);
+    expect(b?.selfCertainty[0]).toBeCloseTo(kl, 9);
+    // DeepConf token confidence: −mean of the top-3 log-probabilities.
+    const top3 = [...logp].sort((x, y) => y - x).slice(0, 3);
+    expect(b?.confidences[0]).toBeCloseTo(-(top3[0]! + top3[1]! + top3[2]!) / 3, 9);
+    expect((await engine.memory()).sequences).toBe(0);
   });
 });
