@@ -40,14 +40,14 @@ const USAGE = `ruminate plan --model PATH (--latency-ms MS | --tokens N) [option
 async function runtimeEngine(): Promise<Engine> {
   const runtime = (await import('@ruminate/runtime')) as unknown as {
     createNodeEngine?: () => Engine | Promise<Engine>;
+    RuminateEngine?: new () => Engine;
   };
-  if (!runtime.createNodeEngine) {
-    throw new RuminateError(
-      'not-loaded',
-      '@ruminate/runtime does not export createNodeEngine yet; `ruminate plan` needs it.',
-    );
-  }
-  return runtime.createNodeEngine();
+  if (runtime.createNodeEngine) return runtime.createNodeEngine();
+  if (runtime.RuminateEngine) return new runtime.RuminateEngine();
+  throw new RuminateError(
+    'not-loaded',
+    '@ruminate/runtime exports neither createNodeEngine nor RuminateEngine yet; `ruminate plan` needs one.',
+  );
 }
 
 /** Parses the arguments, loads the model, measures (or reads) its speed and plans. */

@@ -96,8 +96,10 @@ export interface RuminateEngine {
 type RuntimeFactories = {
   createNodeEngine?: () => Engine | Promise<Engine>;
   createWorkerEngine?: () => Engine | Promise<Engine>;
+  RuminateEngine?: new () => Engine;
 };
 
+/** The runtime's engine for this environment: its factory if exported, else the in-process RuminateEngine. */
 async function defaultEngine(): Promise<Engine> {
   const runtime = (await import('@ruminate/runtime')) as unknown as RuntimeFactories;
   const inNode =
@@ -105,16 +107,15 @@ async function defaultEngine(): Promise<Engine> {
     typeof process.versions?.node === 'string' &&
     typeof window === 'undefined';
   const factory = inNode ? runtime.createNodeEngine : runtime.createWorkerEngine;
-  if (!factory) {
-    throw new RuminateError(
-      'not-loaded',
-      `@ruminate/runtime has no ${inNode ? 'createNodeEngine' : 'createWorkerEngine'} yet; pass { engine } to createEngine.`,
-      {
-        field: 'engine',
-      },
-    );
-  }
-  return factory();
+  if (factory) return factory();
+  if (runtime.RuminateEngine) return new runtime.RuminateEngine();
+  throw new RuminateError(
+    'not-loaded',
+    '@ruminate/runtime exports no engine factory yet; pass { engine } to createEngine.',
+    {
+      field: 'engine',
+    },
+  );
 }
 
 /** Creates the engine: loads the model and returns the OpenAI-shaped client. */
