@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { KernelContext } from '../src/ops/context.ts';
 import { defaultIndex } from '../src/ops/elementwise/tuning-space.ts';
 import { ExpertMatmulOp, expertMatmulTuningSpace, MoeCombineOp } from '../src/ops/moe/expert-matmul.ts';
-import { MoeGatingOp } from '../src/ops/moe/moe-gating.ts';
+import { MoeGatingOp, moeGatingTuningSpace } from '../src/ops/moe/moe-gating.ts';
 import { expertMatmulReference, moeGroupReference, moeRouteReference } from '../src/ops/moe/moe-reference.ts';
+import { moeTunable } from '../src/ops/moe/tunable.ts';
 import { type GgmlTypeName, ggmlRowBytes, ggmlType } from '../src/quant/ggml-types.ts';
 import { quantize } from '../src/quant/index.ts';
 import {
@@ -70,7 +71,12 @@ describe('MoE gating on SwiftShader', () => {
   it('routes to the top-k experts with llama.cpp weights (mixtral and qwen2moe normalisation) and groups rows', async () => {
     const ctx = await testKernelContext();
     const rand = seededRandom(SEED);
-    const op = await MoeGatingOp.prepare(ctx);
+    const configs = candidateSample(
+      moeGatingTuningSpace.candidates,
+      4,
+      SEED,
+      defaultIndex(moeGatingTuningSpace),
+    );
     const cases: [number, number, number, boolean, number][] = [
       [13, 64, 8, true, 1],
       [13, 64, 8, false, 1],
@@ -78,19 +84,22 @@ describe('MoE gating on SwiftShader', () => {
       [37, 4, 2, false, 2.5],
       [70, 60, 4, true, 1],
     ];
-    for (const [rows, experts, topk, normalize, scale] of cases) {
-      const label = `${tag} ${rows} rows, ${experts} experts, top-${topk}, normalize ${normalize}`;
-      const router = randomF32(rows * experts, rand, -3, 3);
-      const got = await route(ctx, op, router, rows, experts, topk, normalize, scale);
-      const ref = moeRouteReference(router, rows, experts, topk, normalize, scale);
-      expect(Array.from(got.selected), label).toEqual(Array.from(ref.selected));
-      expectClose(got.weights, ref.weights, WEIGHT_TOL, `${label} weights`);
-      expect(Array.from(got.groups), label).toEqual(Array.from(moeGroupReference(ref.selected, experts)));
-      if (normalize) {
-        for (let r = 0; r < rows; r++) {
-          let s = 0;
-          for (let q = 0; q < topk; q++) s += got.weights[r * topk + q] as number;
-          expect(Math.abs(s - scale), label).toBeLessThan(1e-5);
+    for (const config of configs) {
+      const op = await MoeGatingOp.prepare(ctx, { config });
+      for (const [rows, experts, topk, normalize, scale] of cases) {
+        const label = `${tag} config ${JSON.stringify(config)} ${rows} rows, ${experts} experts, top-${topk}, normalize ${normalize}`;
+        const router = randomF32(rows * experts, rand, -3, 3);
+        const got = await route(ctx, op, router, rows, experts, topk, normalize, scale);
+        const ref = moeRouteReference(router, rows, experts, topk, normalize, scale);
+        expect(Array.from(got.selected), label).toEqual(Array.from(ref.selected));
+        expectClose(got.weights, ref.weights, WEIGHT_TOL, `${label} weights`);
+        expect(Array.from(got.groups), label).toEqual(Array.from(moeGroupReference(ref.selected, experts)));
+        if (normalize) {
+          for (let r = 0; r < rows; r++) {
+            let s = 0;
+            for (let q = 0; q < topk; q++) s += got.weights[r * topk + q] as number;
+            expect(Math.abs(s - scale), label).toBeLessThan(1e-5);
+          }
         }
       }
     }
@@ -265,5 +274,22 @@ describe('MoE expert matmul on SwiftShader', () => {
         label,
       );
     }
+  });
+
+  it('exposes gating + expert matmul to the tuner on a model-shaped problem (64 experts, top-8)', async () => {
+    const ctx = await testKernelContext();
+    const t = await moeTunable(ctx, { rows: 3, experts: 64, topk: 8, n: 24, k: 64, dtype: 'q8_0' });
+    expect(t.candidates.length).toBeGreaterThanOrEqual(8);
+    const config = t.candidates[t.defaultIndex];
+    if (!config) throw new Error('no default candidate');
+    await t.prepare(config);
+    ctx.device.pushErrorScope('validation');
+    const enc = ctx.device.createCommandEncoder();
+    t.encode(enc, config);
+    ctx.device.queue.submit([enc.finish()]);
+    await ctx.device.queue.onSubmittedWorkDone();
+    expect(await ctx.device.popErrorScope()).toBeNull();
+    expect(t.work.bytes).toBeGreaterThan(0);
+    t.dispose?.();
   });
 });

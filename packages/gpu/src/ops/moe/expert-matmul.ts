@@ -84,12 +84,15 @@ export class ExpertMatmulOp {
     this.uniforms = new UniformCache(ctx.device, 'moe/expert-matmul');
   }
 
-  /** Compiles the kernel for weights of `dtype` (`config`: knobs WG and RPW, powers of two). */
+  /**
+   * Compiles the kernel for weights of `dtype` (`config`: knobs WG and RPW, powers of two;
+   * else the tuner's winner for `bucket` — `moeShapeBucket(shape)` — else the shipped default).
+   */
   static async prepare(
     ctx: KernelContext,
-    opts: { dtype: GgmlTypeName; config?: TuningPoint },
+    opts: { dtype: GgmlTypeName; config?: TuningPoint; bucket?: string },
   ): Promise<ExpertMatmulOp> {
-    const config = chooseConfig(ctx, expertMatmulTuningSpace, opts.dtype, opts.config);
+    const config = chooseConfig(ctx, expertMatmulTuningSpace, opts.bucket ?? opts.dtype, opts.config);
     const wg = config.WG ?? 64;
     const rpw = config.RPW ?? 4;
     const pow2 = (v: number) => v > 0 && (v & (v - 1)) === 0;

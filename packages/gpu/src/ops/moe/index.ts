@@ -20,3 +20,4 @@ export {
   moeGroupReference,
   moeRouteReference,
 } from './moe-reference.ts';
+export { type MoeShape, moeShapeBucket, moeTunable } from './tunable.ts';
