@@ -19,13 +19,15 @@
 // Split-K (Flash-Decoding, Dao et al. 2023): with numSplits > 1, wid.z takes keys
 // [z·splitTokens, (z+1)·splitTokens) and writes its unnormalised output and (m, l) to
 // `partial`; attention/paged-attention-combine.wgsl merges the splits.
+// Everything moves as vec4 (HD is a multiple of 16; q/out strides and offsets multiples of 4):
+// a quarter of the loads, which is what bounds this kernel on SwiftShader.
 override HD: u32 = 64u;
 override BK: u32 = 16u;
 override QT: u32 = 1u;
 override WG: u32 = 64u;
 const PAGE_TOKENS: u32 = 16u;
-// Outputs per thread: QT·HD ≤ MAX_ACC·WG (the host sizes WG to fit).
-const MAX_ACC: u32 = 32u;
+// vec4 outputs per thread: QT·HD/4 ≤ MAX_ACC·WG (the host sizes WG to fit).
+const MAX_ACC: u32 = 8u;
 // Masked score; finite so that (NEG − NEG) stays 0 rather than NaN.
 const NEG: f32 = -3.0e38;
 
@@ -35,10 +37,10 @@ struct Params {
   rowsPerTile: u32,
   group: u32,
   nKv: u32,
-  qStride: u32,
-  qOffset: u32,
-  oStride: u32,
-  oOffset: u32,
+  qStride: u32,   // in vec4s
+  qOffset: u32,   // in vec4s
+  oStride: u32,   // in vec4s
+  oOffset: u32,   // in vec4s
   maxPages: u32,
   splitTokens: u32,
   numSplits: u32,
@@ -49,20 +51,22 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var<storage, read> kPool: array<f32>;
-@group(0) @binding(3) var<storage, read> vPool: array<f32>;
+@group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> kPool: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> vPool: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> blockTable: array<u32>;
 @group(0) @binding(5) var<storage, read> rowInfo: array<u32>;
-@group(0) @binding(6) var<storage, read_write> out: array<f32>;
-// Per (row, head, split): HD unnormalised outputs, then m and l.
-@group(0) @binding(7) var<storage, read_write> partial: array<f32>;
+@group(0) @binding(6) var<storage, read_write> out: array<vec4<f32>>;
+// Per (row, head, split): HD/4 unnormalised output vec4s, then (m, l, 0, 0).
+@group(0) @binding(7) var<storage, read_write> partial: array<vec4<f32>>;
+
+override HD4: u32 = HD / 4u;
 
 #if STAGE_KV
-var<workgroup> kt: array<f32, BK * HD>;
-var<workgroup> vt: array<f32, BK * HD>;
+var<workgroup> kt: array<vec4<f32>, BK * HD4>;
+var<workgroup> vt: array<vec4<f32>, BK * HD4>;
 #endif
-// Element offset of key j's head row in the pools (valid for kb + j < kEnd).
+// vec4 offset of key j's head row in the pools (valid for kb + j < kEnd).
 var<workgroup> kbase: array<u32, BK>;
 var<workgroup> sc: array<f32, QT * BK>;
 var<workgroup> mrow: array<f32, QT>;
@@ -92,30 +96,24 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     lrow[i] = 0.0;
     alpha[i] = 1.0;
   }
-  var acc: array<f32, MAX_ACC>;
+  var acc: array<vec4<f32>, MAX_ACC>;
   workgroupBarrier();
 
   for (var kb = kStart; kb < kEnd; kb += BK) {
     // Row addresses of this block's keys (and, with STAGE_KV, the K/V rows themselves;
-    // keys past kEnd read as zeros and are masked below).
+    // keys past kEnd are clamped to the last key and masked below).
     for (var j = lid; j < BK; j += WG) {
       let key = min(kb + j, kEnd - 1u);
       let page = blockTable[slot * P.maxPages + key / PAGE_TOKENS];
-      kbase[j] = ((page * PAGE_TOKENS + key % PAGE_TOKENS) * P.nKv + kvh) * HD;
+      kbase[j] = ((page * PAGE_TOKENS + key % PAGE_TOKENS) * P.nKv + kvh) * HD4;
     }
 #if STAGE_KV
     workgroupBarrier();
-    for (var e = lid; e < BK * HD; e += WG) {
-      let j = e / HD;
-      var kx = 0.0;
-      var vx = 0.0;
-      if (kb + j < kEnd) {
-        let a = kbase[j] + (e - j * HD);
-        kx = kPool[a];
-        vx = vPool[a];
-      }
-      kt[e] = kx;
-      vt[e] = vx;
+    for (var e = lid; e < BK * HD4; e += WG) {
+      let j = e / HD4;
+      let a = kbase[j] + (e - j * HD4);
+      kt[e] = kPool[a];
+      vt[e] = vPool[a];
     }
 #endif
     workgroupBarrier();
@@ -128,19 +126,20 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       if (qi < nq && key < kEnd) {
         let r = firstRow + qi / P.group;
         if (key <= rowInfo[2u * r + 1u]) {
-          let qb = r * P.qStride + P.qOffset + (kvh * P.group + qi % P.group) * HD;
-          var dot = 0.0;
+          let qb = r * P.qStride + P.qOffset + (kvh * P.group + qi % P.group) * HD4;
+          var d4 = vec4<f32>(0.0);
 #if STAGE_KV
-          for (var d = 0u; d < HD; d++) {
-            dot += q[qb + d] * kt[j * HD + d];
+          let kr = j * HD4;
+          for (var d = 0u; d < HD4; d++) {
+            d4 += q[qb + d] * kt[kr + d];
           }
 #else
           let kr = kbase[j];
-          for (var d = 0u; d < HD; d++) {
-            dot += q[qb + d] * kPool[kr + d];
+          for (var d = 0u; d < HD4; d++) {
+            d4 += q[qb + d] * kPool[kr + d];
           }
 #endif
-          val = dot * P.scale;
+          val = (d4.x + d4.y + d4.z + d4.w) * P.scale;
         }
       }
       sc[s] = val;
@@ -166,17 +165,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       alpha[qi] = a;
     }
     workgroupBarrier();
-    // o = o·alpha + P·V for this thread's outputs.
+    // o = o·alpha + P·V for this thread's output vec4s.
     for (var i = 0u; i < MAX_ACC; i++) {
       let o = lid + i * WG;
-      if (o < QT * HD) {
-        let qi = o / HD;
-        let d = o - qi * HD;
+      if (o < QT * HD4) {
+        let qi = o / HD4;
+        let d = o - qi * HD4;
         var t = acc[i] * alpha[qi];
         for (var j = 0u; j < BK; j++) {
           let p = sc[qi * BK + j];
 #if STAGE_KV
-          t += p * vt[j * HD + d];
+          t += p * vt[j * HD4 + d];
 #else
           if (p > 0.0) {
             t += p * vPool[kbase[j] + d];
@@ -192,19 +191,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let nHeads = P.nKv * P.group;
   for (var i = 0u; i < MAX_ACC; i++) {
     let o = lid + i * WG;
-    if (o < nq * HD) {
-      let qi = o / HD;
-      let d = o - qi * HD;
+    if (o < nq * HD4) {
+      let qi = o / HD4;
+      let d = o - qi * HD4;
       let r = firstRow + qi / P.group;
       let h = kvh * P.group + qi % P.group;
       if (P.numSplits == 1u) {
-        out[r * P.oStride + P.oOffset + h * HD + d] = acc[i] / lrow[qi];
+        out[r * P.oStride + P.oOffset + h * HD4 + d] = acc[i] / lrow[qi];
       } else {
-        let pb = ((r * nHeads + h) * P.numSplits + split) * (HD + 2u);
+        let pb = ((r * nHeads + h) * P.numSplits + split) * (HD4 + 1u);
         partial[pb + d] = acc[i];
         if (d == 0u) {
-          partial[pb + HD] = mrow[qi];
-          partial[pb + HD + 1u] = lrow[qi];
+          partial[pb + HD4] = vec4<f32>(mrow[qi], lrow[qi], 0.0, 0.0);
         }
       }
     }

@@ -22,7 +22,7 @@ const ROPE_TOL = { atol: 1e-5 };
 
 describe('KV write into paged pools on SwiftShader', () => {
   const seed = freshSeed();
-  const configs = candidateSample(kvWriteTuningSpace.candidates, 2, seed, defaultIndex(kvWriteTuningSpace));
+  const configs = candidateSample(kvWriteTuningSpace.candidates, 3, seed, defaultIndex(kvWriteTuningSpace));
   const cases: { rows: number; nHeads: number; nKv: number; headDim: number; rope?: RopeParams }[] = [
     { rows: 1, nHeads: 2, nKv: 1, headDim: 16 },
     { rows: 5, nHeads: 8, nKv: 2, headDim: 64, rope: { neox: true, base: 1e6 } },

@@ -97,7 +97,7 @@ describe('paged attention on SwiftShader', () => {
   // The shipped default, a seeded sample, and a forced fine split-K (many splits, some empty)
   // with K/V staged in workgroup memory.
   const configs: TuningPoint[] = [
-    ...candidateSample(space.candidates, 2, seed, defaultIndex(space)),
+    ...candidateSample(space.candidates, 3, seed, defaultIndex(space)),
     { WG: 64, BK: 4, SPLIT: 16, ROWS: 3, STAGE: 1 },
   ];
 

@@ -41,7 +41,7 @@ describe('embedding lookup on SwiftShader', () => {
     const rand = seededRandom(seed);
     const configs = candidateSample(
       embeddingTuningSpace.candidates,
-      2,
+      3,
       seed,
       defaultIndex(embeddingTuningSpace),
     );

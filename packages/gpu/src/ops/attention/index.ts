@@ -15,3 +15,4 @@ export {
   type RowRange,
 } from './paged-attention.ts';
 export { kvPoolBytes, kvPoolIndex, PAGE_TOKENS } from './paged-kv-layout.ts';
+export { type AttentionDecodeShape, attentionDecodeTunable } from './tunable.ts';

@@ -22,7 +22,7 @@ import { UniformCache } from '../elementwise/uniform-cache.ts';
 /** The paged attention kernels' declared tuning space. */
 export const pagedAttentionTuningSpace: TuningSpace = tuningSpace('attention/paged-attention.tuning.json');
 
-/** Accumulators per thread in the kernel (MAX_ACC). */
+/** vec4 accumulators per thread in the kernel (MAX_ACC), i.e. 32 values. */
 const MAX_ACC = 32;
 
 /** Fixed shape of a PagedAttentionOp (one per model; encode it once per layer). */
@@ -190,12 +190,32 @@ export class PagedAttentionOp {
     const oStride = args.oStride ?? width;
     const qOffset = args.qOffset ?? 0;
     const oOffset = args.oOffset ?? 0;
-    const scaleBits = [this.scale];
     const device = this.ctx.device;
     const ranges = [...(args.decode ? [args.decode] : []), ...(args.prefill ?? [])];
     check(ranges.length > 0, 'decode', 'Pass decode and/or prefill row ranges.');
     for (const r of ranges)
       check(r.count > 0 && r.start >= 0, 'prefill', `Row ranges need count > 0 (got ${r.start}+${r.count}).`);
+    for (const [name, v] of Object.entries({ qStride, qOffset, oStride, oOffset }))
+      check(v % 4 === 0, name, `${name} must be a multiple of 4 (the kernel moves vec4s); got ${v}.`);
+    // Uniforms of one dispatch (strides and offsets in vec4s).
+    const tileParams = (range: RowRange, rowsPerTile: number, splits: number) =>
+      this.uniforms.get(
+        [
+          range.start,
+          range.count,
+          rowsPerTile,
+          this.group,
+          nKvHeads,
+          qStride / 4,
+          qOffset / 4,
+          oStride / 4,
+          oOffset / 4,
+          maxPagesPerSeq,
+          this.splitTokens,
+          splits,
+        ],
+        [this.scale],
+      );
 
     const common = (pipeline: GPUComputePipeline, params: GPUBuffer, partial: GPUBuffer) =>
       bindGroup(device, pipeline, 'attention/paged', [
@@ -217,30 +237,23 @@ export class PagedAttentionOp {
           this.splitTokens > 0 && maxKeys > this.splitTokens ? Math.ceil(maxKeys / this.splitTokens) : 1;
         check(splits <= 65535, 'maxKeys', `maxKeys ${maxKeys} needs ${splits} splits; raise SPLIT.`);
         const partial = this.partialBuffer(
-          splits > 1 ? (start + count) * nHeads * splits * (headDim + 2) : 1,
+          splits > 1 ? (start + count) * nHeads * splits * (headDim + 4) : 4,
         );
-        const params = this.uniforms.get(
-          [
-            start,
-            count,
-            1,
-            this.group,
-            nKvHeads,
-            qStride,
-            qOffset,
-            oStride,
-            oOffset,
-            maxPagesPerSeq,
-            this.splitTokens,
-            splits,
-          ],
-          scaleBits,
-        );
+        const params = tileParams(args.decode, 1, splits);
         pass.setPipeline(this.decodePipeline);
         pass.setBindGroup(0, common(this.decodePipeline, params, partial));
         pass.dispatchWorkgroups(count, nKvHeads, splits);
         if (splits > 1) {
-          const cparams = this.uniforms.get([start, count, nHeads, headDim, splits, oStride, oOffset, 0]);
+          const cparams = this.uniforms.get([
+            start,
+            count,
+            nHeads,
+            headDim / 4,
+            splits,
+            oStride / 4,
+            oOffset / 4,
+            0,
+          ]);
           pass.setPipeline(this.combinePipeline);
           pass.setBindGroup(
             0,
@@ -251,7 +264,7 @@ export class PagedAttentionOp {
             ]),
           );
           const [x, y] = grid(
-            Math.ceil((count * width) / 64),
+            Math.ceil((count * width) / 4 / 64),
             this.ctx.limits.maxComputeWorkgroupsPerDimension,
           );
           pass.dispatchWorkgroups(x, y);
@@ -259,25 +272,9 @@ export class PagedAttentionOp {
       }
       const rpt = this.prefillPlan.rows;
       for (const chunk of args.prefill ?? []) {
-        const params = this.uniforms.get(
-          [
-            chunk.start,
-            chunk.count,
-            rpt,
-            this.group,
-            nKvHeads,
-            qStride,
-            qOffset,
-            oStride,
-            oOffset,
-            maxPagesPerSeq,
-            0,
-            1,
-          ],
-          scaleBits,
-        );
+        const params = tileParams(chunk, rpt, 1);
         pass.setPipeline(this.prefillPipeline);
-        pass.setBindGroup(0, common(this.prefillPipeline, params, this.partialBuffer(1)));
+        pass.setBindGroup(0, common(this.prefillPipeline, params, this.partialBuffer(4)));
         pass.dispatchWorkgroups(Math.ceil(chunk.count / rpt), nKvHeads, 1);
       }
     });
