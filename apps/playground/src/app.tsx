@@ -1,11 +1,137 @@
+import type { Plan } from '@ruminate/controller';
+import {
+  type DeviceInfo,
+  type RuminateOptions,
+  type RunView,
+  readDeviceInfo,
+  useRuminate,
+} from '@ruminate/react';
+import { useCallback, useEffect, useState } from 'react';
+import { CandidateBoard } from './candidate-board.tsx';
+import { demoEngine } from './demo-model.ts';
 import { DevicePanel } from './device-panel.tsx';
+import { EvalChart, evalSeries } from './eval-chart.tsx';
+import { friendlyError } from './friendly-error.ts';
+import { LoadProgressBars } from './load-progress.tsx';
+import { type ModelChoice, ModelPicker } from './model-picker.tsx';
+import { PlanView } from './plan-view.tsx';
+import { RunPanel, type RunSettings, requestOf } from './run-panel.tsx';
 
-/** The playground's shell. */
+const INITIAL: RunSettings = {
+  prompt: '68*24=',
+  strategy: 'sc',
+  samples: 4,
+  budgetKind: 'none',
+  budgetValue: 400,
+  maxTokens: 16,
+};
+
+function optionsFor(choice: ModelChoice): RuminateOptions {
+  switch (choice.kind) {
+    case 'demo':
+      return {
+        engine: () => demoEngine(),
+        model: 'scripted-demo',
+        measure: false,
+        answer: { mode: 'last-number' },
+      };
+    case 'bundled':
+    case 'url':
+      return { model: choice.url, answer: { mode: 'last-number' } };
+    case 'file':
+      return { model: choice.file, answer: { mode: 'last-number' } };
+  }
+}
+
+/** The playground: model, device, plan, run, candidates, eval chart. */
 export function App() {
+  const [choice, setChoice] = useState<ModelChoice | null>(null);
+  const [options, setOptions] = useState<RuminateOptions | undefined>(undefined);
+  const [device, setDevice] = useState<DeviceInfo | null>(null);
+  const [plan, setPlan] = useState<Plan | null>(null);
+  const [run, setRun] = useState<RunView | null>(null);
+  const r = useRuminate(options);
+  useEffect(() => {
+    void readDeviceInfo().then(setDevice);
+  }, []);
+  const load = useCallback((c: ModelChoice) => {
+    setChoice(c);
+    setPlan(null);
+    setRun(null);
+    setOptions(optionsFor(c));
+  }, []);
+  useEffect(() => {
+    // ?model=demo or ?model=<GGUF URL> loads at once (shareable links, tests).
+    const q = new URLSearchParams(location.search).get('model');
+    if (q === 'demo') load({ kind: 'demo' });
+    else if (q) load({ kind: 'url', url: q });
+  }, [load]);
+  const live = r.status === 'running' ? r.run : (run ?? r.run);
+  const err = r.error && (r.error as { code?: string }).code !== 'aborted' ? friendlyError(r.error) : null;
   return (
-    <main style={{ font: '15px system-ui, sans-serif', maxWidth: 960, margin: '0 auto', padding: '1rem' }}>
-      <h1>Ruminate playground</h1>
-      <DevicePanel />
-    </main>
+    <>
+      <header>
+        <h1>Ruminate playground</h1>
+        <p>
+          A language model running in this page on WebGPU, spending extra compute at test time: many samples,
+          votes and verifiers.
+        </p>
+      </header>
+      <main>
+        <div className="grid">
+          <ModelPicker busy={r.status === 'loading'} onLoad={load} />
+          <DevicePanel device={device} />
+        </div>
+        <section className="panel" aria-labelledby="status-h">
+          <h2 id="status-h">Status</h2>
+          <p role="status" data-testid="status">
+            {choice === null
+              ? 'No model loaded yet: choose one and press Load model.'
+              : r.status === 'loading'
+                ? 'Loading the model…'
+                : r.status === 'ready'
+                  ? `Ready${choice.kind === 'demo' ? ' (scripted demo model)' : ''}.`
+                  : r.status === 'running'
+                    ? 'Running…'
+                    : r.status === 'error'
+                      ? 'The model did not load.'
+                      : 'Idle.'}
+          </p>
+          <LoadProgressBars progress={r.progress} loading={r.status === 'loading'} />
+          {err && (
+            <div role="alert" className="error">
+              <strong>{err.title}</strong> {err.advice}
+            </div>
+          )}
+        </section>
+        <RunPanel
+          ready={r.status === 'ready' || r.status === 'running'}
+          running={r.status === 'running'}
+          initial={INITIAL}
+          onPlan={(s) => {
+            r.plan(requestOf(s)).then(setPlan, () => {});
+          }}
+          onRun={(s) => {
+            setRun(null);
+            r.generate(requestOf(s)).then(
+              (v) => {
+                setRun(v);
+                if (v.extras?.plan) setPlan(v.extras.plan);
+              },
+              () => {},
+            );
+          }}
+          onStop={r.abort}
+        />
+        <PlanView plan={plan} />
+        <CandidateBoard run={live} />
+        <EvalChart series={evalSeries} />
+      </main>
+      <footer>
+        <p>
+          Ruminate · <a href="https://github.com/">source</a>
+        </p>
+      </footer>
+    </>
   );
 }

@@ -69,8 +69,20 @@ export class RuminateChatElement extends Base {
   constructor() {
     super();
     const root = this.attachShadow({ mode: 'open' });
-    const style = el('style');
-    style.textContent = CHAT_CSS;
+    // A constructed stylesheet is not inline style, so a strict style-src CSP allows it.
+    if (
+      'adoptedStyleSheets' in root &&
+      typeof CSSStyleSheet !== 'undefined' &&
+      'replaceSync' in CSSStyleSheet.prototype
+    ) {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(CHAT_CSS);
+      root.adoptedStyleSheets = [sheet];
+    } else {
+      const style = el('style');
+      style.textContent = CHAT_CSS;
+      root.append(style);
+    }
     const status = el('p', 'status', 'Idle.');
     status.setAttribute('role', 'status');
     status.part.add('status');
@@ -99,7 +111,7 @@ export class RuminateChatElement extends Base {
     stop.type = 'button';
     stop.disabled = true;
     form.append(label, input, send, stop);
-    root.append(style, status, load, error, log, form);
+    root.append(status, load, error, log, form);
     this.ui = { status, load, loadLabel, bar, error, log, form, input, send, stop };
     form.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -115,7 +127,14 @@ export class RuminateChatElement extends Base {
   }
 
   connectedCallback(): void {
-    if (this.getAttribute('model') && !this.ready) void this.load().catch(() => {});
+    // Wait for the document to finish parsing, so page scripts after the bundle (e.g. one calling
+    // setDefaultEngine) run before the load starts.
+    const start = () => {
+      if (this.isConnected && this.getAttribute('model') && !this.ready) void this.load().catch(() => {});
+    };
+    if (document.readyState === 'loading')
+      document.addEventListener('DOMContentLoaded', start, { once: true });
+    else start();
   }
 
   disconnectedCallback(): void {

@@ -1,0 +1,102 @@
+import { type DragEvent, type FormEvent, useId, useState } from 'react';
+
+/** Where the model comes from. */
+export type ModelChoice =
+  | { kind: 'demo' }
+  | { kind: 'bundled'; url: string }
+  | { kind: 'url'; url: string }
+  | { kind: 'file'; file: File };
+
+/** The bundled default model, served next to the site. */
+export const BUNDLED_MODEL_URL = import.meta.env.VITE_RUMINATE_MODEL ?? '../models/ruminate-mul.gguf';
+
+/** Picks the bundled model, a GGUF URL, a dropped local file, or the scripted demo. */
+export function ModelPicker(props: { busy: boolean; onLoad: (choice: ModelChoice) => void }) {
+  const [kind, setKind] = useState<ModelChoice['kind']>('bundled');
+  const [url, setUrl] = useState('');
+  const [file, setFile] = useState<File | null>(null);
+  const [over, setOver] = useState(false);
+  const id = useId();
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (kind === 'demo') props.onLoad({ kind });
+    else if (kind === 'bundled') props.onLoad({ kind, url: BUNDLED_MODEL_URL });
+    else if (kind === 'url' && url.trim()) props.onLoad({ kind, url: url.trim() });
+    else if (kind === 'file' && file) props.onLoad({ kind, file });
+  };
+  const drop = (e: DragEvent) => {
+    e.preventDefault();
+    setOver(false);
+    const f = e.dataTransfer.files[0];
+    if (f) {
+      setFile(f);
+      setKind('file');
+    }
+  };
+  const options: [ModelChoice['kind'], string][] = [
+    ['bundled', 'Bundled model (tiny multiplication llama)'],
+    ['url', 'A GGUF file from a URL'],
+    ['file', 'A GGUF file from this computer'],
+    ['demo', 'Scripted demo (no GPU, not a language model: shows how the strategies work)'],
+  ];
+  return (
+    <form onSubmit={submit} className="panel" aria-labelledby={`${id}-h`}>
+      <h2 id={`${id}-h`}>Model</h2>
+      <fieldset>
+        <legend>Where the model comes from</legend>
+        {options.map(([k, label]) => (
+          <label key={k} className="choice">
+            <input
+              type="radio"
+              name={`${id}-kind`}
+              value={k}
+              checked={kind === k}
+              onChange={() => setKind(k)}
+            />
+            {label}
+          </label>
+        ))}
+      </fieldset>
+      {kind === 'url' && (
+        <label className="field">
+          GGUF URL
+          <input
+            type="url"
+            value={url}
+            onChange={(e) => setUrl(e.target.value)}
+            placeholder="https://…/model.gguf"
+            required
+          />
+        </label>
+      )}
+      {kind === 'file' && (
+        // biome-ignore lint/a11y/noStaticElementInteractions: the drop zone is a pointer convenience; the file input inside it is the keyboard path
+        <div
+          className={over ? 'drop over' : 'drop'}
+          onDragOver={(e) => {
+            e.preventDefault();
+            setOver(true);
+          }}
+          onDragLeave={() => setOver(false)}
+          onDrop={drop}
+        >
+          <label className="field">
+            Drop a .gguf file here, or choose one
+            <input type="file" accept=".gguf" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+          </label>
+          {file && (
+            <p>
+              {file.name} ({(file.size / 1e6).toFixed(1)} MB)
+            </p>
+          )}
+        </div>
+      )}
+      <button
+        type="submit"
+        disabled={props.busy || (kind === 'url' && !url.trim()) || (kind === 'file' && !file)}
+      >
+        Load model
+      </button>
+    </form>
+  );
+}

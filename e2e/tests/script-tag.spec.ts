@@ -1,0 +1,112 @@
+// The script-tag door: the built IIFE bundle (packages/script/dist) on a page with a strict CSP,
+// two <ruminate-chat> elements running self-consistency and best-of-N; asserts on the answer
+// and the trace rendered in the elements.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, type Page, test } from '@playwright/test';
+import { repoRoot } from '../support/mounts.ts';
+import { screenshot } from '../support/screenshot.ts';
+
+const scriptPkg = join(repoRoot, 'packages/script');
+const { version } = JSON.parse(readFileSync(join(scriptPkg, 'package.json'), 'utf8')) as { version: string };
+const bundle = join(scriptPkg, 'dist', `ruminate-${version}.js`);
+
+test.beforeAll(() => {
+  // Always the bundle of the current sources.
+  execFileSync('pnpm', ['exec', 'tsx', 'scripts/build.ts'], { cwd: scriptPkg, stdio: 'ignore' });
+  expect(existsSync(bundle)).toBe(true);
+});
+
+async function open(page: Page): Promise<string[]> {
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.route(`**/cdn/ruminate-${version}.js`, (route) =>
+    route.fulfill({ path: bundle, contentType: 'text/javascript' }),
+  );
+  await page.goto('/e2e/script-tag.html');
+  return problems;
+}
+
+test('window.Ruminate exposes the controller API and <ruminate-chat> is defined, under a strict CSP', async ({
+  page,
+}) => {
+  const problems = await open(page);
+  const api = await page.evaluate(() => ({
+    keys: Object.keys(window.Ruminate),
+    version: window.Ruminate.VERSION,
+    defined: customElements.get('ruminate-chat') !== undefined,
+    strategies: window.Ruminate.listStrategies().map((s) => s.name),
+  }));
+  expect(api.version).toBe(version);
+  expect(api.defined).toBe(true);
+  for (const k of [
+    'createEngine',
+    'parseStrategy',
+    'RuminateError',
+    'setDefaultEngine',
+    'RuminateChatElement',
+  ]) {
+    expect(api.keys).toContain(k);
+  }
+  expect(api.strategies).toEqual(expect.arrayContaining(['sc', 'bon', 'greedy']));
+  await expect(page.locator('#sc').getByRole('status')).toContainText('Ready', { timeout: 60_000 });
+  expect(problems.filter((p) => /Content Security Policy|unsafe-eval/i.test(p))).toEqual([]);
+});
+
+test('self-consistency and best-of-N answer in the elements, with their traces', async ({ page }) => {
+  const problems = await open(page);
+  const sc = page.locator('#sc');
+  await expect(sc.getByRole('status')).toContainText('Ready', { timeout: 60_000 });
+  await sc.getByLabel('Your message').fill('What is 12*12?');
+  await sc.getByLabel('Your message').press('Enter');
+  await expect(sc.getByRole('status')).toContainText('Done', { timeout: 60_000 });
+  const answer = (await sc.locator('li.assistant .answer').textContent()) ?? '';
+  expect(answer).toMatch(/^The answer is \d+\.$/);
+  // Six candidates ran; the trace table marks exactly one winner, whose answer is the most voted.
+  const rows = sc.locator('details.trace tbody tr');
+  await expect(rows).toHaveCount(6);
+  const table = await rows.evaluateAll((trs) =>
+    trs.map((tr) => ({
+      fate: (tr as HTMLElement).dataset.fate,
+      cells: [...tr.children].map((c) => c.textContent ?? ''),
+    })),
+  );
+  const winners = table.filter((r) => r.fate === 'winner');
+  expect(winners).toHaveLength(1);
+  const win = winners[0]?.cells ?? [];
+  const votes = Number(win[2]);
+  expect(answer).toBe(`The answer is ${win[1]}.`);
+  expect(votes).toBe(table.filter((r) => r.cells[1] === win[1]).length);
+  for (const r of table) expect(Number(r.cells[2])).toBeLessThanOrEqual(votes);
+  await expect(sc.locator('details.trace summary')).toContainText(
+    `sc@6 · 6 candidates · answer ${win[1]} (${votes} of 6 votes)`,
+  );
+  // Streaming columns, one per candidate, settled with their fates.
+  await expect(sc.locator('.candidates .candidate')).toHaveCount(6);
+  await expect(sc.locator('.candidates .candidate[data-fate="winner"]')).toHaveCount(1);
+
+  const bon = page.locator('#bon');
+  await expect(bon.getByRole('status')).toContainText('Ready');
+  await bon.getByLabel('Your message').fill('7*8=');
+  await bon.getByRole('button', { name: 'Send' }).click();
+  await expect(bon.getByRole('status')).toContainText('Done', { timeout: 60_000 });
+  const bonRows = bon.locator('details.trace tbody tr');
+  await expect(bonRows).toHaveCount(4);
+  // Best-of-N: the winner has the highest verifier score (mean log-probability by default).
+  const scored = await bonRows.evaluateAll((trs) =>
+    trs.map((tr) => ({ fate: (tr as HTMLElement).dataset.fate, score: Number(tr.children[3]?.textContent) })),
+  );
+  const best = Math.max(...scored.map((r) => r.score));
+  expect(scored.every((r) => Number.isFinite(r.score))).toBe(true);
+  expect(scored.find((r) => r.fate === 'winner')?.score).toBe(best);
+  const bonAnswer = (await bon.locator('li.assistant .answer').textContent()) ?? '';
+  expect(bonAnswer).toMatch(/^The answer is \d+\.$/);
+  await sc.locator('details.trace summary').click();
+  await bon.locator('details.trace summary').click();
+  expect(problems).toEqual([]);
+  await screenshot(page, 'script-tag');
+});
