@@ -27,7 +27,7 @@ export class SequenceEngine {
   readonly kv: PagedKvCache;
   private readonly backend: ModelBackend;
   private readonly vocabSize: number;
-  private readonly eos: Set<number>;
+  private eos: ReadonlySet<number>;
   private readonly maxPassTokens: number;
   private aborted = false;
   private running = false;
@@ -40,6 +40,11 @@ export class SequenceEngine {
     this.vocabSize = opts.vocabSize;
     this.eos = new Set(opts.eosTokenIds);
     this.maxPassTokens = opts.maxPassTokens ?? 256;
+  }
+
+  /** Replaces the end-of-generation token set (e.g. with the tokenizer's EOG ids). */
+  setEosTokens(ids: Iterable<number>): void {
+    this.eos = new Set(ids);
   }
 
   /** New sequence; a cached prefix is shared. Returns its id. */

@@ -1,0 +1,177 @@
+// The Engine (DESIGN.md), in-process: a GGUF model on WebGPU with its tokenizer and chat
+// template, paged KV sequences and batched steps. The worker entry exposes this same object.
+import { type KernelContext, PipelineCache, RuminateError, requestDevice } from '@ruminate/gpu';
+import { applyChatTemplate } from '../chat/chat-template.ts';
+import { parseGguf } from '../gguf/parse.ts';
+import type { ByteSource } from '../gguf/types.ts';
+import { Tokenizer } from '../tokenizer/tokenizer.ts';
+import { openBasicSource } from './basic-sources.ts';
+import { type LoadedModel, loadModel } from './load-model.ts';
+import type { SequenceEngine } from './sequence-engine.ts';
+import type {
+  ChatMessage,
+  Engine,
+  LoadOptions,
+  LoadProgress,
+  MemoryReport,
+  ModelInfo,
+  ModelSource,
+  SeqId,
+  StepRequest,
+  StepResult,
+} from './types.ts';
+
+/** How a RuminateEngine gets its device and its bytes. */
+export interface RuminateEngineOptions {
+  /** The kernel context to run on (default: a new device from requestDevice()). */
+  kernelContext?: () => Promise<KernelContext>;
+  /** Opens a model source (default: Blobs and Node paths; pass the loading module's opener for URLs). */
+  openSource?: (source: ModelSource, opts: LoadOptions) => Promise<ByteSource>;
+  /** Largest number of live sequences (default 64). */
+  maxSequences?: number;
+  /** Rows per forward pass, the prefill chunk (default 128). */
+  maxPassTokens?: number;
+}
+
+interface Loaded extends LoadedModel {
+  tokenizer: Tokenizer;
+}
+
+/** The in-process Engine. */
+export class RuminateEngine implements Engine {
+  private current: Loaded | undefined;
+  private ctx: Promise<KernelContext> | undefined;
+  private deviceLost = false;
+
+  constructor(private readonly opts: RuminateEngineOptions = {}) {}
+
+  async load(source: ModelSource, opts: LoadOptions = {}): Promise<ModelInfo> {
+    const bytes = await (this.opts.openSource ?? openBasicSource)(source, opts);
+    try {
+      const header = await parseGguf(bytes);
+      const tokenizer = Tokenizer.fromMetadata(header.metadata);
+      const ctx = await this.context();
+      // Free the previous model's GPU memory only once the new one is known to be readable.
+      const loaded = await loadModel(ctx, header, bytes, {
+        ...opts,
+        ...(this.opts.maxSequences ? { maxSequences: this.opts.maxSequences } : {}),
+        ...(this.opts.maxPassTokens ? { maxPassTokens: this.opts.maxPassTokens } : {}),
+      });
+      const eos = new Set([...loaded.info.eosTokenIds, ...tokenizer.eogIds]);
+      loaded.info.eosTokenIds = [...eos];
+      loaded.engine.setEosTokens(eos);
+      this.current?.model.destroy();
+      this.current = { ...loaded, tokenizer };
+      return { ...loaded.info };
+    } finally {
+      await bytes.close?.();
+    }
+  }
+
+  /** `load` with the progress callback as its own argument (a comlink proxy from a page). */
+  async loadWithProgress(
+    source: ModelSource,
+    opts: Omit<LoadOptions, 'onProgress' | 'signal'>,
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<ModelInfo> {
+    return this.load(source, onProgress ? { ...opts, onProgress: (p) => void onProgress(p) } : opts);
+  }
+
+  async tokenize(text: string, opts: { special?: boolean; addBos?: boolean } = {}): Promise<number[]> {
+    return this.need().tokenizer.encode(text, opts);
+  }
+
+  async detokenize(ids: number[]): Promise<string> {
+    return this.need().tokenizer.decode(ids);
+  }
+
+  async applyChatTemplate(
+    messages: ChatMessage[],
+    opts: { addGenerationPrompt?: boolean } = {},
+  ): Promise<number[]> {
+    return applyChatTemplate(this.need().tokenizer, messages, opts);
+  }
+
+  async createSequence(prompt: number[]): Promise<SeqId> {
+    return this.seqs().createSequence(prompt);
+  }
+
+  async fork(seq: SeqId, count: number): Promise<SeqId[]> {
+    return this.seqs().fork(seq, count);
+  }
+
+  async truncate(seq: SeqId, length: number): Promise<void> {
+    this.seqs().truncate(seq, length);
+  }
+
+  async append(seq: SeqId, tokens: number[]): Promise<void> {
+    this.seqs().append(seq, tokens);
+  }
+
+  async free(seq: SeqId): Promise<void> {
+    this.seqs().free(seq);
+  }
+
+  async tokens(seq: SeqId): Promise<number[]> {
+    return this.seqs().tokens(seq);
+  }
+
+  async step(batch: StepRequest[]): Promise<StepResult[]> {
+    try {
+      return await this.seqs().step(batch);
+    } catch (e) {
+      if (e instanceof RuminateError && e.code === 'device-lost') this.dropLostDevice();
+      throw e;
+    }
+  }
+
+  /** Stops the running step before its next forward pass (it rejects with `aborted`). */
+  async abort(): Promise<void> {
+    this.current?.engine.abort();
+  }
+
+  async memory(): Promise<MemoryReport> {
+    return this.seqs().memory();
+  }
+
+  async info(): Promise<ModelInfo | undefined> {
+    return this.current ? { ...this.current.info } : undefined;
+  }
+
+  async unload(): Promise<void> {
+    this.current?.model.destroy();
+    this.current = undefined;
+  }
+
+  private need(): Loaded {
+    if (!this.current) throw new RuminateError('not-loaded', 'No model is loaded; call load() first.');
+    return this.current;
+  }
+
+  private seqs(): SequenceEngine {
+    return this.need().engine;
+  }
+
+  private context(): Promise<KernelContext> {
+    if (this.deviceLost) {
+      this.ctx = undefined;
+      this.deviceLost = false;
+    }
+    this.ctx ??= (
+      this.opts.kernelContext ??
+      (async () => {
+        const { device, features, limits } = await requestDevice();
+        return { device, pipelines: new PipelineCache(device), features: new Set(features), limits };
+      })
+    )().then((ctx) => {
+      ctx.device.lost.then(() => this.dropLostDevice());
+      return ctx;
+    });
+    return this.ctx;
+  }
+
+  /** After a device loss steps fail with `device-lost`; the next load acquires a new device. */
+  private dropLostDevice(): void {
+    this.deviceLost = true;
+  }
+}
