@@ -12,6 +12,9 @@
 // matmul/splitk-reduce.wgsl sums (and adds the bias to).
 // F16 stages tiles as f16 (half the workgroup memory and traffic; needs shader-f16, and the op
 // prepends `enable f16;`); products and sums stay f32.
+// VEC4 (vector width 4) makes each micro-tile contiguous (rows ty·TMT.., columns tx·TNT..)
+// and moves 4-vectors through workgroup memory: staging transposes 4×4 blocks, the update is
+// a vec4 FMA per (row, 4 columns). Needs TMT, TNT ∈ {4, 8}.
 // Requires k % 8 == 0, TMT ≤ 8, TNT ≤ 8.
 
 override TM: u32 = 32;
@@ -45,8 +48,14 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 
+#if VEC4
+// k-major tiles of 4-vectors along m (xs4) and n (ws4).
+var<workgroup> xs4: array<vec4<TileT>, TM * TK / 4>;
+var<workgroup> ws4: array<vec4<TileT>, TN * TK / 4>;
+#else
 var<workgroup> xs: array<TileT, TM * TK>;
 var<workgroup> ws: array<TileT, TN * TK>;
+#endif
 
 @compute @workgroup_size((TM / TMT) * (TN / TNT))
 fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -66,6 +75,85 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
   let k_end = min(p.k, k_begin + per_split);
   let k4 = p.k / 4u;
 
+#if VEC4
+  var acc4: array<vec4<f32>, 16>;
+  for (var i = 0u; i < TMT * TNT / 4u; i++) {
+    acc4[i] = vec4<f32>(0.0);
+  }
+
+  for (var k0 = k_begin; k0 < k_end; k0 += TK) {
+    // Stage x: 4 rows × 4 k values per step, transposed into 4 k-rows of 4 m values.
+    for (var e = t; e < (TM / 4u) * (TK / 4u); e += nthreads) {
+      let mq = e / (TK / 4u);
+      let kq = (e % (TK / 4u)) * 4u;
+      var v: array<vec4<f32>, 4>;
+      for (var c = 0u; c < 4u; c++) {
+        v[c] = vec4<f32>(0.0);
+        let mm = m0 + mq * 4u + c;
+        if (mm < p.m && k0 + kq < k_end) {
+          v[c] = x[mm * k4 + (k0 + kq) / 4u];
+        }
+      }
+      for (var c = 0u; c < 4u; c++) {
+        xs4[(kq + c) * (TM / 4u) + mq] = vec4<TileT>(vec4<f32>(v[0][c], v[1][c], v[2][c], v[3][c]));
+      }
+    }
+    // Stage W: 4 rows × one octet per step, dequantized and transposed into 8 k-rows of 4 n values.
+    for (var e = t; e < (TN / 4u) * (TK / 8u); e += nthreads) {
+      let nq = e / (TK / 8u);
+      let ko = (e % (TK / 8u)) * 8u;
+      var w: array<Octet, 4>;
+      for (var c = 0u; c < 4u; c++) {
+        w[c] = Octet(vec4<f32>(0.0), vec4<f32>(0.0));
+        let nn = n0 + nq * 4u + c;
+        if (nn < p.n && k0 + ko < k_end) {
+          w[c] = w_octet(nn * p.row_bytes, k0 + ko);
+        }
+      }
+      for (var c = 0u; c < 4u; c++) {
+        ws4[(ko + c) * (TN / 4u) + nq] = vec4<TileT>(vec4<f32>(w[0].lo[c], w[1].lo[c], w[2].lo[c], w[3].lo[c]));
+        ws4[(ko + 4u + c) * (TN / 4u) + nq] =
+          vec4<TileT>(vec4<f32>(w[0].hi[c], w[1].hi[c], w[2].hi[c], w[3].hi[c]));
+      }
+    }
+    workgroupBarrier();
+    let tk = min(TK, k_end - k0);
+    for (var kk = 0u; kk < tk; kk++) {
+      var a: array<vec4<f32>, 2>;
+      var b: array<vec4<f32>, 2>;
+      for (var iq = 0u; iq < TMT / 4u; iq++) {
+        a[iq] = vec4<f32>(xs4[kk * (TM / 4u) + ty * (TMT / 4u) + iq]);
+      }
+      for (var jq = 0u; jq < TNT / 4u; jq++) {
+        b[jq] = vec4<f32>(ws4[kk * (TN / 4u) + tx * (TNT / 4u) + jq]);
+      }
+      for (var i = 0u; i < TMT; i++) {
+        let ai = vec4<f32>(a[i / 4u][i % 4u]);
+        for (var jq = 0u; jq < TNT / 4u; jq++) {
+          acc4[i * (TNT / 4u) + jq] = fma(ai, b[jq], acc4[i * (TNT / 4u) + jq]);
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+
+  let plane = wid.z * p.m * p.n;
+  let add_bias = (p.flags & 1u) != 0u;
+  for (var i = 0u; i < TMT; i++) {
+    let r = m0 + ty * TMT + i;
+    for (var j = 0u; j < TNT; j++) {
+      let n = n0 + tx * TNT + j;
+      if (r < p.m && n < p.n) {
+        var out = acc4[i * (TNT / 4u) + j / 4u][j % 4u];
+        if (add_bias) {
+          out += bias[n];
+        }
+        y[plane + r * p.n + n] = out;
+      }
+    }
+  }
+}
+#else
   var acc: array<f32, 64>;
   for (var i = 0u; i < TMT * TNT; i++) {
     acc[i] = 0.0;
@@ -136,3 +224,4 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
     }
   }
 }
+#endif

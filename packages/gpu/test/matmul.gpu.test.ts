@@ -265,6 +265,25 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
     op.destroy();
   });
 
+  it('structural variants: GEMV with subgroup shuffles (where the adapter has subgroups), GEMM with VEC4', async () => {
+    const ctx = await testKernelContext();
+    const op = new Matmul(ctx);
+    const rand = seededRandom(SEED + 5);
+    const dtype = MATMUL_DTYPES[SEED % MATMUL_DTYPES.length] as MatmulDtype;
+    const variants = [
+      ['gemv', 'wg64-tpr8-rpt4-u1-sg', 6],
+      ['gemm', 't32x64x16-r4x4-v4', 21],
+    ] as const;
+    for (const [kernel, id, m] of variants) {
+      const cand = matmulCandidates(kernel).find((c) => c.id === id);
+      expect(cand, id).toBeDefined();
+      if (cand?.config.defines?.SUBGROUPS && !ctx.features.has('subgroups')) continue;
+      const c = { ...randomCase(dtype, m, 41, rand, true), config: cand?.config as KernelConfig };
+      await checkRandom(ctx, op, c, `${kernel} ${id} ${dtype}`);
+    }
+    op.destroy();
+  });
+
   it('uses the tuned configuration, and refuses to record what was never compiled', async () => {
     const base = await testKernelContext();
     const tunedCand = matmulCandidates('gemv').find((c) => c.id === 'wg32-tpr1-rpt2-u2') as {

@@ -93,6 +93,8 @@ export class Matmul {
   private readonly variants = new Map<string, Variant>();
   private readonly pending = new Map<string, Promise<void>>();
   private readonly preparedFor = new Map<string, KernelConfig>();
+  /** Background compiles that failed (not retried on every encode). */
+  private readonly failed = new Set<string>();
   private readonly uniforms: UniformCache;
   private scratch: GPUBuffer | undefined;
   private readonly retired: GPUBuffer[] = [];
@@ -147,7 +149,8 @@ export class Matmul {
     let variant = this.variants.get(this.variantKey(w.dtype, m, config));
     if (!variant && !args.config) {
       // A tuned winner arrived after prepare: compile it for next time, serve the prepared one now.
-      void this.compile(w.dtype, m, config).catch(() => undefined);
+      const key = this.variantKey(w.dtype, m, config);
+      if (!this.failed.has(key)) void this.compile(w.dtype, m, config).catch(() => this.failed.add(key));
       const fallback = this.preparedFor.get(bucket);
       if (fallback) {
         config = fallback;

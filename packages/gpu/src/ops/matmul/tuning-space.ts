@@ -95,6 +95,7 @@ export function matmulConfigProblem(
     if (mTile * RPT > 64) return `M_TILE·RPT ${mTile * RPT} exceeds 64 accumulators`;
     if (d.SUBGROUPS && !ctx.features.has('subgroups')) return 'SUBGROUPS needs the subgroups feature';
     if (d.F16 && !ctx.features.has('shader-f16')) return 'F16 needs the shader-f16 feature';
+    if (d.VEC4) return 'GEMV has no VEC4 variant (UNROLL sets its vector width)';
     if (TPR > 1 && WG * 4 > storage) return `reduction needs ${WG * 4} bytes of workgroup storage`;
     return undefined;
   }
@@ -109,6 +110,7 @@ export function matmulConfigProblem(
   if (wg > maxInvocations) return `${wg} invocations exceed ${maxInvocations}`;
   if (d.F16 && !ctx.features.has('shader-f16')) return 'F16 needs the shader-f16 feature';
   if (d.SUBGROUPS) return 'GEMM has no SUBGROUPS variant';
+  if (d.VEC4 && !([4, 8].includes(TMT) && [4, 8].includes(TNT))) return `VEC4 needs TMT, TNT ∈ {4, 8}`;
   const bytes = (TM + TN) * TK * (d.F16 ? 2 : 4);
   if (bytes > storage) return `tiles need ${bytes} bytes of workgroup storage, device allows ${storage}`;
   return undefined;
