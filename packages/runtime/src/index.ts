@@ -44,3 +44,11 @@ export {
   type TokenizerConfig,
 } from './tokenizer/tokenizer-config.ts';
 export { modelMatmulProblems, type ModelMatmulProblem, TUNED_ROW_COUNTS } from './model/matmul-problems.ts';
+export { blobSource, nodeFileSource, openBasicSource } from './engine/basic-sources.ts';
+export { type LoadedModel, loadModel, type ModelLoadOptions } from './engine/load-model.ts';
+export { RuminateEngine, type RuminateEngineOptions } from './engine/ruminate-engine.ts';
+export { SequenceEngine, type SequenceEngineOptions } from './engine/sequence-engine.ts';
+export { type PageCopy, PagedKvCache, type PagedKvCacheOptions } from './kv/paged-kv-cache.ts';
+export { type Architecture, type Hparams, readHparams } from './model/hparams.ts';
+export { connectEngine, type RemoteEngine } from './worker/connect-engine.ts';
+export { exposeEngine } from './worker/expose-engine.ts';
