@@ -229,7 +229,7 @@ describe('budget planner', () => {
       promptTokens: 0,
       seed: 1,
     });
-    expect(beam.params).toEqual({ width: 4, iterations: 40 });
+    expect(beam.params).toEqual({ width: 4, iterations: 40, aggregate: 'last' });
   });
 
   it('errors are typed', () => {

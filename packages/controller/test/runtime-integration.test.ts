@@ -174,7 +174,7 @@ describe('controller over the runtime’s paged KV engine (float64 CPU model)', 
   it(`self-certainty read from the runtime is KL(uniform ‖ p) ≥ 0 of the reference distribution (seed ${seed})`, async () => {
     const engine = new CpuEngine();
     const gen = new EngineGenerator(engine, {
-      sampling: { temperature: 0 },
+      sampling: { temperature: 0, bannedTokens: [0] }, // no EOS: a token must come
       maxTokens: 4,
       seed: 1,
       want: { selfCertainty: true, topLogprobs: 3 },

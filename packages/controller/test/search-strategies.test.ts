@@ -62,6 +62,27 @@ describe('beam search', () => {
   });
 });
 
+describe('beam search aggregation', () => {
+  it('with aggregate "min" the winner has the best worst step, and step scores cover the whole path', async () => {
+    const engine = engineFor(stepModel(4, 0.45));
+    const r = await runStrategy(engine, {
+      prompt: 'Q:',
+      strategy: { name: 'beam', samples: 6, width: 3, aggregate: 'min' },
+      stepScorer: goodSteps,
+      seed: 40,
+    });
+    const finished = r.trace.filter(
+      (c) => c.finishReason === 'eos' && !c.events.some((e) => e.type === 'pruned'),
+    );
+    // One score per step of the whole path (ancestors included), plus the score at EOS.
+    for (const c of finished) expect(c.stepScores.length).toBe(c.steps.length + 1);
+    const best = Math.max(...finished.map((c) => Math.min(...c.stepScores)));
+    const winner = byId(r.trace).get(r.winner as number) as CandidateTrace;
+    expect(Math.min(...winner.stepScores)).toBe(best);
+    expect(r.plan.params.aggregate).toBe('min');
+  });
+});
+
 describe('DVTS', () => {
   it('runs N/M independent subtrees, each keeping its best of M candidate steps', async () => {
     const engine = engineFor(stepModel(3, 0.4));

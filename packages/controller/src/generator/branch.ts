@@ -50,6 +50,8 @@ export class Branch {
   emitted = 0;
   /** Tokens this branch generated including EOS (usage counts these). */
   generated = 0;
+  /** Step scores of this path, one per scored reasoning step (ancestors' included). */
+  stepScores: number[] = [];
   /** Incremental decoding state of `tokens`. */
   textState: TextState = emptyTextState();
   /** Why it stopped, or null while it may still extend. */
@@ -83,6 +85,7 @@ export class Branch {
     child.entropy = [...this.entropy];
     child.text = this.text;
     child.steps = [...this.steps];
+    child.stepScores = [...this.stepScores];
     child.stepStart = this.stepStart;
     child.emitted = this.emitted;
     child.textState = { ...this.textState };

@@ -121,6 +121,7 @@ export class EngineGenerator implements Generator {
       this.stats.candidates++;
       const rec = this.trace.add(id, child.parent, child.seed);
       rec.tokens = child.tokens;
+      rec.stepScores = child.stepScores;
       this.trace.event(
         id,
         branch.isRoot ? 'created' : 'forked',
@@ -292,6 +293,7 @@ export class EngineGenerator implements Generator {
     rec.text = b.text;
     rec.tokens = b.tokens;
     rec.steps = b.steps;
+    rec.stepScores = b.stepScores;
     rec.finishReason = b.finishReason;
   }
 }

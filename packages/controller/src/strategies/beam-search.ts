@@ -2,13 +2,16 @@
 // beams, beam width M. Each iteration every active beam extends by one reasoning step; every
 // prefix is scored; finished beams move to a pool; the top N/M survive and each is expanded back
 // to M by forking its KV cache. After the last iteration the survivors finish to the end. The
-// answer is the best finished beam by its last step score.
+// answer is the best finished beam by its aggregated step scores (last by default; min or prod).
 
 import { RuminateError } from '@ruminate/gpu';
 import type { Branch } from '../generator/branch.ts';
-import { numberParam } from './params.ts';
-import { formatScore, scoreSteps } from './scoring.ts';
+import { choiceParam, numberParam } from './params.ts';
+import { aggregateStepScores, formatScore, type StepAggregate, scoreSteps } from './scoring.ts';
 import type { StrategyContext, StrategyDefinition, StrategyOutcome } from './types.ts';
+
+/** Step-score aggregations a search accepts. */
+export const AGGREGATES = ['last', 'min', 'prod'] as const;
 
 /** Finishes `active` to the end, scores them, and ranks `pool` by final score. */
 export async function finishAndRank(
@@ -16,12 +19,13 @@ export async function finishAndRank(
   pool: Branch[],
   active: Branch[],
   scores: Map<Branch, number>,
+  agg: StepAggregate,
 ): Promise<StrategyOutcome> {
   if (active.length > 0) {
     await ctx.gen.extend(active);
-    const vs = await scoreSteps(ctx, active);
-    active.forEach((b, i) => {
-      scores.set(b, (vs[i] as { score: number }).score);
+    await scoreSteps(ctx, active);
+    active.forEach((b) => {
+      scores.set(b, aggregateStepScores(b.stepScores, agg, ctx.stepScorer.scale));
       pool.push(b);
     });
   }
@@ -44,6 +48,7 @@ export const beamSearch: StrategyDefinition = {
   params: {
     width: 'beam width M: forks per surviving beam (default 4; N/M beams survive)',
     iterations: 'reasoning steps searched before finishing to the end (default 40)',
+    aggregate: 'how a path’s step scores combine: last (default), min or prod',
   },
   usesVerifier: false,
   usesStepScorer: true,
@@ -52,11 +57,13 @@ export const beamSearch: StrategyDefinition = {
       ...params,
       width: Math.min(samples, numberParam(params, 'width', { default: Math.min(4, samples) })),
       iterations: numberParam(params, 'iterations', { default: 40 }),
+      aggregate: choiceParam(params, 'aggregate', AGGREGATES, 'last'),
     };
   },
   validate(params, samples, n) {
     const width = numberParam(params, 'width', { default: Math.min(4, samples), min: 1, integer: true });
     numberParam(params, 'iterations', { default: 40, min: 1, integer: true });
+    choiceParam(params, 'aggregate', AGGREGATES, 'last');
     if (width > samples)
       throw new RuminateError(
         'invalid-argument',
@@ -69,6 +76,7 @@ export const beamSearch: StrategyDefinition = {
   async run(ctx) {
     const width = numberParam(ctx.params, 'width', { default: Math.min(4, ctx.samples) });
     const iterations = numberParam(ctx.params, 'iterations', { default: 40 });
+    const agg = choiceParam(ctx.params, 'aggregate', AGGREGATES, 'last');
     const keepCount = Math.max(1, Math.floor(ctx.samples / width));
     const pool: Branch[] = [];
     const scores = new Map<Branch, number>();
@@ -76,9 +84,9 @@ export const beamSearch: StrategyDefinition = {
     for (let it = 0; it < iterations && active.length > 0; it++) {
       ctx.gen.trace.step = it;
       await ctx.gen.extend(active, { delimiter: true });
-      const vs = await scoreSteps(ctx, active);
-      active.forEach((b, i) => {
-        scores.set(b, (vs[i] as { score: number }).score);
+      await scoreSteps(ctx, active);
+      active.forEach((b) => {
+        scores.set(b, aggregateStepScores(b.stepScores, agg, ctx.stepScorer.scale));
       });
       pool.push(...active.filter((b) => b.finished));
       const open = active.filter((b) => !b.finished);
@@ -98,6 +106,6 @@ export const beamSearch: StrategyDefinition = {
       }
       active = next;
     }
-    return finishAndRank(ctx, pool, active, scores);
+    return finishAndRank(ctx, pool, active, scores, agg);
   },
 };

@@ -5,9 +5,9 @@
 
 import { RuminateError } from '@ruminate/gpu';
 import type { Branch } from '../generator/branch.ts';
-import { finishAndRank } from './beam-search.ts';
-import { numberParam } from './params.ts';
-import { scoreSteps } from './scoring.ts';
+import { AGGREGATES, finishAndRank } from './beam-search.ts';
+import { choiceParam, numberParam } from './params.ts';
+import { aggregateStepScores, scoreSteps } from './scoring.ts';
 import type { StrategyDefinition } from './types.ts';
 
 /** `dvts`: independent greedy-by-verifier subtrees. */
@@ -19,6 +19,7 @@ export const dvts: StrategyDefinition = {
   params: {
     width: 'candidate steps per subtree per iteration M (default 4; N/M subtrees)',
     iterations: 'reasoning steps searched before finishing to the end (default 40)',
+    aggregate: 'how a path’s step scores combine: last (default), min or prod',
   },
   usesVerifier: false,
   usesStepScorer: true,
@@ -27,11 +28,13 @@ export const dvts: StrategyDefinition = {
       ...params,
       width: Math.min(samples, numberParam(params, 'width', { default: Math.min(4, samples) })),
       iterations: numberParam(params, 'iterations', { default: 40 }),
+      aggregate: choiceParam(params, 'aggregate', AGGREGATES, 'last'),
     };
   },
   validate(params, samples, n) {
     const width = numberParam(params, 'width', { default: Math.min(4, samples), min: 1, integer: true });
     numberParam(params, 'iterations', { default: 40, min: 1, integer: true });
+    choiceParam(params, 'aggregate', AGGREGATES, 'last');
     if (width > samples)
       throw new RuminateError(
         'invalid-argument',
@@ -49,6 +52,7 @@ export const dvts: StrategyDefinition = {
   async run(ctx) {
     const width = numberParam(ctx.params, 'width', { default: Math.min(4, ctx.samples) });
     const iterations = numberParam(ctx.params, 'iterations', { default: 40 });
+    const agg = choiceParam(ctx.params, 'aggregate', AGGREGATES, 'last');
     const subtrees = Math.max(1, Math.floor(ctx.samples / width));
     const scores = new Map<Branch, number>();
     const pool: Branch[] = [];
@@ -61,9 +65,9 @@ export const dvts: StrategyDefinition = {
       for (const h of heads) if (h) await ctx.gen.free(h);
       const all = groups.flat();
       await ctx.gen.extend(all, { delimiter: true });
-      const vs = await scoreSteps(ctx, all);
-      all.forEach((b, i) => {
-        scores.set(b, (vs[i] as { score: number }).score);
+      await scoreSteps(ctx, all);
+      all.forEach((b) => {
+        scores.set(b, aggregateStepScores(b.stepScores, agg, ctx.stepScorer.scale));
       });
       const next: Branch[] = [];
       for (const g of groups) {
@@ -82,6 +86,7 @@ export const dvts: StrategyDefinition = {
       pool,
       heads.filter((h): h is Branch => h !== null),
       scores,
+      agg,
     );
   },
 };

@@ -1,7 +1,14 @@
 // Scoring branches with a verifier or step scorer, recording each verdict in the trace.
 
 import type { Branch } from '../generator/branch.ts';
-import { runVerifier, type Verdict, type Verifier, type VerifyInput } from '../verifiers/types.ts';
+import {
+  runVerifier,
+  type ScoreScale,
+  type Verdict,
+  type Verifier,
+  type VerifyInput,
+  verdictWeight,
+} from '../verifiers/types.ts';
 import type { StrategyContext } from './types.ts';
 
 /** What a verifier sees of a branch; `steps` may be cut to the first `stepCount` steps. */
@@ -54,7 +61,8 @@ export async function scoreSteps(ctx: StrategyContext, branches: readonly Branch
   branches.forEach((b, i) => {
     const v = verdicts[i] as Verdict;
     const rec = ctx.gen.trace.get(b.id);
-    rec.stepScores.push(Number.isFinite(v.score) ? v.score : Number.NEGATIVE_INFINITY);
+    b.stepScores.push(Number.isFinite(v.score) ? v.score : Number.NEGATIVE_INFINITY);
+    rec.stepScores = b.stepScores;
     rec.score = Number.isFinite(v.score) ? v.score : null;
     ctx.gen.trace.event(
       b.id,
@@ -73,4 +81,19 @@ export function formatScore(x: number): string {
 /** Indices of `scores` sorted best first (ties keep the earlier index). */
 export function rankIndices(scores: readonly number[]): number[] {
   return scores.map((_, i) => i).sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
+}
+
+/** How a path's step scores combine into one (search-and-learn's agg_strategy). */
+export type StepAggregate = 'last' | 'min' | 'prod';
+
+/** Combines step scores: the last, the minimum, or the product of their probability weights (as a log). */
+export function aggregateStepScores(
+  scores: readonly number[],
+  agg: StepAggregate,
+  scale: ScoreScale,
+): number {
+  if (scores.length === 0) return Number.NEGATIVE_INFINITY;
+  if (agg === 'last') return scores[scores.length - 1] as number;
+  if (agg === 'min') return Math.min(...scores);
+  return scores.reduce((a, s) => a + Math.log(verdictWeight(scale, { passed: true, score: s })), 0);
 }
