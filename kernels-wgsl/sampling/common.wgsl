@@ -73,13 +73,24 @@ fn philox4x32_10(ctr: vec4u, key: vec2u) -> vec4u {
 }
 
 // Gumbel(0, 1) noise for `token` of the stream (seed, sequence, position): counter
-// (token / 4, position, sequence, 0), key (seed lo, seed hi), word token % 4, mapped to a
-// uniform in (0, 1) with 24 bits. Gumbel-max (argmax of logit/T + G) draws exactly from
-// softmax(logit/T) and needs no prefix sum: E. J. Gumbel (1954); Maddison et al., "A* sampling" (2014).
+// (token / 4, position, sequence, 0), key (seed lo, seed hi), word token % 4; its top 23 bits
+// give u = (q + 1/2)·2^-23 in (0, 1) and 1 − u, both exact in f32. g = −log(−log u), with
+// −log u from a series when u > 15/16 (WGSL's log has only 2^-21 absolute accuracy near 1,
+// which would corrupt exactly the largest noise values, those that win the argmax).
+// Gumbel-max (argmax of logit/T + g) draws exactly from softmax(logit/T) with no prefix sum:
+// E. J. Gumbel (1954); Maddison, Tarlow, Minka, "A* sampling" (NeurIPS 2014).
 fn gumbel(seed: vec2u, seq: u32, pos: u32, token: u32) -> f32 {
   let w = philox4x32_10(vec4u(token >> 2u, pos, seq, 0u), seed)[token & 3u];
-  let u = (f32(w >> 8u) + 0.5) * (1.0 / 16777216.0);
-  return -log(-log(u));
+  let h = f32(w >> 9u) + 0.5;
+  let u = h * (1.0 / 8388608.0);
+  let v = (8388608.0 - h) * (1.0 / 8388608.0);
+  var e: f32;
+  if (v < 0.0625) {
+    e = v * (1.0 + v * (0.5 + v * (1.0 / 3.0 + v * (0.25 + v * (0.2 + v * (1.0 / 6.0))))));
+  } else {
+    e = -log(u);
+  }
+  return -log(e);
 }
 
 // Order-preserving map of a finite f32 to u32 (larger value → larger key); -0 maps like +0.

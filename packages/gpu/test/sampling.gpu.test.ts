@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { kernelSources } from '../src/kernels/sources.generated.ts';
 import type { KernelContext } from '../src/ops/context.ts';
 import { defaultIndex } from '../src/ops/elementwise/tuning-space.ts';
+import { philox4x32_10, streamGumbel } from '../src/ops/sampling/philox.ts';
 import { SamplerOp, samplerTuningSpace } from '../src/ops/sampling/sampler.ts';
 import {
   decodeSamplerOutput,
@@ -11,12 +13,14 @@ import {
   type SamplerRowResult,
 } from '../src/ops/sampling/sampler-params.ts';
 import { sampleReference } from '../src/ops/sampling/sampler-reference.ts';
+import { samplerTunable } from '../src/ops/sampling/tunable.ts';
 import {
   candidateSample,
   freshSeed,
   POISON_BITS,
   poisonedBuffer,
   readBuffer,
+  readF32,
   seededRandom,
   testKernelContext,
   uploadBuffer,
@@ -41,7 +45,13 @@ function makeLogits(rows: number, vocab: number, rand: () => number): Float32Arr
 }
 
 /** Every kind of row: argmax, forced, temperature only, top-k, top-p, min-p, and penalties/bans mixed in. */
-function mixedParams(rows: number, vocab: number, rand: () => number, maxTopK: number): SamplerRowParams[] {
+function mixedParams(
+  rows: number,
+  vocab: number,
+  rand: () => number,
+  maxTopK: number,
+  firstKind = 0,
+): SamplerRowParams[] {
   const out: SamplerRowParams[] = [];
   for (let i = 0; i < rows; i++) {
     const base: SamplerRowParams = {
@@ -56,7 +66,7 @@ function mixedParams(rows: number, vocab: number, rand: () => number, maxTopK: n
       return counts;
     };
     const bans = () => Array.from({ length: 1 + Math.floor(rand() * 30) }, () => Math.floor(rand() * vocab));
-    const kind = i % 9;
+    const kind = (i + firstKind) % 9;
     if (kind === 0) out.push({ ...base, temperature: 0 });
     else if (kind === 1) out.push({ ...base, forceToken: Math.floor(rand() * vocab) });
     else if (kind === 2) out.push(base);
@@ -149,20 +159,22 @@ describe('GPU sampler on SwiftShader', () => {
   const seed = freshSeed();
   const configs = candidateSample(samplerTuningSpace.candidates, 3, seed, defaultIndex(samplerTuningSpace));
 
-  it('matches the float64 reference (tokens, logprobs, entropy, self-certainty, top-20) on mixed rows', async () => {
-    const ctx = await testKernelContext();
-    const rand = seededRandom(seed);
-    for (const config of configs) {
+  for (const config of configs) {
+    it(`matches the float64 reference (tokens, logprobs, entropy, self-certainty, top-20) on mixed rows, ${JSON.stringify(config)}`, async () => {
+      const ctx = await testKernelContext();
+      const rand = seededRandom(seed ^ ((config.WG ?? 0) * 7 + (config.SORT_N ?? 0)));
       const op = await SamplerOp.prepare(ctx, { config });
-      const cases: [number, number, number | undefined][] = [
+      const cases: [number, number, number | undefined, number?][] = [
         [18, 1000, undefined],
         [4, 32003, (config.SORT_N ?? 1024) >= 1024 ? 256 : 128],
         [9, 777, 32],
       ];
-      for (const [rows, vocab, candidates] of cases) {
+      // Qwen2's vocabulary (149 chunks: four merge levels), for the default configuration only.
+      if (config === configs[0]) cases.push([3, 151936, undefined, 6]);
+      for (const [rows, vocab, candidates, firstKind] of cases) {
         const kc = candidates ?? 256;
         const logits = makeLogits(rows, vocab, rand);
-        const params = mixedParams(rows, vocab, rand, kc);
+        const params = mixedParams(rows, vocab, rand, kc, firstKind);
         const { results, words } = await runSampler(ctx, op, logits, params, vocab, candidates);
         expect(
           words.every((w) => w !== POISON_BITS),
@@ -185,8 +197,8 @@ describe('GPU sampler on SwiftShader', () => {
         // Near-ties are rare on random logits: most rows must agree exactly.
         expect(agreed, `seed ${seed}`).toBeGreaterThanOrEqual(rows - 1);
       }
-    }
-  });
+    });
+  }
 
   it('samples a row the same whichever batch it is in, and the argmax exactly', async () => {
     const ctx = await testKernelContext();
@@ -240,6 +252,18 @@ describe('GPU sampler on SwiftShader', () => {
     expect(tiny.results[0]?.top.length).toBe(7);
     expect(tiny.words[8 + 7]).toBe(SAMPLER_NONE);
     expect(tiny.words.length).toBe(SAMPLER_OUT_WORDS);
+    // The tuner's view of the op records valid work (no validation error).
+    const t = samplerTunable(ctx, { rows: 2, vocab: 3001 });
+    const config = t.candidates[t.defaultIndex];
+    if (!config) throw new Error('no default candidate');
+    await t.prepare(config);
+    ctx.device.pushErrorScope('validation');
+    const enc = ctx.device.createCommandEncoder();
+    t.encode(enc, config);
+    ctx.device.queue.submit([enc.finish()]);
+    await ctx.device.queue.onSubmittedWorkDone();
+    expect(await ctx.device.popErrorScope()).toBeNull();
+    t.dispose?.();
   });
 
   it('draws from the filtered softmax (chi-square over many seeds)', async () => {
@@ -308,5 +332,62 @@ describe('GPU sampler on SwiftShader', () => {
         `${JSON.stringify({ ...shape, tokenCounts: undefined })}: χ² ${chi.toFixed(1)} with ${df} df`,
       ).toBeLessThan(crit);
     }
+  });
+
+  it('runs the same Philox4x32-10 stream in WGSL as on the CPU (Random123 known answers, Gumbel noise)', async () => {
+    const ctx = await testKernelContext();
+    const { device } = ctx;
+    const probe = `${kernelSources['sampling/common.wgsl']}
+@group(0) @binding(0) var<storage, read> io: array<u32>;
+@group(0) @binding(1) var<storage, read_write> res: array<u32>;
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3u) {
+  let i = id.x;
+  if (i >= arrayLength(&io) / 6u) { return; }
+  let b = 6u * i;
+  let o = philox4x32_10(vec4u(io[b], io[b + 1u], io[b + 2u], io[b + 3u]), vec2u(io[b + 4u], io[b + 5u]));
+  res[5u * i] = o.x; res[5u * i + 1u] = o.y; res[5u * i + 2u] = o.z; res[5u * i + 3u] = o.w;
+  res[5u * i + 4u] = bitcast<u32>(gumbel(vec2u(io[b + 4u], io[b + 5u]), io[b + 2u], io[b + 1u], io[b]));
+}`;
+    const { pipeline } = await ctx.pipelines.get({ name: 'test/philox', source: probe });
+    const rand = seededRandom(seed);
+    const inputs: number[][] = [
+      [0, 0, 0, 0, 0, 0],
+      [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff],
+      [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0],
+    ];
+    for (let i = 0; i < 200; i++) inputs.push(Array.from({ length: 6 }, () => Math.floor(rand() * 2 ** 32)));
+    const io = uploadBuffer(device, new Uint32Array(inputs.flat()));
+    const res = poisonedBuffer(device, inputs.length * 20);
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(
+      0,
+      device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: io } },
+          { binding: 1, resource: { buffer: res } },
+        ],
+      }),
+    );
+    pass.dispatchWorkgroups(Math.ceil(inputs.length / 64));
+    pass.end();
+    device.queue.submit([enc.finish()]);
+    const words = new Uint32Array(await readBuffer(device, res));
+    const noise = await readF32(device, res);
+    expect(Array.from(words.subarray(0, 4))).toEqual([0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
+    expect(Array.from(words.subarray(10, 14))).toEqual([0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]);
+    inputs.forEach((v, i) => {
+      const [c0, c1, c2, c3, k0, k1] = v as [number, number, number, number, number, number];
+      expect(Array.from(words.subarray(5 * i, 5 * i + 4)), `seed ${seed} input ${i}`).toEqual(
+        philox4x32_10([c0, c1, c2, c3], [k0, k1]),
+      );
+      // gumbel(seed, sequence = c2, position = c1, token = c0): f32 log vs float64; 24-bit uniforms.
+      const g = streamGumbel([k0, k1], c2, c1, c0);
+      expect(Math.abs((noise[5 * i + 4] as number) - g), `seed ${seed} gumbel ${i}`).toBeLessThan(
+        1e-4 * Math.max(1, Math.abs(g)),
+      );
+    });
   });
 });

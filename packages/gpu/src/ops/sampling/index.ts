@@ -13,3 +13,4 @@ export {
   type SamplerRowResult,
 } from './sampler-params.ts';
 export { penalisedLogit, type ReferenceSample, sampleReference } from './sampler-reference.ts';
+export { samplerShapeBucket, samplerTunable } from './tunable.ts';

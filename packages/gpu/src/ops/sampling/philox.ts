@@ -50,7 +50,8 @@ export function seedKey(seed: number): [number, number] {
 
 /**
  * The uniform in (0, 1) the sampler draws for `token` at (seed, sequence, position):
- * Philox word token % 4 of counter (token / 4, position, sequence, 0), top 24 bits, centred.
+ * Philox word token % 4 of counter (token / 4, position, sequence, 0), top 23 bits q, as
+ * (q + 1/2)·2^-23 (exact in f32, as the WGSL computes it).
  */
 export function streamUniform(
   key: readonly [number, number],
@@ -59,7 +60,7 @@ export function streamUniform(
   token: number,
 ): number {
   const w = philox4x32_10([token >>> 2, position, sequence, 0], key)[token & 3] as number;
-  return ((w >>> 8) + 0.5) / 16777216;
+  return ((w >>> 9) + 0.5) / 8388608;
 }
 
 /** Gumbel(0, 1) noise −log(−log u) for `token` of the stream, in float64. */

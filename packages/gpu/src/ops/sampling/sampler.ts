@@ -83,9 +83,15 @@ export class SamplerOp {
     this.uniforms = new UniformCache(ctx.device, 'sampling/sampler');
   }
 
-  /** Compiles the sampler's kernels (`config`: knobs WG and SORT_N, see the tuning JSON). */
-  static async prepare(ctx: KernelContext, opts: { config?: TuningPoint } = {}): Promise<SamplerOp> {
-    const config = chooseConfig(ctx, samplerTuningSpace, 'any', opts.config);
+  /**
+   * Compiles the sampler's kernels (`config`: knobs WG and SORT_N, see the tuning JSON; else the
+   * tuner's winner for `bucket` — `samplerShapeBucket(rows, vocab)` — else the shipped default).
+   */
+  static async prepare(
+    ctx: KernelContext,
+    opts: { config?: TuningPoint; bucket?: string } = {},
+  ): Promise<SamplerOp> {
+    const config = chooseConfig(ctx, samplerTuningSpace, opts.bucket ?? 'any', opts.config);
     const wg = config.WG ?? 256;
     const sortN = config.SORT_N ?? 1024;
     const pow2 = (v: number) => v > 0 && (v & (v - 1)) === 0;
