@@ -117,6 +117,8 @@ fn main(
 
   // Lanes 0 .. span−1 of a row group are reduced by subgroup shuffles first (span = 1 without
   // subgroups); the TPR / span partials left per row group go through workgroup memory.
+  // This assumes subgroups are consecutive runs of local_invocation_index, as every current
+  // 1-D dispatch maps them (WGSL does not promise it; the GPU tests check it on the adapter).
   var span = 1u;
 #if SUBGROUPS
   span = min(TPR, sg_size);
