@@ -15,10 +15,10 @@ import {
   uploadBuffer,
 } from '../src/testing/index.ts';
 import { pagedFixture, permutation } from './attention-reference.ts';
-import { refRope } from './rope-reference.ts';
+import { refRope, ropeTolerance } from './rope-reference.ts';
 
-// Rotation with positions < 200: angle error ~1e-6 (see rope.gpu.test.ts); copies are exact.
-const ROPE_TOL = { atol: 1e-5 };
+// Rotations at positions < 128 (see ropeTolerance); copies are exact.
+const ROPE_TOL = ropeTolerance(128);
 
 describe('KV write into paged pools on SwiftShader', () => {
   const seed = freshSeed();
@@ -56,8 +56,11 @@ describe('KV write into paged pools on SwiftShader', () => {
           numPages: fx.numPages,
           maxPagesPerSeq: maxPages,
           rope: c.rope,
+          // With rope, q is rotated in the same dispatch (from its own copy of the rows).
+          qHeads: c.rope ? nHeads : 0,
           config,
         });
+        const qBuf = uploadBuffer(device, qkv);
         const qkvBuf = uploadBuffer(device, qkv);
         const enc = device.createCommandEncoder();
         op.encode(enc, {
@@ -72,8 +75,25 @@ describe('KV write into paged pools on SwiftShader', () => {
           kPool,
           vPool,
           rows,
+          ...(c.rope ? { q: qBuf, qStride: stride } : {}),
         });
         device.queue.submit([enc.finish()]);
+        if (c.rope) {
+          const expectedQ = Float64Array.from(qkv);
+          const ropeRef = { neox: c.rope.neox, base: c.rope.base, scale: c.rope.scale, nRot: c.rope.nRot };
+          refRope(
+            expectedQ,
+            rows,
+            stride,
+            0,
+            nHeads,
+            headDim,
+            targets.map((t) => t.pos),
+            ropeRef,
+          );
+          // q heads rotated; the k and v parts of the copy are left as they were.
+          expectClose(await readF32(device, qBuf), expectedQ, ROPE_TOL, `q rotation ${label}`);
+        }
 
         const expectedK = Float64Array.from(qkv);
         if (c.rope) {

@@ -29,3 +29,12 @@ export function refRope(
     }
   }
 }
+
+/**
+ * Tolerance for rotated values in [-1, 1] at positions < maxPos: the f32 angle (in turns,
+ * pos·freq/2π) carries ~2 roundings of relative 2^-24, i.e. ~pos·1.2e-7 rad, times a pair
+ * magnitude ≤ √2; the polynomial sin/cos adds < 1e-6.
+ */
+export function ropeTolerance(maxPos: number): { atol: number } {
+  return { atol: 1e-6 + maxPos * 2e-7 };
+}

@@ -11,13 +11,7 @@ import {
   testKernelContext,
   uploadBuffer,
 } from '../src/testing/index.ts';
-import { refRope } from './rope-reference.ts';
-
-// Positions up to 4096 make angles of up to ~650 turns; the f32 angle (product, exp2 of the
-// frequency) then carries up to ~1e-4 rad of error, times |x| ≤ 1.5: 1e-3 leaves margin.
-const TOL_LONG = { atol: 1e-3 };
-// Positions < 64: angles under 10 turns, f32 error ~1e-6.
-const TOL_SHORT = { atol: 1e-5 };
+import { refRope, ropeTolerance } from './rope-reference.ts';
 
 describe('RoPE on SwiftShader', () => {
   const seed = freshSeed();
@@ -67,7 +61,7 @@ describe('RoPE on SwiftShader', () => {
         const ref = Float64Array.from(x);
         refRope(ref, c.rows, stride, 0, c.nHeads + nKv, c.headDim, positions, rope);
         const got = await readF32(device, buf);
-        expectClose(got, ref, c.maxPos > 64 ? TOL_LONG : TOL_SHORT, `rope ${label}`);
+        expectClose(got, ref, ropeTolerance(c.maxPos), `rope ${label}`);
         // v heads and the unrotated tail are copied bit for bit.
         for (let r = 0; r < c.rows; r++)
           for (let i = (c.nHeads + nKv) * c.headDim; i < stride; i++)
@@ -92,6 +86,6 @@ describe('RoPE on SwiftShader', () => {
     device.queue.submit([enc.finish()]);
     const ref = Float64Array.from(x);
     refRope(ref, rows, nHeads * headDim, 0, nHeads, headDim, positions, { ...rope, freqFactors: factors });
-    expectClose(await readF32(device, buf), ref, TOL_SHORT, `rope freq factors seed ${seed}`);
+    expectClose(await readF32(device, buf), ref, ropeTolerance(60), `rope freq factors seed ${seed}`);
   });
 });

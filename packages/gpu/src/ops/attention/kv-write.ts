@@ -35,8 +35,13 @@ export interface KvWriteShape {
 
 /** How a KvWriteOp is built. */
 export interface KvWriteOptions extends KvWriteShape {
-  /** Rotate k while writing (fuses the k RoPE dispatch); the same params must be passed to every encode. */
+  /** Rotate k while writing (fuses the k RoPE dispatch). */
   rope?: RopeParams;
+  /**
+   * Also rotate this many q heads in place in the same dispatch (fuses the q RoPE dispatch too;
+   * needs `rope`; every encode then passes `q`, a buffer other than k and v).
+   */
+  qHeads?: number;
   /** Explicit knob `WG`. */
   config?: TuningPoint;
 }
@@ -65,6 +70,12 @@ export interface KvWriteArgs {
   vPool: BufferArg;
   /** Rows to write. */
   rows: number;
+  /** q rows rotated in place (ops prepared with qHeads): head h at `q[r*qStride + qOffset + h*headDim + d]`. */
+  q?: BufferArg;
+  /** Elements between q rows (default qHeads·headDim). */
+  qStride?: number;
+  /** Element offset of q row 0 (default 0). */
+  qOffset?: number;
   kStride?: number;
   kOffset?: number;
   vStride?: number;
@@ -98,20 +109,31 @@ export class KvWriteOp {
       'nKvHeads, numPages and maxPagesPerSeq must be positive.',
     );
     if (opts.rope) ropeUniforms(opts.rope, opts.headDim);
+    check(!opts.qHeads || opts.rope !== undefined, 'qHeads', 'Rotating q in the KV write needs rope params.');
     const config = chooseConfig(ctx, kvWriteTuningSpace, 'any', opts.config);
     const { pipeline } = await ctx.pipelines.get({
       name: 'attention/kv-write',
       source: withRopeSnippet('attention/kv-write.wgsl'),
-      defines: { ROPE: opts.rope !== undefined, FREQ_FACTORS: opts.rope?.freqFactors !== undefined },
+      defines: {
+        ROPE: opts.rope !== undefined,
+        ROPE_Q: (opts.qHeads ?? 0) > 0,
+        FREQ_FACTORS: opts.rope?.freqFactors !== undefined,
+      },
       constants: { WG: config.WG ?? 64 },
     });
     return new KvWriteOp(ctx, pipeline, opts, config);
   }
 
-  /** Records the scatter (one dispatch). */
+  /** Records the scatter (and q rotation), one dispatch. */
   encode(target: EncodeTarget, args: KvWriteArgs): void {
     const { nKvHeads, headDim, rope } = this.opts;
+    const qHeads = this.opts.qHeads ?? 0;
     check(args.rows > 0, 'rows', `rows must be positive (got ${args.rows}).`);
+    check(
+      (args.q !== undefined) === qHeads > 0,
+      'q',
+      qHeads > 0 ? 'This op rotates q: pass q.' : 'Prepare the op with qHeads to rotate q.',
+    );
     const width = nKvHeads * headDim;
     const r = rope ? ropeUniforms(rope, headDim) : { u32: [headDim, 0], f32: [1, 1] };
     const params = this.uniforms.get(
@@ -127,11 +149,13 @@ export class KvWriteOp {
         this.opts.numPages,
         r.u32[0] as number,
         r.u32[1] as number,
-        0,
+        qHeads,
+        args.qStride ?? qHeads * headDim,
+        args.qOffset ?? 0,
       ],
       r.f32,
     );
-    const entries = [
+    const entries: (GPUBuffer | GPUBufferBinding | undefined)[] = [
       params,
       bindingOf(args.k),
       bindingOf(args.v),
@@ -140,11 +164,12 @@ export class KvWriteOp {
       bindingOf(args.kPool),
       bindingOf(args.vPool),
     ];
-    if (rope?.freqFactors) entries.push(bindingOf(rope.freqFactors));
+    entries.push(rope?.freqFactors ? bindingOf(rope.freqFactors) : undefined);
+    entries.push(args.q ? bindingOf(args.q) : undefined);
     const group = bindGroup(this.ctx.device, this.pipeline, 'attention/kv-write', entries);
     const wg = this.config.WG ?? 64;
     const [x, y] = grid(
-      Math.ceil((args.rows * nKvHeads * (headDim / 2)) / wg),
+      Math.ceil((args.rows * (qHeads + nKvHeads) * (headDim / 2)) / wg),
       this.ctx.limits.maxComputeWorkgroupsPerDimension,
     );
     withPass(target, 'attention/kv-write', (pass) => {

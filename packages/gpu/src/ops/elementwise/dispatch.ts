@@ -53,19 +53,18 @@ export function check(ok: boolean, field: string, message: string): asserts ok {
   if (!ok) throw new RuminateError('invalid-argument', message, { field });
 }
 
-/** Bind group over `entries` given in binding order (binding i = entries[i]). */
+/** Bind group over `entries` given in binding order (binding i = entries[i]; undefined: binding i unused). */
 export function bindGroup(
   device: GPUDevice,
   pipeline: GPUComputePipeline,
   label: string,
-  entries: readonly (GPUBuffer | GPUBufferBinding)[],
+  entries: readonly (GPUBuffer | GPUBufferBinding | undefined)[],
 ): GPUBindGroup {
   return device.createBindGroup({
     label,
     layout: pipeline.getBindGroupLayout(0),
-    entries: entries.map((e, binding) => ({
-      binding,
-      resource: 'buffer' in e ? e : { buffer: e },
-    })),
+    entries: entries.flatMap((e, binding) =>
+      e === undefined ? [] : [{ binding, resource: 'buffer' in e ? e : { buffer: e } }],
+    ),
   });
 }
