@@ -93,8 +93,10 @@ export function planRequest(input: PlanInput): Plan {
     }
   }
   const knee = input.speed ? kneeWidth(input.speed) : null;
-  const maxWidth = input.speed ? Math.max(...input.speed.points.map((p) => p.width)) : 16;
-  const widthFor = (s: number) => Math.max(1, Math.min(s, tree ? s : maxWidth, memSeqs ?? s));
+  // Independent samples decode in waves at the knee: wider batches buy little throughput there
+  // and cost KV memory. Tree searches keep all N live (they fork from each other).
+  const waveWidth = knee ?? 16;
+  const widthFor = (s: number) => Math.max(1, Math.min(s, tree ? s : waveWidth, memSeqs ?? s));
 
   if (budget?.tokens !== undefined) {
     if (budget.tokens < MIN_ANSWER_TOKENS) {
@@ -171,8 +173,8 @@ export function planRequest(input: PlanInput): Plan {
     samples = Math.max(floorSamples, memSeqs);
   }
   const batchWidth = widthFor(samples);
-  if (memSeqs !== null && batchWidth < samples && !tree)
-    notes.push(`decoded in waves of ${batchWidth} (KV memory or widest measured batch)`);
+  if (batchWidth < samples && !tree)
+    notes.push(`decoded in waves of ${batchWidth} (throughput knee or KV memory)`);
 
   const params = adjustParams(def, input.strategy.params, samples, maxTokens, notes);
   const expectedMs = input.speed
