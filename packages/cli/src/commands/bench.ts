@@ -19,6 +19,11 @@ const suites: { name: string; summary: string; load: () => Promise<BenchSuite> }
       'untuned vs tuned kernels on model shapes, vs tfjs and onnxruntime-web (bench/results/kernels.json)',
     load: async () => (await import('./bench-kernels.ts')).benchKernels,
   },
+  {
+    name: 'decode',
+    summary: 'prefill and decode tok/s at 1, 4, 16 parallel sequences (bench/results/decode.json)',
+    load: async () => (await import('./bench-decode.ts')).benchDecode,
+  },
 ];
 
 /** Adds a suite (used by suites defined in other modules). */

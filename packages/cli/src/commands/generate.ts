@@ -1,0 +1,107 @@
+import { parseArgs } from 'node:util';
+import { RuminateError } from '@ruminate/gpu';
+import { RuminateEngine, type StepResult } from '@ruminate/runtime';
+import type { Command } from '../command.ts';
+import { log, out } from '../log.ts';
+
+const usage = [
+  'ruminate generate --model PATH (--prompt TEXT | --tokens 1,2,3) [--max-tokens N] [--temperature T]',
+  '                  [--seed S] [--top-k K] [--top-p P] [--context N] [--json]',
+  '',
+  '  --model PATH      a GGUF file',
+  '  --prompt TEXT     text to continue (tokenized with the model’s tokenizer, BOS as the model asks)',
+  '  --tokens 1,2,3    token ids to continue instead of text',
+  '  --max-tokens N    tokens to generate (default 32; stops early at an end-of-generation token)',
+  '  --temperature T   0 is greedy (default 0)',
+  '  --seed S          seed of the sequence’s random stream (default 0)',
+  '  --json            print {"tokens","text","prefillTokS","decodeTokS"} to stdout',
+].join('\n');
+
+/** Parses a number option, or throws invalid-argument naming it. */
+function num(v: string | undefined, name: string, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n))
+    throw new RuminateError('invalid-argument', `--${name} must be a number, got "${v}".`);
+  return n;
+}
+
+export const generateCommand: Command = {
+  name: 'generate',
+  summary: 'Continue a prompt with a GGUF model on WebGPU (prints text, or JSON with tok/s)',
+  usage,
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        model: { type: 'string' },
+        prompt: { type: 'string' },
+        tokens: { type: 'string' },
+        'max-tokens': { type: 'string' },
+        temperature: { type: 'string' },
+        seed: { type: 'string' },
+        'top-k': { type: 'string' },
+        'top-p': { type: 'string' },
+        context: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    });
+    if (!values.model || (values.prompt === undefined) === (values.tokens === undefined)) {
+      log(`ruminate generate: give --model and exactly one of --prompt / --tokens\n\n${usage}`);
+      return 2;
+    }
+    const maxTokens = num(values['max-tokens'], 'max-tokens', 32);
+    const sampling = {
+      temperature: num(values.temperature, 'temperature', 0),
+      seed: num(values.seed, 'seed', 0),
+      ...(values['top-k'] ? { topK: num(values['top-k'], 'top-k', 0) } : {}),
+      ...(values['top-p'] ? { topP: num(values['top-p'], 'top-p', 1) } : {}),
+    };
+    const engine = new RuminateEngine({ maxSequences: 4 });
+    const t0 = performance.now();
+    const info = await engine.load(
+      { path: values.model },
+      values.context ? { contextLength: num(values.context, 'context', 0) } : {},
+    );
+    log(
+      `loaded ${info.architecture} ${info.weightType} (${(info.weightBytes / 2 ** 20).toFixed(1)} MiB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+    const prompt = values.tokens
+      ? values.tokens.split(',').map((s) => num(s.trim(), 'tokens', 0))
+      : await engine.tokenize(values.prompt ?? '', { addBos: true });
+    // Warm-up on a different prompt of the same length: compiles the kernels for these shapes
+    // without seeding the prefix cache with the real prompt.
+    const warm = await engine.createSequence(
+      prompt.map((t, i) => (i === prompt.length - 1 ? t : (t + 1) % info.vocabSize)),
+    );
+    await engine.step([{ seq: warm, sampling }]);
+    await engine.step([{ seq: warm, sampling }]);
+    await engine.free(warm);
+
+    const seq = await engine.createSequence(prompt);
+    const generated: number[] = [];
+    const tp = performance.now();
+    let last: StepResult | undefined;
+    [last] = await engine.step([{ seq, sampling }]);
+    const prefillS = (performance.now() - tp) / 1000;
+    if (last) generated.push(last.token);
+    const td = performance.now();
+    while (generated.length < maxTokens && last && !last.eos) {
+      [last] = await engine.step([{ seq, sampling }]);
+      if (last) generated.push(last.token);
+    }
+    const decodeS = (performance.now() - td) / 1000;
+    const text = await engine.detokenize(generated);
+    const prefillTokS = prompt.length / prefillS;
+    const decodeTokS = generated.length > 1 ? (generated.length - 1) / decodeS : 0;
+    await engine.unload();
+    if (values.json) out(JSON.stringify({ tokens: generated, text, prefillTokS, decodeTokS }));
+    else {
+      out(text);
+      log(
+        `prefill ${prompt.length} tokens at ${prefillTokS.toFixed(1)} tok/s; decode ${generated.length} tokens at ${decodeTokS.toFixed(1)} tok/s`,
+      );
+    }
+    return 0;
+  },
+};
