@@ -198,7 +198,7 @@ export function writeGguf(
   metadata: Iterable<readonly [string, GgufValue]>,
   tensors: readonly GgufWriteTensor[],
   options: GgufWriteOptions = {},
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   const layout = layoutGguf(metadata, tensors, options);
   const out = new Uint8Array(layout.totalSize);
   out.set(layout.header, 0);
