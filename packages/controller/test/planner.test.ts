@@ -205,6 +205,8 @@ describe('budget planner', () => {
     // Each step "takes" 10 ms whatever its width: width × 100 tokens/s.
     expect(speed.points.map((p) => Math.round(p.tokensPerSecond))).toEqual([100, 400, 1600]);
     expect(speed.source).toBe('measured');
+    // The timed prefill (32 tokens in one 10 ms step) comes after an untimed warm-up prefill.
+    expect(speed.prefillTokensPerSecond).toBe(3200);
     expect(engine.liveSequences).toBe(0);
     const store = new Map<string, DecodeSpeed>();
     const cache: SpeedCache = { get: (k) => store.get(k), set: (k, v) => void store.set(k, v) };
