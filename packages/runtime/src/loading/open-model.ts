@@ -27,6 +27,8 @@ export interface OpenModelOptions {
   fetch?: typeof fetch;
   /** Called with the model's header before any tensor data is downloaded; throw to stop (e.g. the fit check). */
   checkHeader?: (model: { metadata: GgufHeader['metadata']; tensors: ModelTensor[] }) => void;
+  /** Bytes per read while parsing headers (default 1 MiB: one or a few requests for most models). */
+  headerChunkBytes?: number;
 }
 
 /** A model whose headers are read and whose tensor data can be streamed. */
@@ -136,7 +138,10 @@ export async function openModel(source: ModelSource, options: OpenModelOptions =
       opened.push(src);
       sources.push(src);
     }
-    let parts = await Promise.all(sources.map(async (s) => ({ source: s, header: await parseGguf(s) })));
+    const chunk = options.headerChunkBytes === undefined ? {} : { chunkBytes: options.headerChunkBytes };
+    let parts = await Promise.all(
+      sources.map(async (s) => ({ source: s, header: await parseGguf(s, chunk) })),
+    );
     let merged = mergeSplitHeaders(parts);
     options.checkHeader?.(merged);
 
@@ -169,7 +174,7 @@ export async function openModel(source: ModelSource, options: OpenModelOptions =
         opened.push(stored.source);
         sources[i] = stored.source;
       }
-      parts = await Promise.all(sources.map(async (s) => ({ source: s, header: await parseGguf(s) })));
+      parts = await Promise.all(sources.map(async (s) => ({ source: s, header: await parseGguf(s, chunk) })));
       merged = mergeSplitHeaders(parts);
     }
     return {
