@@ -7,6 +7,7 @@ import {
   type KernelContext,
   type MatmulDtype,
   type MatmulShape,
+  matmulShapeBucket,
   matmulTunable,
   type Tuner,
 } from '@ruminate/gpu';
@@ -80,7 +81,12 @@ export async function runMatmulSuite(
   try {
     for (const [i, problem] of problems.entries()) {
       const tuneShape = options.reduced ? reduce(problem) : problem;
-      const tunable = matmulTunable(ctx, tuneShape);
+      // Tuned on the reduced shape, the winner is kept under the full shape's bucket: that is the
+      // problem it stands for.
+      const tunable = {
+        ...matmulTunable(ctx, tuneShape),
+        bucket: matmulShapeBucket(problem.m, problem.k, problem.n, problem.dtype),
+      };
       const left = options.budgetMs - (performance.now() - started);
       const report = await tuner.tune([tunable], { budgetMs: Math.max(0, left / (problems.length - i)) });
       tunable.dispose?.();
