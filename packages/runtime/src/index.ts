@@ -6,6 +6,10 @@ export {
   renderChatTemplate,
 } from './chat/chat-template.ts';
 export { CHATML_TEMPLATE } from './chat/chatml-template.ts';
+export { blobSource, nodeFileSource, openBasicSource } from './engine/basic-sources.ts';
+export { type LoadedModel, loadModel, type ModelLoadOptions } from './engine/load-model.ts';
+export { RuminateEngine, type RuminateEngineOptions } from './engine/ruminate-engine.ts';
+export { SequenceEngine, type SequenceEngineOptions } from './engine/sequence-engine.ts';
 export type * from './engine/types.ts';
 export { memorySource } from './gguf/memory-source.ts';
 export {
@@ -29,6 +33,27 @@ export {
   tensorByteSize,
   writeGguf,
 } from './gguf/write.ts';
+export { type PageCopy, PagedKvCache, type PagedKvCacheOptions } from './kv/paged-kv-cache.ts';
+export { DirectoryModelCache } from './loading/directory-cache.ts';
+export { openFileSource } from './loading/file-source.ts';
+export { type HttpSourceOptions, openHttpSource } from './loading/http-source.ts';
+export { mergedSplitSource } from './loading/merged-source.ts';
+export type { CachedModel, ModelCache } from './loading/model-cache.ts';
+export {
+  checkModelFit,
+  type DeviceBudget,
+  type FitReport,
+  type FitRequest,
+  kvBytesPerToken,
+} from './loading/model-fit.ts';
+export { type OpenedModel, type OpenModelOptions, openModel, resolveParts } from './loading/open-model.ts';
+export { OpfsModelCache } from './loading/opfs-cache.ts';
+export { Sha256 } from './loading/sha256.ts';
+export { createSourceOpener, type SourceOpenerOptions } from './loading/source-opener.ts';
+export { type ModelTensor, mergeSplitHeaders, splitPartNames } from './loading/split-gguf.ts';
+export { type TensorChunk, type TensorChunkOptions, tensorChunks } from './loading/tensor-stream.ts';
+export { type Architecture, type Hparams, readHparams } from './model/hparams.ts';
+export { type ModelMatmulProblem, modelMatmulProblems, TUNED_ROW_COUNTS } from './model/matmul-problems.ts';
 export {
   type GgufMetadataLike,
   readTokenizerSpec,
@@ -43,12 +68,5 @@ export {
   SUPPORTED_PRE_TYPES,
   type TokenizerConfig,
 } from './tokenizer/tokenizer-config.ts';
-export { modelMatmulProblems, type ModelMatmulProblem, TUNED_ROW_COUNTS } from './model/matmul-problems.ts';
-export { blobSource, nodeFileSource, openBasicSource } from './engine/basic-sources.ts';
-export { type LoadedModel, loadModel, type ModelLoadOptions } from './engine/load-model.ts';
-export { RuminateEngine, type RuminateEngineOptions } from './engine/ruminate-engine.ts';
-export { SequenceEngine, type SequenceEngineOptions } from './engine/sequence-engine.ts';
-export { type PageCopy, PagedKvCache, type PagedKvCacheOptions } from './kv/paged-kv-cache.ts';
-export { type Architecture, type Hparams, readHparams } from './model/hparams.ts';
 export { connectEngine, type RemoteEngine } from './worker/connect-engine.ts';
 export { exposeEngine } from './worker/expose-engine.ts';

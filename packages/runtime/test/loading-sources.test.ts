@@ -13,6 +13,7 @@ import { parseGguf } from '../src/gguf/parse.ts';
 import { blobSource, openFileSource } from '../src/loading/file-source.ts';
 import { openModel } from '../src/loading/open-model.ts';
 import { Sha256 } from '../src/loading/sha256.ts';
+import { createSourceOpener } from '../src/loading/source-opener.ts';
 import { splitPartNames } from '../src/loading/split-gguf.ts';
 import { tensorChunks } from '../src/loading/tensor-stream.ts';
 
@@ -137,5 +138,29 @@ describe('split GGUF', () => {
     expect(isRuminateError(swapped, 'gguf-invalid') && swapped.message).toMatch(
       /is split part 3, expected part 2/,
     );
+  });
+
+  it('the engine opener presents a split model as one GGUF file with the same tensors', async () => {
+    const parts = await splitGguf(model, 3);
+    for (const [i, p] of parts.entries()) await writeFile(join(dir, splitPartName('o', i, 3)), p);
+    const src = await createSourceOpener()({ path: join(dir, splitPartName('o', 0, 3)) }, {});
+    const merged = await parseGguf(src);
+    const whole = await parseGguf(memorySource(model));
+    expect([...merged.metadata.keys()]).toEqual([...whole.metadata.keys()]);
+    expect(merged.tensors.map((t) => [t.name, t.dims, t.bytes])).toEqual(
+      whole.tensors.map((t) => [t.name, t.dims, t.bytes]),
+    );
+    for (const [i, t] of merged.tensors.entries()) {
+      const w = whole.tensors[i];
+      if (!w) throw new Error('tensor missing');
+      expect(await src.read(t.offset, t.bytes)).toEqual(model.subarray(w.offset, w.offset + w.bytes));
+    }
+    // A read spanning several tensors and the padding between them.
+    const a = merged.tensors[2];
+    const b = merged.tensors[6];
+    if (!a || !b) throw new Error('tensors missing');
+    const span = await src.read(a.offset, b.offset + b.bytes - a.offset);
+    expect(span.subarray(b.offset - a.offset)).toEqual(await src.read(b.offset, b.bytes));
+    await src.close?.();
   });
 });
