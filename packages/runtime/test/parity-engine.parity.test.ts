@@ -21,17 +21,21 @@ afterAll(async () => {
  * - f32 weights: plain f32 math on both sides; margins below 1e-2 are left undecided.
  * - f16 weights: llama.cpp rounds activations to f16 before each matmul (~5e-4 relative).
  * - quantized weights: llama.cpp quantizes activations to 8 bits (q8_0 / q8_K) before each
- *   matmul, Ruminate keeps them f32: log-probabilities of 2nd–5th tokens move by up to ~0.25
- *   (measured: 0.17–0.23), so 0.3 is the bound and margins below 0.25 are undecided. That the GPU
+ *   matmul (q8_0 blocks, q8_K for k-quants), Ruminate keeps them f32. On these peaked fixtures
+ *   (logits of tens) that moves log-probabilities of the 2nd–5th tokens by up to 0.3 (q8_0,
+ *   q4_0) or 0.45 (q4_k, q6_k), and once moved greedy flipped at a margin of 0.26 (q4_k): the
+ *   bounds below are those measurements with headroom. That the GPU math itself is exact for
+ *   these types is shown against the float64 reference (exact dequantization) in
+ *   model-gpu.gpu.test.ts. That the GPU
  *   math itself is exact for these types is shown against the float64 reference in model-gpu.gpu.test.ts.
  */
 const cases: { name: StandardFixture; margin: number; lpTol: number }[] = [
   { name: 'llama-f32', margin: 1e-2, lpTol: 1e-2 },
   { name: 'llama-f16', margin: 5e-2, lpTol: 3e-2 },
-  { name: 'llama-q8_0', margin: 0.25, lpTol: 0.3 },
-  { name: 'llama-q4_0', margin: 0.25, lpTol: 0.3 },
-  { name: 'llama-q4_k', margin: 0.25, lpTol: 0.3 },
-  { name: 'llama-q6_k', margin: 0.25, lpTol: 0.3 },
+  { name: 'llama-q8_0', margin: 0.25, lpTol: 0.4 },
+  { name: 'llama-q4_0', margin: 0.25, lpTol: 0.4 },
+  { name: 'llama-q4_k', margin: 0.5, lpTol: 0.6 },
+  { name: 'llama-q6_k', margin: 0.5, lpTol: 0.6 },
   { name: 'qwen2-f32', margin: 1e-2, lpTol: 1e-2 },
   { name: 'qwen3-f32', margin: 1e-2, lpTol: 1e-2 },
 ];
@@ -63,11 +67,18 @@ describe('GPU engine vs llama.cpp', () => {
         ]);
         // Teacher-forced: every one of llama.cpp's top-5 tokens is in ours with a close log-probability.
         const mine = new Map(tf!.topLogprobs!.map((t) => [t.token, t.logprob]));
+        const fifth = tf!.topLogprobs!.at(-1)!.logprob;
         for (const t of step.top) {
           const lp = mine.get(t.token);
-          const err = lp === undefined ? Number.POSITIVE_INFINITY : Math.abs(lp - t.logprob);
-          // A near-tie at rank 5 may swap with rank 6: only the top-4 must be present.
-          if (lp === undefined && t === step.top.at(-1)) continue;
+          if (lp === undefined) {
+            // Not in our top-5: allowed only when llama.cpp ranks it within the tolerance of the cut.
+            expect(
+              t.logprob,
+              `${c.name} step ${i}: llama.cpp's token ${t.token} missing from our top-5`,
+            ).toBeLessThan(fifth + c.lpTol);
+            continue;
+          }
+          const err = Math.abs(lp - t.logprob);
           worst = Math.max(worst, err);
           expect(err, `${c.name} step ${i} token ${t.token}: ${lp} vs llama.cpp ${t.logprob}`).toBeLessThan(
             c.lpTol,
@@ -87,7 +98,8 @@ describe('GPU engine vs llama.cpp', () => {
       console.log(
         `${c.name}: ${decided}/${STEPS} greedy steps decided and equal; worst top-5 |Δlogprob| ${worst.toExponential(2)}`,
       );
-      expect(decided, `${c.name}: greedy steps compared`).toBeGreaterThanOrEqual(8);
+      // (q4_k's fixture has a 0.26 margin at step 3; teacher forcing still checks all 32 steps.)
+      expect(decided, `${c.name}: greedy steps compared`).toBeGreaterThanOrEqual(c.margin < 0.1 ? 8 : 3);
     });
   }
 });
