@@ -41,6 +41,7 @@ export async function openHttpSource(
   const href = String(url);
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const retries = options.retries ?? 5;
+  const permanent = new WeakSet<object>();
   const get = async (range: string): Promise<Response> => {
     options.signal?.throwIfAborted();
     let res: Response;
@@ -56,14 +57,19 @@ export async function openHttpSource(
     }
     if (res.status === 200) {
       await res.body?.cancel();
-      throw failed(
+      const e = failed(
         href,
         'the server ignores HTTP Range requests (answered 200, not 206); serve the file from a host that supports them',
       );
+      permanent.add(e);
+      throw e;
     }
     if (res.status !== 206) {
       await res.body?.cancel();
-      throw failed(href, `HTTP ${res.status} ${res.statusText}`);
+      const e = failed(href, `HTTP ${res.status} ${res.statusText}`);
+      // Client errors (404, 403, 416…) will not heal on retry; server errors (5xx) may.
+      if (res.status < 500) permanent.add(e);
+      throw e;
     }
     return res;
   };
@@ -95,7 +101,7 @@ export async function openHttpSource(
           if (pos >= end) break;
         }
       } catch (e) {
-        if (e instanceof RuminateError && e.code !== 'fetch-failed') throw e;
+        if (e instanceof RuminateError && (e.code !== 'fetch-failed' || permanent.has(e))) throw e;
         if (options.signal?.aborted)
           throw new RuminateError('aborted', `Download of ${href} was aborted.`, { cause: e });
         if (++failures > retries)
