@@ -47,7 +47,7 @@ describe('batched step = solo runs', () => {
     const together: StepResult[][] = prompts.map(() => []);
     for (let s = 0; s < STEPS; s++) {
       const res = await batched.engine.step(seqs.map((seq, i) => ({ seq, sampling: sampling(i), want })));
-      res.forEach((r, i) => together[i]!.push(r));
+      for (const [i, r] of res.entries()) together[i]!.push(r);
     }
 
     // Solo: a separate engine (no prefix shared with the batched run); sequence ids match, so
@@ -63,9 +63,7 @@ describe('batched step = solo runs', () => {
         expect(b.token, where).toBe(r!.token);
         // Different pass shapes pick different matmul kernels (GEMV vs tiled GEMM): f32 rounding only.
         expect(Math.abs(b.logprob - r!.logprob), where).toBeLessThan(1e-3);
-        b.topLogprobs!.forEach((t, k) => {
-          expect(t.token, where).toBe(r!.topLogprobs![k]!.token);
-        });
+        for (const [k, t] of b.topLogprobs!.entries()) expect(t.token, where).toBe(r!.topLogprobs![k]!.token);
       }
       solo.engine.free(seq);
     }
