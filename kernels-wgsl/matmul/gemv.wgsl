@@ -14,6 +14,9 @@
 // owns RPT consecutive weight rows; its TPR lanes stride over the k range in steps of
 // UNROLL octets (8 values each) and their partial sums are combined at the end (subgroup
 // shuffles where SUBGROUPS is on and the subgroup is wide enough, then workgroup memory).
+// Used for m > 16 too (the GEMM space's REGS candidates): the dispatch then holds
+// ⌈m / M_TILE⌉ blocks of workgroups, each over all n — a register-tiled GEMM with no workgroup
+// memory and no barriers when TPR = 1, which CPU-shaped adapters run best.
 // SPLIT_K > 1 splits k across dispatch z; each split writes its own partial plane
 // y[split, r, n] and matmul/splitk-reduce.wgsl sums the planes and adds the bias.
 
@@ -38,7 +41,8 @@ struct Params {
   flags: u32,
   row_bytes: u32,
   groups_x: u32,
-  _pad0: u32,
+  // workgroups along n; the m-block of a workgroup is its linear index / groups_n
+  groups_n: u32,
   _pad1: u32,
 }
 
@@ -62,7 +66,9 @@ fn main(
 #endif
 ) {
   let rows_per_wg = (WG / TPR) * RPT;
-  let wg_lin = wid.x + wid.y * p.groups_x;
+  let wg_all = wid.x + wid.y * p.groups_x;
+  let wg_lin = wg_all % p.groups_n;
+  let m0 = (wg_all / p.groups_n) * M_TILE; // first activation row of this workgroup
   let lane = t % TPR;
   let g = t / TPR;
   let row0 = wg_lin * rows_per_wg + g * RPT;
@@ -89,7 +95,7 @@ fn main(
         var xl: array<Vec4T, 16>;
         var xh: array<Vec4T, 16>;
         for (var r = 0u; r < M_TILE; r++) {
-          let xi = min(r, last_m) * k4 + oc * 2u;
+          let xi = min(m0 + r, last_m) * k4 + oc * 2u;
           xl[r] = Vec4T(x[xi]);
           xh[r] = Vec4T(x[xi + 1u]);
         }
@@ -110,7 +116,7 @@ fn main(
   let add_bias = (p.flags & 1u) != 0u;
   if (TPR == 1u) {
     for (var c = 0u; c < nacc; c++) {
-      store(plane, c, row0, acc[c], add_bias);
+      store(plane, m0, c, row0, acc[c], add_bias);
     }
     return;
   }
@@ -151,14 +157,14 @@ fn main(
       for (var q = 0u; q < parts; q++) {
         s += red[e * parts + q];
       }
-      store(plane, c0 + e / groups, wg_lin * rows_per_wg + (e % groups) * RPT, s, add_bias);
+      store(plane, m0, c0 + e / groups, wg_lin * rows_per_wg + (e % groups) * RPT, s, add_bias);
     }
   }
 }
 
-/** Writes accumulator c (activation row c / RPT, weight row row0 + c % RPT) if in range. */
-fn store(plane: u32, c: u32, row0: u32, v: f32, add_bias: bool) {
-  let r = c / RPT;
+/** Writes accumulator c (activation row m0 + c / RPT, weight row row0 + c % RPT) if in range. */
+fn store(plane: u32, m0: u32, c: u32, row0: u32, v: f32, add_bias: bool) {
+  let r = m0 + c / RPT;
   let n = row0 + c % RPT;
   if (r < p.m && n < p.n) {
     var out = v;

@@ -265,7 +265,7 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
     op.destroy();
   });
 
-  it('structural variants: GEMV with subgroup shuffles (where the adapter has subgroups), GEMM with VEC4', async () => {
+  it('structural variants: GEMV with subgroup shuffles (where the adapter has subgroups), GEMM with VEC4 and register tiles (REGS, with and without lane reduction)', async () => {
     const ctx = await testKernelContext();
     const op = new Matmul(ctx);
     const rand = seededRandom(SEED + 5);
@@ -273,6 +273,8 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
     const variants = [
       ['gemv', 'wg64-tpr8-rpt4-u1-sg', 6],
       ['gemm', 't32x64x16-r4x4-v4', 21],
+      ['gemm', 'regs-wg32-tpr1-rpt4-u1-m16', 37],
+      ['gemm', 'regs-wg64-tpr16-rpt2-u1-m16', 35],
     ] as const;
     for (const [kernel, id, m] of variants) {
       const cand = matmulCandidates(kernel).find((c) => c.id === id);

@@ -167,14 +167,18 @@ export class Matmul {
     const split = config.constants.SPLIT_K ?? 1;
     const maxDim = this.ctx.limits.maxComputeWorkgroupsPerDimension ?? 65535;
     const c = config.constants;
-    const count =
-      kernel === 'gemv'
-        ? Math.ceil(n / (((c.WG ?? 64) / (c.TPR ?? 1)) * (c.RPT ?? 1)))
-        : Math.ceil(n / (c.TN ?? 32)) * Math.ceil(m / (c.TM ?? 32));
+    const gemvSource = usesGemvSource(kernel, config);
+    // GEMV source: ⌈n / rows per workgroup⌉ workgroups for each block of M_TILE activation rows.
+    const groupsN = gemvSource
+      ? Math.ceil(n / (((c.WG ?? 64) / (c.TPR ?? 1)) * (c.RPT ?? 1)))
+      : Math.ceil(n / (c.TN ?? 32));
+    const count = gemvSource
+      ? groupsN * Math.ceil(m / (kernel === 'gemv' ? gemvMTile(m) : (c.M_TILE ?? 16)))
+      : groupsN * Math.ceil(m / (c.TM ?? 32));
     const [gx, gy] = grid(count, maxDim);
     const out = split > 1 ? this.scratchFor(split * m * n * 4) : y;
     const useBias = bias !== undefined && split === 1;
-    const params = this.uniforms.get([m, k, n, useBias ? 1 : 0, rowBytes, gx, 0, 0]);
+    const params = this.uniforms.get([m, k, n, useBias ? 1 : 0, rowBytes, gx, groupsN, 0]);
     const entries: GPUBufferBinding[] = [
       { buffer: params },
       { buffer: w.buffer, offset: w.offset, size: wBind },
@@ -260,19 +264,21 @@ export class Matmul {
       );
     }
     const constants: Record<string, number> = { ...config.constants };
-    if (kernel === 'gemv') {
+    const gemvSource = usesGemvSource(kernel, config);
+    if (gemvSource) {
       const wg = constants.WG ?? 64;
+      const tile = kernel === 'gemv' ? mTile : (constants.M_TILE ?? 16);
       const storage = this.ctx.limits.maxComputeWorkgroupStorageSize ?? 16384;
-      constants.M_TILE = mTile;
+      constants.M_TILE = tile;
       // Accumulators per workgroup-memory pass: a power of two dividing M_TILE·RPT that fits.
       const fit = 2 ** Math.floor(Math.log2(Math.max(1, Math.floor(storage / 4 / wg))));
-      constants.RED_CH = (constants.TPR ?? 1) === 1 ? 1 : Math.min(mTile * (constants.RPT ?? 1), fit);
+      constants.RED_CH = (constants.TPR ?? 1) === 1 ? 1 : Math.min(tile * (constants.RPT ?? 1), fit);
     }
     const defines = config.defines ?? {};
     const [main, reduce] = await Promise.all([
       this.ctx.pipelines.get({
-        name: `matmul/${kernel}:${dtype}`,
-        source: matmulSource(kernel, dtype, defines),
+        name: `matmul/${gemvSource ? 'gemv' : 'gemm'}:${dtype}`,
+        source: matmulSource(gemvSource ? 'gemv' : 'gemm', dtype, defines),
         defines,
         constants,
       }),
@@ -299,6 +305,11 @@ export class Matmul {
     });
     return this.scratch;
   }
+}
+
+/** GEMV, and GEMM's register-tiled REGS candidates, run gemv.wgsl. */
+function usesGemvSource(kernel: MatmulKernelName, config: KernelConfig): boolean {
+  return kernel === 'gemv' || config.defines?.REGS === true;
 }
 
 function checkDesc(d: MatmulDesc): void {

@@ -67,6 +67,8 @@ const isPow2 = (v: number) => Number.isInteger(v) && v > 0 && (v & (v - 1)) === 
 /**
  * Why `config` cannot run as `kernel` on this device (missing feature, limit exceeded,
  * inconsistent knobs), or undefined when it can. `mTile` is the GEMV activation-row tile.
+ * GEMM candidates with the REGS define run the GEMV source over ⌈m / M_TILE⌉ row blocks
+ * (register tiles, no workgroup memory) and take GEMV knobs plus M_TILE.
  */
 export function matmulConfigProblem(
   ctx: DeviceFacts,
@@ -75,30 +77,48 @@ export function matmulConfigProblem(
   mTile = 16,
 ): string | undefined {
   const c = config.constants;
-  const d = config.defines ?? {};
-  const maxInvocations = Math.min(
-    limit(ctx, 'maxComputeInvocationsPerWorkgroup', 256),
-    limit(ctx, 'maxComputeWorkgroupSizeX', 256),
-  );
-  const storage = limit(ctx, 'maxComputeWorkgroupStorageSize', 16384);
   const split = c.SPLIT_K ?? 1;
   if (!(Number.isInteger(split) && split >= 1 && split <= 64)) return `SPLIT_K ${split} must be 1..64`;
   if (kernel === 'gemv') {
-    const { WG = 0, TPR = 0, RPT = 0, UNROLL = 0 } = c;
-    for (const name of Object.keys(c)) {
-      if (!['WG', 'TPR', 'RPT', 'UNROLL', 'SPLIT_K'].includes(name)) return `unknown GEMV knob ${name}`;
-    }
-    if (!isPow2(WG) || WG > maxInvocations) return `WG ${WG} must be a power of two ≤ ${maxInvocations}`;
-    if (!isPow2(TPR) || WG % TPR !== 0) return `TPR ${TPR} must be a power of two dividing WG`;
-    if (![1, 2, 4].includes(RPT)) return `RPT ${RPT} must be 1, 2 or 4`;
-    if (!(UNROLL >= 1 && UNROLL <= 8 && Number.isInteger(UNROLL))) return `UNROLL ${UNROLL} must be 1..8`;
-    if (mTile * RPT > 64) return `M_TILE·RPT ${mTile * RPT} exceeds 64 accumulators`;
-    if (d.SUBGROUPS && !ctx.features.has('subgroups')) return 'SUBGROUPS needs the subgroups feature';
-    if (d.F16 && !ctx.features.has('shader-f16')) return 'F16 needs the shader-f16 feature';
-    if (d.VEC4) return 'GEMV has no VEC4 variant (UNROLL sets its vector width)';
-    if (TPR > 1 && WG * 4 > storage) return `reduction needs ${WG * 4} bytes of workgroup storage`;
-    return undefined;
+    if (config.defines?.REGS) return 'REGS is a GEMM variant';
+    return gemvProblem(ctx, config, mTile, false);
   }
+  if (config.defines?.REGS) {
+    const tile = c.M_TILE ?? 0;
+    if (![4, 8, 16].includes(tile)) return `REGS needs M_TILE 4, 8 or 16 (got ${tile})`;
+    return gemvProblem(ctx, config, tile, true);
+  }
+  return gemmProblem(ctx, config);
+}
+
+function gemvProblem(
+  ctx: DeviceFacts,
+  config: KernelConfig,
+  mTile: number,
+  withMTile: boolean,
+): string | undefined {
+  const c = config.constants;
+  const d = config.defines ?? {};
+  const { WG = 0, TPR = 0, RPT = 0, UNROLL = 0 } = c;
+  const known = ['WG', 'TPR', 'RPT', 'UNROLL', 'SPLIT_K', ...(withMTile ? ['M_TILE'] : [])];
+  for (const name of Object.keys(c)) if (!known.includes(name)) return `unknown GEMV knob ${name}`;
+  const maxInvocations = maxWorkgroup(ctx);
+  if (!isPow2(WG) || WG > maxInvocations) return `WG ${WG} must be a power of two ≤ ${maxInvocations}`;
+  if (!isPow2(TPR) || WG % TPR !== 0) return `TPR ${TPR} must be a power of two dividing WG`;
+  if (![1, 2, 4].includes(RPT)) return `RPT ${RPT} must be 1, 2 or 4`;
+  if (!(UNROLL >= 1 && UNROLL <= 8 && Number.isInteger(UNROLL))) return `UNROLL ${UNROLL} must be 1..8`;
+  if (mTile * RPT > 64) return `M_TILE·RPT ${mTile * RPT} exceeds 64 accumulators`;
+  if (d.SUBGROUPS && !ctx.features.has('subgroups')) return 'SUBGROUPS needs the subgroups feature';
+  if (d.F16 && !ctx.features.has('shader-f16')) return 'F16 needs the shader-f16 feature';
+  if (d.VEC4) return 'GEMV has no VEC4 variant (UNROLL sets its vector width)';
+  const storage = limit(ctx, 'maxComputeWorkgroupStorageSize', 16384);
+  if (TPR > 1 && WG * 4 > storage) return `reduction needs ${WG * 4} bytes of workgroup storage`;
+  return undefined;
+}
+
+function gemmProblem(ctx: DeviceFacts, config: KernelConfig): string | undefined {
+  const c = config.constants;
+  const d = config.defines ?? {};
   const { TM = 0, TN = 0, TK = 0, TMT = 0, TNT = 0 } = c;
   for (const name of Object.keys(c)) {
     if (!['TM', 'TN', 'TK', 'TMT', 'TNT', 'SPLIT_K'].includes(name)) return `unknown GEMM knob ${name}`;
@@ -107,14 +127,19 @@ export function matmulConfigProblem(
   if (TM % TMT !== 0 || TN % TNT !== 0) return `tile ${TM}×${TN} must be a multiple of the micro-tile`;
   if (!(TK >= 8 && TK % 8 === 0)) return `TK ${TK} must be a positive multiple of 8`;
   const wg = (TM / TMT) * (TN / TNT);
+  const maxInvocations = maxWorkgroup(ctx);
   if (wg > maxInvocations) return `${wg} invocations exceed ${maxInvocations}`;
   if (d.F16 && !ctx.features.has('shader-f16')) return 'F16 needs the shader-f16 feature';
   if (d.SUBGROUPS) return 'GEMM has no SUBGROUPS variant';
   if (d.VEC4 && !([4, 8].includes(TMT) && [4, 8].includes(TNT))) return `VEC4 needs TMT, TNT ∈ {4, 8}`;
+  const storage = limit(ctx, 'maxComputeWorkgroupStorageSize', 16384);
   const bytes = (TM + TN) * TK * (d.F16 ? 2 : 4);
   if (bytes > storage) return `tiles need ${bytes} bytes of workgroup storage, device allows ${storage}`;
   return undefined;
 }
+
+const maxWorkgroup = (ctx: DeviceFacts) =>
+  Math.min(limit(ctx, 'maxComputeInvocationsPerWorkgroup', 256), limit(ctx, 'maxComputeWorkgroupSizeX', 256));
 
 /** The candidates of `kernel` that run on this device, with the default's index among them. */
 export function usableCandidates(
