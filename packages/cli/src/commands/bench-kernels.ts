@@ -1,7 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runAttentionSuite } from '@ruminate/bench/kernels/attention-suite.ts';
 import { MATMUL_SHAPES, type MatmulBenchRow, runMatmulSuite } from '@ruminate/bench/kernels/matmul-suite.ts';
+import { runMoeSuite } from '@ruminate/bench/kernels/moe-suite.ts';
+import { gflops, type TunedTiming } from '@ruminate/bench/kernels/tune-and-time.ts';
 import type { PagePeerRow } from '@ruminate/bench/pages/kernels-page.ts';
 import { openBenchPage } from '@ruminate/bench/support/browser.ts';
 import {
@@ -19,7 +22,8 @@ import type { BenchSuite } from './bench.ts';
 /** One row of bench/results/kernels.json. */
 export interface KernelBenchRow {
   op: string;
-  shape: { m: number; k: number; n: number };
+  /** m, k, n for matmul; the op's own dimensions otherwise. */
+  shape: Record<string, number | string>;
   dtype: string;
   defaultGflops: number;
   tunedGflops: number;
@@ -34,7 +38,7 @@ export interface KernelBenchRow {
   pctOfBandwidth: number;
   /** GFLOP/s as a fraction of the DeviceProfile's plain-kernel matmul rate. */
   pctOfMatmulPeak: number;
-  tunedOn: { m: number; k: number; n: number };
+  tunedOn: Record<string, number | string>;
   timed: number;
   candidates: number;
 }
@@ -75,7 +79,9 @@ export const benchKernels: BenchSuite = {
       tuned: tuner.lookup,
     };
     const started = performance.now();
-    const matmul = await runMatmulSuite(ctx, tuner, { reduced, budgetMs, reps, log });
+    const matmul = await runMatmulSuite(ctx, tuner, { reduced, budgetMs: budgetMs * 0.7, reps, log });
+    const attention = await runAttentionSuite(ctx, tuner, { reduced, budgetMs: budgetMs * 0.15, reps, log });
+    const moe = await runMoeSuite(ctx, tuner, { reduced, budgetMs: budgetMs * 0.15, reps, log });
     const nodeTuneMs = performance.now() - started;
     acquired.device.destroy();
 
@@ -97,7 +103,11 @@ export const benchKernels: BenchSuite = {
       }
     }
 
-    const rows = matmul.map((r) => toRow(r, page, profile.bandwidthGBps, profile.matmulGflops));
+    const rows = [
+      ...matmul.map((r) => toRow(r, page, profile.bandwidthGBps, profile.matmulGflops)),
+      ...attention.map((r) => timingRow(r, { ...r.shape }, { ...r.tunedOn }, 'f32', profile)),
+      ...moe.map((r) => timingRow(r, { ...r.shape }, { ...r.tunedOn }, r.shape.dtype, profile)),
+    ];
     const file = join(repoRoot, 'bench/results/kernels.json');
     mkdirSync(dirname(file), { recursive: true });
     const meta = {
@@ -151,6 +161,40 @@ function toRow(
   };
 }
 
+function timingRow(
+  t: TunedTiming,
+  shape: Record<string, number | string>,
+  tunedOn: Record<string, number | string>,
+  dtype: string,
+  profile: { bandwidthGBps: number; matmulGflops: number },
+): KernelBenchRow {
+  const tuned = gflops(t.work.flops, t.tunedMs);
+  const effectiveGBps = t.work.bytes / (t.tunedMs * 1e-3) / 1e9;
+  return {
+    op: t.op,
+    shape,
+    dtype,
+    defaultGflops: gflops(t.work.flops, t.defaultMs),
+    tunedGflops: tuned,
+    effectiveGBps,
+    tuneMs: t.tuneMs,
+    speedup: t.defaultMs / t.tunedMs,
+    pctOfBandwidth: effectiveGBps / profile.bandwidthGBps,
+    pctOfMatmulPeak: tuned / profile.matmulGflops,
+    tunedOn,
+    timed: t.timed,
+    candidates: t.candidates,
+  };
+}
+
+function shapeLabel(s: Record<string, number | string>): string {
+  if ('m' in s && 'k' in s && 'n' in s) return `${s.m}×${s.k}×${s.n}`;
+  return Object.entries(s)
+    .filter(([k]) => k !== 'dtype')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+}
+
 function renderTable(
   rows: KernelBenchRow[],
   meta: { date: string; implementation: string; totalTuneMs: number },
@@ -173,7 +217,7 @@ function renderTable(
     ],
     rows.map((r) => [
       r.op,
-      `${r.shape.m}×${r.shape.k}×${r.shape.n}`,
+      shapeLabel(r.shape),
       r.dtype,
       f(r.defaultGflops),
       f(r.tunedGflops),
