@@ -11,10 +11,11 @@ export type RemoteEngine = Comlink.Remote<RuminateEngine>;
 /** Connects to an engine served by engine-worker.ts, shared-engine-worker.ts, or `exposeEngine` on a port. */
 export function connectEngine(target: Worker | SharedWorker | MessagePort | Comlink.Endpoint): RemoteEngine {
   installErrorTransfer();
-  const endpoint =
-    typeof SharedWorker !== 'undefined' && target instanceof SharedWorker
-      ? (target.port.start(), target.port)
-      : (target as Comlink.Endpoint);
+  let endpoint: Comlink.Endpoint;
+  if (typeof SharedWorker !== 'undefined' && target instanceof SharedWorker) {
+    target.port.start();
+    endpoint = target.port;
+  } else endpoint = target as Comlink.Endpoint;
   const remote = Comlink.wrap<RuminateEngine>(endpoint);
   // Functions inside an options object cannot cross the port: send onProgress as its own
   // proxied argument. (An AbortSignal cannot cross either; abort steps with `abort()`.)
