@@ -286,6 +286,17 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
     op.destroy();
   });
 
+  it('folds workgroup counts above maxComputeWorkgroupsPerDimension into a 2-D grid', async () => {
+    const base = await testKernelContext();
+    // A tiny per-dimension limit makes small problems take the path huge vocabularies take.
+    const ctx: KernelContext = { ...base, limits: { ...base.limits, maxComputeWorkgroupsPerDimension: 4 } };
+    const op = new Matmul(ctx);
+    const rand = seededRandom(SEED + 3);
+    await checkRandom(ctx, op, randomCase('q4_1', 3, 100, rand, true), 'gemv 2-D grid');
+    await checkRandom(ctx, op, randomCase('q4_1', 37, 140, rand, true), 'gemm 2-D grid');
+    op.destroy();
+  });
+
   it('uses the tuned configuration, and refuses to record what was never compiled', async () => {
     const base = await testKernelContext();
     const tunedCand = matmulCandidates('gemv').find((c) => c.id === 'wg32-tpr1-rpt2-u2') as {
