@@ -94,11 +94,12 @@ describe('paged attention on SwiftShader', () => {
     return shared;
   };
   const space = pagedAttentionTuningSpace;
-  // The shipped default, a seeded sample, and a forced fine split-K (many splits, some empty)
-  // with K/V staged in workgroup memory.
+  // The shipped default, a seeded sample, and forced fine split-K (many splits, some empty) with
+  // K/V staged in workgroup memory and with the serial (one invocation per row and head) kernel.
   const configs: TuningPoint[] = [
     ...candidateSample(space.candidates, 3, seed, defaultIndex(space)),
     { WG: 64, BK: 4, SPLIT: 16, ROWS: 3, STAGE: 1 },
+    { WG: 16, SPLIT: 16, SERIAL: 1 },
   ];
 
   it('decode: one row per sequence, different lengths over shuffled pages, GQA, split-K', async () => {

@@ -41,7 +41,7 @@ export interface PagedAttentionShape {
 
 /** How a PagedAttentionOp is built. */
 export interface PagedAttentionOptions extends PagedAttentionShape {
-  /** Explicit knobs (`WG`, `BK`, `SPLIT`, `ROWS`, `STAGE`); default: the tuner's choice or the shipped default. */
+  /** Explicit knobs (`WG`, `BK`, `SPLIT`, `ROWS`, `STAGE`, `SERIAL`); default: the tuner's choice or the shipped default. */
   config?: TuningPoint;
 }
 
@@ -105,6 +105,8 @@ export interface AttentionPlan {
   rows: number;
   /** K/V blocks staged in workgroup memory. */
   stage: boolean;
+  /** One invocation per (row, head): paged-attention-serial.wgsl, no tiles (bk, qt, rows unused). */
+  serial: boolean;
 }
 
 /** Paged causal GQA attention with online softmax; decode (split-K) and tiled prefill. */
@@ -154,12 +156,18 @@ export class PagedAttentionOp {
     const prefillPlan = fitPlan(ctx, headDim, group, config.ROWS ?? 4, config);
     const source = kernelSources['attention/paged-attention.wgsl'] ?? '';
     const compile = (p: AttentionPlan) =>
-      ctx.pipelines.get({
-        name: 'attention/paged-attention',
-        source,
-        defines: { STAGE_KV: p.stage },
-        constants: { HD: headDim, BK: p.bk, QT: p.qt, WG: p.wg },
-      });
+      p.serial
+        ? ctx.pipelines.get({
+            name: 'attention/paged-attention-serial',
+            source: kernelSources['attention/paged-attention-serial.wgsl'] ?? '',
+            constants: { HD: headDim, WG: p.wg },
+          })
+        : ctx.pipelines.get({
+            name: 'attention/paged-attention',
+            source,
+            defines: { STAGE_KV: p.stage },
+            constants: { HD: headDim, BK: p.bk, QT: p.qt, WG: p.wg },
+          });
     const [decode, prefill, combine] = await Promise.all([
       compile(decodePlan),
       compile(prefillPlan),
@@ -242,7 +250,7 @@ export class PagedAttentionOp {
         const params = tileParams(args.decode, 1, splits);
         pass.setPipeline(this.decodePipeline);
         pass.setBindGroup(0, common(this.decodePipeline, params, partial));
-        pass.dispatchWorkgroups(count, nKvHeads, splits);
+        this.dispatchTiles(pass, this.decodePlan, args.decode, splits);
         if (splits > 1) {
           const cparams = this.uniforms.get([
             start,
@@ -275,9 +283,27 @@ export class PagedAttentionOp {
         const params = tileParams(chunk, rpt, 1);
         pass.setPipeline(this.prefillPipeline);
         pass.setBindGroup(0, common(this.prefillPipeline, params, this.partialBuffer(4)));
-        pass.dispatchWorkgroups(Math.ceil(chunk.count / rpt), nKvHeads, 1);
+        this.dispatchTiles(pass, this.prefillPlan, chunk, 1);
       }
     });
+  }
+
+  /** Workgroups for a range: (tiles, kv heads, splits), or a grid of invocations for the serial kernel. */
+  private dispatchTiles(
+    pass: GPUComputePassEncoder,
+    plan: AttentionPlan,
+    range: RowRange,
+    splits: number,
+  ): void {
+    if (plan.serial) {
+      const [x, y] = grid(
+        Math.ceil((range.count * this.shape.nHeads) / plan.wg),
+        this.ctx.limits.maxComputeWorkgroupsPerDimension,
+      );
+      pass.dispatchWorkgroups(x, y, splits);
+    } else {
+      pass.dispatchWorkgroups(Math.ceil(range.count / plan.rows), this.shape.nKvHeads, splits);
+    }
   }
 
   /** The split-K scratch buffer, grown to at least `floats` values. */
@@ -304,6 +330,16 @@ function fitPlan(
   config: TuningPoint,
 ): AttentionPlan {
   const maxInvocations = ctx.limits.maxComputeInvocationsPerWorkgroup ?? 256;
+  if ((config.SERIAL ?? 0) !== 0) {
+    return {
+      wg: Math.min(config.WG ?? 32, maxInvocations),
+      bk: 1,
+      qt: 1,
+      rows: 1,
+      stage: false,
+      serial: true,
+    };
+  }
   const storageFloats = (ctx.limits.maxComputeWorkgroupStorageSize ?? 16384) / 4;
   // Rows per tile: the tile's accumulators (rows·group·headDim) must fit MAX_ACC per thread.
   let rows = Math.max(1, rowsWanted);
@@ -320,5 +356,5 @@ function fitPlan(
   let bk = Math.max(1, config.BK ?? 16);
   while (bk > 1 && (stage ? 2 * bk * headDim : 0) + qt * bk + bk + 3 * qt > storageFloats)
     bk = Math.floor(bk / 2);
-  return { wg, bk, qt, rows, stage };
+  return { wg, bk, qt, rows, stage, serial: false };
 }
