@@ -3,6 +3,8 @@
 //   chunk  (chunks × rows): per vocabulary chunk of SORT_N tokens: softmax partial statistics
 //          of the raw and the penalised logits, and the chunk's best `kc` penalised candidates
 //          and best RAW_K raw candidates (bitonic sort in workgroup memory);
+//   chunk_best (chunks × rows): the same statistics and only the chunk's best penalised token,
+//          when the dispatch's candidate cap is 1 (no sort, no merges, no top-20);
 //   merge  (lists_out × rows): merges SORT_N / k sorted candidate lists into one, repeatedly;
 //   select (rows): statistics → entropy, self-certainty, top log-probabilities; the sampling
 //          cut (top-k → top-p → min-p, llama.cpp's order) over the candidates, then either the
@@ -261,6 +263,64 @@ fn chunk(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid
   }
 }
 
+// Candidate cap 1 (greedy, forced, temperature-only and min-p rows): the chunk's best penalised
+// token and the statistics, with a few tree reductions instead of a sort. No raw top list.
+@compute @workgroup_size(WG)
+fn chunk_best(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid: u32) {
+  let row = wid.y;
+  let c = wid.x;
+  let base = c * SORT_N;
+  let p = row * PARAM_WORDS;
+  let vocab = dims.vocab;
+  let lbase = row * vocab;
+  build_slots(p, base, tid);
+  var raw = vec3f(NEG, 0.0, 0.0);
+  var adj = vec3f(NEG, 0.0, 0.0);
+  var sum = 0.0;
+  var bk = 0u;
+  var bi = NONE;
+  for (var i = tid; i < SORT_N; i += WG) {
+    let t = base + i;
+    if (t < vocab) {
+      let l = logits[lbase + t];
+      raw = add3(raw, l);
+      sum += l;
+      let s = slot[i];
+      if (s != NONE) {
+        let a = adjusted(p, l, s);
+        adj = add3(adj, a);
+        let k = order_key(a);
+        if (better(k, t, bk, bi)) {
+          bk = k;
+          bi = t;
+        }
+      }
+    }
+  }
+  keys[tid] = bk;
+  idx[tid] = bi;
+  workgroupBarrier();
+  for (var h = WG / 2u; h > 0u; h = h >> 1u) {
+    if (tid < h && better(keys[tid + h], idx[tid + h], keys[tid], idx[tid])) {
+      keys[tid] = keys[tid + h];
+      idx[tid] = idx[tid + h];
+    }
+    workgroupBarrier();
+  }
+  if (tid == 0u) {
+    cand_adj[row * dims.chunks + c] = vec2u(keys[0], idx[0]);
+  }
+  reduce_stats(tid, raw, sum, adj);
+  if (tid == 0u) {
+    let b = (row * dims.chunks + c) * STATS_WORDS;
+    for (var q = 0u; q < 6u; q++) {
+      stats[b + q] = wg_f[q];
+    }
+    stats[b + 6u] = 0.0;
+    stats[b + 7u] = 0.0;
+  }
+}
+
 @compute @workgroup_size(WG)
 fn merge(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid: u32) {
   let row = wid.y;
@@ -302,15 +362,36 @@ fn select_row(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index
   }
   reduce_stats(tid, raw, sum, adj);
   // Candidates: penalised ones in keys/idx, raw ones in slot[0..RAW_K) / slot[RAW_K..2·RAW_K).
-  for (var j = tid; j < kc; j += WG) {
-    let e = final_adj[row * kc + j];
-    keys[j] = e.x;
-    idx[j] = e.y;
-  }
-  for (var j = tid; j < RAW_K; j += WG) {
-    let e = final_raw[row * RAW_K + j];
-    slot[j] = e.x;
-    slot[RAW_K + j] = e.y;
+  if (kc == 1u) {
+    // chunk_best wrote one candidate per chunk and no raw list.
+    if (tid == 0u) {
+      var bk = 0u;
+      var bi = NONE;
+      for (var c = 0u; c < chunks; c++) {
+        let e = final_adj[row * chunks + c];
+        if (better(e.x, e.y, bk, bi)) {
+          bk = e.x;
+          bi = e.y;
+        }
+      }
+      keys[0] = bk;
+      idx[0] = bi;
+    }
+    for (var j = tid; j < RAW_K; j += WG) {
+      slot[j] = 0u;
+      slot[RAW_K + j] = NONE;
+    }
+  } else {
+    for (var j = tid; j < kc; j += WG) {
+      let e = final_adj[row * kc + j];
+      keys[j] = e.x;
+      idx[j] = e.y;
+    }
+    for (var j = tid; j < RAW_K; j += WG) {
+      let e = final_raw[row * RAW_K + j];
+      slot[j] = e.x;
+      slot[RAW_K + j] = e.y;
+    }
   }
   workgroupBarrier();
   let temp = pf(p, P_TEMP);

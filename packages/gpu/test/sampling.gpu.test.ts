@@ -168,13 +168,16 @@ describe('GPU sampler on SwiftShader', () => {
         [18, 1000, undefined],
         [4, 32003, (config.SORT_N ?? 1024) >= 1024 ? 256 : 128],
         [9, 777, 32],
+        [9, 5003, 1], // the no-sort fast path: greedy, forced, temperature-only, min-p, top-k 1
       ];
       // Qwen2's vocabulary (149 chunks: four merge levels), for the default configuration only.
       if (config === configs[0]) cases.push([3, 151936, undefined, 6]);
       for (const [rows, vocab, candidates, firstKind] of cases) {
         const kc = candidates ?? 256;
         const logits = makeLogits(rows, vocab, rand);
-        const params = mixedParams(rows, vocab, rand, kc, firstKind);
+        const mixed = mixedParams(rows, vocab, rand, kc, firstKind);
+        // Top-p needs candidates; the cap-1 path gets the same rows without it.
+        const params = kc === 1 ? mixed.map(({ topP: _, ...rest }) => rest) : mixed;
         const { results, words } = await runSampler(ctx, op, logits, params, vocab, candidates);
         expect(
           words.every((w) => w !== POISON_BITS),

@@ -139,6 +139,11 @@ function validateRow(
     throw bad(`${at}.topK`, `${at}.topK is ${k}: use an integer in [0, ${candidates}] (0 turns top-k off).`);
   const p = r.topP ?? 1;
   if (!(p > 0)) throw bad(`${at}.topP`, `${at}.topP is ${p}: use a value in (0, 1] (1 turns top-p off).`);
+  if (p < 1 && candidates < 32)
+    throw bad(
+      `${at}.topP`,
+      `${at}.topP needs a candidate cap of at least 32 (this dispatch has ${candidates}).`,
+    );
   const mp = r.minP ?? 0;
   if (!(mp >= 0 && mp <= 1)) throw bad(`${at}.minP`, `${at}.minP is ${mp}: use a value in [0, 1].`);
   const rep = r.repetitionPenalty ?? 1;

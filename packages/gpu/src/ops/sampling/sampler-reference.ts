@@ -60,8 +60,9 @@ export function sampleReference(
   const rawOrder = [...Array(vocab).keys()].sort(
     (a, b) => (logits[b] as number) - (logits[a] as number) || a - b,
   );
+  // Candidate cap 1 (the GPU's chunk_best path) reports no top list.
   const top = rawOrder
-    .slice(0, SAMPLER_TOP_N)
+    .slice(0, candidates === 1 ? 0 : SAMPLER_TOP_N)
     .map((t) => ({ token: t, logprob: (logits[t] as number) - logZ }));
 
   // Penalised logits, bans.

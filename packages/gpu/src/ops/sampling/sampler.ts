@@ -48,7 +48,11 @@ export interface SamplerArgs {
   rows: number;
   /** Vocabulary size. */
   vocab: number;
-  /** Candidate cap: 32, 64, 128 or 256 (default 256), ≥ every row's topK, ≤ SORT_N / 2. Smaller is faster. */
+  /**
+   * Candidate cap: 32, 64, 128 or 256 (default 256), ≥ every row's topK, ≤ SORT_N / 2; smaller
+   * is faster. 1 is the fast path for batches of greedy, forced, temperature-only and min-p rows
+   * (no sort, no merges; exact draws; no top log-probabilities: `top` comes back empty).
+   */
   candidates?: number;
 }
 
@@ -76,7 +80,10 @@ export class SamplerOp {
 
   private constructor(
     private readonly ctx: KernelContext,
-    private readonly pipes: Record<'chunk' | 'merge' | 'select_row' | 'sweep' | 'finish', GPUComputePipeline>,
+    private readonly pipes: Record<
+      'chunk' | 'chunk_best' | 'merge' | 'select_row' | 'sweep' | 'finish',
+      GPUComputePipeline
+    >,
     /** The knobs compiled with. */
     readonly config: TuningPoint,
   ) {
@@ -102,7 +109,7 @@ export class SamplerOp {
     );
     check(sortN >= 2 * RAW_K * 2, 'config.SORT_N', `SORT_N must be at least ${4 * RAW_K} (got ${sortN}).`);
     const source = `${kernelSources['sampling/common.wgsl'] ?? ''}\n${kernelSources['sampling/sampler.wgsl'] ?? ''}`;
-    const entries = ['chunk', 'merge', 'select_row', 'sweep', 'finish'] as const;
+    const entries = ['chunk', 'chunk_best', 'merge', 'select_row', 'sweep', 'finish'] as const;
     const compiled = await Promise.all(
       entries.map((entryPoint) =>
         ctx.pipelines.get({
@@ -136,9 +143,9 @@ export class SamplerOp {
     );
     check(Number.isInteger(vocab) && vocab > 0, 'vocab', `vocab must be a positive integer (got ${vocab}).`);
     check(
-      [32, 64, 128, 256].includes(kc) && 2 * kc <= sortN,
+      [1, 32, 64, 128, 256].includes(kc) && 2 * kc <= sortN,
       'candidates',
-      `candidates must be 32, 64, 128 or 256 and at most SORT_N / 2 = ${sortN / 2} (got ${kc}).`,
+      `candidates must be 1, 32, 64, 128 or 256 and at most SORT_N / 2 = ${sortN / 2} (got ${kc}).`,
     );
     check(
       args.logits.size >= rows * vocab * 4,
@@ -172,18 +179,32 @@ export class SamplerOp {
       });
     const p = this.pipes;
     withPass(target, 'sampling/sampler', (pass) => {
-      pass.setPipeline(p.chunk);
-      pass.setBindGroup(
-        0,
-        group(p.chunk, 'sampler:chunk', [
-          [0, plan.dims],
-          [1, logits],
-          [2, params],
-          [3, plan.stats],
-          [4, plan.adj.level0],
-          [5, plan.raw.level0],
-        ]),
-      );
+      if (kc === 1) {
+        pass.setPipeline(p.chunk_best);
+        pass.setBindGroup(
+          0,
+          group(p.chunk_best, 'sampler:chunk_best', [
+            [0, plan.dims],
+            [1, logits],
+            [2, params],
+            [3, plan.stats],
+            [4, plan.adj.level0],
+          ]),
+        );
+      } else {
+        pass.setPipeline(p.chunk);
+        pass.setBindGroup(
+          0,
+          group(p.chunk, 'sampler:chunk', [
+            [0, plan.dims],
+            [1, logits],
+            [2, params],
+            [3, plan.stats],
+            [4, plan.adj.level0],
+            [5, plan.raw.level0],
+          ]),
+        );
+      }
       pass.dispatchWorkgroups(plan.chunks, rows);
       pass.setPipeline(p.merge);
       for (const level of [...plan.adj.levels, ...plan.raw.levels]) {
@@ -255,6 +276,7 @@ export class SamplerOp {
       this.uniforms.get([rows, vocab, chunks, kc, listsIn, listsOut, k, 0]);
     const chain = (label: string, k: number): ChainPlan => {
       const level0 = scratch(`${label}0`, rows * chunks * k * 8);
+      if (kc === 1) return { level0, levels: [], final: level0 }; // chunk_best: select scans the chunks
       const fan = sortN / k;
       const levels: ChainPlan['levels'] = [];
       let lists = chunks;
@@ -277,7 +299,7 @@ export class SamplerOp {
       state: scratch('state', rows * STATE_WORDS * 4),
       sweep: scratch('sweep', rows * chunks * 8),
       adj: chain('adj', kc),
-      raw: chain('raw', RAW_K),
+      raw: chain('raw', kc === 1 ? 0 : RAW_K),
     };
     if (this.plans.size >= 16) {
       const oldest = this.plans.keys().next().value;
