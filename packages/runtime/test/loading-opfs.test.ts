@@ -55,7 +55,9 @@ beforeAll(async () => {
     optimizeDeps: { noDiscovery: true, include: [] },
   });
   await vite.listen();
-  pageUrl = `http://127.0.0.1:${(vite.httpServer?.address() as AddressInfo).port}/package.json`;
+  const address = vite.httpServer?.address() as AddressInfo | undefined;
+  if (!address) throw new Error('vite did not listen');
+  pageUrl = `http://127.0.0.1:${address.port}/package.json`;
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless=new', '--no-sandbox'],
