@@ -56,6 +56,11 @@ export {
 } from './planner/plan.ts';
 export { estimateSpeed, kneeWidth, throughputAt } from './planner/throughput.ts';
 export type { Budget, DecodeSpeed, DeviceProfileLike, Plan, SpeedPoint } from './planner/types.ts';
+export {
+  type SpeculativeOptions,
+  type SpeculativeResult,
+  speculativeGreedy,
+} from './speculative/greedy-speculative.ts';
 export { adaptiveSelfConsistency, voteDecided } from './strategies/adaptive-sc.ts';
 export { beamSearch } from './strategies/beam-search.ts';
 export { bestOfN } from './strategies/best-of-n.ts';

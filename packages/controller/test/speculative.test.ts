@@ -1,0 +1,89 @@
+import { isRuminateError } from '@ruminate/gpu';
+import { describe, expect, it } from 'vitest';
+import { type ScriptedModel, speculativeGreedy } from '../src/index.ts';
+import { dist, engineFor } from './scripted-models.ts';
+
+// The target's most likely next token is a function of the last two tokens; the draft knows the
+// same function except at positions where `wrong(position)` holds, where it prefers another token.
+const vocab = ['<eos>', 'Q:', 'a', 'b', 'c', 'd', 'e'];
+function cycleModel(wrong: (pos: number) => boolean, length = 30): ScriptedModel {
+  return {
+    vocab,
+    eos: [0],
+    next(tokens, promptLength) {
+      const pos = tokens.length - promptLength;
+      if (pos >= length) return dist(vocab, { '<eos>': 1 });
+      const prev = tokens[tokens.length - 1] ?? 2;
+      const prev2 = tokens[tokens.length - 2] ?? 3;
+      let best = 2 + ((prev * 3 + prev2 + pos) % 5);
+      if (wrong(pos)) best = 2 + ((best - 2 + 1) % 5);
+      const p = new Array<number>(vocab.length).fill(0.02);
+      p[best] = 0.8;
+      return p;
+    },
+  };
+}
+
+async function plainGreedy(model: ScriptedModel, prompt: number[], max: number): Promise<number[]> {
+  const e = engineFor(model);
+  const seq = await e.createSequence(prompt);
+  const out: number[] = [];
+  for (let i = 0; i < max; i++) {
+    const [r] = await e.step([{ seq, sampling: { temperature: 0 } }]);
+    if (!r || r.eos) break;
+    out.push(r.token);
+  }
+  return out;
+}
+
+describe('speculative greedy decoding', () => {
+  const prompt = [1];
+  const target = cycleModel(() => false);
+
+  it('gives exactly the target’s greedy tokens, in fewer target steps, with a perfect draft', async () => {
+    const expected = await plainGreedy(target, prompt, 64);
+    expect(expected).toHaveLength(30);
+    const t = engineFor(target);
+    const d = engineFor(cycleModel(() => false));
+    const r = await speculativeGreedy(t, d, prompt, { gamma: 4, maxTokens: 64 });
+    expect(r.tokens).toEqual(expected);
+    expect(r.eos).toBe(true);
+    expect(r.accepted).toBe(r.proposed); // a perfect draft is always accepted
+    // A prefill round giving 1 token, then rounds of 4 draft tokens + the target's own: 1 + 6 × 5 = 30
+    // tokens and EOS in 7 target steps instead of 31, each round one batch of 5 forks.
+    expect(r.targetSteps).toBe(7);
+    expect(t.stepBatchSizes).toEqual([1, 5, 5, 5, 5, 5, 5]);
+    expect(t.liveSequences).toBe(0);
+    expect(d.liveSequences).toBe(0);
+    expect(t.pagesUsed).toBe(0);
+  });
+
+  it('stays exact when the draft is often wrong, and accepts less', async () => {
+    const expected = await plainGreedy(target, prompt, 64);
+    const t = engineFor(target);
+    const d = engineFor(cycleModel((pos) => pos % 3 === 1));
+    const r = await speculativeGreedy(t, d, prompt, { gamma: 3, maxTokens: 64 });
+    expect(r.tokens).toEqual(expected);
+    expect(r.accepted).toBeLessThan(r.proposed);
+    expect(r.targetSteps).toBeLessThan(expected.length);
+    expect(t.liveSequences).toBe(0);
+  });
+
+  it('respects max tokens, and releases everything on abort', async () => {
+    const expected = await plainGreedy(target, prompt, 7);
+    const r = await speculativeGreedy(engineFor(target), engineFor(target), prompt, {
+      gamma: 4,
+      maxTokens: 7,
+    });
+    expect(r.tokens).toEqual(expected);
+    expect(r.eos).toBe(false);
+    const ctrl = new AbortController();
+    const t = engineFor(target, { onStep: (i) => i === 2 && ctrl.abort() });
+    const d = engineFor(target);
+    await expect(speculativeGreedy(t, d, prompt, { maxTokens: 64, signal: ctrl.signal })).rejects.toSatisfy(
+      (e) => isRuminateError(e, 'aborted'),
+    );
+    expect(t.liveSequences).toBe(0);
+    expect(d.liveSequences).toBe(0);
+  });
+});
