@@ -186,6 +186,46 @@ describe('paged attention on SwiftShader', () => {
     }
   });
 
+  it('head dim 256 (the largest supported): decode rows and a prefill chunk, tiled, staged and serial', async () => {
+    const ctx = await testKernelContext();
+    const rand = seededRandom(seed ^ 0x256);
+    const [nHeads, nKv, headDim] = [4, 2, 256];
+    const lengths = [20, 3, 41];
+    const fx = pagedFixture(rand, { nKv, headDim, maxPages: 3 }, lengths);
+    const rows: Row[] = [
+      { seq: 1, pos: 2 },
+      { seq: 0, pos: 19 },
+      ...Array.from({ length: 7 }, (_, i) => ({ seq: 2, pos: 34 + i })),
+    ];
+    const qStride = nHeads * headDim;
+    const q = randomF32(rows.length * qStride, rand, -1, 1);
+    const ranges = { decode: { start: 0, count: 2 }, prefill: [{ start: 2, count: 7 }] };
+    for (const config of [
+      space.default,
+      { WG: 64, BK: 4, SPLIT: 16, ROWS: 2, STAGE: 1 },
+      { WG: 16, SPLIT: 16, SERIAL: 1 },
+    ]) {
+      const op = await PagedAttentionOp.prepare(ctx, {
+        nHeads,
+        nKvHeads: nKv,
+        headDim,
+        maxPagesPerSeq: 3,
+        config,
+      });
+      const got = await runAttention(ctx, op, fx, rows, q, ranges, qStride);
+      expectRows(
+        got,
+        rows,
+        fx,
+        q,
+        qStride,
+        nHeads,
+        1 / Math.sqrt(headDim),
+        `hd 256 seed ${seed} config ${JSON.stringify(config)}`,
+      );
+    }
+  });
+
   it('a prefill chunk, then decode rows one step at a time, equals a one-shot prefill (KV written by KvWriteOp)', async () => {
     const ctx = await testKernelContext();
     const { device } = ctx;
