@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -167,5 +167,22 @@ describe('HTTP range loading', () => {
     honourRange = true;
     const missing = await openModel(`${base}/nope.gguf`).catch((x) => x);
     expect(isRuminateError(missing, 'fetch-failed') && missing.message).toMatch(/HTTP 404/);
+  });
+
+  it('aborting mid-download is an aborted error and caches nothing', async () => {
+    const cache = new DirectoryModelCache(join(dir, 'c5'));
+    const ctl = new AbortController();
+    dropAfter = 50_000; // several bodies, so there is a point between chunks to abort at
+    dropsLeft = 2;
+    const e = await openModel(`${base}/m.gguf`, {
+      cache,
+      signal: ctl.signal,
+      onProgress: (p) => {
+        if (p.done > 0) ctl.abort();
+      },
+    }).catch((x) => x);
+    expect(isRuminateError(e, 'aborted')).toBe(true);
+    expect(await cache.list()).toEqual([]);
+    expect(await readdir(join(dir, 'c5'))).toEqual([]); // the partial download was removed
   });
 });

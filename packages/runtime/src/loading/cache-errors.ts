@@ -35,3 +35,11 @@ export function normalizeSha256(sha256: string): string {
   }
   return s;
 }
+
+/** The error for a download that delivered a different number of bytes than announced. */
+export function sizeMismatch(key: string, got: number, expected: number): RuminateError {
+  return new RuminateError(
+    'fetch-failed',
+    `${key}: received ${got} bytes where ${expected} were announced; the file changed on the server or the download broke. Nothing was cached; load again.`,
+  );
+}

@@ -3,7 +3,7 @@
 // complete and verified, so an interrupted download never leaves a corrupt entry.
 
 import type { ByteSource } from '../gguf/types.ts';
-import { integrityMismatch, normalizeSha256, storageQuota } from './cache-errors.ts';
+import { integrityMismatch, normalizeSha256, sizeMismatch, storageQuota } from './cache-errors.ts';
 import { openFileSource } from './file-source.ts';
 import type { CachedModel, ModelCache } from './model-cache.ts';
 import { Sha256 } from './sha256.ts';
@@ -80,7 +80,7 @@ export class DirectoryModelCache implements ModelCache {
     const sha256 = hash.hex();
     if (size !== want.size || (want.sha256 !== undefined && normalizeSha256(want.sha256) !== sha256)) {
       await fs.rm(tmp, { force: true });
-      if (size !== want.size) throw new Error(`cache put ${key}: got ${size} bytes, expected ${want.size}`);
+      if (size !== want.size) throw sizeMismatch(key, size, want.size);
       throw integrityMismatch(key, normalizeSha256(want.sha256 as string), sha256);
     }
     await fs.rename(tmp, p.data);

@@ -6,7 +6,7 @@
 // reported as `storage-quota` errors.
 
 import type { ByteSource } from '../gguf/types.ts';
-import { integrityMismatch, normalizeSha256, storageQuota } from './cache-errors.ts';
+import { integrityMismatch, normalizeSha256, sizeMismatch, storageQuota } from './cache-errors.ts';
 import { cacheEntryName } from './directory-cache.ts';
 import { blobSource } from './file-source.ts';
 import type { CachedModel, ModelCache } from './model-cache.ts';
@@ -88,7 +88,7 @@ export class OpfsModelCache implements ModelCache {
     const sha256 = hash.hex();
     if (size !== want.size || (want.sha256 !== undefined && normalizeSha256(want.sha256) !== sha256)) {
       await dir.removeEntry(partial).catch(() => undefined);
-      if (size !== want.size) throw new Error(`cache put ${key}: got ${size} bytes, expected ${want.size}`);
+      if (size !== want.size) throw sizeMismatch(key, size, want.size);
       throw integrityMismatch(key, normalizeSha256(want.sha256 as string), sha256);
     }
     // OPFS has no portable rename: `move()` exists in Chromium; otherwise keep the partial name.
