@@ -100,9 +100,12 @@ fn adjusted(p: u32, l: f32, s: u32) -> f32 {
   return penalised(l, count, pf(p, P_REP), pf(p, P_FREQ), pf(p, P_PRES));
 }
 
-// Sorts (keys, idx)[0..SORT_N) best first (bitonic network; Batcher 1968).
-fn bitonic_sort(tid: u32) {
-  for (var k = 2u; k <= SORT_N; k = k << 1u) {
+// Sorts (keys, idx)[0..SORT_N) best first (bitonic network; Batcher 1968). With run > 1 the
+// blocks of `run` entries must already be sorted, block b best-first when b is even and
+// worst-first when odd (what the network's earlier stages would have left), and only the
+// stages merging blocks of 2·run and more are run.
+fn bitonic_sort_from(tid: u32, run: u32) {
+  for (var k = 2u * run; k <= SORT_N; k = k << 1u) {
     for (var j = k >> 1u; j > 0u; j = j >> 1u) {
       for (var t = tid; t < SORT_N / 2u; t += WG) {
         let i = 2u * t - (t & (j - 1u));
@@ -123,6 +126,34 @@ fn bitonic_sort(tid: u32) {
       workgroupBarrier();
     }
   }
+}
+
+// Full sort of unsorted (keys, idx): each invocation first insertion-sorts its own block of
+// SORT_N / WG entries (no barriers; direction by block parity), then the network merges blocks.
+fn bitonic_sort(tid: u32) {
+  let run = SORT_N / WG;
+  let lo = tid * run;
+  let best_first = (tid & 1u) == 0u;
+  for (var a = lo + 1u; a < lo + run; a++) {
+    let ka = keys[a];
+    let ia = idx[a];
+    var b = a;
+    while (b > lo) {
+      let kb = keys[b - 1u];
+      let ib = idx[b - 1u];
+      if (select(better(kb, ib, ka, ia), better(ka, ia, kb, ib), best_first)) {
+        keys[b] = kb;
+        idx[b] = ib;
+        b--;
+      } else {
+        break;
+      }
+    }
+    keys[b] = ka;
+    idx[b] = ia;
+  }
+  workgroupBarrier();
+  bitonic_sort_from(tid, run);
 }
 
 // Log-sum-exp partials: (max m, Σ e^(x−m), Σ (x−m)·e^(x−m)) merged across two sets.
@@ -327,17 +358,21 @@ fn merge(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid
   let g = wid.x;
   let k = dims.k;
   let fan = SORT_N / k;
+  // Input lists are sorted best-first: odd blocks are loaded reversed, so only the merging
+  // stages of the network run (log2(SORT_N / k) of them instead of log2(SORT_N)).
   for (var i = tid; i < SORT_N; i += WG) {
-    let list = g * fan + i / k;
+    let b = i / k;
+    let list = g * fan + b;
+    let j = select(i % k, k - 1u - i % k, (b & 1u) == 1u);
     var e = vec2u(0u, NONE);
     if (list < dims.lists_in) {
-      e = merge_src[(row * dims.lists_in + list) * k + i % k];
+      e = merge_src[(row * dims.lists_in + list) * k + j];
     }
     keys[i] = e.x;
     idx[i] = e.y;
   }
   workgroupBarrier();
-  bitonic_sort(tid);
+  bitonic_sort_from(tid, k);
   let o = (row * dims.lists_out + g) * k;
   for (var j = tid; j < k; j += WG) {
     merge_dst[o + j] = vec2u(keys[j], idx[j]);
