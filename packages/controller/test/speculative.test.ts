@@ -1,6 +1,6 @@
 import { isRuminateError } from '@ruminate/gpu';
 import { describe, expect, it } from 'vitest';
-import { type ScriptedModel, speculativeGreedy } from '../src/index.ts';
+import { createEngine, type ScriptedModel, speculativeGreedy } from '../src/index.ts';
 import { dist, engineFor } from './scripted-models.ts';
 
 // The target's most likely next token is a function of the last two tokens; the draft knows the
@@ -85,5 +85,33 @@ describe('speculative greedy decoding', () => {
     );
     expect(t.liveSequences).toBe(0);
     expect(d.liveSequences).toBe(0);
+  });
+
+  it('serves greedy requests through the API: same text, stop strings across tokens, streaming', async () => {
+    const plainEngine = await createEngine({ engine: engineFor(target) });
+    const plain = await plainEngine.completions.create({ prompt: 'Q:', strategy: 'greedy' });
+    const text = plain.choices[0]?.text ?? '';
+    expect(text).toHaveLength(30);
+    const spec = await createEngine({ engine: engineFor(target), draft: engineFor(target), gamma: 3 });
+    const r = await spec.completions.create({ prompt: 'Q:', strategy: 'greedy' });
+    expect(r.choices[0]?.text).toBe(text);
+    expect(r.ruminate.stats.accepted).toBe(r.ruminate.stats.proposed);
+    expect(r.ruminate.usage.stepCalls).toBeLessThan(12);
+    const stop = text.slice(10, 12);
+    const cut = text.indexOf(stop);
+    const stopped = await spec.completions.create({ prompt: 'Q:', strategy: 'greedy', stop });
+    expect(stopped.choices[0]?.text).toBe(text.slice(0, cut));
+    expect(stopped.choices[0]?.finish_reason).toBe('stop');
+    let streamed = '';
+    for await (const c of await spec.completions.create({
+      prompt: 'Q:',
+      strategy: 'greedy',
+      stream: true,
+      stop,
+    })) {
+      streamed += c.choices[0]?.text ?? '';
+      expect(c.ruminate?.delta ?? '').not.toContain(stop);
+    }
+    expect(streamed).toBe(text.slice(0, cut));
   });
 });

@@ -45,6 +45,10 @@ export interface CreateEngineOptions {
   speedCache?: SpeedCache;
   /** Device name for the speed cache key. */
   device?: string;
+  /** A loaded draft model with the same vocabulary: greedy requests use speculative decoding. */
+  draft?: Engine;
+  /** Draft tokens per target step (default 4). */
+  gamma?: number;
 }
 
 /** Chat completions, OpenAI-shaped. */
@@ -137,6 +141,8 @@ export async function createEngine(options: CreateEngineOptions): Promise<Rumina
     if (options.measure !== undefined) o.measure = options.measure;
     if (options.speedCache) o.speedCache = options.speedCache;
     if (options.device) o.device = options.device;
+    if (options.draft) o.draft = options.draft;
+    if (options.gamma !== undefined) o.gamma = options.gamma;
     return o;
   };
   const modelName = async (req: { model?: string }) => req.model ?? (await engine.info())?.name ?? 'ruminate';

@@ -18,6 +18,7 @@ import { meanLogprob, selfCertainty } from '../verifiers/model-confidence.ts';
 import { resolveVerifier } from '../verifiers/resolve.ts';
 import { DEFAULT_VERIFIER_TIMEOUT_MS } from '../verifiers/types.ts';
 import { type RunRequest, validateRunRequest } from './request.ts';
+import { runSpeculative } from './speculative-run.ts';
 import type { RuminateUsage } from './types.ts';
 
 /** Per-call options of `runStrategy`. */
@@ -38,6 +39,10 @@ export interface RunOptions {
   device?: string;
   /** Clock in ms for the latency budget and the trace (default performance.now). */
   now?: () => number;
+  /** A draft model (same vocabulary): greedy requests then use speculative decoding. */
+  draft?: Engine;
+  /** Draft tokens per target step for speculative decoding (default 4). */
+  gamma?: number;
 }
 
 /** One returned choice. */
@@ -163,6 +168,10 @@ export async function runStrategy(
   def.validate(plan.params, plan.n, n);
   // The deadline counts from here: a first-call speed measurement is not charged to the request.
   const start = now();
+  const stops = typeof req.stop === 'string' ? [req.stop] : (req.stop ?? []);
+  if (opts.draft && def.name === 'greedy' && !req.logprobs) {
+    return runSpeculative(engine, opts.draft, prompt, plan, stops, opts);
+  }
 
   const verifier = req.verifier
     ? resolveVerifier(req.verifier, 'verifier')
@@ -195,7 +204,7 @@ export async function runStrategy(
   const genOpts: ConstructorParameters<typeof EngineGenerator>[1] = {
     sampling,
     maxTokens: plan.maxTokens,
-    stop: typeof req.stop === 'string' ? [req.stop] : (req.stop ?? []),
+    stop: stops,
     want,
     seed,
     now,

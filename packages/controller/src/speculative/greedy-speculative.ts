@@ -20,8 +20,8 @@ export interface SpeculativeOptions {
   maxTokens: number;
   /** Cancels the run (all sequences are released). */
   signal?: AbortSignal;
-  /** Called with each accepted run of tokens. */
-  onTokens?: (tokens: number[]) => void;
+  /** Called with each accepted run of tokens; returning true ends generation there (e.g. a stop string). */
+  onTokens?: (tokens: number[]) => boolean | undefined | Promise<boolean | undefined>;
 }
 
 /** What speculative decoding produced and how much it saved. */
@@ -129,7 +129,7 @@ export async function speculativeGreedy(
       const cut = run.findIndex((x) => eosIds.has(x));
       const emitted = cut >= 0 ? run.slice(0, cut) : run;
       out.push(...emitted.slice(0, opts.maxTokens - out.length));
-      opts.onTokens?.(emitted);
+      if ((await opts.onTokens?.(emitted)) === true) break;
       if (cut >= 0) {
         result.eos = true;
         break;
