@@ -8,6 +8,21 @@ import type { ByteSource } from './types.ts';
 
 const utf8 = new TextDecoder('utf-8');
 
+/** Decodes UTF-8; short pure-ASCII strings (most vocabulary entries) skip TextDecoder's call overhead. */
+function decodeUtf8(buf: Uint8Array, start: number, end: number): string {
+  if (end - start <= 32) {
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      if ((buf[i] as number) >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
+  }
+  return utf8.decode(buf.subarray(start, end));
+}
+
 /** Sequential reader with bounds checks; every failure is a `gguf-invalid` RuminateError. */
 export class ByteReader {
   private buf = new Uint8Array(0);
@@ -134,6 +149,21 @@ export class ByteReader {
     return out;
   }
 
+  /**
+   * Reads a GGUF string without waiting when it is already buffered; returns undefined (and
+   * consumes nothing) when it is not. Claimed lengths are checked exactly as in `string`.
+   */
+  stringSync(maxBytes: number): string | undefined {
+    if (this.pos + 8 > this.buf.length) return undefined;
+    const len = this.view.getBigUint64(this.pos, true);
+    if (len > BigInt(maxBytes) || Number(len) > this.remaining - 8) return undefined; // `string` reports it
+    const n = Number(len);
+    const start = this.pos + 8;
+    if (start + n > this.buf.length) return undefined;
+    this.pos = start + n;
+    return decodeUtf8(this.buf, start, start + n);
+  }
+
   /** Reads a GGUF string (u64 length + UTF-8 bytes), refusing lengths above `maxBytes` or past the end. */
   async string(what: string, maxBytes: number): Promise<string> {
     await this.ensure(8);
@@ -152,7 +182,7 @@ export class ByteReader {
       );
     }
     await this.ensure(n);
-    const s = utf8.decode(this.buf.subarray(this.pos, this.pos + n));
+    const s = decodeUtf8(this.buf, this.pos, this.pos + n);
     this.pos += n;
     return s;
   }

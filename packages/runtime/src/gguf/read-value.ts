@@ -119,7 +119,13 @@ async function readArray(r: ByteReader, what: string, depth: number): Promise<Gg
   switch (itemType) {
     case 'string': {
       const values: string[] = [];
-      for (let i = 0; i < n; i++) values.push(await r.string(`${what}[${i}]`, MAX_METADATA_STRING_BYTES));
+      for (let i = 0; i < n; i++) {
+        // Most elements are already buffered: read them without a promise per string.
+        const s =
+          r.stringSync(MAX_METADATA_STRING_BYTES) ??
+          (await r.string(`${what}[${i}]`, MAX_METADATA_STRING_BYTES));
+        values.push(s);
+      }
       return { itemType, values };
     }
     case 'array': {
