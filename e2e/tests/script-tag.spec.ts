@@ -12,6 +12,8 @@ const scriptPkg = join(repoRoot, 'packages/script');
 const { version } = JSON.parse(readFileSync(join(scriptPkg, 'package.json'), 'utf8')) as { version: string };
 const bundle = join(scriptPkg, 'dist', `ruminate-${version}.js`);
 
+test.describe.configure({ timeout: 120_000 });
+
 test.beforeAll(() => {
   // Always the bundle of the current sources.
   execFileSync('pnpm', ['exec', 'tsx', 'scripts/build.ts'], { cwd: scriptPkg, stdio: 'ignore' });
@@ -53,17 +55,17 @@ test('window.Ruminate exposes the controller API and <ruminate-chat> is defined,
     expect(api.keys).toContain(k);
   }
   expect(api.strategies).toEqual(expect.arrayContaining(['sc', 'bon', 'greedy']));
-  await expect(page.locator('#sc').getByRole('status')).toContainText('Ready', { timeout: 60_000 });
+  await expect(page.locator('#sc').getByRole('status')).toContainText('Ready', { timeout: 30_000 });
   expect(problems.filter((p) => /Content Security Policy|unsafe-eval/i.test(p))).toEqual([]);
 });
 
 test('self-consistency and best-of-N answer in the elements, with their traces', async ({ page }) => {
   const problems = await open(page);
   const sc = page.locator('#sc');
-  await expect(sc.getByRole('status')).toContainText('Ready', { timeout: 60_000 });
+  await expect(sc.getByRole('status')).toContainText('Ready', { timeout: 30_000 });
   await sc.getByLabel('Your message').fill('What is 12*12?');
   await sc.getByLabel('Your message').press('Enter');
-  await expect(sc.getByRole('status')).toContainText('Done', { timeout: 60_000 });
+  await expect(sc.getByRole('status')).toContainText('Done', { timeout: 30_000 });
   const answer = (await sc.locator('li.assistant .answer').textContent()) ?? '';
   expect(answer).toMatch(/^The answer is \d+\.$/);
   // Six candidates ran; the trace table marks exactly one winner, whose answer is the most voted.
@@ -93,7 +95,7 @@ test('self-consistency and best-of-N answer in the elements, with their traces',
   await expect(bon.getByRole('status')).toContainText('Ready');
   await bon.getByLabel('Your message').fill('7*8=');
   await bon.getByRole('button', { name: 'Send' }).click();
-  await expect(bon.getByRole('status')).toContainText('Done', { timeout: 60_000 });
+  await expect(bon.getByRole('status')).toContainText('Done', { timeout: 30_000 });
   const bonRows = bon.locator('details.trace tbody tr');
   await expect(bonRows).toHaveCount(4);
   // Best-of-N: the winner has the highest verifier score (mean log-probability by default).

@@ -1,4 +1,4 @@
-import type { Plan } from '@ruminate/controller';
+import { type Plan, RuminateError } from '@ruminate/controller';
 import {
   type DeviceInfo,
   type RuminateOptions,
@@ -43,6 +43,15 @@ function optionsFor(choice: ModelChoice): RuminateOptions {
   }
 }
 
+function statusText(choice: ModelChoice | null, status: string, noGpu: boolean): string {
+  if (choice === null) return 'No model loaded yet: choose one and press Load model.';
+  if (noGpu || status === 'error') return 'The model did not load.';
+  if (status === 'loading') return 'Loading the model…';
+  if (status === 'ready') return `Ready${choice.kind === 'demo' ? ' (scripted demo model)' : ''}.`;
+  if (status === 'running') return 'Running…';
+  return 'Idle.';
+}
+
 /** The playground: model, device, plan, run, candidates, eval chart. */
 export function App() {
   const [choice, setChoice] = useState<ModelChoice | null>(null);
@@ -50,7 +59,9 @@ export function App() {
   const [device, setDevice] = useState<DeviceInfo | null>(null);
   const [plan, setPlan] = useState<Plan | null>(null);
   const [run, setRun] = useState<RunView | null>(null);
-  const r = useRuminate(options);
+  // A real model needs WebGPU: without it, say so instead of starting an engine.
+  const noGpu = choice !== null && choice.kind !== 'demo' && device !== null && !device.webgpu;
+  const r = useRuminate(noGpu ? undefined : options);
   useEffect(() => {
     void readDeviceInfo().then(setDevice);
   }, []);
@@ -67,7 +78,10 @@ export function App() {
     else if (q) load({ kind: 'url', url: q });
   }, [load]);
   const live = r.status === 'running' ? r.run : (run ?? r.run);
-  const err = r.error && (r.error as { code?: string }).code !== 'aborted' ? friendlyError(r.error) : null;
+  const failure = noGpu
+    ? new RuminateError('webgpu-unavailable', device?.problem ?? 'This browser has no WebGPU.')
+    : r.error;
+  const err = failure && (failure as { code?: string }).code !== 'aborted' ? friendlyError(failure) : null;
   return (
     <>
       <header>
@@ -85,17 +99,7 @@ export function App() {
         <section className="panel" aria-labelledby="status-h">
           <h2 id="status-h">Status</h2>
           <p role="status" data-testid="status">
-            {choice === null
-              ? 'No model loaded yet: choose one and press Load model.'
-              : r.status === 'loading'
-                ? 'Loading the model…'
-                : r.status === 'ready'
-                  ? `Ready${choice.kind === 'demo' ? ' (scripted demo model)' : ''}.`
-                  : r.status === 'running'
-                    ? 'Running…'
-                    : r.status === 'error'
-                      ? 'The model did not load.'
-                      : 'Idle.'}
+            {statusText(choice, r.status, noGpu)}
           </p>
           <LoadProgressBars progress={r.progress} loading={r.status === 'loading'} />
           {err && (

@@ -1,0 +1,149 @@
+// The playground site (apps/playground/dist): load a model, see the plan, run self-consistency
+// and best-of-N and check the answer and the candidates on screen; keyboard use, an axe-core
+// audit, and phone width.
+import { join } from 'node:path';
+import { expect, type Page, test } from '@playwright/test';
+import { repoRoot } from '../support/mounts.ts';
+import { screenshot } from '../support/screenshot.ts';
+
+// The scripted demo runs in a second or two; a stuck test should fail fast, not after 5 minutes.
+test.describe.configure({ timeout: 90_000 });
+
+function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  return errors;
+}
+
+async function loadDemo(page: Page) {
+  await page.goto('/playground/?model=demo');
+  await expect(page.getByTestId('status')).toHaveText('Ready (scripted demo model).', { timeout: 30_000 });
+}
+
+/** Reads the candidate cards: fate, answer, votes and score. */
+async function cards(page: Page) {
+  return page.locator('ol.board > li').evaluateAll((lis) =>
+    lis.map((li) => {
+      const dd = [...li.querySelectorAll('dd')].map((d) => d.textContent ?? '');
+      return {
+        fate: (li as HTMLElement).dataset.fate,
+        answer: dd[0],
+        votes: Number(dd[1]),
+        score: Number(dd[2]),
+      };
+    }),
+  );
+}
+
+test('self-consistency: plan first, then the answer with the most votes wins', async ({ page }) => {
+  const errors = collectErrors(page);
+  await loadDemo(page);
+  await page.getByLabel('Strategy').selectOption('sc');
+  await page.getByLabel('Samples (N)').fill('6');
+  await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill('68*24=');
+  await page.getByRole('button', { name: 'Show plan' }).click();
+  const plan = page.getByTestId('plan');
+  await expect(plan).toContainText('sc, N = 6');
+  await expect(plan).toContainText('Max tokens each');
+  await page.getByRole('button', { name: 'Run' }).click();
+  await expect(page.getByTestId('answer')).toContainText('Answer:', { timeout: 30_000 });
+  const c = await cards(page);
+  expect(c).toHaveLength(6);
+  const winners = c.filter((x) => x.fate === 'winner');
+  expect(winners).toHaveLength(1);
+  const win = winners[0];
+  expect(win?.votes).toBe(c.filter((x) => x.answer === win?.answer).length);
+  for (const x of c) expect(x.votes).toBeLessThanOrEqual(win?.votes ?? 0);
+  await expect(page.getByTestId('answer')).toContainText(`The answer is ${win?.answer}.`);
+  await expect(page.getByTestId('answer')).toContainText(`${win?.votes} of 6 votes`);
+  await expect(page.locator('ol.board > li.fate-winner')).toHaveCount(1);
+  expect(errors).toEqual([]);
+  await screenshot(page, 'playground-self-consistency');
+});
+
+test('best-of-N: the winner has the highest verifier score', async ({ page }) => {
+  await loadDemo(page);
+  await page.getByLabel('Strategy').selectOption('bon');
+  await page.getByLabel('Samples (N)').fill('4');
+  await page.getByLabel('Budget').selectOption('tokens');
+  await page.getByLabel('Token budget').fill('300');
+  await page.getByRole('button', { name: 'Run' }).click();
+  await expect(page.getByTestId('answer')).toContainText('Answer: The answer is', { timeout: 30_000 });
+  const c = await cards(page);
+  expect(c.length).toBeGreaterThanOrEqual(1);
+  expect(c.every((x) => Number.isFinite(x.score))).toBe(true);
+  const best = Math.max(...c.map((x) => x.score));
+  expect(c.find((x) => x.fate === 'winner')?.score).toBe(best);
+  await expect(page.getByTestId('plan')).toContainText('bon');
+  await screenshot(page, 'playground-best-of-n');
+});
+
+test('works from the keyboard alone', async ({ page }) => {
+  await page.goto('/playground/');
+  await page.getByRole('radio', { name: /Bundled model/ }).focus();
+  // Radios move with the arrow keys; the demo is the last choice.
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+  await expect(page.getByRole('radio', { name: /Scripted demo/ })).toBeChecked();
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('button', { name: 'Load model' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('status')).toHaveText('Ready (scripted demo model).', { timeout: 30_000 });
+  await page.getByRole('textbox', { name: 'Prompt', exact: true }).focus();
+  await page.keyboard.press('Control+Enter');
+  await expect(page.getByTestId('answer')).toContainText('Answer:', { timeout: 30_000 });
+  await screenshot(page, 'playground-keyboard');
+});
+
+test('axe-core finds no serious or critical accessibility violations', async ({ page }) => {
+  await loadDemo(page);
+  await page.getByRole('button', { name: 'Show plan' }).click();
+  await page.getByRole('button', { name: 'Run' }).click();
+  await expect(page.getByTestId('answer')).toContainText('Answer:', { timeout: 30_000 });
+  await page.addScriptTag({ path: join(repoRoot, 'node_modules/axe-core/axe.min.js') });
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      window as unknown as {
+        axe: {
+          run: (
+            ctx: Document,
+          ) => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }>;
+        };
+      }
+    ).axe;
+    const r = await axe.run(document);
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target) }));
+  });
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious, JSON.stringify(serious, null, 1)).toEqual([]);
+  await screenshot(page, 'playground-axe');
+});
+
+test('readable at phone width (375×812): no sideways scrolling', async ({ page }) => {
+  await page.setViewportSize({ width: 375, height: 812 });
+  await loadDemo(page);
+  await page.getByRole('button', { name: 'Run' }).click();
+  await expect(page.getByTestId('answer')).toContainText('Answer:', { timeout: 30_000 });
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(width).toBeLessThanOrEqual(375);
+  await screenshot(page, 'playground-phone');
+});
+
+test('says clearly when WebGPU is missing, and the demo still runs', async ({ page }) => {
+  await page.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+  });
+  await page.goto('/playground/');
+  await expect(page.getByRole('alert').first()).toContainText('This browser has no WebGPU');
+  await page.getByRole('radio', { name: /Bundled model/ }).check();
+  await page.getByRole('button', { name: 'Load model' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'WebGPU is not available' })).toBeVisible({
+    timeout: 30_000,
+  });
+  await page.getByRole('radio', { name: /Scripted demo/ }).check();
+  await page.getByRole('button', { name: 'Load model' }).click();
+  await expect(page.getByTestId('status')).toHaveText('Ready (scripted demo model).', { timeout: 30_000 });
+  await screenshot(page, 'playground-no-webgpu');
+});
