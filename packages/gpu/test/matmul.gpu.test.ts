@@ -26,6 +26,12 @@ import {
 } from '../src/testing/index.ts';
 
 const SEED = freshSeed();
+/** One context for the file: tests share its pipeline cache, so each variant compiles once. */
+let sharedCtx: Promise<KernelContext> | undefined;
+const sharedContext = () => {
+  sharedCtx ??= testKernelContext();
+  return sharedCtx;
+};
 const tag = `(RUMINATE_TEST_SEED=${SEED})`;
 
 // Where slices sit inside their buffers: weights at a nonzero multiple of 256 (as in a model's
@@ -92,6 +98,17 @@ interface RunCase {
 
 /** Runs one matmul with poisoned output and guard regions; returns y and checks the guards. */
 async function runMatmul(ctx: KernelContext, op: Matmul, c: RunCase, label: string): Promise<Float32Array> {
+  await op.prepare({ dtype: c.dtype, rows: c.n, cols: c.k, m: c.m }, c.config);
+  return runMatmulPrepared(ctx, op, c, label);
+}
+
+/** As runMatmul, without preparing first (the op must already have the variant). */
+async function runMatmulPrepared(
+  ctx: KernelContext,
+  op: Matmul,
+  c: RunCase,
+  label: string,
+): Promise<Float32Array> {
   const { device } = ctx;
   const { m, k, n } = c;
   const wAll = new Uint8Array(W_OFFSET + c.wBytes.length + 8).fill(0x7b); // garbage around the weights
@@ -103,7 +120,6 @@ async function runMatmul(ctx: KernelContext, op: Matmul, c: RunCase, label: stri
   const guard = 64; // poisoned words after y
   const yBuf = uploadBuffer(device, new Uint32Array(XY_OFFSET / 4 + m * c.n + guard).fill(POISON_BITS));
   const bBuf = c.bias ? uploadBuffer(device, c.bias) : undefined;
-  await op.prepare({ dtype: c.dtype, rows: n, cols: k, m }, c.config);
   const enc = device.createCommandEncoder();
   op.encode(enc, {
     x: { buffer: xBuf, offset: XY_OFFSET, size: m * k * 4 },
@@ -214,7 +230,7 @@ describe('matmul tuning spaces', () => {
 describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
   MATMUL_DTYPES.forEach((dtype, i) => {
     it(`${dtype}: GEMV m = 1, ${i % 2 ? 7 : 3}, 13, 16 and GEMM m = 32, 37 with the shipped defaults`, async () => {
-      const ctx = await testKernelContext();
+      const ctx = await sharedContext();
       const op = new Matmul(ctx);
       const rand = seededRandom(SEED + i);
       await checkOneHot(ctx, op, dtype, GEMV_MAX_M, rand);
@@ -229,7 +245,7 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
 
   for (const kernel of ['gemv', 'gemm'] as const) {
     it(`${kernel}: a seeded sample of tuning candidates (all with RUMINATE_ALL_CANDIDATES=1)`, async () => {
-      const ctx = await testKernelContext();
+      const ctx = await sharedContext();
       const op = new Matmul(ctx);
       const { candidates, defaultIndex } = usableCandidates(ctx, kernel);
       const sample = candidateSample(candidates, 4, SEED, defaultIndex);
@@ -246,7 +262,7 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
   }
 
   it('split-K GEMV and GEMM sum their partial planes and add the bias once (with and without bias)', async () => {
-    const ctx = await testKernelContext();
+    const ctx = await sharedContext();
     const op = new Matmul(ctx);
     const rand = seededRandom(SEED + 99);
     for (const [kernel, m, bias] of [
@@ -266,7 +282,7 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
   });
 
   it('structural variants: GEMV with subgroup shuffles (where the adapter has subgroups), GEMM with VEC4 and register tiles (REGS, with and without lane reduction)', async () => {
-    const ctx = await testKernelContext();
+    const ctx = await sharedContext();
     const op = new Matmul(ctx);
     const rand = seededRandom(SEED + 5);
     const dtype = MATMUL_DTYPES[SEED % MATMUL_DTYPES.length] as MatmulDtype;
@@ -287,13 +303,28 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
   });
 
   it('folds workgroup counts above maxComputeWorkgroupsPerDimension into a 2-D grid', async () => {
-    const base = await testKernelContext();
+    const base = await sharedContext();
     // A tiny per-dimension limit makes small problems take the path huge vocabularies take.
     const ctx: KernelContext = { ...base, limits: { ...base.limits, maxComputeWorkgroupsPerDimension: 4 } };
     const op = new Matmul(ctx);
     const rand = seededRandom(SEED + 3);
     await checkRandom(ctx, op, randomCase('q4_1', 3, 100, rand, true), 'gemv 2-D grid');
     await checkRandom(ctx, op, randomCase('q4_1', 37, 140, rand, true), 'gemm 2-D grid');
+    op.destroy();
+  });
+
+  it('prepareUpTo compiles every GEMV tile and GEMM bucket a range of m needs', async () => {
+    const ctx = await sharedContext();
+    const op = new Matmul(ctx);
+    const rand = seededRandom(SEED + 11);
+    const k = K_OF.q8_0;
+    await op.prepareUpTo({ dtype: 'q8_0', rows: 23, cols: k }, 40);
+    for (const m of [1, 2, 3, 6, 11, 16, 17, 40]) {
+      const c = randomCase('q8_0', m, 23, rand, false);
+      // Recorded with no prepare of its own: prepareUpTo must have covered it.
+      const y = await runMatmulPrepared(ctx, op, c, `prepareUpTo m=${m}`);
+      expectClose(y, reference(c), tolFor(k), `prepareUpTo m=${m} ${tag}`);
+    }
     op.destroy();
   });
 
@@ -345,7 +376,7 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
   });
 
   it('matmulTunable compiles and records a candidate on its own buffers', async () => {
-    const ctx = await testKernelContext();
+    const ctx = await sharedContext();
     const t = matmulTunable(ctx, { m: 1, k: 256, n: 64, dtype: 'q4_k' });
     expect(t.op).toBe('matmul/gemv');
     expect(t.bucket).toBe('m1-k256-n64-q4_k');

@@ -86,7 +86,7 @@ interface Variant {
  * Records matmuls into a caller's encoder. One instance serves every shape and weight type;
  * `prepare` compiles what `encode` will need (it never compiles, so it can record a whole
  * decoder step synchronously). When the tuner's lookup names a configuration not yet compiled,
- * `encode` keeps using the one prepared for that bucket and compiles the new one in the
+ * `encode` keeps using one prepared for that kernel and type and compiles the new one in the
  * background, so the default serves while tuning runs.
  */
 export class Matmul {
@@ -117,7 +117,20 @@ export class Matmul {
     checkDesc(desc);
     const chosen = this.resolveConfig(desc.m, desc.cols, desc.rows, desc.dtype, config);
     await this.compile(desc.dtype, desc.m, chosen);
-    this.preparedFor.set(matmulShapeBucket(desc.m, desc.cols, desc.rows, desc.dtype), chosen);
+    this.preparedFor.set(this.fallbackKey(desc.dtype, desc.m), chosen);
+  }
+
+  /**
+   * Compiles everything `encode` may need for any m in 1..maxM on this weight shape: the GEMV
+   * tiles 1, 2, 4, 8, 16 up to maxM and, when maxM > 16, the GEMM (tuned or default configs).
+   */
+  async prepareUpTo(desc: Omit<MatmulDesc, 'm'>, maxM: number): Promise<void> {
+    const ms: number[] = [];
+    for (let t = 1; t <= Math.min(maxM, GEMV_MAX_M); t *= 2) ms.push(t);
+    if (maxM > 1 && !ms.includes(gemvMTile(Math.min(maxM, GEMV_MAX_M)))) ms.push(Math.min(maxM, GEMV_MAX_M));
+    // One m per GEMM shape bucket (32, 64, …, 512): each may have its own tuned winner.
+    for (let m = 2 * GEMV_MAX_M; m < 2 * Math.min(maxM, 512); m *= 2) ms.push(Math.min(m, maxM));
+    await Promise.all(ms.map((m) => this.prepare({ ...desc, m })));
   }
 
   /** Records y = x·Wᵀ (+ bias): one dispatch, two with split-K. */
@@ -144,14 +157,13 @@ export class Matmul {
     if (bias) check(bias.size >= n * 4, 'bias.size', `bias needs ${n * 4} bytes, slice has ${bias.size}.`);
 
     const kernel = matmulKernelFor(m);
-    const bucket = matmulShapeBucket(m, k, n, w.dtype);
     let config = this.resolveConfig(m, k, n, w.dtype, args.config);
     let variant = this.variants.get(this.variantKey(w.dtype, m, config));
     if (!variant && !args.config) {
       // A tuned winner arrived after prepare: compile it for next time, serve the prepared one now.
       const key = this.variantKey(w.dtype, m, config);
       if (!this.failed.has(key)) void this.compile(w.dtype, m, config).catch(() => this.failed.add(key));
-      const fallback = this.preparedFor.get(bucket);
+      const fallback = this.preparedFor.get(this.fallbackKey(w.dtype, m));
       if (fallback) {
         config = fallback;
         variant = this.variants.get(this.variantKey(w.dtype, m, config));
@@ -223,6 +235,11 @@ export class Matmul {
     for (const b of this.retired) b.destroy();
     this.scratch = undefined;
     this.retired.length = 0;
+  }
+
+  /** Prepared variants serve any shape of the same kernel, type and GEMV tile (pipelines do not depend on k, n). */
+  private fallbackKey(dtype: GgmlTypeName, m: number): string {
+    return `${matmulKernelFor(m)}|${dtype}|${m <= GEMV_MAX_M ? gemvMTile(m) : 0}`;
   }
 
   private variantKey(dtype: GgmlTypeName, m: number, config: KernelConfig): string {
