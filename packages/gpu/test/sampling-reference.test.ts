@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { philox4x32_10, streamUniform } from '../src/ops/sampling/philox.ts';
-import { packSamplerParams } from '../src/ops/sampling/sampler-params.ts';
+import { packSamplerParams, samplerCandidatesFor } from '../src/ops/sampling/sampler-params.ts';
 import { sampleReference } from '../src/ops/sampling/sampler-reference.ts';
 import { freshSeed, randomF32, seededRandom } from '../src/testing/index.ts';
 
@@ -94,5 +94,26 @@ describe('sampler reference and packing', () => {
       bannedTokens: [1],
     });
     expect([...s.distribution.keys()]).toEqual([2]);
+  });
+
+  it('picks the smallest candidate cap a batch needs', () => {
+    const base = { sequence: 0, position: 0 };
+    expect(
+      samplerCandidatesFor(
+        [
+          { ...base, temperature: 0 },
+          { ...base, temperature: 0.7, minP: 0.1 },
+        ],
+        false,
+      ),
+    ).toBe(1);
+    expect(samplerCandidatesFor([{ ...base, temperature: 0 }], true)).toBe(32);
+    expect(samplerCandidatesFor([{ ...base, temperature: 1, topK: 40 }], false)).toBe(64);
+    expect(samplerCandidatesFor([{ ...base, temperature: 1, topP: 0.9 }], false)).toBe(256);
+    // A forced or greedy row's top-p does not matter.
+    const greedy = [{ ...base, temperature: 0, topP: 0.9 }];
+    expect(samplerCandidatesFor(greedy, false)).toBe(1);
+    expect(() => packSamplerParams(greedy, 10, 1)).not.toThrow();
+    expect(() => packSamplerParams([{ ...base, temperature: 1, topP: 0.9 }], 10, 1)).toThrow(/topP/);
   });
 });

@@ -11,6 +11,7 @@ export {
   SAMPLER_TOP_N,
   type SamplerRowParams,
   type SamplerRowResult,
+  samplerCandidatesFor,
 } from './sampler-params.ts';
 export { penalisedLogit, type ReferenceSample, sampleReference } from './sampler-reference.ts';
 export { samplerShapeBucket, samplerTunable } from './tunable.ts';

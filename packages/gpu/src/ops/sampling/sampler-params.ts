@@ -139,7 +139,8 @@ function validateRow(
     throw bad(`${at}.topK`, `${at}.topK is ${k}: use an integer in [0, ${candidates}] (0 turns top-k off).`);
   const p = r.topP ?? 1;
   if (!(p > 0)) throw bad(`${at}.topP`, `${at}.topP is ${p}: use a value in (0, 1] (1 turns top-p off).`);
-  if (p < 1 && candidates < 32)
+  const drawn = r.forceToken === undefined && r.temperature > 0;
+  if (drawn && p < 1 && candidates < 32)
     throw bad(
       `${at}.topP`,
       `${at}.topP needs a candidate cap of at least 32 (this dispatch has ${candidates}).`,
@@ -189,6 +190,21 @@ function validateRow(
     if (!isToken(t))
       throw bad(`${at}.bannedTokens`, `${at}.bannedTokens has ${t}, not below the vocabulary size ${vocab}.`);
   return { pen, ban };
+}
+
+/**
+ * The smallest candidate cap (for `packSamplerParams` and `SamplerOp.encode`) that serves a
+ * batch: 1 (the fast, sort-free path) when no row uses top-p or top-k > 1 and no top
+ * log-probabilities are wanted; else the smallest of 32, 64, 128, 256 covering every topK, and
+ * 256 when a row uses top-p (its nucleus is capped at the candidates).
+ */
+export function samplerCandidatesFor(rows: readonly SamplerRowParams[], wantTopLogprobs: boolean): number {
+  const topP = rows.some((r) => r.forceToken === undefined && r.temperature > 0 && (r.topP ?? 1) < 1);
+  const maxK = Math.max(0, ...rows.map((r) => r.topK ?? 0));
+  if (topP) return SAMPLER_MAX_CANDIDATES;
+  if (!wantTopLogprobs && maxK <= 1) return 1;
+  for (const c of [32, 64, 128, 256]) if (maxK <= c) return c;
+  return SAMPLER_MAX_CANDIDATES;
 }
 
 /** Token → occurrences, for `tokenCounts` (the caller chooses the penalty window). */
