@@ -118,6 +118,11 @@ describe('createEngine: OpenAI-shaped chat completions', () => {
     expect(await errorOf(create({ messages, verifier: 'oracle' as 'mean-logprob' }))).toBe(
       'invalid-argument:verifier',
     );
+    // Streaming requests are checked before any chunk: create itself rejects.
+    expect(await errorOf(create({ messages, n: 0, stream: true }))).toBe('invalid-argument:n');
+    expect(await errorOf(create({ messages, strategy: 'mcts', stream: true }))).toBe(
+      'unknown-strategy:strategy',
+    );
   });
 
   it('plans before running: engine.plan(request) with a latency budget and a cached speed', async () => {

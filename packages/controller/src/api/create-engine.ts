@@ -10,7 +10,7 @@ import type { Engine, LoadOptions, ModelInfo, ModelSource } from '@ruminate/runt
 import { cachedDecodeSpeed, type MeasureOptions, type SpeedCache } from '../planner/measure.ts';
 import type { DecodeSpeed, DeviceProfileLike, Plan } from '../planner/types.ts';
 import { ChunkQueue } from './chunk-queue.ts';
-import { fromChatRequest, fromCompletionRequest, type RunRequest } from './request.ts';
+import { fromChatRequest, fromCompletionRequest, type RunRequest, validateRunRequest } from './request.ts';
 import { ChunkFactory, extrasOf, toChatCompletion, toCompletion, usageOf } from './response.ts';
 import {
   planFor,
@@ -162,6 +162,8 @@ export async function createEngine(options: CreateEngineOptions): Promise<Rumina
       last: (r: RunResult) => C;
     },
   ): AsyncIterable<C> {
+    // Bad parameters reject `create` itself (as OpenAI's client does), not the first chunk.
+    validateRunRequest(req);
     const ctrl = new AbortController();
     const onOuter = () => ctrl.abort(call?.signal?.reason);
     if (call?.signal?.aborted) ctrl.abort(call.signal.reason);
