@@ -45,7 +45,10 @@ const model = await llama.loadModel({ modelPath: values.model });
 // One thread: on an oversubscribed machine llama.cpp's spinning thread barriers stall.
 const context = await model.createContext({ contextSize: 96, threads: 1 });
 
-let tokenizerMismatch = 0;
+// Every vocabulary character is exactly one token, with the trainer's id.
+const alphabet = model.tokenize(CHARS);
+let tokenizerMismatch = JSON.stringify(alphabet) === JSON.stringify([...CHARS].map((_, i) => i + 2)) ? 0 : 1;
+if (tokenizerMismatch) console.error(`tokenize(${CHARS}) = ${alphabet}`);
 let correct = 0;
 let sameAsPytorch = 0;
 const rows = [];

@@ -20,6 +20,7 @@ last running sum.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -74,7 +75,7 @@ def parse_prompt(prompt: str) -> Problem:
     """Inverse of :func:`make_prompt` (accepts a trailing ``=`` or not)."""
     m = re.fullmatch(r"(\d+)\*(\d+)=?", prompt.strip(), re.ASCII)
     if not m:
-        raise ValueError(f"not a mul prompt: {prompt!r}")
+        raise ValueError(f"not a mul prompt: {json.dumps(prompt)}")
     return Problem(int(m.group(1)), int(m.group(2)))
 
 
@@ -147,7 +148,7 @@ def verify(prompt: str, text: str) -> tuple[bool, str]:
     for s in steps_txt.split(","):
         sm = _STEP.fullmatch(s)
         if not sm:
-            return False, f"format: bad step {s!r}"
+            return False, f"format: bad step {json.dumps(s)}"
         steps.append((int(sm.group(1)), sm.group(2), int(sm.group(3)), int(sm.group(4)), s))
     for x, op, y, z, s in steps:
         if (x * y if op == "*" else x + y) != z:
