@@ -30,6 +30,7 @@ import type { CpuEmbedding } from './cpu-embedding.ts';
 import type { GpuTensor, GpuWeights } from './gpu-weights.ts';
 import type { Hparams } from './hparams.ts';
 import { encodeLinear, type LinearScratch } from './linear.ts';
+import { MoeBlock } from './moe-block.ts';
 
 /** Activation rows per pass and sampled rows per pass the model is sized for. */
 export interface GpuModelSizes extends KvGeometry {
@@ -80,6 +81,7 @@ export class GpuModel implements ModelBackend {
     private readonly sizes: GpuModelSizes,
     private readonly ops: Ops,
     private readonly embedding: CpuEmbedding,
+    private readonly moe: MoeBlock | undefined,
   ) {
     const { device } = ctx;
     const T = sizes.maxRows;
@@ -140,11 +142,11 @@ export class GpuModel implements ModelBackend {
     embedding: CpuEmbedding,
     sizes: GpuModelSizes,
   ): Promise<GpuModel> {
-    if (hp.nExperts > 0) {
+    if (hp.nFfShared > 0) {
       throw new RuminateError(
         'gguf-unsupported',
-        `This ${hp.arch} model has ${hp.nExperts} experts; the GPU MoE path (expert gating and expert matmul ops) ` +
-          'is not integrated yet. Use a dense model.',
+        `This ${hp.arch} model has a sigmoid-gated shared expert, which the GPU path cannot run yet (it needs ` +
+          'an op computing out += sigmoid(g)·y per row). Mixtral-style MoE and dense models run.',
       );
     }
     const kvBytes = kvPoolBytes(sizes.numPages, hp.nKvHeads, hp.headDim);
@@ -193,7 +195,8 @@ export class GpuModel implements ModelBackend {
       siluMul,
       sampler,
     };
-    return new GpuModel(ctx, hp, weights, sizes, ops, embedding);
+    const moe = hp.nExperts > 0 ? await MoeBlock.create(ctx, hp, weights, sizes.maxRows) : undefined;
+    return new GpuModel(ctx, hp, weights, sizes, ops, embedding, moe);
   }
 
   /** GPU memory held. */
@@ -203,7 +206,7 @@ export class GpuModel implements ModelBackend {
     return {
       weightBytes: this.weights.bytes + this.embedding.byteLength,
       kvBytes,
-      scratchBytes: all - kvBytes,
+      scratchBytes: all - kvBytes + (this.moe?.scratchBytes ?? 0),
       bytesPerPage: 2 * this.hp.nLayers * this.pageBytes,
     };
   }
@@ -213,6 +216,7 @@ export class GpuModel implements ModelBackend {
     if (this.destroyed) return;
     this.destroyed = true;
     for (const b of this.buffers) b.destroy();
+    this.moe?.destroy();
     this.weights.destroy();
   }
 
@@ -351,7 +355,15 @@ export class GpuModel implements ModelBackend {
         dim: e,
         eps: hp.rmsEps,
       });
-      this.encodeFfn(enc, p, T);
+      if (this.moe) {
+        this.moe.encode(enc, l, {
+          h: slice(this.act.h, T * e),
+          out: this.act.delta,
+          rows: T,
+          matmul: this.ops.matmul,
+          siluMul: this.ops.siluMul,
+        });
+      } else this.encodeFfn(enc, p, T);
     }
     // Final norm over every row (cheap), then only the sampled rows go through the output matrix.
     this.ops.normResidual.encode(enc, {
@@ -513,7 +525,15 @@ function* weightNames(hp: Hparams): Generator<string> {
     for (const n of ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down']) {
       yield `blk.${l}.${n}.weight`;
     }
-    for (const n of ['ffn_gate_shexp', 'ffn_up_shexp', 'ffn_down_shexp']) yield `blk.${l}.${n}.weight`;
+    for (const n of [
+      'ffn_gate_inp',
+      'ffn_gate_shexp',
+      'ffn_up_shexp',
+      'ffn_down_shexp',
+      'ffn_gate_inp_shexp',
+    ]) {
+      yield `blk.${l}.${n}.weight`;
+    }
   }
 }
 
