@@ -229,6 +229,20 @@ describe('GPU sampler on SwiftShader', () => {
     const inBatch = await runSampler(ctx, op, batch, params, vocab);
     expect(inBatch.results[3], `seed ${seed}`).toEqual(solo.results[0]);
     expect(inBatch.results[8], `seed ${seed}`).toEqual(solo.results[1]);
+    // The candidate cap a batch happens to use does not change a row's draw (except top-p
+    // nuclei beyond the cap, and top-p always uses the full cap): min-p, temperature-only, top-k.
+    const capFree: SamplerRowParams[] = [
+      { temperature: 0.9, minP: 0.2, sequence: 5, position: 9, seed: 77 },
+      { temperature: 1.3, sequence: 5, position: 9, seed: 77 },
+      { temperature: 1.0, topK: 1, sequence: 5, position: 9, seed: 77 },
+    ];
+    const three = new Float32Array([...one, ...one, ...one]);
+    const capped = await runSampler(ctx, op, three, capFree, vocab, 1);
+    const wide256 = await runSampler(ctx, op, three, capFree, vocab, 256);
+    expect(
+      capped.results.map((r) => r.token),
+      `seed ${seed}`,
+    ).toEqual(wide256.results.map((r) => r.token));
     // argmax: exactly the first maximum of the logits.
     let best = 0;
     for (let i = 1; i < vocab; i++) if ((one[i] as number) > (one[best] as number)) best = i;
