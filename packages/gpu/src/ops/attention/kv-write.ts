@@ -178,4 +178,8 @@ export class KvWriteOp {
       pass.dispatchWorkgroups(x, y);
     });
   }
+  /** Frees the op's uniform buffers; the op must not be encoded again. */
+  destroy(): void {
+    this.uniforms.destroy();
+  }
 }

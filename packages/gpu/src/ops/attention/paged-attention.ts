@@ -319,6 +319,12 @@ export class PagedAttentionOp {
     }
     return this.partial;
   }
+  /** Frees the op's own buffers (uniforms, split-K scratch); the op must not be encoded again. */
+  destroy(): void {
+    this.uniforms.destroy();
+    this.partial?.destroy();
+    this.partial = undefined;
+  }
 }
 
 /** Fits the knobs to workgroup memory, invocation limits and the per-thread accumulators. */

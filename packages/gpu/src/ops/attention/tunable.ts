@@ -112,6 +112,7 @@ export function attentionDecodeTunable(ctx: KernelContext, shape: AttentionDecod
     },
     dispose() {
       for (const b of [kPool, vPool, bt, ri, q, out]) b.destroy();
+      for (const op of ops.values()) op.destroy();
     },
   };
 }

@@ -93,4 +93,8 @@ export class AddOp {
       pass.dispatchWorkgroups(x, y);
     });
   }
+  /** Frees the op's uniform buffers; the op must not be encoded again. */
+  destroy(): void {
+    this.uniforms.destroy();
+  }
 }

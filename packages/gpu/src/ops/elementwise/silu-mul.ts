@@ -94,4 +94,8 @@ export class SiluMulOp {
       pass.dispatchWorkgroups(x, y);
     });
   }
+  /** Frees the op's uniform buffers; the op must not be encoded again. */
+  destroy(): void {
+    this.uniforms.destroy();
+  }
 }

@@ -52,4 +52,10 @@ export class UniformCache {
     }
     return buffer;
   }
+
+  /** Destroys every buffer (call once the op is no longer used and its commands have run). */
+  destroy(): void {
+    for (const b of this.buffers.values()) b.destroy();
+    this.buffers.clear();
+  }
 }

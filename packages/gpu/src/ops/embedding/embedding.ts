@@ -124,4 +124,8 @@ export class EmbeddingOp {
       pass.dispatchWorkgroups(x, y);
     });
   }
+  /** Frees the op's uniform buffers; the op must not be encoded again. */
+  destroy(): void {
+    this.uniforms.destroy();
+  }
 }

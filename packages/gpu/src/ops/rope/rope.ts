@@ -126,4 +126,8 @@ export class RopeOp {
       pass.dispatchWorkgroups(x, y);
     });
   }
+  /** Frees the op's uniform buffers; the op must not be encoded again. */
+  destroy(): void {
+    this.uniforms.destroy();
+  }
 }
