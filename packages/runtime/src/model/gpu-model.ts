@@ -211,6 +211,11 @@ export class GpuModel implements ModelBackend {
     };
   }
 
+  /** Row parts a weight tensor was placed in (1 unless it exceeds a storage binding). */
+  tensorParts(name: string): number {
+    return this.weights.get(name)?.parts.length ?? 0;
+  }
+
   /** Destroys every buffer, weights included. */
   destroy(): void {
     if (this.destroyed) return;
