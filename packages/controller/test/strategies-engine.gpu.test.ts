@@ -10,7 +10,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { standardFixture } from '../../../tools/fixtures/standard-fixtures.ts';
 import { logSoftmax, ReferenceModel } from '../../runtime/src/reference/forward.ts';
 import { readReferenceWeights } from '../../runtime/src/reference/gguf-weights.ts';
-import { type RuminateEngine as Client, createEngine, rewardModel, runVerifier } from '../src/index.ts';
+import {
+  type RuminateEngine as Client,
+  createEngine,
+  rewardModel,
+  runVerifier,
+  speculativeGreedy,
+} from '../src/index.ts';
 
 let ctx: Promise<KernelContext> | undefined;
 const kernelContext = () => {
@@ -128,6 +134,24 @@ describe('strategies on the runtime engine (llama-f32 fixture, SwiftShader)', ()
       // f32 GPU arithmetic against float64 (the runtime's parity tolerance): 2e-3.
       expect(Math.abs((verdicts[i]?.score as number) - expected), verdicts[i]?.reason).toBeLessThan(2e-3);
     }
+    expect((await raw.memory()).sequences).toBe(0);
+  });
+
+  it('speculative greedy decoding gives the engine’s own greedy tokens in fewer target steps', async () => {
+    const { raw } = await engine();
+    const prompt = await raw.tokenize('hello world', { addBos: true });
+    const seq = await raw.createSequence(prompt);
+    const plain: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const [r] = await raw.step([{ seq, sampling: { temperature: 0 } }]);
+      if (!r || r.eos) break;
+      plain.push(r.token);
+    }
+    await raw.free(seq);
+    // The model as its own draft: every proposal is accepted (a real draft is a smaller model).
+    const r = await speculativeGreedy(raw, raw, prompt, { gamma: 3, maxTokens: 12 });
+    expect(r.tokens).toEqual(plain);
+    expect(r.targetSteps).toBeLessThan(plain.length);
     expect((await raw.memory()).sequences).toBe(0);
   });
 });
