@@ -1,5 +1,6 @@
 // Causal GQA attention over the paged KV cache, decode rows and prefill chunks
-// (kernels-wgsl/attention/paged-attention.wgsl + paged-attention-combine.wgsl).
+// (kernels-wgsl/attention/paged-attention.wgsl, the tiled kernel; paged-attention-serial.wgsl,
+// one invocation per row and head, the SERIAL candidates; paged-attention-combine.wgsl, split-K merge).
 import { kernelSources } from '../../kernels/sources.generated.ts';
 import type { KernelContext } from '../context.ts';
 import {
@@ -22,7 +23,7 @@ import { UniformCache } from '../elementwise/uniform-cache.ts';
 /** The paged attention kernels' declared tuning space. */
 export const pagedAttentionTuningSpace: TuningSpace = tuningSpace('attention/paged-attention.tuning.json');
 
-/** vec4 accumulators per thread in the kernel (MAX_ACC), i.e. 32 values. */
+/** Output values one thread of the tiled kernel accumulates at most (its MAX_ACC = 8 vec4s). */
 const MAX_ACC = 32;
 
 /** Fixed shape of a PagedAttentionOp (one per model; encode it once per layer). */
@@ -59,7 +60,9 @@ export interface RowRange {
  * qOffset 0: pass a fused qkv buffer with its row stride), its (slot, position) is
  * `rowInfo[2r], rowInfo[2r+1]`, and it attends to positions 0..position of its slot, whose
  * K/V must already be in the pools (run KvWriteOp for this step's rows first). Its output goes to
- * `out[r*oStride + oOffset + h*headDim + d]` (oStride default nHeads·headDim).
+ * `out[r*oStride + oOffset + h*headDim + d]` (oStride default nHeads·headDim). The kernels move
+ * vec4s: strides and offsets must be multiples of 4 (element offsets; BufferArg slices need the
+ * usual 256-byte offset alignment).
  *
  * Rows are processed in two kinds of ranges, which together must cover the rows wanted:
  * - `decode`: each row its own tile — any rows, of any sequences, in any order (decode rows of
