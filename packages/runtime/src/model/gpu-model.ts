@@ -223,6 +223,8 @@ export class GpuModel implements ModelBackend {
     for (const b of this.buffers) b.destroy();
     this.moe?.destroy();
     this.weights.destroy();
+    // Ops own uniforms and scratch (split-K partials); those that can release them do.
+    for (const op of Object.values(this.ops) as { destroy?: () => void }[]) op?.destroy?.();
   }
 
   async forward(pass: ForwardPass): Promise<SampledToken[]> {
