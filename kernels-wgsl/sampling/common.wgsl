@@ -79,8 +79,7 @@ fn philox4x32_10(ctr: vec4u, key: vec2u) -> vec4u {
 // which would corrupt exactly the largest noise values, those that win the argmax).
 // Gumbel-max (argmax of logit/T + g) draws exactly from softmax(logit/T) with no prefix sum:
 // E. J. Gumbel (1954); Maddison, Tarlow, Minka, "A* sampling" (NeurIPS 2014).
-fn gumbel(seed: vec2u, seq: u32, pos: u32, token: u32) -> f32 {
-  let w = philox4x32_10(vec4u(token >> 2u, pos, seq, 0u), seed)[token & 3u];
+fn gumbel_of(w: u32) -> f32 {
   let h = f32(w >> 9u) + 0.5;
   let u = h * (1.0 / 8388608.0);
   let v = (8388608.0 - h) * (1.0 / 8388608.0);
@@ -91,6 +90,16 @@ fn gumbel(seed: vec2u, seq: u32, pos: u32, token: u32) -> f32 {
     e = -log(u);
   }
   return -log(e);
+}
+
+fn gumbel(seed: vec2u, seq: u32, pos: u32, token: u32) -> f32 {
+  return gumbel_of(philox4x32_10(vec4u(token >> 2u, pos, seq, 0u), seed)[token & 3u]);
+}
+
+// The noise of tokens 4·block .. 4·block + 3 from one Philox evaluation.
+fn gumbel4(seed: vec2u, seq: u32, pos: u32, block: u32) -> vec4f {
+  let w = philox4x32_10(vec4u(block, pos, seq, 0u), seed);
+  return vec4f(gumbel_of(w.x), gumbel_of(w.y), gumbel_of(w.z), gumbel_of(w.w));
 }
 
 // Order-preserving map of a finite f32 to u32 (larger value → larger key); -0 maps like +0.

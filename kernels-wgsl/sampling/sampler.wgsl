@@ -585,17 +585,25 @@ fn sweep(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid
   let pos = params[p + P_POS];
   var best = NEG;
   var best_i = NONE;
-  for (var i = tid; i < SORT_N; i += WG) {
-    let t = base + i;
-    let sl = slot[i];
-    if (t < vocab && sl != NONE) {
-      let a = adjusted(p, logits[row * vocab + t], sl);
-      let k = order_key(a);
-      if (k > tau_k || (k == tau_k && t <= tau_i)) {
-        let score = a / temp + gumbel(seed, seq, pos, t);
-        if (score > best) {
-          best = score;
-          best_i = t;
+  // Four consecutive tokens per step: one Philox evaluation serves all four.
+  for (var g = tid; g < SORT_N / 4u; g += WG) {
+    let t0 = base + 4u * g;
+    if (t0 >= vocab) {
+      break;
+    }
+    let noise = gumbel4(seed, seq, pos, t0 >> 2u);
+    for (var q = 0u; q < 4u; q++) {
+      let t = t0 + q;
+      let sl = slot[4u * g + q];
+      if (t < vocab && sl != NONE) {
+        let a = adjusted(p, logits[row * vocab + t], sl);
+        let k = order_key(a);
+        if (k > tau_k || (k == tau_k && t <= tau_i)) {
+          let score = a / temp + noise[q];
+          if (score > best) {
+            best = score;
+            best_i = t;
+          }
         }
       }
     }
