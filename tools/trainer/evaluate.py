@@ -104,6 +104,12 @@ def beta_stop(answers: list[str | None], conf: float = 0.95) -> bool:
     return 1 - i_half >= conf
 
 
+def share_stop(answers: list[str | None], share: float = 0.75) -> bool:
+    """its_hub-style rule: the leading answer holds at least ``share`` of the samples so far."""
+    c = Counter(a for a in answers if a is not None)
+    return bool(c) and max(c.values()) / len(answers) >= share
+
+
 def majority_at(answers: list[str | None], ref: str, k: int) -> float:
     """Expected majority@k accuracy over all k-subsets of the pool (ties: first in pool order)."""
     combos = list(itertools.combinations(range(len(answers)), k))
@@ -119,6 +125,33 @@ def best_of(answers, oks, idxs) -> str | None:
     """Verifier best-of: vote among verified samples, else among all."""
     good = [answers[i] for i in idxs if oks[i]]
     return vote(good) if good else vote([answers[i] for i in idxs])
+
+
+def write_md(res: dict, path: str) -> None:
+    """The markdown table of an evaluation result (as written to --json)."""
+    P, n = res["problems"], res["samples"]
+    rows = [
+        f"# PyTorch evaluation: task `mul`, {res['set']} set ({P} problems)",
+        "",
+        f"Checkpoint `{res['checkpoint']}` ({res['params']} parameters), {n} samples per problem at temperature "
+        f"{res['temperature']}; 95% Wilson intervals. sc@k: majority vote (exact mean over "
+        "k-subsets of the pool); pass@k: unbiased estimator; bon@k: vote among verifier-approved samples "
+        "(all samples if none); asc: Beta rule (0.95) in batches 2, 4, 8, 16; asc_step1: the same rule "
+        "after every sample; asc_share75: stop when the leading answer has >= 75% of the samples "
+        f"(batches 2, 4, 8, 16). Verifier precision (approved samples that are correct): "
+        f"{res['verifier_precision']}.",
+        "",
+        "| strategy | accuracy | 95% CI | mean generated tokens / problem | tokens vs sc@16 |",
+        "|---|---|---|---|---|",
+    ]
+    for k, v in res["strategies"].items():
+        tok = "" if v["mean_tokens"] is None else f"{v['mean_tokens']}"
+        frac = v.get("token_fraction_of_sc16", "")
+        rows.append(
+            f"| {k} | {v['accuracy'] * 100:.1f}% | {v['ci95'][0] * 100:.1f}–{v['ci95'][1] * 100:.1f} | {tok} | {frac} |"
+        )
+    with open(path, "w") as f:
+        f.write("\n".join(rows) + "\n")
 
 
 def main() -> None:
@@ -189,9 +222,14 @@ def main() -> None:
         tokens[f"bon@{n}"] += sum(toks)
         acc[f"verified_any@{n}"] += any(oks)
         # Adaptive SC, batches of 2, 4, 8, ... (cumulative 2, 4, 8, 16) and one sample at a time.
-        for name, sizes in (("asc", [2, 4, 8, 16]), ("asc_step1", list(range(2, n + 1)))):
+        # asc_share75: batches 2, 4, 8, 16 with the leading-share >= 0.75 rule instead.
+        for name, sizes, rule in (
+            ("asc", [2, 4, 8, 16], beta_stop),
+            ("asc_step1", list(range(2, n + 1)), beta_stop),
+            ("asc_share75", [2, 4, 8, 16], share_stop),
+        ):
             for m in sizes:
-                if m >= n or beta_stop(ans[:m]):
+                if m >= n or rule(ans[:m]):
                     break
             m = min(m, n)
             acc[name] += vote(ans[:m]) == ref
@@ -220,7 +258,7 @@ def main() -> None:
             "ci95": wilson(acc[k], P),
             "mean_tokens": round(tokens[k] / P, 1) if k in tokens else None,
         }
-    for name in ("asc", "asc_step1"):
+    for name in ("asc", "asc_step1", "asc_share75"):
         res["strategies"][name]["mean_samples"] = round(tokens[name + "_samples"] / P, 2)
         res["strategies"][name]["token_fraction_of_sc16"] = round(tokens[name] / tokens["sc@16"], 3)
     print(json.dumps(res, indent=1))
@@ -228,13 +266,7 @@ def main() -> None:
         with open(args.json, "w") as f:
             json.dump(res, f, indent=1)
     if args.md:
-        rows = ["| strategy | accuracy | 95% CI | mean generated tokens / problem |", "|---|---|---|---|"]
-        for k, v in res["strategies"].items():
-            tok = "" if v["mean_tokens"] is None else f"{v['mean_tokens']}"
-            rows.append(f"| {k} | {v['accuracy']*100:.1f}% | {v['ci95'][0]*100:.1f}–{v['ci95'][1]*100:.1f} | {tok} |")
-        with open(args.md, "w") as f:
-            f.write("\n".join(rows) + "\n")
-
+        write_md(res, args.md)
 
 if __name__ == "__main__":
     main()
