@@ -170,7 +170,8 @@ fn add3(a: vec3f, x: f32) -> vec3f {
     return vec3f(x, a.y * e + 1.0, e * (a.z + (a.x - x) * a.y));
   }
   let e = exp(x - a.x);
-  return vec3f(a.x, a.y + e, a.z + (x - a.x) * e);
+  // A −inf logit (a masked token) adds nothing (and must not add −inf · 0 = NaN).
+  return vec3f(a.x, a.y + e, a.z + select((x - a.x) * e, 0.0, e == 0.0));
 }
 
 // Scratch f32 storage over keys ++ idx (2·SORT_N words) for reductions after sorting.

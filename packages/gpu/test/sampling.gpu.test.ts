@@ -243,6 +243,21 @@ describe('GPU sampler on SwiftShader', () => {
       capped.results.map((r) => r.token),
       `seed ${seed}`,
     ).toEqual(wide256.results.map((r) => r.token));
+    // Masked (−inf) logits: never drawn, zero probability, finite entropy.
+    const masked = one.slice();
+    for (let i = 0; i < vocab; i += 3) masked[i] = Number.NEGATIVE_INFINITY;
+    const maskedRows: SamplerRowParams[] = [
+      { temperature: 1, sequence: 1, position: 2, seed: 3 },
+      { temperature: 1, topP: 0.9, sequence: 1, position: 2, seed: 3 },
+    ];
+    const m = await runSampler(ctx, op, new Float32Array([...masked, ...masked]), maskedRows, vocab);
+    for (const [r, got] of m.results.entries()) {
+      const ref = sampleReference(masked, maskedRows[r] as SamplerRowParams);
+      expect(got.token % 3, `seed ${seed}`).not.toBe(0);
+      if (!ref.fragile) expect(got.token, `seed ${seed}`).toBe(ref.token);
+      expect(Math.abs(got.entropy - ref.entropy), `seed ${seed}`).toBeLessThan(STAT_TOL.atol);
+      expect(got.selfCertainty).toBe(Number.NEGATIVE_INFINITY);
+    }
     // argmax: exactly the first maximum of the logits.
     let best = 0;
     for (let i = 1; i < vocab; i++) if ((one[i] as number) > (one[best] as number)) best = i;

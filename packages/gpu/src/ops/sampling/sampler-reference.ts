@@ -51,7 +51,7 @@ export function sampleReference(
     const x = (logits[i] as number) - m;
     const e = Math.exp(x);
     s0 += e;
-    s1 += x * e;
+    if (e > 0) s1 += x * e; // a −inf (masked) logit contributes nothing
     sum += logits[i] as number;
   }
   const logZ = m + Math.log(s0);
