@@ -58,7 +58,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var kEnd = pos + 1u;
   if (P.numSplits > 1u) {
     kStart = split * P.splitTokens;
-    kEnd = min(kEnd, kStart + P.splitTokens);
+    if (split + 1u < P.numSplits) {
+      kEnd = min(kEnd, kStart + P.splitTokens);
+    }
   }
   var qv: array<vec4<f32>, MAX_HD4>;
   var acc: array<vec4<f32>, MAX_HD4>;

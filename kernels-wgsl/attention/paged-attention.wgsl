@@ -17,8 +17,8 @@
 // cache) and only the block's row addresses are shared. Workgroup memory costs compile time on
 // SwiftShader (which zero-initialises it element by element), so the default leaves it off.
 // Split-K (Flash-Decoding, Dao et al. 2023): with numSplits > 1, wid.z takes keys
-// [z·splitTokens, (z+1)·splitTokens) and writes its unnormalised output and (m, l) to
-// `partial`; attention/paged-attention-combine.wgsl merges the splits.
+// [z·splitTokens, (z+1)·splitTokens) (the last split: every key from there on) and writes its
+// unnormalised output and (m, l) to `partial`; attention/paged-attention-combine.wgsl merges the splits.
 // Everything moves as vec4 (HD is a multiple of 16; q/out strides and offsets multiples of 4):
 // a quarter of the loads, which is what bounds this kernel on SwiftShader.
 override HD: u32 = 64u;
@@ -89,7 +89,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var kEnd = maxPos + 1u;
   if (P.numSplits > 1u) {
     kStart = split * P.splitTokens;
-    kEnd = min(kEnd, kStart + P.splitTokens);
+    if (split + 1u < P.numSplits) {
+      kEnd = min(kEnd, kStart + P.splitTokens);
+    }
   }
   for (var i = lid; i < QT; i += WG) {
     mrow[i] = NEG;

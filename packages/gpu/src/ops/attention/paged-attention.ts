@@ -88,7 +88,10 @@ export interface PagedAttentionArgs {
   decode?: RowRange;
   /** Chunks of rows of a single slot each. */
   prefill?: readonly RowRange[];
-  /** An upper bound on position + 1 over the decode rows (sets the split count; default: no split). */
+  /**
+   * position + 1 of the longest decode row: sets the split-K count (default: no split). An
+   * underestimate stays correct (the last split takes every remaining key), just less parallel.
+   */
   maxKeys?: number;
   qStride?: number;
   qOffset?: number;
