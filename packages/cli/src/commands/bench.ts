@@ -24,6 +24,11 @@ const suites: { name: string; summary: string; load: () => Promise<BenchSuite> }
     summary: 'prefill and decode tok/s at 1, 4, 16 parallel sequences (bench/results/decode.json)',
     load: async () => (await import('./bench-decode.ts')).benchDecode,
   },
+  {
+    name: 'peers',
+    summary: 'Ruminate vs wllama, same GGUF in headless Chromium (bench/results/peers.json)',
+    load: async () => (await import('./bench-peers.ts')).benchPeers,
+  },
 ];
 
 /** Adds a suite (used by suites defined in other modules). */

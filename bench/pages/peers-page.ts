@@ -1,0 +1,68 @@
+// The peers benchmark page: the same GGUF, prompt ids and token count through Ruminate
+// (WebGPU) and wllama (wasm CPU, then its WebGPU backend), one engine at a time so they never
+// compete for the CPU. Called by `ruminate bench peers` through `window.benchPeers`.
+import type { EngineFailure, EngineRun, PeersPageRequest, PeersPageResult } from '../peers/types.ts';
+import { runRuminate } from './peers-ruminate.ts';
+import { runWllama } from './peers-wllama.ts';
+
+declare global {
+  interface Window {
+    /** Runs every engine on one model (called by `ruminate bench peers`). */
+    benchPeers?: (req: PeersPageRequest) => Promise<PeersPageResult>;
+  }
+}
+
+const statusEl = document.getElementById('status') as HTMLElement;
+const status = (s: string) => {
+  statusEl.textContent = s;
+  console.info(`[peers] ${s}`);
+};
+const failed = (engine: string, e: unknown): EngineFailure => ({
+  engine,
+  error: e instanceof Error ? e.message : String(e),
+});
+
+async function adapterName(): Promise<string> {
+  const adapter = await navigator.gpu?.requestAdapter();
+  if (!adapter) return 'none';
+  const i = adapter.info;
+  return [i.vendor, i.architecture, i.description].filter(Boolean).join(' / ');
+}
+
+window.benchPeers = async (req) => {
+  const page = {
+    userAgent: navigator.userAgent,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    crossOriginIsolated,
+    adapter: await adapterName(),
+  };
+  let ruminate: PeersPageResult['ruminate'] = { engine: 'ruminate', error: 'skipped' };
+  let batch: PeersPageResult['batch'] = { error: 'skipped' };
+  if (!req.skip.includes('ruminate')) {
+    try {
+      ({ run: ruminate, batch } = await runRuminate(req, status));
+    } catch (e) {
+      ruminate = failed('ruminate', e);
+      batch = { error: 'ruminate failed' };
+    }
+  }
+  // wllama at its best: all cores' threads (its default is half), one thread (busy-waiting
+  // threads lose on an oversubscribed machine), and its WebGPU backend.
+  const cores = navigator.hardwareConcurrency || 1;
+  const configs = [
+    { name: 'wllama-cpu', gpu: false, threads: cores },
+    ...(cores > 1 ? [{ name: 'wllama-cpu1', gpu: false, threads: 1 }] : []),
+    { name: 'wllama-webgpu', gpu: true, threads: cores },
+  ];
+  const wllama: (EngineRun | EngineFailure)[] = [];
+  for (const c of configs) {
+    if (req.skip.includes(c.name)) continue;
+    try {
+      wllama.push(await runWllama(req, c, status));
+    } catch (e) {
+      wllama.push(failed(c.name, e));
+    }
+  }
+  status('done');
+  return { ruminate, batch, wllama, page };
+};

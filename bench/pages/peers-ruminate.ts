@@ -1,0 +1,122 @@
+// Ruminate's side of the peers benchmark, on the page's WebGPU adapter: load from a URL,
+// a cold first request (time to first token, shader compilation included), warm timed runs
+// of one greedy sequence, then N sequences forked from one prefilled prompt stepped together.
+import { connectEngine, createSourceOpener, type RemoteEngine, RuminateEngine } from '@ruminate/runtime';
+import { median } from '../peers/median.ts';
+import type { BatchRun, EngineRun, PeersPageRequest } from '../peers/types.ts';
+
+/** The Engine methods the benchmark calls, as promises (a worker proxy or an in-page engine). */
+type BenchEngine = Pick<
+  RemoteEngine,
+  'load' | 'createSequence' | 'step' | 'fork' | 'free' | 'memory' | 'detokenize' | 'unload'
+>;
+
+/** Starts the engine in a dedicated worker; falls back to the page when the worker cannot start. */
+async function startEngine(): Promise<{ engine: BenchEngine; where: string; close: () => void }> {
+  try {
+    const worker = new Worker(new URL('./peers-worker.ts', import.meta.url), { type: 'module' });
+    const failed = new Promise<never>((_, reject) =>
+      worker.addEventListener('error', (e) => reject(new Error(`worker failed to start: ${e.message}`))),
+    );
+    const engine = connectEngine(worker);
+    // A round trip proves the worker is up (memory() works before any model is loaded or throws typed).
+    await Promise.race([engine.memory().catch(() => undefined), failed]);
+    return { engine, where: 'web worker', close: () => worker.terminate() };
+  } catch (e) {
+    console.warn(`ruminate in a worker failed (${(e as Error).message}); running in the page`);
+    const engine = new RuminateEngine({ openSource: createSourceOpener(), maxSequences: 40 });
+    return { engine: engine as unknown as BenchEngine, where: 'page (worker failed)', close: () => {} };
+  }
+}
+
+/** Runs Ruminate on `req`; returns the single-sequence run and the shared-prompt batch run. */
+export async function runRuminate(
+  req: PeersPageRequest,
+  status: (s: string) => void,
+): Promise<{ run: EngineRun; batch: BatchRun | { error: string } }> {
+  const { engine, where, close } = await startEngine();
+  try {
+    status('ruminate: loading');
+    const t0 = performance.now();
+    const info = await engine.load(req.url, { contextLength: req.prompt.length + req.decodeTokens + 32 });
+    const loadMs = performance.now() - t0;
+    const sampling = { temperature: 0, bannedTokens: info.eosTokenIds };
+
+    /** One greedy sequence: prefill (first token) then decodeTokens − 1 steps. */
+    const single = async () => {
+      const ts = performance.now();
+      const seq = await engine.createSequence(req.prompt);
+      const [first] = await engine.step([{ seq, sampling }]);
+      const firstMs = performance.now() - ts;
+      const tokens = [first?.token ?? -1];
+      const td = performance.now();
+      for (let i = 1; i < req.decodeTokens; i++) {
+        const [r] = await engine.step([{ seq, sampling }]);
+        tokens.push(r?.token ?? -1);
+      }
+      const decodeMs = performance.now() - td;
+      await engine.free(seq);
+      return { firstMs, decodeMs, tokens };
+    };
+
+    status('ruminate: cold request');
+    const cold = await single();
+    const warm = [];
+    for (let r = 0; r < req.runs; r++) {
+      status(`ruminate: run ${r + 1}/${req.runs}`);
+      warm.push(await single());
+    }
+    const first = warm[0] ?? cold;
+    const decodeTokS = median(warm.map((w) => (req.decodeTokens - 1) / (w.decodeMs / 1000)));
+    const run: EngineRun = {
+      engine: `ruminate (webgpu, ${where})`,
+      loadMs,
+      ttftMs: cold.firstMs,
+      prefillTokS: median(warm.map((w) => req.prompt.length / (w.firstMs / 1000))),
+      decodeTokS,
+      timingSource: 'wall',
+      promptTokens: req.prompt.length,
+      decodeTokens: req.decodeTokens,
+      text: await engine.detokenize(first.tokens),
+      notes: [
+        `${info.architecture} ${info.weightType}, ${(info.parameters / 1e6).toFixed(1)}M parameters`,
+        `tokens ${first.tokens.join(',')}`,
+      ],
+    };
+
+    let batch: BatchRun | { error: string };
+    try {
+      status(`ruminate: ${req.batch} sequences sharing the prompt`);
+      const measureBatch = async (steps: number) => {
+        const root = await engine.createSequence(req.prompt);
+        await engine.step([{ seq: root, sampling }]);
+        const seqs = [root, ...(await engine.fork(root, req.batch - 1))];
+        const pages = (await engine.memory()).pagesUsed;
+        const t = performance.now();
+        // Sampled (temperature 1, one seed per sequence) so the samples diverge, as N drafts do.
+        const each = seqs.map((seq, k) => ({
+          seq,
+          sampling: { ...sampling, temperature: 1, seed: 1000 + k },
+        }));
+        for (let i = 1; i < steps; i++) await engine.step(each);
+        const ms = performance.now() - t;
+        for (const s of seqs) await engine.free(s);
+        return { totalTokS: (req.batch * (steps - 1)) / (ms / 1000), pages };
+      };
+      await measureBatch(2); // compiles the batch-sized kernels
+      const timed = await measureBatch(req.decodeTokens);
+      batch = {
+        sequences: req.batch,
+        totalTokS: timed.totalTokS,
+        overSingle: timed.totalTokS / decodeTokS,
+        kvPagesUsed: timed.pages,
+      };
+    } catch (e) {
+      batch = { error: (e as Error).message };
+    }
+    await engine.unload();
+    return { run, batch };
+  } finally {
+    close();
+  }
+}

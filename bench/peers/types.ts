@@ -1,0 +1,71 @@
+// What the peers benchmark page returns for one engine on one model: timings measured in the
+// same headless Chromium, same GGUF, same prompt token ids, greedy, same number of new tokens.
+
+/** One engine's figures on one model (times in ms, rates in tokens per second). */
+export interface EngineRun {
+  /** Which engine and path, e.g. `ruminate (webgpu, worker)`, `wllama (wasm, 2 threads)`. */
+  engine: string;
+  /** From the call to "loaded": fetching the file from the local server, parsing, uploading. */
+  loadMs: number;
+  /** Cold: from submitting the first request after load to its first token (Ruminate: shader compilation included). */
+  ttftMs: number;
+  /** Warm: prompt tokens per second of the prefill pass (median of the timed runs). */
+  prefillTokS: number;
+  /** Warm: generated tokens per second of one sequence after its first token (median of the timed runs). */
+  decodeTokS: number;
+  /** The engine's own counters where it reports them (wllama: llama.cpp's `timings`), else the wall clock on the page. */
+  timingSource: 'engine' | 'wall';
+  /** Prompt tokens the engine processed (checked equal across engines). */
+  promptTokens: number;
+  /** Tokens generated per timed run. */
+  decodeTokens: number;
+  /** Greedy continuation of the first timed run, as text. */
+  text: string;
+  /** Extra facts (threads, backend, worker or page). */
+  notes: string[];
+}
+
+/** Ruminate's batched figure: N sequences forked from one prefilled prompt, stepped together. */
+export interface BatchRun {
+  sequences: number;
+  /** Total generated tokens per second over all sequences. */
+  totalTokS: number;
+  /** Total tok/s divided by the one-sequence decode tok/s of the same run. */
+  overSingle: number;
+  /** KV pages in use after forking (the shared prompt is stored once). */
+  kvPagesUsed: number;
+}
+
+/** An engine that failed or was skipped, and why. */
+export interface EngineFailure {
+  engine: string;
+  error: string;
+}
+
+/** What the page returns for one model. */
+export interface PeersPageResult {
+  ruminate: EngineRun | EngineFailure;
+  batch: BatchRun | { error: string };
+  /** wllama's configurations: wasm with all cores' threads, wasm with 1 thread, its WebGPU backend. */
+  wllama: (EngineRun | EngineFailure)[];
+  /** Page facts: user agent, hardwareConcurrency, cross-origin isolation, adapter. */
+  page: { userAgent: string; hardwareConcurrency: number; crossOriginIsolated: boolean; adapter: string };
+}
+
+/** What the CLI asks the page to run. */
+export interface PeersPageRequest {
+  /** URL of the GGUF on the bench server. */
+  url: string;
+  /** Prompt token ids (BOS first when the model adds one), Ruminate's input. */
+  prompt: number[];
+  /** The same prompt as text, wllama's input (its tokenizer adds BOS; `promptTokens` in its run shows the count it got). */
+  promptText: string;
+  /** New tokens per timed run. */
+  decodeTokens: number;
+  /** Timed runs after the cold one (median reported). */
+  runs: number;
+  /** Sequences for the shared-prompt batch figure. */
+  batch: number;
+  /** Skip an engine: 'ruminate' | 'wllama-cpu' | 'wllama-cpu1' | 'wllama-webgpu'. */
+  skip: string[];
+}
