@@ -41,7 +41,9 @@ export function demoModel(skill = 0.6): ScriptedModel {
       const k = gen.length - 1; // digits written so far
       if (k < answer.length) {
         const right = id(answer[k] as string);
-        for (const d of DIGITS) p[id(d)] = (1 - skill) / 9;
+        // Wrong digits share the rest; a number never starts with 0 (unless it is 0).
+        const wrong = DIGITS.filter((d) => d !== answer[k] && !(k === 0 && d === '0' && answer.length > 1));
+        for (const d of wrong) p[id(d)] = (1 - skill) / wrong.length;
         p[right] = skill;
         return p;
       }

@@ -38,17 +38,23 @@ export function RuminateProvider(props: RuminateProviderProps) {
   return <StoreContext.Provider value={store}>{props.children}</StoreContext.Provider>;
 }
 
-/** A store owned by the calling component (recreated when model or engine change), or `given`. */
+/**
+ * A store owned by the calling component, or `given`. A new engine is made only when `model`
+ * changes, or `engine` changes to another Engine object (an inline factory function does not count,
+ * so `engine: () => …` written in render is fine).
+ */
 function useOwnedStore(
   options: RuminateOptions | undefined,
   given?: RuminateStore | null,
 ): RuminateStore | null {
   const model = options?.model;
-  const engine = options?.engine;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new engine only when the model or engine changes
+  const engineKey = typeof options?.engine === 'function' ? 'factory' : options?.engine;
+  const latest = useRef(options);
+  latest.current = options;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new engine only when the model or engine object changes
   const owned = useMemo(
-    () => (options && !given ? new RuminateStore(options) : null),
-    [model, engine, given],
+    () => (latest.current && !given ? new RuminateStore(latest.current) : null),
+    [model, engineKey, given, options === undefined],
   );
   useEffect(() => {
     if (!owned) return;
