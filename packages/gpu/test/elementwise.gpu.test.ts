@@ -59,6 +59,48 @@ describe('elementwise ops on SwiftShader', () => {
     }
   });
 
+  it('sigmoid-gated add: out = a + sigmoid(g_row)·b, in place and out of place (qwen2moe shared expert)', async () => {
+    const ctx = await testKernelContext();
+    const { device } = ctx;
+    const seed = freshSeed();
+    const rand = seededRandom(seed);
+    for (const config of candidateSample(addTuningSpace.candidates, 2, seed, defaultIndex(addTuningSpace))) {
+      const out = await AddOp.prepare(ctx, { gated: true, config });
+      const inPlace = await AddOp.prepare(ctx, { gated: true, inPlace: true, config });
+      for (const [rows, cols] of [
+        [1, 7],
+        [5, 333],
+        [19, 100],
+      ] as const) {
+        const label = `seed ${seed} config ${JSON.stringify(config)} ${rows}×${cols}`;
+        const n = rows * cols;
+        const a = randomF32(n, rand, -4, 4);
+        const b = randomF32(n, rand, -4, 4);
+        // Gate logits at stride 3, offset 2 (a column of a router output), some far in the tails.
+        const gate = randomF32(rows * 3 + 2, rand, -30, 30);
+        const sig = (r: number) => 1 / (1 + Math.exp(-(gate[r * 3 + 2] as number)));
+        const ref = Array.from(a, (v, i) => v + sig(Math.floor(i / cols)) * (b[i] as number));
+        const gBuf = uploadBuffer(device, gate);
+        const outBuf = poisonedBuffer(device, n * 4);
+        const inBuf = uploadBuffer(device, a);
+        const enc = device.createCommandEncoder();
+        const common = {
+          b: uploadBuffer(device, b),
+          n,
+          gate: gBuf,
+          rowLen: cols,
+          gateStride: 3,
+          gateOffset: 2,
+        };
+        out.encode(enc, { ...common, a: uploadBuffer(device, a), out: outBuf });
+        inPlace.encode(enc, { ...common, a: inBuf });
+        device.queue.submit([enc.finish()]);
+        expectClose(await readF32(device, outBuf), ref, TOL, `gated add ${label}`);
+        expectClose(await readF32(device, inBuf), ref, TOL, `in-place gated add ${label}`);
+      }
+    }
+  });
+
   it('silu(gate)·up from separate buffers and from one fused gate|up buffer', async () => {
     const ctx = await testKernelContext();
     const { device } = ctx;

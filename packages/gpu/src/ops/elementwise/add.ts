@@ -20,6 +20,8 @@ export const addTuningSpace: TuningSpace = tuningSpace('elementwise/add.tuning.j
 export interface AddOptions {
   /** `a += b` in place (no `out` argument) instead of `out = a + b`. */
   inPlace?: boolean;
+  /** Scale b by sigmoid(gate logit of its row): `out = a + sigmoid(g_row)·b` (every encode passes `gate`). */
+  gated?: boolean;
   /** Explicit knobs (`WG`, `VPT`); default: the tuner's choice or the shipped default. */
   config?: TuningPoint;
 }
@@ -40,9 +42,17 @@ export interface AddArgs {
   n: number;
   /** Period of `b`: `n` for a plain add, the row length for a bias (default `n`). */
   bLen?: number;
+  /** Gated ops: per-row gate logits, row r's at `gate[r*gateStride + gateOffset]`. */
+  gate?: BufferArg;
+  /** Gated ops: values per row (per gate logit). */
+  rowLen?: number;
+  /** Gated ops: elements between gate logits (default 1). */
+  gateStride?: number;
+  /** Gated ops: index of row 0's gate logit (default 0). */
+  gateOffset?: number;
 }
 
-/** `out = a + b` or `a += b`, with `b` optionally broadcast over rows (bias add). */
+/** `out = a + b` or `a += b`, with `b` optionally broadcast over rows (bias add) or scaled by a per-row sigmoid gate. */
 export class AddOp {
   private readonly uniforms: UniformCache;
 
@@ -50,6 +60,7 @@ export class AddOp {
     private readonly ctx: KernelContext,
     private readonly pipeline: GPUComputePipeline,
     private readonly inPlace: boolean,
+    private readonly gated: boolean,
     /** The knobs this op was compiled with. */
     readonly config: TuningPoint,
   ) {
@@ -62,10 +73,10 @@ export class AddOp {
     const { pipeline } = await ctx.pipelines.get({
       name: 'elementwise/add',
       source: kernelSources['elementwise/add.wgsl'] ?? '',
-      defines: { IN_PLACE: opts.inPlace === true },
+      defines: { IN_PLACE: opts.inPlace === true, GATED: opts.gated === true },
       constants: { WG: config.WG ?? 256, VPT: config.VPT ?? 4 },
     });
-    return new AddOp(ctx, pipeline, opts.inPlace === true, config);
+    return new AddOp(ctx, pipeline, opts.inPlace === true, opts.gated === true, config);
   }
 
   /** Records the add (one dispatch). */
@@ -82,9 +93,32 @@ export class AddOp {
     );
     const wg = this.config.WG ?? 256;
     const vpt = this.config.VPT ?? 4;
-    const params = this.uniforms.get([args.n, bLen, 0, 0]);
-    const entries = [params, bindingOf(args.a), bindingOf(args.b)];
-    if (args.out) entries.push(bindingOf(args.out));
+    const rowLen = args.rowLen ?? args.n;
+    check(
+      (args.gate !== undefined) === this.gated,
+      'gate',
+      this.gated
+        ? 'This op is gated: pass gate (and rowLen).'
+        : 'Prepare the op with { gated: true } to pass gate.',
+    );
+    check(rowLen > 0 && args.n % rowLen === 0, 'rowLen', `rowLen (${rowLen}) must divide n (${args.n}).`);
+    const params = this.uniforms.get([
+      args.n,
+      bLen,
+      rowLen,
+      args.gateStride ?? 1,
+      args.gateOffset ?? 0,
+      0,
+      0,
+      0,
+    ]);
+    const entries: (GPUBuffer | GPUBufferBinding | undefined)[] = [
+      params,
+      bindingOf(args.a),
+      bindingOf(args.b),
+      args.out ? bindingOf(args.out) : undefined,
+      args.gate ? bindingOf(args.gate) : undefined,
+    ];
     const group = bindGroup(this.ctx.device, this.pipeline, 'elementwise/add', entries);
     const [x, y] = grid(Math.ceil(args.n / (wg * vpt)), this.ctx.limits.maxComputeWorkgroupsPerDimension);
     withPass(target, 'elementwise/add', (pass) => {
