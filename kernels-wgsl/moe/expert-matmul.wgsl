@@ -6,7 +6,8 @@
 // (concatenated before this file with quant/common.wgsl). Workgroup (tile, e) computes RPW
 // output rows of expert e for all of e's assignments, ABATCH at a time, reading each weight
 // octet once per batch; an expert nobody picked costs one read of its count: only selected
-// experts' weights are read. Requires k % 8 == 0.
+// experts' weights are read. Requires k % 8 == 0. A tensor too large for one storage binding
+// is bound in expert ranges, one dispatch each (first_expert = the range's first global id).
 
 override WG: u32 = 64u;   // invocations per workgroup
 override RPW: u32 = 4u;   // output rows per workgroup; WG / RPW lanes split k (power of two)
@@ -21,6 +22,10 @@ struct MoeDims {
   row_bytes: u32,
   x_row_stride: u32,
   x_slot_stride: u32,
+  first_expert: u32,  // global id of the bound tensor part's first expert
+  base_byte: u32,     // byte offset of that expert's data inside the binding
+  pad1: u32,
+  pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> dims: MoeDims;
@@ -38,7 +43,7 @@ fn x4(i: u32) -> vec4<f32> {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let e = wid.y;
+  let e = wid.y + dims.first_expert; // `experts` counts the routing's experts (groups layout)
   if (tid == 0u) {
     wg_count = groups[e];
   }
@@ -48,7 +53,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
   let tpr = WG / RPW;
   let lane = tid % tpr;
   let j = wid.x * RPW + tid / tpr;
-  let row_byte = e * dims.expert_bytes + j * dims.row_bytes;
+  let row_byte = dims.base_byte + wid.y * dims.expert_bytes + j * dims.row_bytes;
   for (var a0 = 0u; a0 < count; a0 += ABATCH) {
     let na = min(ABATCH, count - a0);
     var xb: array<u32, ABATCH>;

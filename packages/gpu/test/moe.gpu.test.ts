@@ -267,12 +267,39 @@ describe('MoE expert matmul on SwiftShader', () => {
         new Uint32Array(got.buffer).every((w) => w !== POISON_BITS),
         label,
       ).toBe(true);
-      expectClose(
-        got,
-        expertMatmulReference(bytes, dtype, experts, n, k, x, routed.selected, topk),
-        DOT_TOL,
-        label,
-      );
+      const ref = expertMatmulReference(bytes, dtype, experts, n, k, x, routed.selected, topk);
+      expectClose(got, ref, DOT_TOL, label);
+      // The same tensor bound as two expert ranges (as when it exceeds one storage binding).
+      const half = experts / 2;
+      const partBytes = slice.size / 2;
+      const split = poisonedBuffer(device, rows * topk * n * 4);
+      const xBuf = uploadBuffer(device, x);
+      const enc2 = device.createCommandEncoder();
+      for (const part of [0, 1]) {
+        // A binding must start 256-byte aligned: start at or before the range, point into it.
+        const start = slice.offset + part * partBytes;
+        const offset = Math.floor(start / 256) * 256;
+        const expertByteOffset = start - offset;
+        const weights = {
+          ...slice,
+          offset,
+          size: Math.ceil((expertByteOffset + partBytes) / 4) * 4,
+          experts: half,
+          firstExpert: part * half,
+          expertByteOffset,
+        };
+        op.encode(enc2, {
+          weights,
+          x: xBuf,
+          groups: routed.groupsBuf,
+          y: split,
+          rows,
+          topk,
+          routedExperts: experts,
+        });
+      }
+      device.queue.submit([enc2.finish()]);
+      expectClose(await readF32(device, split), ref, DOT_TOL, `${label} split in two bindings`);
     }
   });
 

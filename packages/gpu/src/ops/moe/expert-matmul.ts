@@ -35,8 +35,15 @@ export const expertMatmulTuningSpace: TuningSpace = tuningSpace('moe/expert-matm
 export interface ExpertWeights extends BufferSlice {
   /** Element type as stored. */
   dtype: GgmlTypeName;
-  /** Number of experts (GGUF ne[2]). */
+  /** Experts in this binding (GGUF ne[2], or a range of it when the tensor is split across bindings). */
   experts: number;
+  /** Global id of this binding's first expert when the tensor is split by expert ranges (default 0). */
+  firstExpert?: number;
+  /**
+   * Byte offset of the first expert's data inside the binding (default 0): a range's start is
+   * rarely 256-byte aligned, so its binding may start earlier. Even; a multiple of 4 for f32.
+   */
+  expertByteOffset?: number;
   /** Output features per expert (GGUF ne[1]). */
   rows: number;
   /** Input features (GGUF ne[0]); a multiple of 8 and of the type's block size. */
@@ -67,6 +74,11 @@ export interface ExpertMatmulArgs {
   xRowStride?: number;
   /** f32 elements between slots of one row of x (default 0: the row is shared by its slots). */
   xSlotStride?: number;
+  /**
+   * Experts of the routing (MoeGatingOp's `experts`; default firstExpert + weights.experts).
+   * A tensor split across bindings by expert ranges is encoded once per range, all into the same y.
+   */
+  routedExperts?: number;
 }
 
 /** Grouped expert GEMV/GEMM reading only the selected experts' weights, for one weight type. */
@@ -127,8 +139,14 @@ export class ExpertMatmulOp {
     );
     const rowBytes = ggmlRowBytes(type, w.cols);
     const expertBytes = rowBytes * w.rows;
+    const baseByte = w.expertByteOffset ?? 0;
     check(
-      w.size >= expertBytes * w.experts,
+      Number.isInteger(baseByte) && baseByte >= 0 && baseByte % (w.dtype === 'f32' ? 4 : 2) === 0,
+      'weights.expertByteOffset',
+      `expertByteOffset must be a non-negative even byte count (a multiple of 4 for f32), got ${baseByte}.`,
+    );
+    check(
+      w.size >= baseByte + expertBytes * w.experts,
       'weights',
       `weights bind ${w.size} bytes; ${w.experts} experts need ${expertBytes * w.experts}.`,
     );
@@ -137,8 +155,15 @@ export class ExpertMatmulOp {
     const xNeed = (rows - 1) * xRow + (topk - 1) * xSlot + w.cols;
     check(args.x.size >= xNeed * 4, 'x', `x must hold ${xNeed} f32 for these strides.`);
     check(args.y.size >= rows * topk * w.rows * 4, 'y', `y must hold ${rows}×${topk}×${w.rows} f32.`);
+    const first = w.firstExpert ?? 0;
+    const routed = args.routedExperts ?? first + w.experts;
     check(
-      args.groups.size >= (2 * w.experts + 1 + rows * topk) * 4,
+      Number.isInteger(first) && first >= 0 && first + w.experts <= routed,
+      'weights.firstExpert',
+      `experts ${first}..${first + w.experts - 1} lie outside the routing's ${routed} experts.`,
+    );
+    check(
+      args.groups.size >= (2 * routed + 1 + rows * topk) * 4,
       'groups',
       'groups must come from MoeGatingOp for these rows, experts and topk.',
     );
@@ -148,7 +173,20 @@ export class ExpertMatmulOp {
       'too many experts for one grid dimension.',
     );
     const rpw = this.config.RPW ?? 4;
-    const dims = this.uniforms.get([w.rows, w.cols, topk, w.experts, expertBytes, rowBytes, xRow, xSlot]);
+    const dims = this.uniforms.get([
+      w.rows,
+      w.cols,
+      topk,
+      routed,
+      expertBytes,
+      rowBytes,
+      xRow,
+      xSlot,
+      first,
+      baseByte,
+      0,
+      0,
+    ]);
     const group = bindGroup(this.ctx.device, this.pipeline, 'moe/expert-matmul', [
       dims,
       bindingOf(w),
