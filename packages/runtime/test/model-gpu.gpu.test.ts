@@ -63,4 +63,8 @@ describe('GPU model vs float64 reference', () => {
     // known bug noted in parity-engine.parity.test.ts).
     await checkGreedy('mixtral-f32', [1, 17, 200], 8);
   });
+
+  it('qwen2moe (4 experts, top-2, sigmoid-gated shared expert, q8_0): 8 greedy tokens', async () => {
+    await checkGreedy('qwen2moe-q8_0', [1, 17, 200], 8);
+  });
 });

@@ -48,6 +48,13 @@ const cases: { name: StandardFixture; margin: number; lpTol: number; knownBug?: 
     // pass (checked locally). Remove knownBug once the kernel is fixed.
     knownBug: 'expert-matmul accumulators carried across assignment batches',
   },
+  {
+    name: 'qwen2moe-q8_0', // 4 experts, top-2, sigmoid-gated shared expert
+    margin: 0.25,
+    lpTol: 0.4,
+    knownBug:
+      'expert-matmul accumulators carried across assignment batches (the shared expert routes every row)',
+  },
 ];
 
 const PROMPT = [1, 17, 200, 33, 5, 99, 140, 7, 64, 300, 2, 11];

@@ -142,13 +142,6 @@ export class GpuModel implements ModelBackend {
     embedding: CpuEmbedding,
     sizes: GpuModelSizes,
   ): Promise<GpuModel> {
-    if (hp.nFfShared > 0) {
-      throw new RuminateError(
-        'gguf-unsupported',
-        `This ${hp.arch} model has a sigmoid-gated shared expert, which the GPU path cannot run yet (it needs ` +
-          'an op computing out += sigmoid(g)·y per row). Mixtral-style MoE and dense models run.',
-      );
-    }
     const kvBytes = kvPoolBytes(sizes.numPages, hp.nKvHeads, hp.headDim);
     const maxBinding = ctx.limits.maxStorageBufferBindingSize ?? 128 * 1024 * 1024;
     if (kvBytes > maxBinding || kvBytes > (ctx.limits.maxBufferSize ?? kvBytes)) {

@@ -1,16 +1,24 @@
 // The mixture-of-experts feed-forward block on the GPU (llama.cpp build_moe_ffn): router matmul,
 // softmax + top-k gating (weights renormalised for mixtral-style llama, not for qwen2moe),
 // grouped expert matmuls reading only the selected experts, SwiGLU, and a weighted combine.
+// qwen2moe's shared expert adds sigmoid(g)·FFN_shexp(h), g = ffn_gate_inp_shexp·h. With the ops
+// at hand that gate is computed as a 2-way softmax over [g, 0] (softmax([g, 0])₀ = sigmoid(g)):
+// the shared down projection is bound as expert 0 of a 2-expert tensor whose expert 1 is zeros,
+// and the gating + combine ops then add exactly sigmoid(g)·down(act). (A dedicated sigmoid-gated
+// add op would save the zero half and one dispatch.)
 import {
   type BufferSlice,
   ExpertMatmulOp,
   type ExpertWeights,
+  ggmlRowBytes,
+  ggmlType,
   type KernelContext,
   type Matmul,
   MoeCombineOp,
   MoeGatingOp,
   RuminateError,
   type SiluMulOp,
+  type WeightMatrix,
 } from '@ruminate/gpu';
 import type { GpuTensor, GpuWeights } from './gpu-weights.ts';
 import type { Hparams } from './hparams.ts';
@@ -29,6 +37,7 @@ export class MoeBlock {
   private readonly eUp: GPUBuffer;
   private readonly eAct: GPUBuffer;
   private readonly eOut: GPUBuffer;
+  private readonly shared: SharedExpert | undefined;
 
   private constructor(
     private readonly ctx: KernelContext,
@@ -37,6 +46,7 @@ export class MoeBlock {
     private readonly gating: MoeGatingOp,
     private readonly experts: Map<string, ExpertMatmulOp>,
     private readonly combine: MoeCombineOp,
+    private readonly combineAdd: MoeCombineOp | undefined,
     maxRows: number,
   ) {
     const k = hp.nExpertsUsed;
@@ -49,6 +59,48 @@ export class MoeBlock {
     this.eUp = f32(maxRows * k * hp.nFf);
     this.eAct = f32(maxRows * k * hp.nFf);
     this.eOut = f32(maxRows * k * hp.nEmbd);
+    if (hp.nFfShared > 0) {
+      const fs = hp.nFfShared;
+      const router: WeightMatrix[] = [];
+      const down: ExpertWeights[] = [];
+      const enc = ctx.device.createCommandEncoder({ label: 'shared-expert setup' });
+      for (let l = 0; l < hp.nLayers; l++) {
+        const p = `blk.${l}.`;
+        // [g-row; zero-row] router, f32 [2][nEmbd].
+        const gate = single(weights.need(`${p}ffn_gate_inp_shexp.weight`));
+        const rb = this.buffer(2 * hp.nEmbd * 4);
+        enc.copyBufferToBuffer(gate.buffer, gate.offset, rb, 0, hp.nEmbd * 4);
+        router.push({ buffer: rb, offset: 0, size: rb.size, dtype: 'f32', rows: 2, cols: hp.nEmbd });
+        // [down_shexp; zeros] as a 2-expert tensor in the stored type (all-zero bytes decode to 0).
+        const dt = weights.need(`${p}ffn_down_shexp.weight`);
+        const d = single(dt);
+        const bytes = ggmlRowBytes(ggmlType(dt.dtype), fs) * hp.nEmbd;
+        const db = this.buffer(2 * bytes + 4);
+        enc.copyBufferToBuffer(d.buffer, d.offset, db, 0, Math.ceil(bytes / 4) * 4);
+        down.push({
+          buffer: db,
+          offset: 0,
+          size: db.size,
+          dtype: dt.dtype,
+          experts: 2,
+          rows: hp.nEmbd,
+          cols: fs,
+        });
+      }
+      ctx.device.queue.submit([enc.finish()]);
+      this.shared = {
+        router,
+        down,
+        gate: f32(maxRows * fs),
+        up: f32(maxRows * fs),
+        act: f32(maxRows * fs),
+        logits: f32(maxRows * 2),
+        selected: f32(maxRows * 2),
+        weights: f32(maxRows * 2),
+        groups: f32(MoeGatingOp.groupsWords(maxRows, 2, 2)),
+        out: f32(maxRows * 2 * hp.nEmbd),
+      };
+    }
   }
 
   /** Compiles the gating, expert matmul (per weight type) and combine kernels. */
@@ -62,14 +114,16 @@ export class MoeBlock {
     for (let l = 0; l < hp.nLayers; l++) {
       for (const n of ['gate', 'up', 'down'])
         dtypes.add(expertTensor(weights, `blk.${l}.ffn_${n}_exps.weight`).dtype);
+      if (hp.nFfShared > 0) dtypes.add(weights.need(`blk.${l}.ffn_down_shexp.weight`).dtype);
     }
-    const [gating, combine, ...ops] = await Promise.all([
+    const [gating, combine, combineAdd, ...ops] = await Promise.all([
       MoeGatingOp.prepare(ctx),
       MoeCombineOp.prepare(ctx),
+      hp.nFfShared > 0 ? MoeCombineOp.prepare(ctx, { accumulate: true }) : Promise.resolve(undefined),
       ...[...dtypes].map((dtype) => ExpertMatmulOp.prepare(ctx, { dtype: dtype as ExpertWeights['dtype'] })),
     ]);
-    const experts = new Map([...dtypes].map((d, i) => [d, ops[i] as ExpertMatmulOp]));
-    return new MoeBlock(ctx, hp, weights, gating, experts, combine, maxRows);
+    const experts = new Map([...dtypes].map((d, i) => [d, ops[i] as unknown as ExpertMatmulOp]));
+    return new MoeBlock(ctx, hp, weights, gating, experts, combine, combineAdd, maxRows);
   }
 
   /** Bytes of scratch held. */
@@ -128,6 +182,53 @@ export class MoeBlock {
       n: hp.nEmbd,
       topk: k,
     });
+    if (this.shared) this.encodeShared(enc, l, io, this.shared);
+  }
+
+  /** out += sigmoid(ffn_gate_inp_shexp·h) · down_shexp(silu(gate_shexp·h) ⊙ up_shexp·h). */
+  private encodeShared(
+    enc: GPUCommandEncoder,
+    l: number,
+    io: { h: BufferSlice; out: GPUBuffer; rows: number; matmul: Matmul; siluMul: SiluMulOp },
+    s: SharedExpert,
+  ): void {
+    const hp = this.hp;
+    const T = io.rows;
+    const fs = hp.nFfShared;
+    const p = `blk.${l}.`;
+    const slice = (b: GPUBuffer, n: number) => ({ buffer: b, offset: 0, size: n * 4 });
+    const w = (n: string) => this.weights.need(`${p}${n}.weight`);
+    encodeLinear(enc, io.matmul, { x: io.h, w: w('ffn_gate_shexp'), y: slice(s.gate, T * fs), m: T });
+    encodeLinear(enc, io.matmul, { x: io.h, w: w('ffn_up_shexp'), y: slice(s.up, T * fs), m: T });
+    io.siluMul.encode(enc, { gate: s.gate, up: s.up, out: s.act, rows: T, cols: fs });
+    io.matmul.encode(enc, { x: io.h, w: s.router[l] as WeightMatrix, y: slice(s.logits, T * 2), m: T });
+    this.gating.encode(enc, {
+      router: s.logits,
+      selected: s.selected,
+      weights: s.weights,
+      groups: s.groups,
+      rows: T,
+      experts: 2,
+      topk: 2,
+      normalize: false,
+    });
+    const down = s.down[l] as ExpertWeights;
+    (this.experts.get(down.dtype) as ExpertMatmulOp).encode(enc, {
+      weights: down,
+      x: s.act,
+      groups: s.groups,
+      y: s.out,
+      rows: T,
+      topk: 2,
+    });
+    (this.combineAdd as MoeCombineOp).encode(enc, {
+      y: s.out,
+      weights: s.weights,
+      out: io.out,
+      rows: T,
+      n: hp.nEmbd,
+      topk: 2,
+    });
   }
 
   /** Destroys the scratch buffers. */
@@ -140,6 +241,32 @@ export class MoeBlock {
     this.buffers.push(b);
     return b;
   }
+}
+
+/** Per-layer tensors and scratch of qwen2moe's shared expert. */
+interface SharedExpert {
+  router: WeightMatrix[];
+  down: ExpertWeights[];
+  gate: GPUBuffer;
+  up: GPUBuffer;
+  act: GPUBuffer;
+  logits: GPUBuffer;
+  selected: GPUBuffer;
+  weights: GPUBuffer;
+  groups: GPUBuffer;
+  out: GPUBuffer;
+}
+
+/** The single binding of a tensor (shared-expert tensors are small). */
+function single(t: GpuTensor): { buffer: GPUBuffer; offset: number; size: number } {
+  const p = t.parts[0];
+  if (!p || t.parts.length !== 1) {
+    throw new RuminateError(
+      'limit-too-low',
+      `Tensor ${t.name} does not fit one storage binding on this device.`,
+    );
+  }
+  return p;
 }
 
 /** A 3-D expert tensor as the expert matmul binds it (whole, in one binding). */
