@@ -30,6 +30,9 @@ export {
 } from './api/run-strategy.ts';
 export type * from './api/types.ts';
 export { ScriptedEngine, type ScriptedEngineOptions, type ScriptedModel } from './engines/scripted-engine.ts';
+export { evalChartSvg } from './eval/chart-svg.ts';
+export { majority, passAtK, subsetMean, wilson } from './eval/estimators.ts';
+export { type EvalOptions, type EvalReport, type EvalRow, runEval } from './eval/run-eval.ts';
 export { Branch, type FinishReason, type TokenLogprob } from './generator/branch.ts';
 export { EngineGenerator, type EngineGeneratorOptions } from './generator/engine-generator.ts';
 export { createRng, mixSeed, randomSeed } from './generator/seeds.ts';
@@ -88,6 +91,14 @@ export type {
 } from './strategies/types.ts';
 export { tallyVotes, type VoteResult, voteOutcome } from './strategies/voting.ts';
 export { weightedSelfConsistency } from './strategies/weighted-sc.ts';
+export { mulTask, scorePartialMul } from './tasks/mul.ts';
+export {
+  extractAnswer as extractMulAnswer,
+  parsePrompt as parseMulPrompt,
+  verify as verifyMulWork,
+} from './tasks/mul-work.ts';
+export { getTask, registerTask } from './tasks/registry.ts';
+export type { EvalProblem, EvalTask } from './tasks/types.ts';
 export {
   type AnswerMode,
   type AnswerOptions,

@@ -2,6 +2,7 @@ import type { Command } from '../command.ts';
 import { benchCommand } from './bench.ts';
 import { demoCommand } from './demo.ts';
 import { deviceCommand } from './device.ts';
+import { evalCommand } from './eval.ts';
 import { generateCommand } from './generate.ts';
 import { planCommand } from './plan.ts';
 import { strategiesCommand } from './strategies.ts';
@@ -15,6 +16,7 @@ export const commands: Command[] = [
   generateCommand,
   benchCommand,
   tuneCommand,
+  evalCommand,
   testKernelsCommand,
   planCommand,
   strategiesCommand,

@@ -37,7 +37,12 @@ export function subsetMean<T>(
       const j = i + Math.floor(rand() * (idx.length - i));
       [idx[i], idx[j]] = [idx[j] as number, idx[i] as number];
     }
-    sum += score(idx.slice(0, k).sort((a, b) => a - b).map((i) => pool[i] as T));
+    sum += score(
+      idx
+        .slice(0, k)
+        .sort((a, b) => a - b)
+        .map((i) => pool[i] as T),
+    );
   }
   return sum / draws;
 }

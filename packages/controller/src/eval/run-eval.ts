@@ -2,11 +2,12 @@
 // time on a task's held-out problems. Sampled strategies at k ≤ pool (`sc@k`, `bon@k`, `pass@k`)
 // are derived from one pool of samples per problem; adaptive and search strategies (`asc`, `pf`,
 // `deepconf`, `beam`, `dvts`) and `greedy` run for real through the OpenAI-shaped API.
-import { parseStrategy } from '../strategies/registry.ts';
+
 import type { RuminateEngine } from '../api/create-engine.ts';
 import { createRng } from '../generator/seeds.ts';
-import { majority, passAtK, subsetMean, wilson } from './estimators.ts';
+import { parseStrategy } from '../strategies/registry.ts';
 import type { EvalProblem, EvalTask } from '../tasks/types.ts';
+import { majority, passAtK, subsetMean, wilson } from './estimators.ts';
 
 /** One strategy's result. */
 export interface EvalRow {
@@ -92,16 +93,32 @@ export async function runEval(o: EvalOptions): Promise<EvalReport> {
         call,
       );
       const text = r.choices[0]?.text ?? '';
-      add(strategy, o.task.extract(text) === problem.answer ? 1 : 0, r.usage.completion_tokens, performance.now() - started);
+      add(
+        strategy,
+        o.task.extract(text) === problem.answer ? 1 : 0,
+        r.usage.completion_tokens,
+        performance.now() - started,
+      );
     }
     if (pool > 0) {
       const started = performance.now();
-      const r = await o.engine.completions.create({ ...common, strategy: `sample@${pool}`, n: pool, temperature }, call);
+      const r = await o.engine.completions.create(
+        { ...common, strategy: `sample@${pool}`, n: pool, temperature },
+        call,
+      );
       const ms = performance.now() - started;
       const samples: Sample[] = await Promise.all(
         r.ruminate.trace.map(async (c) => {
           const v = await verifier.verify(
-            { prompt: problem.prompt, text: c.text, steps: [], tokens: c.tokens, logprobs: [], selfCertainty: [], finished: true },
+            {
+              prompt: problem.prompt,
+              text: c.text,
+              steps: [],
+              tokens: c.tokens,
+              logprobs: [],
+              selfCertainty: [],
+              finished: true,
+            },
             new AbortController().signal,
           );
           return { answer: o.task.extract(c.text), passed: v.passed, tokens: c.tokens.length };
@@ -115,9 +132,19 @@ export async function runEval(o: EvalOptions): Promise<EvalReport> {
         let acc: number;
         if (name === 'pass') acc = passAtK(samples.length, correctCount, k);
         else if (name === 'sc' || name === 'self-consistency')
-          acc = subsetMean(samples, k, (sub) => (majority(sub.map((s) => s.answer)) === problem.answer ? 1 : 0), rand);
+          acc = subsetMean(
+            samples,
+            k,
+            (sub) => (majority(sub.map((s) => s.answer)) === problem.answer ? 1 : 0),
+            rand,
+          );
         else
-          acc = subsetMean(samples, k, (sub) => ((sub.find((s) => s.passed) ?? sub[0])?.answer === problem.answer ? 1 : 0), rand);
+          acc = subsetMean(
+            samples,
+            k,
+            (sub) => ((sub.find((s) => s.passed) ?? sub[0])?.answer === problem.answer ? 1 : 0),
+            rand,
+          );
         add(spec, acc, tokens, (ms * k) / pool);
       }
     }

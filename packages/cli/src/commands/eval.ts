@@ -1,0 +1,121 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  createEngine,
+  type EvalProblem,
+  type EvalReport,
+  evalChartSvg,
+  getTask,
+  runEval,
+} from '@ruminate/controller';
+import { RuminateError } from '@ruminate/gpu';
+import { RuminateEngine } from '@ruminate/runtime';
+import type { Command } from '../command.ts';
+import { log, out, table } from '../log.ts';
+
+const usage = [
+  'ruminate eval --model PATH --task TASK [--strategies LIST] [--problems FILE] [--limit N] [--offset N]',
+  '              [--temperature T] [--seed S] [--out DIR] [--json]',
+  '',
+  '  --task TASK         a registered task (mul: the bundled model’s)',
+  '  --strategies LIST   default greedy,sc@4,sc@16,bon@16,pass@16,asc,pf@16; sc@k, bon@k and pass@k',
+  '                      are derived from one pool of samples per problem (unbiased estimators)',
+  '  --problems FILE     held-out set, JSONL of {id, prompt, answer} (default models/<task>-eval.jsonl)',
+  '  --limit N           evaluate the first N problems (after --offset)',
+  '  --out DIR           where <task>.json and <task>.svg go (default docs/eval)',
+].join('\n');
+
+/** Reads a JSONL problem set. */
+export function readProblems(file: string): EvalProblem[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as EvalProblem);
+}
+
+/** The eval table as text. */
+export function evalTable(report: EvalReport): string {
+  return table(
+    ['strategy', 'accuracy', '95% CI', 'tokens/problem', 'ms/problem', 'how'],
+    report.rows.map((r) => [
+      r.strategy,
+      `${(r.accuracy * 100).toFixed(1)}%`,
+      `${(r.ci[0] * 100).toFixed(1)}–${(r.ci[1] * 100).toFixed(1)}`,
+      r.meanTokens.toFixed(1),
+      r.meanMs.toFixed(0),
+      r.method === 'pool' ? `from a pool of ${report.pool}` : 'run',
+    ]),
+  );
+}
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'Accuracy per test-time strategy on a task’s held-out set (writes docs/eval/<task>.json and .svg)',
+  usage,
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        model: { type: 'string' },
+        task: { type: 'string' },
+        strategies: { type: 'string', default: 'greedy,sc@4,sc@16,bon@16,pass@16,asc,pf@16' },
+        problems: { type: 'string' },
+        limit: { type: 'string' },
+        offset: { type: 'string', default: '0' },
+        temperature: { type: 'string', default: '0.8' },
+        seed: { type: 'string', default: '1' },
+        out: { type: 'string', default: 'docs/eval' },
+        json: { type: 'boolean' },
+      },
+    });
+    if (!values.model || !values.task) {
+      log(`ruminate eval: --model and --task are required\n\n${usage}`);
+      return 2;
+    }
+    const task = getTask(values.task);
+    const offset = Number(values.offset);
+    const all = readProblems(values.problems ?? join('models', `${task.name}-eval.jsonl`));
+    const problems = all.slice(offset, values.limit ? offset + Number(values.limit) : undefined);
+    if (problems.length === 0)
+      throw new RuminateError('invalid-argument', 'No problems selected.', { field: 'limit' });
+    const strategies = values.strategies.split(',').map((s) => s.trim());
+    const engine = await createEngine({
+      engine: new RuminateEngine({ maxSequences: 64 }),
+      model: { path: values.model },
+    });
+    log(`eval ${task.name}: ${problems.length} problems × ${strategies.join(', ')}`);
+    const started = performance.now();
+    const report = await runEval({
+      engine,
+      task,
+      problems,
+      strategies,
+      temperature: Number(values.temperature),
+      seed: Number(values.seed),
+      onProgress: (done, total) => {
+        if (done % 10 === 0 || done === total) {
+          log(`  ${done}/${total} problems, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+        }
+      },
+    });
+    const result = {
+      ...report,
+      model: values.model,
+      date: new Date().toISOString(),
+      wallMs: performance.now() - started,
+    };
+    mkdirSync(values.out, { recursive: true });
+    writeFileSync(join(values.out, `${task.name}.json`), `${JSON.stringify(result, null, 1)}\n`);
+    writeFileSync(
+      join(values.out, `${task.name}.svg`),
+      evalChartSvg(
+        report,
+        `${task.name}: accuracy vs test-time compute (${problems.length} held-out problems)`,
+      ),
+    );
+    log(`wrote ${join(values.out, `${task.name}.json`)} and .svg`);
+    out(values.json ? JSON.stringify(result) : evalTable(report));
+    return 0;
+  },
+};
