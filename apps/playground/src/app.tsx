@@ -13,9 +13,10 @@ import { DevicePanel } from './device-panel.tsx';
 import { EvalChart, evalSeries } from './eval-chart.tsx';
 import { friendlyError } from './friendly-error.ts';
 import { LoadProgressBars } from './load-progress.tsx';
-import { type ModelChoice, ModelPicker } from './model-picker.tsx';
+import { BUNDLED_MODEL_URL, type ModelChoice, ModelPicker } from './model-picker.tsx';
 import { PlanView } from './plan-view.tsx';
 import { RunPanel, type RunSettings, requestOf } from './run-panel.tsx';
+import { workerEngine } from './worker-engine.ts';
 
 const INITIAL: RunSettings = {
   prompt: '68*24=',
@@ -37,9 +38,14 @@ function optionsFor(choice: ModelChoice): RuminateOptions {
       };
     case 'bundled':
     case 'url':
-      return { model: choice.url, answer: { mode: 'last-number' } };
+      // Absolute, since the worker resolves relative URLs against its own script.
+      return {
+        engine: workerEngine,
+        model: new URL(choice.url, location.href).href,
+        answer: { mode: 'last-number' },
+      };
     case 'file':
-      return { model: choice.file, answer: { mode: 'last-number' } };
+      return { engine: workerEngine, model: choice.file, answer: { mode: 'last-number' } };
   }
 }
 
@@ -75,6 +81,7 @@ export function App() {
     // ?model=demo or ?model=<GGUF URL> loads at once (shareable links, tests).
     const q = new URLSearchParams(location.search).get('model');
     if (q === 'demo') load({ kind: 'demo' });
+    else if (q === 'bundled') load({ kind: 'bundled', url: BUNDLED_MODEL_URL });
     else if (q) load({ kind: 'url', url: q });
   }, [load]);
   const live = r.status === 'running' ? r.run : (run ?? r.run);

@@ -8,7 +8,7 @@ export type ModelChoice =
   | { kind: 'file'; file: File };
 
 /** The bundled default model, served next to the site. */
-export const BUNDLED_MODEL_URL = import.meta.env.VITE_RUMINATE_MODEL ?? '../models/ruminate-mul.gguf';
+export const BUNDLED_MODEL_URL: string = import.meta.env.VITE_RUMINATE_MODEL || '';
 
 /** Picks the bundled model, a GGUF URL, a dropped local file, or the scripted demo. */
 export function ModelPicker(props: { busy: boolean; onLoad: (choice: ModelChoice) => void }) {
@@ -34,7 +34,12 @@ export function ModelPicker(props: { busy: boolean; onLoad: (choice: ModelChoice
     }
   };
   const options: [ModelChoice['kind'], string][] = [
-    ['bundled', 'Bundled model (tiny multiplication llama)'],
+    [
+      'bundled',
+      BUNDLED_MODEL_URL
+        ? `Bundled model (${BUNDLED_MODEL_URL.split('/').pop()}: a tiny llama that multiplies)`
+        : 'Bundled model (none was built into this site)',
+    ],
     ['url', 'A GGUF file from a URL'],
     ['file', 'A GGUF file from this computer'],
     ['demo', 'Scripted demo (no GPU, not a language model: shows how the strategies work)'],
