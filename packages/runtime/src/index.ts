@@ -6,7 +6,6 @@ export {
   renderChatTemplate,
 } from './chat/chat-template.ts';
 export { CHATML_TEMPLATE } from './chat/chatml-template.ts';
-export { blobSource, nodeFileSource, openBasicSource } from './engine/basic-sources.ts';
 export { type LoadedModel, loadModel, type ModelLoadOptions } from './engine/load-model.ts';
 export { RuminateEngine, type RuminateEngineOptions } from './engine/ruminate-engine.ts';
 export { SequenceEngine, type SequenceEngineOptions } from './engine/sequence-engine.ts';
@@ -35,7 +34,8 @@ export {
 } from './gguf/write.ts';
 export { type PageCopy, PagedKvCache, type PagedKvCacheOptions } from './kv/paged-kv-cache.ts';
 export { DirectoryModelCache } from './loading/directory-cache.ts';
-export { openFileSource } from './loading/file-source.ts';
+/** Former name of openFileSource (the engine's own file source was replaced by the loading module's). */
+export { openFileSource, openFileSource as nodeFileSource } from './loading/file-source.ts';
 export { type HttpSourceOptions, openHttpSource } from './loading/http-source.ts';
 export { mergedSplitSource } from './loading/merged-source.ts';
 export type { CachedModel, ModelCache } from './loading/model-cache.ts';

@@ -4,8 +4,8 @@ import { type KernelContext, PipelineCache, RuminateError, requestDevice } from 
 import { applyChatTemplate } from '../chat/chat-template.ts';
 import { parseGguf } from '../gguf/parse.ts';
 import type { ByteSource } from '../gguf/types.ts';
+import { createSourceOpener } from '../loading/source-opener.ts';
 import { Tokenizer } from '../tokenizer/tokenizer.ts';
-import { openBasicSource } from './basic-sources.ts';
 import { type LoadedModel, loadModel } from './load-model.ts';
 import type { SequenceEngine } from './sequence-engine.ts';
 import type {
@@ -25,7 +25,7 @@ import type {
 export interface RuminateEngineOptions {
   /** The kernel context to run on (default: a new device from requestDevice()). */
   kernelContext?: () => Promise<KernelContext>;
-  /** Opens a model source (default: Blobs and Node paths; pass the loading module's opener for URLs). */
+  /** Opens a model source (default: the loading module's opener — paths, Blobs, URLs with range reads, split files — without a cache). */
   openSource?: (source: ModelSource, opts: LoadOptions) => Promise<ByteSource>;
   /** Largest number of live sequences (default 64). */
   maxSequences?: number;
@@ -42,11 +42,13 @@ export class RuminateEngine implements Engine {
   private current: Loaded | undefined;
   private ctx: Promise<KernelContext> | undefined;
   private deviceLost = false;
+  private openSource: ((source: ModelSource, opts: LoadOptions) => Promise<ByteSource>) | undefined;
 
   constructor(private readonly opts: RuminateEngineOptions = {}) {}
 
   async load(source: ModelSource, opts: LoadOptions = {}): Promise<ModelInfo> {
-    const bytes = await (this.opts.openSource ?? openBasicSource)(source, opts);
+    this.openSource ??= this.opts.openSource ?? createSourceOpener();
+    const bytes = await this.openSource(source, opts);
     try {
       const header = await parseGguf(bytes);
       const tokenizer = Tokenizer.fromMetadata(header.metadata);
