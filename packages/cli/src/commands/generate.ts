@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { getTask, type RunRequest, resultToJson, runStrategy } from '@ruminate/controller';
 import { RuminateError } from '@ruminate/gpu';
 import { RuminateEngine, type StepResult } from '@ruminate/runtime';
 import type { Command } from '../command.ts';
@@ -7,6 +8,7 @@ import { log, out } from '../log.ts';
 const usage = [
   'ruminate generate --model PATH (--prompt TEXT | --tokens 1,2,3) [--max-tokens N] [--temperature T]',
   '                  [--seed S] [--top-k K] [--top-p P] [--context N] [--json]',
+  '                  [--strategy NAME --n N [--task TASK]]',
   '',
   '  --model PATH      a GGUF file',
   '  --prompt TEXT     text to continue (tokenized with the model’s tokenizer, BOS as the model asks)',
@@ -15,6 +17,13 @@ const usage = [
   '  --temperature T   0 is greedy (default 0)',
   '  --seed S          seed of the sequence’s random stream (default 0)',
   '  --json            print {"tokens","text","prefillTokS","decodeTokS"} to stdout',
+  '  --strategy NAME   spend test-time compute: self-consistency, best-of-n, weighted-sc, adaptive-sc,',
+  '                    deepconf, beam, dvts, particle-filter, … (the controller’s registry); with --json',
+  '                    prints {"text","winner","answer","trace":[{text,tokens,score,…}],"plan","usage",…}',
+  '  --n N             samples the strategy draws (default: the strategy’s own)',
+  '  --task TASK       take the verifier, step scorer, step delimiter, answer extraction and default',
+  '                    --max-tokens from a registered task (mul: the bundled model’s)',
+  '                    (with --strategy, --temperature defaults to the strategy’s own, 0.8 for sampling)',
 ].join('\n');
 
 /** Parses a number option, or throws invalid-argument naming it. */
@@ -43,9 +52,17 @@ export const generateCommand: Command = {
         'top-k': { type: 'string' },
         'top-p': { type: 'string' },
         context: { type: 'string' },
+        strategy: { type: 'string' },
+        n: { type: 'string' },
+        task: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
     });
+    if (values.strategy !== undefined) return runWithStrategy(values);
+    if (values.n !== undefined || values.task !== undefined) {
+      log(`ruminate generate: --n and --task need --strategy\n\n${usage}`);
+      return 2;
+    }
     if (!values.model || (values.prompt === undefined) === (values.tokens === undefined)) {
       log(`ruminate generate: give --model and exactly one of --prompt / --tokens\n\n${usage}`);
       return 2;
@@ -105,3 +122,75 @@ export const generateCommand: Command = {
     return 0;
   },
 };
+
+/** Parsed options of `generate`. */
+interface GenerateValues {
+  model?: string;
+  prompt?: string;
+  tokens?: string;
+  'max-tokens'?: string;
+  temperature?: string;
+  seed?: string;
+  'top-k'?: string;
+  'top-p'?: string;
+  context?: string;
+  strategy?: string;
+  n?: string;
+  task?: string;
+  json?: boolean;
+}
+
+/** Builds the controller request of `generate --strategy` (task parts from `--task` when given). */
+export function strategyRequest(values: GenerateValues): RunRequest {
+  const task = values.task === undefined ? undefined : getTask(values.task);
+  const req: RunRequest = { strategy: values.strategy ?? 'sample' };
+  if (values.tokens !== undefined) {
+    req.promptTokens = values.tokens.split(',').map((s) => num(s.trim(), 'tokens', 0));
+  } else req.prompt = values.prompt ?? '';
+  if (values.n !== undefined) req.samples = num(values.n, 'n', 1);
+  const maxTokens = values['max-tokens'] ?? (task ? String(task.maxTokens) : undefined);
+  req.maxTokens = num(maxTokens, 'max-tokens', 32);
+  if (values.temperature !== undefined) req.temperature = num(values.temperature, 'temperature', 0);
+  req.seed = num(values.seed, 'seed', 0);
+  if (values['top-k'] !== undefined) req.topK = num(values['top-k'], 'top-k', 0);
+  if (values['top-p'] !== undefined) req.topP = num(values['top-p'], 'top-p', 1);
+  if (task) {
+    req.verifier = task.verifier();
+    req.stepScorer = task.stepScorer();
+    req.answer = task.answer;
+    req.delimiter = task.stepDelimiter;
+  }
+  return req;
+}
+
+/** `generate --strategy`: one controller run (runStrategy) on the runtime engine; JSON via resultToJson. */
+async function runWithStrategy(values: GenerateValues): Promise<number> {
+  if (!values.model || (values.prompt === undefined) === (values.tokens === undefined)) {
+    log(`ruminate generate: give --model and exactly one of --prompt / --tokens\n\n${usage}`);
+    return 2;
+  }
+  const req = strategyRequest(values);
+  const engine = new RuminateEngine({ maxSequences: 64 });
+  const t0 = performance.now();
+  const info = await engine.load(
+    { path: values.model },
+    values.context ? { contextLength: num(values.context, 'context', 0) } : {},
+  );
+  log(
+    `loaded ${info.architecture} ${info.weightType} (${(info.weightBytes / 2 ** 20).toFixed(1)} MiB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  try {
+    const result = await runStrategy(engine, req);
+    if (values.json) out(JSON.stringify(resultToJson(result)));
+    else {
+      out(result.text ?? '(abstained)');
+      const u = result.usage;
+      log(
+        `${req.strategy}: ${result.trace.length} candidates, winner ${result.winner ?? '–'}${result.answer !== null ? `, answer ${result.answer}` : ''}; ${u.generatedTokens} tokens in ${(u.timeMs / 1000).toFixed(1)} s (${((u.generatedTokens * 1000) / Math.max(u.timeMs, 1)).toFixed(1)} tok/s)`,
+      );
+    }
+  } finally {
+    await engine.unload();
+  }
+  return 0;
+}
