@@ -39,6 +39,8 @@ describe('engine over comlink', () => {
   it('loads with progress, steps, stores a shared prompt once, aborts within a step, unloads', async () => {
     const path = await standardFixture('llama-f32');
     const remote = served(new RuminateEngine({ kernelContext: sharedKernelContext, maxPassTokens: 16 }));
+    // The header alone rules out a context whose KV cannot fit, before any weights are read.
+    expect(await codeOf(remote.load({ path }, { contextLength: 50_000_000 }))).toBe('model-too-large');
     const progress: LoadProgress[] = [];
     const info = await remote.load({ path }, { contextLength: 256, onProgress: (p) => progress.push(p) });
     expect(info.architecture).toBe('llama');

@@ -4,7 +4,9 @@ import { type KernelContext, PipelineCache, RuminateError, requestDevice } from 
 import { applyChatTemplate } from '../chat/chat-template.ts';
 import { parseGguf } from '../gguf/parse.ts';
 import type { ByteSource } from '../gguf/types.ts';
+import { checkModelFit } from '../loading/model-fit.ts';
 import { createSourceOpener } from '../loading/source-opener.ts';
+import { readHparams } from '../model/hparams.ts';
 import { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { type LoadedModel, loadModel } from './load-model.ts';
 import type { SequenceEngine } from './sequence-engine.ts';
@@ -42,17 +44,32 @@ export class RuminateEngine implements Engine {
   private current: Loaded | undefined;
   private ctx: Promise<KernelContext> | undefined;
   private deviceLost = false;
-  private openSource: ((source: ModelSource, opts: LoadOptions) => Promise<ByteSource>) | undefined;
 
   constructor(private readonly opts: RuminateEngineOptions = {}) {}
 
   async load(source: ModelSource, opts: LoadOptions = {}): Promise<ModelInfo> {
-    this.openSource ??= this.opts.openSource ?? createSourceOpener();
-    const bytes = await this.openSource(source, opts);
+    const ctx = await this.context();
+    // Default opener: before any tensor data is downloaded, the header alone must show a
+    // supported architecture whose weights and KV fit this device (else a typed error says why).
+    const open =
+      this.opts.openSource ??
+      createSourceOpener({
+        checkHeader: (m) => {
+          const hp = readHparams(m.metadata, (n) => m.tensors.find((t) => t.name === n)?.dims);
+          checkModelFit(
+            m,
+            { contextLength: opts.contextLength ?? Math.min(hp.contextLength, 4096) },
+            {
+              maxBufferSize: ctx.limits.maxBufferSize ?? 2 ** 28,
+              maxStorageBufferBindingSize: ctx.limits.maxStorageBufferBindingSize ?? 2 ** 27,
+            },
+          );
+        },
+      });
+    const bytes = await open(source, opts);
     try {
       const header = await parseGguf(bytes);
       const tokenizer = Tokenizer.fromMetadata(header.metadata);
-      const ctx = await this.context();
       // Free the previous model's GPU memory only once the new one is known to be readable.
       const loaded = await loadModel(ctx, header, bytes, {
         ...opts,
