@@ -376,8 +376,9 @@ export class GpuModel implements ModelBackend {
       eps: hp.rmsEps,
     });
     if (S === 0) {
+      // A prefill chunk with nothing to sample: submit and go on without waiting; the queue runs
+      // passes in order and the next pass's uploads are queued after this one.
       device.queue.submit([enc.finish()]);
-      await this.settle(device.queue.onSubmittedWorkDone());
       return [];
     }
     for (let i = 0; i < S; i++) {
