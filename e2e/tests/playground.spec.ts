@@ -1,6 +1,7 @@
 // The playground site (apps/playground/dist): load a model, see the plan, run self-consistency
 // and best-of-N and check the answer and the candidates on screen; keyboard use, an axe-core
 // audit, and phone width.
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import { repoRoot } from '../support/mounts.ts';
@@ -104,6 +105,13 @@ test('axe-core finds no serious or critical accessibility violations', async ({ 
   await page.getByRole('button', { name: 'Show plan' }).click();
   await page.getByRole('button', { name: 'Run' }).click();
   await expect(page.getByTestId('answer')).toContainText('Answer:', { timeout: 30_000 });
+  // The accuracy-vs-compute chart is drawn from docs/eval/*.json when the checkout has results.
+  const evals = existsSync(join(repoRoot, 'docs/eval'))
+    ? readdirSync(join(repoRoot, 'docs/eval')).filter((f) => f.endsWith('.json'))
+    : [];
+  const charts = page.getByRole('img', { name: /Accuracy against generated tokens/ });
+  if (evals.length > 0) await expect(charts.first()).toBeVisible();
+  else await expect(page.getByText('No evaluation results yet')).toBeVisible();
   await page.addScriptTag({ path: join(repoRoot, 'node_modules/axe-core/axe.min.js') });
   const violations = await page.evaluate(async () => {
     const axe = (

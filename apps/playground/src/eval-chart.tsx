@@ -1,5 +1,6 @@
 // Accuracy against compute from `ruminate eval` results (docs/eval/*.json, read at build time).
-// Accepted shape: { task?, points|results: [{ strategy, samples|n?, tokens|generatedTokens|meanTokens, accuracy|acc }] }.
+// Accepted shapes: { task?, points|results: [{ strategy, samples|n?, tokens|generatedTokens|meanTokens, accuracy|acc }] }
+// and { task?, strategies: { "sc@4": { accuracy, mean_tokens } } } (entries without tokens, like pass@k, are left out).
 
 /** One point of the chart. */
 export interface EvalPoint {
@@ -25,6 +26,15 @@ export function parseEval(name: string, data: unknown): EvalSeries {
     unknown
   >[];
   const points: EvalPoint[] = [];
+  if (d.strategies && typeof d.strategies === 'object') {
+    for (const [key, v] of Object.entries(d.strategies as Record<string, Record<string, unknown>>)) {
+      const tokens = num(v.mean_tokens) ?? num(v.tokens);
+      const accuracy = num(v.accuracy);
+      if (tokens === null || accuracy === null) continue;
+      const [name, n] = key.split('@');
+      points.push({ strategy: name ?? key, samples: n ? Number(n) : null, tokens, accuracy });
+    }
+  }
   for (const r of rows) {
     const tokens = num(r.tokens) ?? num(r.generatedTokens) ?? num(r.meanTokens);
     let accuracy = num(r.accuracy) ?? num(r.acc);
@@ -91,6 +101,17 @@ export function EvalChart(props: { series: EvalSeries[] }) {
               {[0, 0.25, 0.5, 0.75, 1].map((a) => (
                 <text key={a} x={m.l - 6} y={yAt(a) + 4} textAnchor="end" fontSize="11">
                   {Math.round(a * 100)}%
+                </text>
+              ))}
+              {[
+                ...new Set([
+                  10 ** x0,
+                  ...[1, 2, 3, 4].map((k) => 10 ** k).filter((t) => Math.log10(t) > x0 && Math.log10(t) < x1),
+                  10 ** x1,
+                ]),
+              ].map((t) => (
+                <text key={t} x={xAt(t)} y={yAt(0) + 14} textAnchor="middle" fontSize="11">
+                  {Math.round(t)}
                 </text>
               ))}
               <text x={(W + m.l) / 2} y={H - 6} textAnchor="middle" fontSize="12">

@@ -53,6 +53,7 @@ export class RuminateChatElement extends Base {
   private loadCtrl: AbortController | undefined;
   private runCtrl: AbortController | undefined;
   private ready: Promise<RuminateEngine> | undefined;
+  private started = false;
   private readonly ui: {
     status: HTMLElement;
     load: HTMLElement;
@@ -130,6 +131,7 @@ export class RuminateChatElement extends Base {
     // Wait for the document to finish parsing, so page scripts after the bundle (e.g. one calling
     // setDefaultEngine) run before the load starts.
     const start = () => {
+      this.started = true;
       if (this.isConnected && this.getAttribute('model') && !this.ready) void this.load().catch(() => {});
     };
     if (document.readyState === 'loading')
@@ -143,7 +145,8 @@ export class RuminateChatElement extends Base {
   }
 
   attributeChangedCallback(name: string, old: string | null, value: string | null): void {
-    if (name === 'model' && old !== value && this.isConnected && value) {
+    // On upgrade this runs once per attribute before connectedCallback: only later changes reload.
+    if (name === 'model' && old !== value && this.started && this.isConnected && value) {
       this.ready = undefined;
       void this.load().catch(() => {});
     }
