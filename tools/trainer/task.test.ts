@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { extractAnswer, makePrompt, parsePrompt, placeParts, verify } from '../../packages/controller/src/tasks/mul-work.ts';
+import {
+  extractAnswer,
+  makePrompt,
+  parsePrompt,
+  placeParts,
+  verify,
+} from '../../packages/controller/src/tasks/mul-work.ts';
 
 // Real model outputs (sampled at temperature 0.8 from the bundled model) and hand-made edge
 // cases, each with task.py's verdict, reason and extracted answer (tools/trainer/make_fixture.py).
