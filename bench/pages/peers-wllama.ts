@@ -21,7 +21,8 @@ export async function runWllama(
   const logs: string[] = [];
   const keep = (...args: unknown[]) => {
     const line = args.map(String).join(' ');
-    if (/webgpu|WebGPU|ggml_backend|offload|Multithread|device/i.test(line)) logs.push(line.slice(0, 160));
+    if (/webgpu|ggml_backend|offload|Multithread|device|adapter|backend|layers to GPU/i.test(line))
+      logs.push(line.slice(0, 160));
   };
   const wllama = new Wllama(
     { default: WASM },
@@ -89,9 +90,16 @@ export async function runWllama(
       text: first.text,
       notes: [
         `multithread ${wllama.isMultithread()}, ${wllama.getNumThreads()} threads`,
+        ...(gpu
+          ? [
+              logs.some((l) => /Failed to get an adapter/i.test(l))
+                ? 'its WebGPU backend found no adapter: this ran on the CPU'
+                : 'its WebGPU backend got an adapter (no "Failed to get an adapter" line, which CPU runs print)',
+            ]
+          : []),
         `cached prompt tokens ${first.timings.cache_n}`,
         `page-clock decode ${median(warm.map((w) => w.wallDecodeTokS)).toFixed(1)} tok/s (incl. streaming to the page)`,
-        ...logs.slice(0, 8),
+        ...logs.slice(0, 12),
       ],
     };
   } finally {

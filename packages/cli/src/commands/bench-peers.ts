@@ -12,13 +12,13 @@ import { log, out, table } from '../log.ts';
 import type { BenchSuite } from './bench.ts';
 
 const usage = [
-  'ruminate bench peers [--model PATH]… [--prompt-tokens N] [--decode-tokens N] [--runs N] [--batch N] [--skip ENGINE]… [--json]',
+  'ruminate bench peers [--model PATH]… [--prompt-tokens N] [--decode-tokens N] [--runs N] [--batch N] [--skip ENGINE]… [--out FILE] [--json]',
   '',
   '  The same GGUF in the same headless Chromium: Ruminate (WebGPU, in a Web Worker) vs @wllama/wllama',
   '  (wasm with navigator.hardwareConcurrency threads, and its WebGPU backend). Same prompt ids, greedy,',
   '  same token count. Without --model: the project-written 31M Q4_0 llama (.cache/fixtures/) and the',
   '  bundled models/mul-q8_0.gguf when present. ENGINE: ruminate, wllama-cpu, wllama-webgpu.',
-  '  Writes bench/results/peers.json.',
+  '  Writes bench/results/peers.json (or --out FILE, for trial runs).',
 ].join('\n');
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -123,7 +123,7 @@ function render(rows: PeersModelRow[]): string {
           [
             `${batchOk(batch) ? batch.sequences : '?'} seqs, shared prompt, tok/s`,
             batchOk(batch) ? `${f(batch.totalTokS)} (${f(batch.overSingle, 2)}× one)` : batch.error,
-            ...wllama.map(() => '(one slot)'),
+            ...wllama.map(() => 'not measured'),
             '',
           ],
         ],
@@ -160,6 +160,7 @@ export const benchPeers: BenchSuite = {
         batch: { type: 'string', default: '16' },
         skip: { type: 'string', multiple: true },
         json: { type: 'boolean', default: false },
+        out: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -245,7 +246,7 @@ export const benchPeers: BenchSuite = {
       batchSequences: batchSize,
       models: rows,
     };
-    const path = join(REPO_ROOT, 'bench', 'results', 'peers.json');
+    const path = values.out ? resolve(values.out) : join(REPO_ROOT, 'bench', 'results', 'peers.json');
     mkdirSync(dirname(path), { recursive: true });
     await writeFile(path, `${JSON.stringify(report, null, 1)}\n`);
     log(`wrote ${path}`);
