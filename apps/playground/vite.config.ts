@@ -5,7 +5,8 @@ import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
 
 // The playground is a static site: `pnpm --filter ./apps/playground build` → apps/playground/dist.
-// The bundled model (the first models/*.gguf) is copied to dist/models/ and offered by default.
+// The bundled model (the first models/*.gguf) and its eval set (models/*-eval.jsonl) are copied
+// to dist/models/; the model is offered by default, the eval set feeds the live eval.
 const modelsDir = join(dirname(fileURLToPath(import.meta.url)), '../../models');
 let bundled: string | undefined;
 try {
@@ -16,10 +17,26 @@ try {
   bundled = undefined;
 }
 
+let evalSet: string | undefined;
+try {
+  evalSet = readdirSync(modelsDir)
+    .filter((f) => f.endsWith('-eval.jsonl'))
+    .sort()[0];
+} catch {
+  evalSet = undefined;
+}
+
 const copyModel: Plugin = {
   name: 'ruminate-bundled-model',
   apply: 'build',
   generateBundle() {
+    if (evalSet) {
+      this.emitFile({
+        type: 'asset',
+        fileName: `models/${evalSet}`,
+        source: readFileSync(join(modelsDir, evalSet)),
+      });
+    }
     if (bundled)
       this.emitFile({
         type: 'asset',
@@ -33,7 +50,10 @@ export default defineConfig({
   base: './',
   plugins: [react(), copyModel],
   logLevel: 'warn',
-  define: { 'import.meta.env.VITE_RUMINATE_MODEL': JSON.stringify(bundled ? `./models/${bundled}` : '') },
+  define: {
+    'import.meta.env.VITE_RUMINATE_MODEL': JSON.stringify(bundled ? `./models/${bundled}` : ''),
+    'import.meta.env.VITE_RUMINATE_EVAL': JSON.stringify(evalSet ? `./models/${evalSet}` : ''),
+  },
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022' },
   worker: { format: 'es' },
 });

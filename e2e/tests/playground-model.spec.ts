@@ -43,7 +43,7 @@ test('bundled model: loads in a worker, self-consistency and best-of-N answer 12
   await page.getByLabel('Strategy').selectOption('sc');
   await page.getByLabel('Samples (N)').fill('3');
   await page.getByLabel('Max tokens each').fill('90');
-  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
   await expect(page.getByTestId('answer')).toContainText('Answer:', { timeout: 240_000 });
   let c = await cards(page);
   expect(c).toHaveLength(3);
@@ -55,7 +55,7 @@ test('bundled model: loads in a worker, self-consistency and best-of-N answer 12
 
   await page.getByLabel('Strategy').selectOption('bon');
   await page.getByLabel('Samples (N)').fill('2');
-  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
   await expect(page.getByTestId('answer')).toContainText('Answer:', { timeout: 240_000 });
   c = await cards(page);
   expect(c).toHaveLength(2);

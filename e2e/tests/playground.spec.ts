@@ -49,7 +49,7 @@ test('self-consistency: plan first, then the answer with the most votes wins', a
   const plan = page.getByTestId('plan');
   await expect(plan).toContainText('sc, N = 6');
   await expect(plan).toContainText('Max tokens each');
-  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
   await expect(page.getByTestId('answer')).toContainText('Answer:', { timeout: 30_000 });
   const c = await cards(page);
   expect(c).toHaveLength(6);
@@ -73,7 +73,7 @@ test('best-of-N: the winner has the highest verifier score', async ({ page }) =>
   await page.getByLabel('Samples (N)').fill('4');
   await page.getByLabel('Budget').selectOption('tokens');
   await page.getByLabel('Token budget').fill('300');
-  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
   await expect(page.getByTestId('answer')).toContainText('Answer: The answer is', { timeout: 30_000 });
   const c = await cards(page);
   expect(c.length).toBeGreaterThanOrEqual(1);
@@ -103,7 +103,7 @@ test('works from the keyboard alone', async ({ page }) => {
 test('axe-core finds no serious or critical accessibility violations', async ({ page }) => {
   await loadDemo(page);
   await page.getByRole('button', { name: 'Show plan' }).click();
-  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
   await expect(page.getByTestId('answer')).toContainText('Answer:', { timeout: 30_000 });
   // The accuracy-vs-compute chart is drawn from docs/eval/*.json when the checkout has results.
   const evals = existsSync(join(repoRoot, 'docs/eval'))
@@ -134,7 +134,7 @@ test('axe-core finds no serious or critical accessibility violations', async ({ 
 test('readable at phone width (375×812): no sideways scrolling', async ({ page }) => {
   await page.setViewportSize({ width: 375, height: 812 });
   await loadDemo(page);
-  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
   await expect(page.getByTestId('answer')).toContainText('Answer:', { timeout: 30_000 });
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   expect(width).toBeLessThanOrEqual(375);
@@ -156,4 +156,26 @@ test('says clearly when WebGPU is missing, and the demo still runs', async ({ pa
   await page.getByRole('button', { name: 'Load model' }).click();
   await expect(page.getByTestId('status')).toHaveText('Ready (scripted demo model).', { timeout: 30_000 });
   await screenshot(page, 'playground-no-webgpu');
+});
+
+test('runs a small eval live: greedy and sc@4 over the first problems of the bundled eval set', async ({
+  page,
+}) => {
+  await loadDemo(page);
+  await page.getByRole('button', { name: 'Run a small eval' }).click();
+  const table = page.getByTestId('live-eval');
+  await expect(table.locator('tbody tr')).toHaveCount(2);
+  await expect(table.locator('tbody tr').nth(1)).toContainText(/of 5/, { timeout: 60_000 });
+  const rows = await table
+    .locator('tbody tr')
+    .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent ?? '')));
+  expect(rows.map((r) => r[0])).toEqual(['greedy', 'sc@4']);
+  for (const r of rows) {
+    const [correct, of] = (r[1] ?? '').split(' of ').map(Number);
+    expect(of).toBe(5);
+    expect(correct).toBeGreaterThanOrEqual(0);
+    expect(r[2]).toBe(`${Math.round((100 * (correct ?? 0)) / 5)}%`);
+    expect(Number(r[3])).toBeGreaterThan(0);
+  }
+  await screenshot(page, 'playground-live-eval');
 });

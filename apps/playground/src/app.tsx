@@ -12,6 +12,7 @@ import { demoEngine } from './demo-model.ts';
 import { DevicePanel } from './device-panel.tsx';
 import { EvalChart, evalSeries } from './eval-chart.tsx';
 import { friendlyError } from './friendly-error.ts';
+import { LiveEval } from './live-eval.tsx';
 import { LoadProgressBars } from './load-progress.tsx';
 import { BUNDLED_MODEL_URL, type ModelChoice, ModelPicker } from './model-picker.tsx';
 import { PlanView } from './plan-view.tsx';
@@ -136,6 +137,7 @@ export function App() {
         />
         <PlanView plan={plan} />
         <CandidateBoard run={live} />
+        <LiveEval ready={r.status === 'ready'} generate={r.generate} />
         <EvalChart series={evalSeries} />
       </main>
       <footer>
