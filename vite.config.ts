@@ -1,6 +1,24 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 
+// Vitest's reporter calls Map.groupBy (Node ≥ 21) when it formats a failure; on Node 20 that
+// threw instead of printing the failure. The reporter runs in this (main) process.
+if (!('groupBy' in Map)) {
+  Object.defineProperty(Map, 'groupBy', {
+    value<T, K>(items: Iterable<T>, key: (item: T, index: number) => K): Map<K, T[]> {
+      const out = new Map<K, T[]>();
+      let i = 0;
+      for (const item of items) {
+        const k = key(item, i++);
+        const list = out.get(k);
+        if (list) list.push(item);
+        else out.set(k, [item]);
+      }
+      return out;
+    },
+  });
+}
+
 // One config for the whole workspace. Vitest runs two projects:
 // - unit: pure TypeScript, in parallel;
 // - gpu:  tests that open a WebGPU device through Dawn for Node on SwiftShader
