@@ -56,8 +56,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
   let row_byte = dims.base_byte + wid.y * dims.expert_bytes + j * dims.row_bytes;
   for (var a0 = 0u; a0 < count; a0 += ABATCH) {
     let na = min(ABATCH, count - a0);
-    var xb: array<u32, ABATCH>;
-    var acc: array<f32, ABATCH>;
+    // Explicitly zeroed per batch: WGSL zero-initialises a declaration each time it runs, but
+    // Dawn/SwiftShader carried the previous batch's values over (wrong sums past 8 assignments).
+    var xb = array<u32, ABATCH>();
+    var acc = array<f32, ABATCH>();
     for (var q = 0u; q < na; q++) {
       let asg = groups[list + off + a0 + q];
       xb[q] = (asg / dims.topk) * dims.x_row_stride + (asg % dims.topk) * dims.x_slot_stride;

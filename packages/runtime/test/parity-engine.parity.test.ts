@@ -42,18 +42,11 @@ const cases: { name: StandardFixture; margin: number; lpTol: number; knownBug?: 
     name: 'mixtral-f32', // llama with 4 experts, 2 used
     margin: 1e-2,
     lpTol: 1e-2,
-    // kernels-wgsl/moe/expert-matmul.wgsl: `var acc` inside the ABATCH loop is not re-zeroed on
-    // Dawn/SwiftShader, so an expert with more than 8 assignments in a pass (a 12-token prompt)
-    // adds batch 1's sums into batch 2. Zeroing acc at the top of each batch makes this case
-    // pass (checked locally). Remove knownBug once the kernel is fixed.
-    knownBug: 'expert-matmul accumulators carried across assignment batches',
   },
   {
     name: 'qwen2moe-q8_0', // 4 experts, top-2, sigmoid-gated shared expert
     margin: 0.25,
     lpTol: 0.4,
-    knownBug:
-      'expert-matmul accumulators carried across assignment batches (the shared expert routes every row)',
   },
 ];
 
