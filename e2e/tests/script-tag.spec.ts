@@ -2,7 +2,7 @@
 // two <ruminate-chat> elements running self-consistency and best-of-N; asserts on the answer
 // and the trace rendered in the elements.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import { repoRoot } from '../support/mounts.ts';
@@ -20,7 +20,7 @@ test.beforeAll(() => {
   expect(existsSync(bundle)).toBe(true);
 });
 
-async function open(page: Page): Promise<string[]> {
+async function open(page: Page, query = ''): Promise<string[]> {
   const problems: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(m.text());
@@ -29,7 +29,7 @@ async function open(page: Page): Promise<string[]> {
   await page.route(`**/cdn/ruminate-${version}.js`, (route) =>
     route.fulfill({ path: bundle, contentType: 'text/javascript' }),
   );
-  await page.goto('/e2e/script-tag.html');
+  await page.goto(`/e2e/script-tag.html${query}`);
   return problems;
 }
 
@@ -111,4 +111,48 @@ test('self-consistency and best-of-N answer in the elements, with their traces',
   await bon.locator('details.trace summary').click();
   expect(problems).toEqual([]);
   await screenshot(page, 'script-tag');
+});
+
+test('the bundled model in a worker: <ruminate-chat> runs self-consistency and best-of-N', async ({
+  page,
+}) => {
+  const gguf = readdirSync(join(repoRoot, 'models')).find((f) => f.endsWith('.gguf'));
+  test.skip(!gguf, 'no models/*.gguf in this checkout');
+  const problems = await open(page, `?engine=runtime&model=/models/${gguf}&max-tokens=90`);
+  const sc = page.locator('#sc');
+  await expect(sc.getByRole('status')).toContainText('Ready', { timeout: 180_000 });
+  await sc.getByLabel('Your message').fill('12*34');
+  await sc.getByLabel('Your message').press('Enter');
+  await expect(sc.getByRole('status')).toContainText('Done', { timeout: 240_000 });
+  const rows = await sc.locator('details.trace tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => ({
+      fate: (tr as HTMLElement).dataset.fate,
+      cells: [...tr.children].map((c) => c.textContent ?? ''),
+    })),
+  );
+  expect(rows.length).toBeGreaterThanOrEqual(1);
+  const win = rows.filter((r) => r.fate === 'winner');
+  expect(win).toHaveLength(1);
+  const [answer, votes] = [win[0]?.cells[1] ?? '', Number(win[0]?.cells[2])];
+  expect(answer).toMatch(/^\d+$/);
+  expect(votes).toBe(rows.filter((r) => r.cells[1] === answer).length);
+  expect(await sc.locator('li.assistant .answer').textContent()).toContain(answer);
+
+  const bon = page.locator('#bon');
+  await expect(bon.getByRole('status')).toContainText('Ready', { timeout: 180_000 });
+  await bon.getByLabel('Your message').fill('21*13');
+  await bon.getByRole('button', { name: 'Send' }).click();
+  await expect(bon.getByRole('status')).toContainText('Done: 4 candidates', { timeout: 240_000 });
+  const scored = await bon
+    .locator('details.trace tbody tr')
+    .evaluateAll((trs) =>
+      trs.map((tr) => ({
+        fate: (tr as HTMLElement).dataset.fate,
+        score: Number(tr.children[3]?.textContent),
+      })),
+    );
+  expect(scored.every((r) => Number.isFinite(r.score))).toBe(true);
+  expect(scored.find((r) => r.fate === 'winner')?.score).toBe(Math.max(...scored.map((r) => r.score)));
+  expect(problems).toEqual([]);
+  await screenshot(page, 'script-tag-bundled-model');
 });
