@@ -143,14 +143,12 @@ test('the bundled model in a worker: <ruminate-chat> runs self-consistency and b
   await bon.getByLabel('Your message').fill('21*13');
   await bon.getByRole('button', { name: 'Send' }).click();
   await expect(bon.getByRole('status')).toContainText('Done: 4 candidates', { timeout: 240_000 });
-  const scored = await bon
-    .locator('details.trace tbody tr')
-    .evaluateAll((trs) =>
-      trs.map((tr) => ({
-        fate: (tr as HTMLElement).dataset.fate,
-        score: Number(tr.children[3]?.textContent),
-      })),
-    );
+  const scored = await bon.locator('details.trace tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => ({
+      fate: (tr as HTMLElement).dataset.fate,
+      score: Number(tr.children[3]?.textContent),
+    })),
+  );
   expect(scored.every((r) => Number.isFinite(r.score))).toBe(true);
   expect(scored.find((r) => r.fate === 'winner')?.score).toBe(Math.max(...scored.map((r) => r.score)));
   expect(problems).toEqual([]);

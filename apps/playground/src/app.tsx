@@ -101,7 +101,7 @@ export function App() {
       </header>
       <main>
         <div className="grid">
-          <ModelPicker busy={r.status === 'loading'} onLoad={load} />
+          <ModelPicker busy={r.status === 'loading'} current={choice?.kind} onLoad={load} />
           <DevicePanel device={device} />
         </div>
         <section className="panel" aria-labelledby="status-h">

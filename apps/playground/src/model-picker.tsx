@@ -1,4 +1,4 @@
-import { type DragEvent, type FormEvent, useId, useState } from 'react';
+import { type DragEvent, type FormEvent, useEffect, useId, useState } from 'react';
 
 /** Where the model comes from. */
 export type ModelChoice =
@@ -11,8 +11,16 @@ export type ModelChoice =
 export const BUNDLED_MODEL_URL: string = import.meta.env.VITE_RUMINATE_MODEL || '';
 
 /** Picks the bundled model, a GGUF URL, a dropped local file, or the scripted demo. */
-export function ModelPicker(props: { busy: boolean; onLoad: (choice: ModelChoice) => void }) {
-  const [kind, setKind] = useState<ModelChoice['kind']>('bundled');
+export function ModelPicker(props: {
+  busy: boolean;
+  current: ModelChoice['kind'] | undefined;
+  onLoad: (choice: ModelChoice) => void;
+}) {
+  const [kind, setKind] = useState<ModelChoice['kind']>(BUNDLED_MODEL_URL ? 'bundled' : 'demo');
+  // Follow a model loaded from elsewhere (a ?model= link).
+  useEffect(() => {
+    if (props.current) setKind(props.current);
+  }, [props.current]);
   const [url, setUrl] = useState('');
   const [file, setFile] = useState<File | null>(null);
   const [over, setOver] = useState(false);

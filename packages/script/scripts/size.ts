@@ -37,7 +37,12 @@ await build({
     emptyOutDir: true,
     target: 'es2022',
     minify: true,
-    lib: { entry: join(root, 'src/global.ts'), formats: ['iife'], name: 'Ruminate', fileName: () => 'core.js' },
+    lib: {
+      entry: join(root, 'src/global.ts'),
+      formats: ['iife'],
+      name: 'Ruminate',
+      fileName: () => 'core.js',
+    },
     rolldownOptions: { output: { codeSplitting: false } },
   },
 });
@@ -51,7 +56,10 @@ const kB = (n: number) => `${(n / 1000).toFixed(1)} kB`;
 console.log('file                          raw         gzip');
 for (const r of rows) console.log(`${r.file.padEnd(29)} ${kB(r.bytes).padEnd(11)} ${kB(r.gzip)}`);
 const core = rows[2]?.gzip ?? Number.POSITIVE_INFINITY;
-writeFileSync(join(root, 'dist', 'size.json'), `${JSON.stringify({ version, limitCoreGzip: LIMIT_CORE_GZIP, rows }, null, 2)}\n`);
+writeFileSync(
+  join(root, 'dist', 'size.json'),
+  `${JSON.stringify({ version, limitCoreGzip: LIMIT_CORE_GZIP, rows }, null, 2)}\n`,
+);
 if (core > LIMIT_CORE_GZIP) {
   console.error(`core is ${kB(core)} gzipped, over the ${kB(LIMIT_CORE_GZIP)} limit`);
   process.exit(1);
