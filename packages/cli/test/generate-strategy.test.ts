@@ -1,12 +1,12 @@
 // `generate --strategy` argument mapping (no GPU): --n is the strategy's sample count, --task
 // brings the task's verifier, step scorer, answer extraction, step delimiter and token limit.
-import { mulTask } from '@ruminate/controller';
+import { mulTask, type Verifier } from '@ruminate/controller';
 import { isRuminateError } from '@ruminate/gpu';
 import { describe, expect, it } from 'vitest';
 import { generateCommand, strategyRequest } from '../src/commands/generate.ts';
 
 describe('generate --strategy request', () => {
-  it('maps --n to samples and --task mul to its verifier, step scorer, answer and delimiter', () => {
+  it('maps --n to samples and --task mul to its verifier, step scorer, answer and delimiter', async () => {
     const r = strategyRequest({ prompt: '68*24=', strategy: 'beam', n: '3', task: 'mul', seed: '5' });
     expect(r).toMatchObject({
       prompt: '68*24=',
@@ -18,14 +18,20 @@ describe('generate --strategy request', () => {
       delimiter: mulTask.stepDelimiter,
     });
     expect(r.temperature).toBeUndefined();
-    const v = r.verifier as {
-      name: string;
-      verify: (i: { prompt: string; text: string }) => { passed: boolean };
-    };
+    const v = r.verifier as Verifier;
     expect(v.name).toBe('mul-check-work');
-    const ok = { prompt: '68*24=', text: 'A:68*20=1360,68*4=272,1360+272=1632#1632' };
-    expect(v.verify(ok).passed).toBe(true);
-    expect(v.verify({ ...ok, text: 'A:68*20=1360,68*4=272,1360+272=1642#1642' }).passed).toBe(false);
+    const input = (text: string) => ({
+      prompt: '68*24=',
+      text,
+      steps: [],
+      tokens: [],
+      logprobs: [],
+      selfCertainty: [],
+      finished: true,
+    });
+    const signal = new AbortController().signal;
+    expect((await v.verify(input('A:68*20=1360,68*4=272,1360+272=1632#1632'), signal)).passed).toBe(true);
+    expect((await v.verify(input('A:68*20=1360,68*4=272,1360+272=1642#1642'), signal)).passed).toBe(false);
     expect((r.stepScorer as { name: string }).name).toBe('mul-check-steps');
   });
 
