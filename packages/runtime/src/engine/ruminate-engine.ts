@@ -1,6 +1,14 @@
 // The Engine (DESIGN.md), in-process: a GGUF model on WebGPU with its tokenizer and chat
 // template, paged KV sequences and batched steps. The worker entry exposes this same object.
-import { type KernelContext, PipelineCache, RuminateError, requestDevice } from '@ruminate/gpu';
+import {
+  defaultTuningStore,
+  type KernelContext,
+  PipelineCache,
+  RuminateError,
+  requestDevice,
+  Tuner,
+  tuningIdentity,
+} from '@ruminate/gpu';
 import { applyChatTemplate } from '../chat/chat-template.ts';
 import { parseGguf } from '../gguf/parse.ts';
 import type { ByteSource } from '../gguf/types.ts';
@@ -27,6 +35,12 @@ import type {
 export interface RuminateEngineOptions {
   /** The kernel context to run on (default: a new device from requestDevice()). */
   kernelContext?: () => Promise<KernelContext>;
+  /**
+   * Kernel choices for the default context: `cache` (default) serves the winners `ruminate tune`
+   * (or a page's tuner) stored for this device, the shipped defaults elsewhere; `off` uses only
+   * the shipped defaults.
+   */
+  tuning?: 'cache' | 'off';
   /** Opens a model source (default: the loading module's opener — paths, Blobs, URLs with range reads, split files — without a cache). */
   openSource?: (source: ModelSource, opts: LoadOptions) => Promise<ByteSource>;
   /** Largest number of live sequences (default 64). */
@@ -179,8 +193,21 @@ export class RuminateEngine implements Engine {
     this.ctx ??= (
       this.opts.kernelContext ??
       (async () => {
-        const { device, features, limits } = await requestDevice();
-        return { device, pipelines: new PipelineCache(device), features: new Set(features), limits };
+        const { device, features, limits, info } = await requestDevice();
+        const ctx: KernelContext = {
+          device,
+          pipelines: new PipelineCache(device),
+          features: new Set(features),
+          limits,
+        };
+        if (this.opts.tuning !== 'off') {
+          // A missing or unreadable tuning cache only means the shipped defaults serve.
+          const tuner = await defaultTuningStore()
+            .then((store) => Tuner.open(device, tuningIdentity(info), store))
+            .catch(() => undefined);
+          if (tuner) ctx.tuned = tuner.lookup;
+        }
+        return ctx;
       })
     )().then((ctx) => {
       ctx.device.lost.then(() => this.dropLostDevice());

@@ -20,10 +20,10 @@ import {
   type RopeParams,
   type RowRange,
   RuminateError,
-  SAMPLER_MAX_CANDIDATES,
   SamplerOp,
   type SamplerRowParams,
   SiluMulOp,
+  samplerCandidatesFor,
 } from '@ruminate/gpu';
 import type { BackendMemory, ForwardPass, KvGeometry, ModelBackend, SampledToken } from './backend.ts';
 import type { CpuEmbedding } from './cpu-embedding.ts';
@@ -393,7 +393,13 @@ export class GpuModel implements ModelBackend {
       m: S,
       ...(this.scratch ? { scratch: this.scratch } : {}),
     });
-    const params = packSamplerParams(pass.sample.map(samplerRow), hp.nVocab, SAMPLER_MAX_CANDIDATES);
+    // The smallest candidate list the rows need: greedy batches skip the sorts entirely.
+    const rowParams = pass.sample.map(samplerRow);
+    const candidates = samplerCandidatesFor(
+      rowParams,
+      pass.sample.some((s) => (s.want?.topLogprobs ?? 0) > 0),
+    );
+    const params = packSamplerParams(rowParams, hp.nVocab, candidates);
     if (params.byteLength > this.samplerParams.size) {
       this.samplerParams.destroy();
       this.samplerParams = this.buffer('samplerParams', params.byteLength * 2, storage());
@@ -405,6 +411,7 @@ export class GpuModel implements ModelBackend {
       out: { buffer: this.samplerOut, offset: 0, size: SamplerOp.outputBytes(S) },
       rows: S,
       vocab: hp.nVocab,
+      candidates,
     });
     enc.copyBufferToBuffer(this.samplerOut, 0, this.staging, 0, SamplerOp.outputBytes(S));
     device.queue.submit([enc.finish()]);
