@@ -26,8 +26,14 @@ async function open(page: Page, query = ''): Promise<string[]> {
     if (m.type() === 'error') problems.push(m.text());
   });
   page.on('pageerror', (e) => problems.push(e.message));
-  await page.route(`**/cdn/ruminate-${version}.js`, (route) =>
-    route.fulfill({ path: bundle, contentType: 'text/javascript' }),
+  // The built files, as a CDN would serve them (the bundle, and the worker beside it).
+  await page.context().route('**/cdn/*.js', (route) =>
+    route.fulfill({
+      path: join(scriptPkg, 'dist', new URL(route.request().url()).pathname.replace(/^\/cdn\//, '')),
+      contentType: 'text/javascript',
+      // The page is cross-origin isolated (COOP/COEP): a worker script needs COEP itself.
+      headers: { 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' },
+    }),
   );
   await page.goto(`/e2e/script-tag.html${query}`);
   return problems;
@@ -113,12 +119,12 @@ test('self-consistency and best-of-N answer in the elements, with their traces',
   await screenshot(page, 'script-tag');
 });
 
-test('the bundled model in a worker: <ruminate-chat> runs self-consistency and best-of-N', async ({
+test('no setup: the bundle starts its own worker (ruminate-worker-<version>.js) and runs the bundled model, SC and BoN', async ({
   page,
 }) => {
   const gguf = readdirSync(join(repoRoot, 'models')).find((f) => f.endsWith('.gguf'));
   test.skip(!gguf, 'no models/*.gguf in this checkout');
-  const problems = await open(page, `?engine=runtime&model=/models/${gguf}&max-tokens=90`);
+  const problems = await open(page, `?engine=bundle&model=/models/${gguf}&max-tokens=90`);
   const sc = page.locator('#sc');
   await expect(sc.getByRole('status')).toContainText('Ready', { timeout: 180_000 });
   await sc.getByLabel('Your message').fill('12*34');

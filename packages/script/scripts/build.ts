@@ -1,6 +1,7 @@
 // Builds the single-file bundles into dist/: ruminate-<version>.js (IIFE for a <script> tag,
 // sets window.Ruminate) and ruminate-<version>.mjs (ES module), both minified with source maps,
-// then the type declarations (dist/types). Run: pnpm --filter @ruminate/script build
+// ruminate-worker-<version>.js (the engine's module worker, found beside either bundle), then
+// the type declarations (dist/types). Run: pnpm --filter @ruminate/script build
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,11 @@ const common = (entry: string, format: 'es' | 'iife', file: string): InlineConfi
   configFile: false,
   root,
   logLevel: 'warn',
-  define: { 'process.env.NODE_ENV': '"production"' },
+  // A classic script has no import.meta; the bundle finds itself through document.currentScript.
+  define: {
+    'process.env.NODE_ENV': '"production"',
+    ...(format === 'iife' ? { 'import.meta.url': 'undefined' } : {}),
+  },
   worker: { format: 'es' },
   build: {
     outDir,
@@ -32,6 +37,9 @@ const common = (entry: string, format: 'es' | 'iife', file: string): InlineConfi
 
 await build(common('src/index.ts', 'es', `ruminate-${pkg.version}.mjs`));
 await build(common('src/global.ts', 'iife', `ruminate-${pkg.version}.js`));
+await build(common('src/worker.ts', 'es', `ruminate-worker-${pkg.version}.js`));
 
 emitDeclarations(root);
-console.log(`built dist/ruminate-${pkg.version}.{js,mjs} and dist/types`);
+console.log(
+  `built dist/ruminate-${pkg.version}.{js,mjs}, dist/ruminate-worker-${pkg.version}.js and dist/types`,
+);

@@ -9,6 +9,7 @@ import {
   type RuminateExtras,
 } from '@ruminate/controller';
 import { describeBudget, parseBudget } from './budget-attribute.ts';
+import { bundledWorkerEngine } from './bundled-worker.ts';
 import { CHAT_CSS } from './chat-styles.ts';
 import { defaultEngine, type EngineSource, webgpuProblem } from './engine-defaults.ts';
 import type { ChatMessage, LoadProgress } from './engine-types.ts';
@@ -45,7 +46,7 @@ const Base: typeof HTMLElement =
 /** The `<ruminate-chat>` custom element; see the file comment for its attributes. */
 export class RuminateChatElement extends Base {
   static readonly observedAttributes = ['model', 'strategy', 'budget'];
-  /** An Engine (or factory) for this element only; default: `setDefaultEngine`'s, else the runtime's worker engine. */
+  /** An Engine (or factory) for this element only; default: `setDefaultEngine`'s, else the runtime in ruminate-worker-<version>.js. */
   engine: EngineSource | undefined;
   /** The loaded client, once ready. */
   client: RuminateEngine | undefined;
@@ -159,7 +160,8 @@ export class RuminateChatElement extends Base {
     const ctrl = new AbortController();
     this.loadCtrl = ctrl;
     const model = this.getAttribute('model') ?? '';
-    const engine = this.engine ?? defaultEngine();
+    const engine =
+      this.engine ?? defaultEngine() ?? (webgpuProblem() ? undefined : () => bundledWorkerEngine());
     this.ready = (async () => {
       this.setError('');
       const problem = engine ? null : webgpuProblem();

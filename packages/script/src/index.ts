@@ -2,6 +2,7 @@
 // a <script> tag (window.Ruminate) or an ES module import.
 export * from '@ruminate/controller';
 export { describeBudget, parseBudget } from './budget-attribute.ts';
+export { bundledWorkerEngine, workerUrl } from './bundled-worker.ts';
 export {
   type ChatResultDetail,
   defineChatElement,

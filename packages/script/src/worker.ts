@@ -1,5 +1,5 @@
-// Engine worker for the script-tag page's real-model run: the runtime's engine over comlink,
-// opening URLs through the runtime's loading module.
+// The engine worker shipped beside the bundle (ruminate-worker-<version>.js): the runtime's engine
+// served with comlink, opening URLs, Blobs and split files through the runtime's loading module.
 import { createSourceOpener, exposeEngine, RuminateEngine } from '@ruminate/runtime';
 
 exposeEngine(
