@@ -35,6 +35,8 @@ export default defineConfig({
           include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.{ts,tsx}', 'tools/**/*.test.ts'],
           exclude: ['**/*.gpu.test.ts', '**/*.parity.test.ts', '**/node_modules/**'],
           environment: 'node',
+          // Generous: CI machines are shared and 2-core; a timeout here means "hung", not "slow".
+          testTimeout: 60_000,
         },
       },
       {
