@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     status.textContent = `loading ${MODEL} on ${adapterName}…`;
     const t0 = performance.now();
     const engine = await createEngine({
-      engine: new RuminateEngine({ maxSequences: 8 }),
+      engine: new RuminateEngine({ maxSequences: 40 }),
       model: { url: new URL(MODEL, location.href).href },
     });
     const loadMs = performance.now() - t0;

@@ -32,7 +32,10 @@ async function open(page: Page, query = ''): Promise<string[]> {
       path: join(scriptPkg, 'dist', new URL(route.request().url()).pathname.replace(/^\/cdn\//, '')),
       contentType: 'text/javascript',
       // The page is cross-origin isolated (COOP/COEP): a worker script needs COEP itself.
-      headers: { 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' },
+      headers: {
+        'Cross-Origin-Embedder-Policy': 'require-corp',
+        'Cross-Origin-Resource-Policy': 'same-origin',
+      },
     }),
   );
   await page.goto(`/e2e/script-tag.html${query}`);
