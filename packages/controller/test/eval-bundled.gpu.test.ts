@@ -42,7 +42,7 @@ afterAll(async () => {
   await raw?.unload();
 });
 
-describe('bundled model: short eval (greedy, sc@4) against the committed floor', () => {
+describe('bundled model: short eval (greedy, sc@4, bon@4) against the committed floor, and the gain of best-of-4', () => {
   it(`greedy accuracy on the first ${floor.problems} problems ≥ ${floor.greedyAccuracy}`, {
     timeout: 1_800_000,
   }, async () => {
@@ -59,7 +59,7 @@ describe('bundled model: short eval (greedy, sc@4) against the committed floor',
       engine,
       task: getTask('mul'),
       problems: subset,
-      strategies: ['greedy', 'sc@4'],
+      strategies: ['greedy', 'sc@4', 'bon@4'],
       seed: 1,
     });
     const evalS = (performance.now() - t1) / 1000;
@@ -72,9 +72,9 @@ describe('bundled model: short eval (greedy, sc@4) against the committed floor',
         .join('\n')}`,
     );
     expect(report.problems).toBe(subset.length);
-    expect(report.rows.map((r) => r.strategy)).toEqual(['greedy', 'sc@4']);
-    const [greedy, sc4] = report.rows;
-    if (!greedy || !sc4) throw new Error('missing rows');
+    expect(report.rows.map((r) => r.strategy)).toEqual(['greedy', 'sc@4', 'bon@4']);
+    const [greedy, sc4, bon4] = report.rows;
+    if (!greedy || !sc4 || !bon4) throw new Error('missing rows');
     expect(greedy.method).toBe('run');
     expect(sc4.method).toBe('pool');
     // greedy is 0/1 per problem: its accuracy is a count over the subset and its interval Wilson's.
@@ -88,5 +88,8 @@ describe('bundled model: short eval (greedy, sc@4) against the committed floor',
     expect(sc4.meanTokens).toBeGreaterThan(2.5 * greedy.meanTokens);
     expect(sc4.meanTokens).toBeLessThanOrEqual(4 * 64);
     expect(greedy.accuracy).toBeGreaterThanOrEqual(floor.greedyAccuracy);
+    // The gain test-time compute buys on this fixed set: best-of-4 under the work-checking
+    // verifier (same pool as sc@4, no extra generation) is strictly more accurate than greedy.
+    expect(bon4.accuracy).toBeGreaterThan(greedy.accuracy);
   });
 });
