@@ -181,6 +181,9 @@ export class SequenceEngine {
         results.set(r.seq, { seq: r.seq, ...s, eos: this.eos.has(s.token) });
         done.add(r.seq);
       });
+      // A pass that samples nothing returns as soon as it is submitted, so without this the
+      // whole prefill would run in one task and an abort message could not arrive between passes.
+      if (done.size < batch.length) await new Promise((resolve) => setTimeout(resolve, 0));
     }
     const out = batch.map((r) => results.get(r.seq) as StepResult);
     for (const r of out) this.kv.append(r.seq, [r.token]);
