@@ -29,13 +29,20 @@ export function evalChartSvg(report: EvalReport, title: string): string {
       `<text x="${px(10 ** e)}" y="${H - pad.b + 18}" text-anchor="middle">${10 ** e}</text>`,
     );
   }
+  // Points that land on the same spot (e.g. bon@16 = pass@16) get stacked labels; labels near
+  // the right edge go to the left of their point.
+  const placed: { x: number; y: number }[] = [];
   const points = rows.map((r) => {
     const x = px(r.meanTokens);
+    const y = py(r.accuracy);
+    const stacked = placed.filter((p) => Math.abs(p.x - x) < 40 && Math.abs(p.y - y) < 12).length;
+    placed.push({ x, y });
+    const left = x > W - pad.r - 130;
     const colour = r.strategy.startsWith('bon') || r.strategy.startsWith('pass') ? '#b5442b' : '#2b6cb5';
     return [
       `<line x1="${x}" x2="${x}" y1="${py(r.ci[0])}" y2="${py(r.ci[1])}" stroke="${colour}" stroke-width="2"/>`,
-      `<circle cx="${x}" cy="${py(r.accuracy)}" r="5" fill="${colour}"/>`,
-      `<text x="${x + 8}" y="${py(r.accuracy) - 8}">${esc(r.strategy)} ${(r.accuracy * 100).toFixed(1)}%</text>`,
+      `<circle cx="${x}" cy="${y}" r="5" fill="${colour}"/>`,
+      `<text x="${left ? x - 8 : x + 8}" y="${y - 8 + 14 * stacked}" text-anchor="${left ? 'end' : 'start'}">${esc(r.strategy)} ${(r.accuracy * 100).toFixed(1)}%</text>`,
     ].join('');
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="system-ui, sans-serif" font-size="12">
