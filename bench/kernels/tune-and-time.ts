@@ -1,7 +1,7 @@
 // The pattern every kernel suite shares: tune a problem (on a reduced size on slow
 // adapters, the winner kept under the full problem's bucket), then time the shipped default
 // and the winner on the full size with the GPU timer.
-import { createGpuTimer, type KernelConfig, type Tunable, type Tuner } from '@ruminate/gpu';
+import { createGpuTimer, type KernelConfig, median, type Tunable, type Tuner } from '@ruminate/gpu';
 
 /** Default vs tuned on one problem. */
 export interface TunedTiming {
@@ -71,12 +71,6 @@ export async function tuneAndTime(
     timer.dispose();
     full.dispose?.();
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 /** GFLOP/s of `flops` in `ms`. */

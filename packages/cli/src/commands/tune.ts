@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
+import { reducedMatmul } from '@ruminate/bench/kernels/matmul-suite.ts';
 import {
   FileTuningStore,
-  type MatmulShape,
   MemoryTuningStore,
   matmulShapeBucket,
   matmulTunable,
@@ -14,12 +14,6 @@ import {
 import { modelMatmulProblems, nodeFileSource, parseGguf, TUNED_ROW_COUNTS } from '@ruminate/runtime';
 import type { Command } from '../command.ts';
 import { log, out, table } from '../log.ts';
-
-/** k/4 × n/4 (same m, k kept a multiple of 256): keeps the candidates' ranking on slow adapters. */
-function reduced(p: MatmulShape): MatmulShape {
-  const round = (v: number, to: number) => Math.max(to, Math.round(v / 4 / to) * to);
-  return { ...p, k: round(p.k, 256), n: round(p.n, 8) };
-}
 
 export const tuneCommand: Command = {
   name: 'tune',
@@ -70,7 +64,7 @@ export const tuneCommand: Command = {
       `${values.model}: ${problems.length} matmul problems; budget ${budgetMs} ms${shrink ? ', timed on k/4×n/4 sizes' : ''}`,
     );
     const tunables: (Tunable & { ids: readonly string[]; tensors: number })[] = problems.map((p) => {
-      const t = matmulTunable(ctx, shrink ? reduced(p) : p);
+      const t = matmulTunable(ctx, shrink ? reducedMatmul(p) : p);
       return { ...t, bucket: matmulShapeBucket(p.m, p.k, p.n, p.dtype), tensors: p.tensors.length };
     });
     const report = await tuner.tune(tunables, {

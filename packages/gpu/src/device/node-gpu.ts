@@ -4,7 +4,7 @@ import { RuminateError } from '../errors.ts';
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 /** Imports a Node-only module by a specifier bundlers do not follow (this file also ships to browsers). */
-const nodeImport = <T>(specifier: string): Promise<T> => import(/* @vite-ignore */ specifier);
+export const nodeImport = <T>(specifier: string): Promise<T> => import(/* @vite-ignore */ specifier);
 
 let nodeGpu: Promise<GPU> | undefined;
 let nodeImplementation = 'Dawn for Node';

@@ -1,7 +1,5 @@
+import { nodeImport } from '../device/node-gpu.ts';
 import type { TuningRecord, TuningStore } from './store.ts';
-
-/** Imports a Node-only module by a specifier bundlers do not follow. */
-const nodeImport = <T>(specifier: string): Promise<T> => import(/* @vite-ignore */ specifier);
 
 /** Default tuning-cache file: $RUMINATE_CACHE_DIR or ~/.cache/ruminate, then tuning.json. */
 export async function defaultTuningFile(): Promise<string> {
