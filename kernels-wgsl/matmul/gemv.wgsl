@@ -1,6 +1,5 @@
 // GEMV for decode: y[r, n] = Σ_k x[r, k] · W[n, k] (+ bias[n]) for r < m ≤ M_TILE ≤ 16.
-// W is in its GGUF layout (row n = `k` values, quantized blocks dequantized here through
-// `w_octet` from quant/<dtype>.wgsl, concatenated before this file with quant/common.wgsl).
+// W is in its GGUF layout (row n = `k` values, quantized blocks dequantized here through `w_block` / `w_block_octet` from quant/<dtype>.wgsl, concatenated before this file with quant/common.wgsl).
 // Each weight octet is read once and used for every activation row, so the weights (the
 // bytes that bound decode speed) stream through exactly once per dispatch.
 //
@@ -12,8 +11,13 @@
 //
 // Work split: a workgroup has WG invocations = (WG / TPR) row groups × TPR lanes. A row group
 // owns RPT consecutive weight rows; its TPR lanes stride over the k range in steps of
-// UNROLL octets (8 values each) and their partial sums are combined at the end (subgroup
-// shuffles where SUBGROUPS is on and the subgroup is wide enough, then workgroup memory).
+// UNROLL weight blocks (BLOCK_OCTETS octets of 8 values: a whole 32-value block for q4_0,
+// q4_1 and q8_0, read with a few word loads; one octet for the other types) and their
+// partial sums are combined at the end (subgroup shuffles where SUBGROUPS is on and the
+// subgroup is wide enough, then workgroup memory).
+// The op prepends `const ACC_LEN` (= M_TILE · RPT) and `const X_LEN` (= M_TILE), so the
+// private arrays are exactly as long as the configuration needs (CPU-shaped adapters keep
+// short arrays in registers, long ones in memory).
 // Used for m > 16 too (the GEMM space's REGS candidates): the dispatch then holds
 // ⌈m / M_TILE⌉ blocks of workgroups, each over all n — a register-tiled GEMM with no workgroup
 // memory and no barriers when TPR = 1, which CPU-shaped adapters run best.
@@ -72,14 +76,14 @@ fn main(
   let lane = t % TPR;
   let g = t / TPR;
   let row0 = wg_lin * rows_per_wg + g * RPT;
-  let k8 = p.k / 8u;
-  let per_split = (k8 + SPLIT_K - 1u) / SPLIT_K;
+  let kb = p.k / (8u * BLOCK_OCTETS);
+  let per_split = (kb + SPLIT_K - 1u) / SPLIT_K;
   let o_begin = wid.z * per_split;
-  let o_end = min(k8, o_begin + per_split);
+  let o_end = min(kb, o_begin + per_split);
   let k4 = p.k / 4u;
   let last_m = p.m - 1u;
 
-  var acc: array<f32, 64>;
+  var acc: array<f32, ACC_LEN>;
   for (var i = 0u; i < M_TILE * RPT; i++) {
     acc[i] = 0.0;
   }
@@ -90,21 +94,28 @@ fn main(
 
   for (var o = o_begin + lane * UNROLL; o < o_end; o += TPR * UNROLL) {
     for (var u = 0u; u < UNROLL; u++) {
-      let oc = o + u;
-      if (oc < o_end) {
-        var xl: array<Vec4T, 16>;
-        var xh: array<Vec4T, 16>;
-        for (var r = 0u; r < M_TILE; r++) {
-          let xi = min(m0 + r, last_m) * k4 + oc * 2u;
-          xl[r] = Vec4T(x[xi]);
-          xh[r] = Vec4T(x[xi + 1u]);
-        }
+      let ob = o + u;
+      if (ob < o_end) {
+        var blk: array<WBlock, 4>;
         for (var j = 0u; j < RPT; j++) {
-          let w = w_octet(rb[j], oc * 8u);
-          let wl = Vec4T(w.lo);
-          let wh = Vec4T(w.hi);
+          blk[j] = w_block(rb[j], ob);
+        }
+        for (var s = 0u; s < BLOCK_OCTETS; s++) {
+          let oc = ob * BLOCK_OCTETS + s;
+          var xl: array<Vec4T, X_LEN>;
+          var xh: array<Vec4T, X_LEN>;
           for (var r = 0u; r < M_TILE; r++) {
-            acc[r * RPT + j] += f32(dot(wl, xl[r]) + dot(wh, xh[r]));
+            let xi = min(m0 + r, last_m) * k4 + oc * 2u;
+            xl[r] = Vec4T(x[xi]);
+            xh[r] = Vec4T(x[xi + 1u]);
+          }
+          for (var j = 0u; j < RPT; j++) {
+            let w = w_block_octet(blk[j], s);
+            let wl = Vec4T(w.lo);
+            let wh = Vec4T(w.hi);
+            for (var r = 0u; r < M_TILE; r++) {
+              acc[r * RPT + j] += f32(dot(wl, xl[r]) + dot(wh, xh[r]));
+            }
           }
         }
       }

@@ -261,6 +261,23 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
     });
   }
 
+  it('GEMV whole-block reads (q4_0, q4_1, q8_0): a seeded candidate sample over 11 blocks per row, rows at both word alignments', async () => {
+    const ctx = await sharedContext();
+    const op = new Matmul(ctx);
+    const { candidates, defaultIndex } = usableCandidates(ctx, 'gemv');
+    // Unrolled and split-K candidates stride k in blocks, so 11 blocks leave ragged ends.
+    const sample = candidateSample(candidates, 3, SEED ^ 0xb10c, defaultIndex);
+    const rand = seededRandom(SEED ^ 0xb10c);
+    for (const dtype of ['q4_0', 'q4_1', 'q8_0'] as const) {
+      for (const [j, cand] of sample.entries()) {
+        const m = [1, 5, 16][j % 3] as number;
+        const c = { ...randomCase(dtype, m, 29, rand, j === 1), config: cand.config };
+        await checkRandom(ctx, op, c, `gemv ${cand.id} ${dtype} m=${m}`);
+      }
+    }
+    op.destroy();
+  });
+
   it('split-K GEMV and GEMM sum their partial planes and add the bias once (with and without bias)', async () => {
     const ctx = await sharedContext();
     const op = new Matmul(ctx);

@@ -295,7 +295,7 @@ export class Matmul {
     const [main, reduce] = await Promise.all([
       this.ctx.pipelines.get({
         name: `matmul/${gemvSource ? 'gemv' : 'gemm'}:${dtype}`,
-        source: matmulSource(gemvSource ? 'gemv' : 'gemm', dtype, defines),
+        source: matmulSource(gemvSource ? 'gemv' : 'gemm', dtype, defines, constants),
         defines,
         constants,
       }),

@@ -52,6 +52,16 @@ export function dequantSnippet(dtype: GgmlTypeName): string {
   return `${source('quant/common.wgsl')}\n${source(`quant/${dtype}.wgsl`)}`;
 }
 
+/**
+ * `dequantSnippet` plus the whole-block reads (`BLOCK_OCTETS`, `WBlock`, `w_block`,
+ * `w_block_octet`): the type's own where it has them, else one-octet blocks
+ * (quant/octet-block.wgsl).
+ */
+export function blockDequantSnippet(dtype: GgmlTypeName): string {
+  const snippet = dequantSnippet(dtype);
+  return /\bfn w_block\(/.test(snippet) ? snippet : `${snippet}\n${source('quant/octet-block.wgsl')}`;
+}
+
 /** Global directives a variant needs (`enable f16;`, `enable subgroups;`), which must precede all declarations. */
 export function variantHeader(defines: KernelConfig['defines']): string {
   const lines: string[] = [];
@@ -65,8 +75,16 @@ export function matmulSource(
   kernel: 'gemv' | 'gemm',
   dtype: GgmlTypeName,
   defines: KernelConfig['defines'],
+  constants: KernelConfig['constants'] = {},
 ): string {
-  return `${variantHeader(defines)}\n${dequantSnippet(dtype)}\n${source(`matmul/${kernel}.wgsl`)}`;
+  if (kernel === 'gemm') {
+    return `${variantHeader(defines)}\n${dequantSnippet(dtype)}\n${source('matmul/gemm.wgsl')}`;
+  }
+  // Private array lengths of matmul/gemv.wgsl, fixed per compiled variant (WGSL sizes
+  // function-scope arrays with const expressions only, not overrides).
+  const mTile = constants.M_TILE ?? 1;
+  const sizes = `const X_LEN: u32 = ${mTile}u;\nconst ACC_LEN: u32 = ${mTile * (constants.RPT ?? 1)}u;`;
+  return `${variantHeader(defines)}\n${sizes}\n${blockDequantSnippet(dtype)}\n${source('matmul/gemv.wgsl')}`;
 }
 
 /** WGSL of the split-K partial-sum reduction. */
