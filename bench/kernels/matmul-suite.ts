@@ -7,6 +7,7 @@ import {
   type MatmulDtype,
   type MatmulShape,
   matmulTunable,
+  reducedMatmulShape,
   type Tuner,
 } from '@ruminate/gpu';
 import { describeTiming, gflops, tuneAndTime } from './tune-and-time.ts';
@@ -60,12 +61,6 @@ export function allMatmulProblems(): MatmulShape[] {
   return MATMUL_SHAPES.flatMap((s) => MATMUL_BENCH_DTYPES.map((dtype) => ({ ...s, dtype })));
 }
 
-/** k/4 × n/4 with the same m (k stays a multiple of 256, the K-quant block). */
-export function reducedMatmul(s: MatmulShape): MatmulShape {
-  const round = (v: number, to: number) => Math.max(to, Math.round(v / 4 / to) * to);
-  return { ...s, k: round(s.k, 256), n: round(s.n, 8) };
-}
-
 /** Runs the suite; `tuner` decides and persists winners (a second run reuses them). */
 export async function runMatmulSuite(
   ctx: KernelContext,
@@ -76,7 +71,7 @@ export async function runMatmulSuite(
   const rows: MatmulBenchRow[] = [];
   const started = performance.now();
   for (const [i, problem] of problems.entries()) {
-    const tuneShape = options.reduced ? reducedMatmul(problem) : problem;
+    const tuneShape = options.reduced ? reducedMatmulShape(problem) : problem;
     const left = options.budgetMs - (performance.now() - started);
     const t = await tuneAndTime(
       tuner,

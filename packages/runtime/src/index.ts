@@ -6,6 +6,13 @@ export {
   renderChatTemplate,
 } from './chat/chat-template.ts';
 export { CHATML_TEMPLATE } from './chat/chatml-template.ts';
+export {
+  type ModelTuningOptions,
+  type ModelTuningProgress,
+  type ModelTuningTunable,
+  modelTunables,
+  tuneModelKernels,
+} from './engine/kernel-tuning.ts';
 export { type LoadedModel, loadModel, type ModelLoadOptions } from './engine/load-model.ts';
 export { RuminateEngine, type RuminateEngineOptions } from './engine/ruminate-engine.ts';
 export { SequenceEngine, type SequenceEngineOptions } from './engine/sequence-engine.ts';

@@ -2,22 +2,36 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { PipelineCache, RuminateError, requestDevice } from '@ruminate/gpu';
-import { RuminateEngine } from '@ruminate/runtime';
+import {
+  FileTuningStore,
+  type KernelContext,
+  MemoryTuningStore,
+  PipelineCache,
+  RuminateError,
+  requestDevice,
+  Tuner,
+  tuningIdentity,
+} from '@ruminate/gpu';
+import { nodeFileSource, parseGguf, RuminateEngine, tuneModelKernels } from '@ruminate/runtime';
 import { log, out, table } from '../log.ts';
 import type { BenchSuite } from './bench.ts';
 
 const usage = [
-  'ruminate bench decode --model PATH [--prompt-tokens N] [--decode-tokens N] [--json]',
+  'ruminate bench decode --model PATH [--prompt-tokens N] [--decode-tokens N] [--kernels default,tuned]',
+  '                       [--budget-ms N] [--fresh] [--json]',
   '',
   '  Prefill and decode tok/s with 1, 4 and 16 sequences stepped together (distinct prompts),',
-  '  and 16 samples forked from one shared prompt. Writes bench/results/decode.json.',
+  '  and 16 samples forked from one shared prompt, with the shipped default kernels and with the',
+  "  kernels tuned for this model on this device (the engine's background tuning, awaited; its",
+  '  time is reported; --fresh ignores cached winners). Writes bench/results/decode.json.',
 ].join('\n');
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
 /** One measured configuration. */
 interface DecodeRow {
+  /** Shipped default kernels, or the ones tuned for this model on this device. */
+  kernels: 'default' | 'tuned';
   /** Sequences stepped together. */
   sequences: number;
   /** Whether the sequences were forked from one shared prompt. */
@@ -42,6 +56,9 @@ export const benchDecode: BenchSuite = {
         model: { type: 'string' },
         'prompt-tokens': { type: 'string', default: '64' },
         'decode-tokens': { type: 'string', default: '16' },
+        kernels: { type: 'string', default: 'default,tuned' },
+        'budget-ms': { type: 'string' },
+        fresh: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
       },
     });
@@ -54,60 +71,98 @@ export const benchDecode: BenchSuite = {
     if (!(promptTokens >= 1 && decodeTokens >= 2)) {
       throw new RuminateError('invalid-argument', '--prompt-tokens must be ≥ 1 and --decode-tokens ≥ 2.');
     }
+    const modes = values.kernels.split(',') as DecodeRow['kernels'][];
+    if (!modes.every((m) => m === 'default' || m === 'tuned')) {
+      throw new RuminateError(
+        'invalid-argument',
+        '--kernels takes default, tuned or both (comma-separated).',
+      );
+    }
     const acquired = await requestDevice();
-    const ctx = {
+    const base: KernelContext = {
       device: acquired.device,
       pipelines: new PipelineCache(acquired.device),
       features: new Set(acquired.features),
       limits: acquired.limits,
     };
-    const engine = new RuminateEngine({ kernelContext: async () => ctx, maxSequences: 40 });
-    const info = await engine.load(
-      { path: values.model },
-      { contextLength: promptTokens + decodeTokens + 16 },
-    );
-    log(`model: ${info.architecture} ${info.weightType}, ${(info.parameters / 1e6).toFixed(1)}M parameters`);
-    const vocab = info.vocabSize;
-    let salt = 0;
-    const prompt = () => {
-      salt++;
-      return Array.from({ length: promptTokens }, (_, i) => (i * 31 + salt * 977 + 1) % vocab);
-    };
-    const sampling = { temperature: 0 };
-    const measure = async (n: number, shared: boolean): Promise<DecodeRow> => {
-      let seqs: number[];
-      const t0 = performance.now();
-      if (shared) {
-        const root = await engine.createSequence(prompt());
-        await engine.step([{ seq: root, sampling }]);
-        seqs = [root, ...(await engine.fork(root, n - 1))];
-      } else {
-        seqs = [];
-        for (let i = 0; i < n; i++) seqs.push(await engine.createSequence(prompt()));
-        await engine.step(seqs.map((seq) => ({ seq, sampling })));
-      }
-      const prefillS = (performance.now() - t0) / 1000;
-      const t1 = performance.now();
-      for (let s = 0; s < decodeTokens; s++)
-        await engine.step(seqs.map((seq) => ({ seq, sampling: { temperature: 1, seed: s } })));
-      const decodeS = (performance.now() - t1) / 1000;
-      const mem = await engine.memory();
-      for (const s of seqs) await engine.free(s);
-      return {
-        sequences: n,
-        sharedPrompt: shared,
-        promptTokens,
-        prefillTokS: ((shared ? 1 : n) * promptTokens) / prefillS,
-        decodeTokS: (n * decodeTokens) / decodeS,
-        kvPagesUsed: mem.pagesUsed,
-      };
-    };
-    // Warm-up: compiles every kernel shape the runs use (1, 4, 16 rows; prompt-sized passes).
-    for (const n of [1, 4, 16]) await measure(n, false);
     const rows: DecodeRow[] = [];
-    for (const n of [1, 4, 16]) rows.push(await measure(n, false));
-    rows.push(await measure(16, true));
-    await engine.unload();
+    let info: Awaited<ReturnType<RuminateEngine['load']>> | undefined;
+    let tuning: { seconds: number; problems: number; cached: number } | undefined;
+    for (const mode of modes) {
+      let ctx = base;
+      if (mode === 'tuned') {
+        const store = values.fresh ? new MemoryTuningStore() : new FileTuningStore();
+        const tuner = await Tuner.open(acquired.device, tuningIdentity(acquired.info), store);
+        ctx = { ...base, tuned: tuner.lookup };
+        const source = await nodeFileSource(values.model);
+        const header = await parseGguf(source);
+        await source.close?.();
+        const t0 = performance.now();
+        const { report } = await tuneModelKernels(ctx, tuner, header.tensors, {
+          architecture: acquired.info.architecture,
+          ...(values['budget-ms'] ? { budgetMs: Number(values['budget-ms']) } : {}),
+        });
+        tuning = {
+          seconds: (performance.now() - t0) / 1000,
+          problems: report.results.length,
+          cached: report.results.filter((r) => r.cached).length,
+        };
+        log(
+          `tuned ${tuning.problems} matmul problems in ${tuning.seconds.toFixed(1)} s (${tuning.cached} cached)`,
+        );
+      }
+      const engine = new RuminateEngine({ kernelContext: async () => ctx, maxSequences: 40 });
+      info = await engine.load({ path: values.model }, { contextLength: promptTokens + decodeTokens + 16 });
+      log(
+        `${mode} kernels: ${info.architecture} ${info.weightType}, ${(info.parameters / 1e6).toFixed(1)}M parameters`,
+      );
+      const vocab = info.vocabSize;
+      let salt = 0;
+      const prompt = () => {
+        salt++;
+        return Array.from({ length: promptTokens }, (_, i) => (i * 31 + salt * 977 + 1) % vocab);
+      };
+      const sampling = { temperature: 0 };
+      const measure = async (n: number, shared: boolean, steps: number): Promise<DecodeRow> => {
+        let seqs: number[];
+        const t0 = performance.now();
+        if (shared) {
+          const root = await engine.createSequence(prompt());
+          await engine.step([{ seq: root, sampling }]);
+          seqs = [root, ...(await engine.fork(root, n - 1))];
+        } else {
+          seqs = [];
+          for (let i = 0; i < n; i++) seqs.push(await engine.createSequence(prompt()));
+          await engine.step(seqs.map((seq) => ({ seq, sampling })));
+        }
+        const prefillS = (performance.now() - t0) / 1000;
+        const t1 = performance.now();
+        for (let s = 0; s < steps; s++)
+          await engine.step(seqs.map((seq) => ({ seq, sampling: { temperature: 1, seed: s } })));
+        const decodeS = (performance.now() - t1) / 1000;
+        const mem = await engine.memory();
+        for (const s of seqs) await engine.free(s);
+        return {
+          kernels: mode,
+          sequences: n,
+          sharedPrompt: shared,
+          promptTokens,
+          prefillTokS: ((shared ? 1 : n) * promptTokens) / prefillS,
+          decodeTokS: (n * steps) / decodeS,
+          kvPagesUsed: mem.pagesUsed,
+        };
+      };
+      // Warm-up: compiles every kernel shape the runs use (1, 4, 16 rows; prompt-sized passes).
+      for (const n of [1, 4, 16]) await measure(n, false, 2);
+      for (const n of [1, 4, 16]) rows.push(await measure(n, false, decodeTokens));
+      rows.push(await measure(16, true, decodeTokens));
+      await engine.unload();
+    }
+    if (!info) throw new RuminateError('invalid-argument', '--kernels named no configuration to run.');
+    const single = (mode: DecodeRow['kernels']) =>
+      rows.find((r) => r.kernels === mode && r.sequences === 1 && !r.sharedPrompt)?.decodeTokS;
+    const last = modes.at(-1) as DecodeRow['kernels'];
+    const batch16 = rows.find((r) => r.kernels === last && r.sequences === 16 && !r.sharedPrompt)?.decodeTokS;
     const result = {
       date: new Date().toISOString(),
       adapter: {
@@ -124,7 +179,9 @@ export const benchDecode: BenchSuite = {
       promptTokens,
       decodeTokens,
       rows,
-      batch16OverSingle: (rows[2]?.decodeTokS ?? 0) / (rows[0]?.decodeTokS ?? 1),
+      ...(tuning ? { tuning } : {}),
+      batch16OverSingle: (batch16 ?? 0) / (single(last) ?? 1),
+      ...(modes.length === 2 ? { tunedOverDefault: (single('tuned') ?? 0) / (single('default') ?? 1) } : {}),
     };
     const path = join(REPO_ROOT, 'bench', 'results', 'decode.json');
     await mkdir(dirname(path), { recursive: true });
@@ -133,8 +190,9 @@ export const benchDecode: BenchSuite = {
     else {
       out(
         table(
-          ['sequences', 'shared prompt', 'prefill tok/s', 'decode tok/s', 'KV pages'],
+          ['kernels', 'sequences', 'shared prompt', 'prefill tok/s', 'decode tok/s', 'KV pages'],
           rows.map((r) => [
+            r.kernels,
             r.sequences,
             r.sharedPrompt ? 'yes' : 'no',
             r.prefillTokS.toFixed(1),
@@ -143,7 +201,13 @@ export const benchDecode: BenchSuite = {
           ]),
         ),
       );
-      log(`16 sequences decode at ${result.batch16OverSingle.toFixed(2)}× one sequence; wrote ${path}`);
+      if (result.tunedOverDefault !== undefined)
+        log(
+          `tuned kernels decode one sequence at ${result.tunedOverDefault.toFixed(2)}× the shipped defaults`,
+        );
+      log(
+        `16 sequences decode at ${result.batch16OverSingle.toFixed(2)}× one sequence (${last} kernels); wrote ${path}`,
+      );
     }
     return 0;
   },

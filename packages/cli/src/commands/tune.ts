@@ -1,17 +1,19 @@
 import { parseArgs } from 'node:util';
-import { reducedMatmul } from '@ruminate/bench/kernels/matmul-suite.ts';
 import {
   FileTuningStore,
   MemoryTuningStore,
-  matmulShapeBucket,
-  matmulTunable,
   PipelineCache,
   requestDevice,
-  type Tunable,
   Tuner,
   tuningIdentity,
 } from '@ruminate/gpu';
-import { modelMatmulProblems, nodeFileSource, parseGguf, TUNED_ROW_COUNTS } from '@ruminate/runtime';
+import {
+  modelMatmulProblems,
+  nodeFileSource,
+  parseGguf,
+  TUNED_ROW_COUNTS,
+  tuneModelKernels,
+} from '@ruminate/runtime';
 import type { Command } from '../command.ts';
 import { log, out, table } from '../log.ts';
 
@@ -47,7 +49,7 @@ export const tuneCommand: Command = {
     const header = await parseGguf(source);
     await source.close?.();
     const rows = values.rows ? values.rows.split(',').map(Number) : [...TUNED_ROW_COUNTS];
-    const problems = modelMatmulProblems(header.tensors, rows);
+    const problems = modelMatmulProblems(header.tensors, rows).length;
     const acquired = await requestDevice();
     const swiftshader = acquired.info.architecture === 'swiftshader';
     const shrink = swiftshader && !values.full;
@@ -61,17 +63,19 @@ export const tuneCommand: Command = {
       limits: acquired.limits,
     };
     log(
-      `${values.model}: ${problems.length} matmul problems; budget ${budgetMs} ms${shrink ? ', timed on k/4×n/4 sizes' : ''}`,
+      `${values.model}: ${problems} matmul problems; budget ${budgetMs} ms${shrink ? ', timed on k/4×n/4 sizes' : ''}`,
     );
-    const tunables: (Tunable & { ids: readonly string[]; tensors: number })[] = problems.map((p) => {
-      const t = matmulTunable(ctx, shrink ? reducedMatmul(p) : p);
-      return { ...t, bucket: matmulShapeBucket(p.m, p.k, p.n, p.dtype), tensors: p.tensors.length };
-    });
-    const report = await tuner.tune(tunables, {
+    let last = '';
+    const { report, tunables } = await tuneModelKernels(ctx, tuner, header.tensors, {
+      rows,
       budgetMs,
-      onProgress: (p) => log(`  ${p.op} ${p.bucket}: candidate ${p.candidate}/${p.candidates}`),
+      reduced: shrink,
+      onProgress: (p) => {
+        if (p.bucket === last) return;
+        last = p.bucket;
+        log(`  [${p.done + 1}/${p.total}] ${p.op} ${p.bucket}`);
+      },
     });
-    for (const t of tunables) t.dispose?.();
     acquired.device.destroy();
     const decisions = report.results.map((r, i) => {
       const t = tunables[i] as (typeof tunables)[number];
@@ -79,7 +83,7 @@ export const tuneCommand: Command = {
       return {
         op: r.op,
         bucket: r.bucket,
-        tensors: t.tensors,
+        tensors: t.problem.tensors.length,
         winner: t.ids[index] ?? JSON.stringify(r.winner),
         isDefault: index === t.defaultIndex,
         defaultMs: r.defaultMs,

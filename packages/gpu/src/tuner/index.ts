@@ -1,4 +1,5 @@
 export { tuningIdentity } from './identity.ts';
+export { searchOrder, spreadOrder } from './search-order.ts';
 export { MemoryTuningStore, type TuningRecord, type TuningStore } from './store.ts';
 export { defaultTuningStore, IndexedDbTuningStore } from './store-idb.ts';
 export { defaultTuningFile, FileTuningStore } from './store-node.ts';

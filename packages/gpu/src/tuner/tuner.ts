@@ -1,4 +1,6 @@
+import { median } from '../device/measure/timing.ts';
 import type { KernelConfig, TunedConfigLookup } from '../ops/context.ts';
+import { searchOrder } from './search-order.ts';
 import type { TuningRecord, TuningStore } from './store.ts';
 import { createGpuTimer } from './timer.ts';
 import type { Tunable } from './tunable.ts';
@@ -53,6 +55,9 @@ export interface TuneReport {
   timer: 'timestamp' | 'wall';
 }
 
+/** A candidate whose first run is this many times slower than the best so far is not timed further. */
+const REJECT_FACTOR = 1.5;
+
 /**
  * Times each op's candidates on this device within a budget and keeps the fastest per
  * (device identity, op, shape bucket), persisted in a TuningStore so the next run reuses
@@ -61,6 +66,8 @@ export interface TuneReport {
  */
 export class Tuner {
   private readonly winners = new Map<string, TuningRecord>();
+  /** Per op, per candidate (its JSON): times relative to the default seen on this device. */
+  private readonly ratios = new Map<string, Map<string, number[]>>();
 
   private constructor(
     private readonly device: GPUDevice,
@@ -72,7 +79,14 @@ export class Tuner {
   static async open(device: GPUDevice, identity: string, store: TuningStore): Promise<Tuner> {
     const tuner = new Tuner(device, identity, store);
     for (const [key, record] of Object.entries(await store.load())) {
-      if (key.startsWith(`${identity}|`)) tuner.winners.set(key.slice(identity.length + 1), record);
+      if (!key.startsWith(`${identity}|`)) continue;
+      const opBucket = key.slice(identity.length + 1);
+      tuner.winners.set(opBucket, record);
+      tuner.observe(
+        opBucket.slice(0, opBucket.lastIndexOf('|')),
+        record.config,
+        record.ms / record.defaultMs,
+      );
     }
     return tuner;
   }
@@ -113,6 +127,15 @@ export class Tuner {
     return { results, totalMs: performance.now() - started, timer: timer.kind };
   }
 
+  /** Records a candidate's time relative to the default (ignored when not finite). */
+  private observe(op: string, config: KernelConfig, ratio: number): void {
+    if (!Number.isFinite(ratio) || ratio <= 0) return;
+    const byConfig = this.ratios.get(op) ?? new Map<string, number[]>();
+    this.ratios.set(op, byConfig);
+    const key = JSON.stringify(config);
+    byConfig.set(key, [...(byConfig.get(key) ?? []), ratio]);
+  }
+
   private async tuneOne(
     t: Tunable,
     shareMs: number,
@@ -121,7 +144,15 @@ export class Tuner {
     options: TuneOptions,
   ): Promise<TuningRecord & { tuneMs: number }> {
     const started = performance.now();
-    const order = [t.defaultIndex, ...t.candidates.map((_, i) => i).filter((i) => i !== t.defaultIndex)];
+    // What did well on this device for other shapes of the op goes first (see search-order.ts).
+    const seen = this.ratios.get(t.op);
+    const priors = new Map<number, number>();
+    t.candidates.forEach((c, i) => {
+      const r = seen?.get(JSON.stringify(c));
+      if (r) priors.set(i, median(r));
+    });
+    const order = searchOrder(t.candidates.length, t.defaultIndex, priors);
+    const timings: [KernelConfig, number][] = [];
     let best = { index: t.defaultIndex, ms: Number.POSITIVE_INFINITY };
     let defaultMs = Number.POSITIVE_INFINITY;
     let timed = 0;
@@ -134,12 +165,17 @@ export class Tuner {
       } catch {
         continue; // A candidate this device cannot compile (e.g. too much workgroup memory) is skipped.
       }
-      const ms = await time((e) => t.encode(e, config), reps);
+      // One timed run first: a candidate already 1.5× slower than the best is not worth the
+      // median of `reps` (on slow adapters this is most of a budget's saving).
+      const probe = await time((e) => t.encode(e, config), 1);
+      const ms = probe > REJECT_FACTOR * best.ms ? probe : await time((e) => t.encode(e, config), reps);
+      timings.push([config, ms]);
       timed++;
       if (index === t.defaultIndex) defaultMs = ms;
       if (ms < best.ms) best = { index, ms };
       options.onProgress?.({ op: t.op, bucket: t.bucket, candidate: timed, candidates: t.candidates.length });
     }
+    for (const [config, ms] of timings) this.observe(t.op, config, ms / defaultMs);
     return {
       config: t.candidates[best.index] as KernelConfig,
       ms: best.ms,

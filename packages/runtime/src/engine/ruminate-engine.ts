@@ -6,7 +6,9 @@ import {
   PipelineCache,
   RuminateError,
   requestDevice,
+  type TuneReport,
   Tuner,
+  type TuningStore,
   tuningIdentity,
 } from '@ruminate/gpu';
 import { applyChatTemplate } from '../chat/chat-template.ts';
@@ -16,6 +18,7 @@ import { checkModelFit } from '../loading/model-fit.ts';
 import { createSourceOpener } from '../loading/source-opener.ts';
 import { readHparams } from '../model/hparams.ts';
 import { Tokenizer } from '../tokenizer/tokenizer.ts';
+import { type ModelTuningProgress, tuneModelKernels } from './kernel-tuning.ts';
 import { type LoadedModel, loadModel } from './load-model.ts';
 import type { SequenceEngine } from './sequence-engine.ts';
 import type {
@@ -36,11 +39,19 @@ export interface RuminateEngineOptions {
   /** The kernel context to run on (default: a new device from requestDevice()). */
   kernelContext?: () => Promise<KernelContext>;
   /**
-   * Kernel choices for the default context: `cache` (default) serves the winners `ruminate tune`
-   * (or a page's tuner) stored for this device, the shipped defaults elsewhere; `off` uses only
-   * the shipped defaults.
+   * Kernel choices for the default context. `background` (default): serve the winners cached
+   * for this device (IndexedDB in browsers, a JSON file in Node), and after each load tune the
+   * model's uncached shapes within `tuningBudgetMs` while the shipped defaults serve; winners
+   * take over at the next step and persist, so a second visit tunes nothing. `cache`: cached
+   * winners only. `off`: the shipped defaults only.
    */
-  tuning?: 'cache' | 'off';
+  tuning?: 'background' | 'cache' | 'off';
+  /** Where winners persist (default: IndexedDB in browsers, `$RUMINATE_CACHE_DIR/tuning.json` in Node). */
+  tuningStore?: TuningStore;
+  /** Background tuning budget per load (default 30 000 ms; 60 000 ms on SwiftShader, on k/4 × n/4 sizes). */
+  tuningBudgetMs?: number;
+  /** Background tuning progress (problems done of total). */
+  onTuningProgress?: (p: ModelTuningProgress) => void;
   /** Opens a model source (default: the loading module's opener — paths, Blobs, URLs with range reads, split files — without a cache). */
   openSource?: (source: ModelSource, opts: LoadOptions) => Promise<ByteSource>;
   /** Largest number of live sequences (default 64). */
@@ -58,6 +69,9 @@ export class RuminateEngine implements Engine {
   private current: Loaded | undefined;
   private ctx: Promise<KernelContext> | undefined;
   private deviceLost = false;
+  /** The default context's tuner and adapter architecture (absent with a caller's context or `tuning: 'off'`). */
+  private tuner: { tuner: Tuner; architecture: string } | undefined;
+  private tuning: { done: Promise<TuneReport | undefined>; stop: AbortController } | undefined;
 
   constructor(private readonly opts: RuminateEngineOptions = {}) {}
 
@@ -93,8 +107,10 @@ export class RuminateEngine implements Engine {
       const eos = new Set([...loaded.info.eosTokenIds, ...tokenizer.eogIds]);
       loaded.info.eosTokenIds = [...eos];
       loaded.engine.setEosTokens(eos);
+      this.stopTuning();
       this.current?.model.destroy();
       this.current = { ...loaded, tokenizer };
+      this.startTuning(ctx, header.tensors);
       return { ...loaded.info };
     } finally {
       await bytes.close?.();
@@ -172,8 +188,41 @@ export class RuminateEngine implements Engine {
   }
 
   async unload(): Promise<void> {
+    this.stopTuning();
     this.current?.model.destroy();
     this.current = undefined;
+  }
+
+  /**
+   * Resolves when the background tuning started by the last load has finished (its report:
+   * per problem the winner, its time against the default's, and the tuning time), or with
+   * undefined when none ran. Steps need not wait for it: defaults serve meanwhile.
+   */
+  async whenTuned(): Promise<TuneReport | undefined> {
+    return this.tuning?.done;
+  }
+
+  private startTuning(ctx: KernelContext, tensors: Parameters<typeof tuneModelKernels>[2]): void {
+    const tuning = this.opts.tuning ?? 'background';
+    if (tuning !== 'background' || !this.tuner) return;
+    const stop = new AbortController();
+    const { tuner, architecture } = this.tuner;
+    const done = tuneModelKernels(ctx, tuner, tensors, {
+      architecture,
+      signal: stop.signal,
+      ...(this.opts.tuningBudgetMs !== undefined ? { budgetMs: this.opts.tuningBudgetMs } : {}),
+      ...(this.opts.onTuningProgress ? { onProgress: this.opts.onTuningProgress } : {}),
+    }).then(
+      (r) => r.report,
+      // Tuning is an optimisation: a failure (a lost device, a full store) leaves the defaults serving.
+      () => undefined,
+    );
+    this.tuning = { done, stop };
+  }
+
+  private stopTuning(): void {
+    this.tuning?.stop.abort();
+    this.tuning = undefined;
   }
 
   private need(): Loaded {
@@ -202,10 +251,16 @@ export class RuminateEngine implements Engine {
         };
         if (this.opts.tuning !== 'off') {
           // A missing or unreadable tuning cache only means the shipped defaults serve.
-          const tuner = await defaultTuningStore()
+          const tuner = await (this.opts.tuningStore
+            ? Promise.resolve(this.opts.tuningStore)
+            : defaultTuningStore()
+          )
             .then((store) => Tuner.open(device, tuningIdentity(info), store))
             .catch(() => undefined);
-          if (tuner) ctx.tuned = tuner.lookup;
+          if (tuner) {
+            ctx.tuned = tuner.lookup;
+            this.tuner = { tuner, architecture: info.architecture };
+          }
         }
         return ctx;
       })

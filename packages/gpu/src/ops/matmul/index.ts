@@ -16,7 +16,7 @@ export {
   matmulSource,
   variantHeader,
 } from './shader-source.ts';
-export { type MatmulShape, type MatmulTunable, matmulTunable } from './tunable.ts';
+export { type MatmulShape, type MatmulTunable, matmulTunable, reducedMatmulShape } from './tunable.ts';
 export {
   type MatmulCandidate,
   type MatmulKernelName,

@@ -21,6 +21,15 @@ export interface MatmulShape {
   dtype: MatmulDtype;
 }
 
+/**
+ * The same problem at k/4 × n/4 (k stays a multiple of 256, the K-quant block): slow adapters
+ * such as SwiftShader tune on it and keep the ranking, at a sixteenth of the time.
+ */
+export function reducedMatmulShape<S extends MatmulShape>(s: S): S {
+  const round = (v: number, to: number) => Math.max(to, Math.round(v / 4 / to) * to);
+  return { ...s, k: round(s.k, 256), n: round(s.n, 8) };
+}
+
 /** A Tunable for matmul plus the ids of its candidates (for reports). */
 export interface MatmulTunable extends Tunable {
   /** Candidate ids, parallel to `candidates`. */
