@@ -46,7 +46,8 @@ describe('bundled model: short eval (greedy, sc@4, bon@4) against the committed 
   it(`greedy accuracy on the first ${floor.problems} problems ≥ ${floor.greedyAccuracy}`, {
     timeout: 1_800_000,
   }, async () => {
-    raw = new RuminateEngine({ maxSequences: 8 });
+    // The floor was measured with the shipped default kernels; tuned ones sum in another order.
+    raw = new RuminateEngine({ maxSequences: 8, tuning: 'off' });
     const t0 = performance.now();
     const engine: Client = await createEngine({
       engine: raw,
