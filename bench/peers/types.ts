@@ -7,6 +7,8 @@ export interface EngineRun {
   engine: string;
   /** From the call to "loaded": fetching the file from the local server, parsing, uploading. */
   loadMs: number;
+  /** Ruminate: the engine's background kernel tuning after load, awaited before any timing (first visit; later visits reuse the winners). */
+  tuneMs?: number;
   /** Cold: from submitting the first request after load to its first token (Ruminate: shader compilation included). */
   ttftMs: number;
   /** Warm: prompt tokens per second of the prefill pass (median of the timed runs). */

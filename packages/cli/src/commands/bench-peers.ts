@@ -110,6 +110,11 @@ function render(rows: PeersModelRow[]): string {
         [
           ['load ms', ...engines.map((e) => cell(e, (r) => r.loadMs, 0)), ratio((r) => r.loadMs, true)],
           [
+            'kernel tuning ms (first visit)',
+            ...engines.map((e) => (ok(e) && e.tuneMs !== undefined ? f(e.tuneMs, 0) : '—')),
+            '',
+          ],
+          [
             'TTFT ms (cold)',
             ...engines.map((e) => cell(e, (r) => r.ttftMs, 0)),
             ratio((r) => r.ttftMs, true),
@@ -233,6 +238,7 @@ export const benchPeers: BenchSuite = {
       ruminateEngine: pr?.engine ?? null,
       wllamaEngine: pw?.engine ?? null,
       ruminateLoadMs: pr?.loadMs ?? null,
+      ruminateTuneMs: pr?.tuneMs ?? null,
       wllamaLoadMs: pw?.loadMs ?? null,
       ruminateTtftMs: pr?.ttftMs ?? null,
       wllamaTtftMs: pw?.ttftMs ?? null,
