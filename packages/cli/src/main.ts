@@ -26,7 +26,21 @@ async function main(argv: string[]): Promise<number> {
     log(`ruminate: unknown command "${name}"\n\n${help()}`);
     return 2;
   }
-  return command.run(rest);
+  // `ruminate <command> --help` (or -h) shows the command's usage, as `ruminate help <command>` does.
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    // parseArgs names the bad option; the usage says what the command takes.
+    if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
+      log(`ruminate ${name}: ${(e as Error).message.split('.')[0]}\n\n${command.usage}`);
+      return 2;
+    }
+    throw e;
+  }
 }
 
 main(process.argv.slice(2)).then(
