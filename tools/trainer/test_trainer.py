@@ -110,5 +110,26 @@ class GGUFTest(unittest.TestCase):
         self.assertLess(np.abs(tensors["m.weight"] - mat).max(), np.abs(mat).max() / 127)
 
 
+class AscRuleTest(unittest.TestCase):
+    """select_asc_rule.py simulates the same schedules and Beta rule as Ruminate's `asc`
+    (packages/controller/test/asc-stopping-rule.test.ts checks the same sequences)."""
+
+    def test_schedules_match_the_strategy(self):
+        from select_asc_rule import checkpoints
+
+        self.assertEqual(checkpoints(3, "step", 1), list(range(3, 17)))
+        self.assertEqual(checkpoints(3, "step", 2, total=10), [3, 5, 7, 9, 10])
+        self.assertEqual(checkpoints(2, "double"), [2, 6, 14, 16])
+        self.assertEqual(checkpoints(2, "total"), [2, 4, 8, 16])
+        self.assertEqual(checkpoints(20, "total"), [16])
+
+    def test_beta_probability_is_exact(self):
+        from select_asc_rule import beta_probability
+
+        # 1 - I_1/2(v1+1, v2+1) = P(Binomial(v1+v2+1, 1/2) <= v1).
+        for (v1, v2), p in {(3, 0): 15 / 16, (2, 1): 11 / 16, (3, 2): 42 / 64, (4, 2): 99 / 128, (1, 0): 3 / 4}.items():
+            self.assertAlmostEqual(beta_probability(v1, v2), p, places=12)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -64,7 +64,7 @@ export {
   type SpeculativeResult,
   speculativeGreedy,
 } from './speculative/greedy-speculative.ts';
-export { adaptiveSelfConsistency, voteDecided } from './strategies/adaptive-sc.ts';
+export { adaptiveSelfConsistency, ascStoppingRule, voteDecided } from './strategies/adaptive-sc.ts';
 export { beamSearch } from './strategies/beam-search.ts';
 export { bestOfN } from './strategies/best-of-n.ts';
 export { betaStopProbability, incompleteBetaHalf } from './strategies/beta-rule.ts';
@@ -82,6 +82,14 @@ export {
 export { multinomialResample, softmax, systematicResample } from './strategies/resampling.ts';
 export { sample } from './strategies/sample.ts';
 export { selfConsistency } from './strategies/self-consistency.ts';
+export {
+  ASC_DEFAULT_RULE,
+  type AscGrowth,
+  type AscRuleName,
+  type AscStoppingRule,
+  ascCheckpoints,
+  ascStopPoint,
+} from './strategies/stopping-rule.ts';
 export type {
   StrategyContext,
   StrategyDefinition,

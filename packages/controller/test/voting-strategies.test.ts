@@ -152,10 +152,13 @@ describe('adaptive self-consistency', () => {
     expect(voteDecided(['a', 'a', 'a', 'a', 'a', 'a'], 'beta', 0.95)).toBe(true);
   });
 
+  // The Beta rule at 0.95 with doubling batches 2, 4, 8, … (the defaults before the dev-set choice).
+  const beta95 = { rule: 'beta', level: 0.95, batch: 2, growth: 'double' };
+
   it('stops after 2 + 4 samples on a unanimous model and reports 10 of 16 saved', async () => {
     const r = await runStrategy(engineFor(answerModel({ '42': 1 })), {
       prompt: 'Q:',
-      strategy: 'asc@16',
+      strategy: { name: 'asc', samples: 16, ...beta95 },
       seed: 9,
     });
     // After 2: P = 1 − 1/8 < 0.95; after 6: P = 1 − 1/128 ≥ 0.95.
@@ -169,7 +172,7 @@ describe('adaptive self-consistency', () => {
     const seed = freshSeed();
     const r = await runStrategy(engineFor(answerModel({ '42': 0.7, '17': 0.3 })), {
       prompt: 'Q:',
-      strategy: 'asc@30',
+      strategy: { name: 'asc', samples: 30, ...beta95 },
       seed,
     });
     const answers = r.trace.map((c) => c.answer);
@@ -183,7 +186,7 @@ describe('adaptive self-consistency', () => {
   it('share rule at 0.75', async () => {
     const r = await runStrategy(engineFor(answerModel({ '42': 1 })), {
       prompt: 'Q:',
-      strategy: { name: 'asc', samples: 16, rule: 'share', level: 0.75 },
+      strategy: { name: 'asc', samples: 16, rule: 'share', level: 0.75, batch: 2 },
       seed: 1,
     });
     expect(r.stats.samplesDrawn).toBe(2);
