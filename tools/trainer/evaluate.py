@@ -138,7 +138,9 @@ def write_md(res: dict, path: str) -> None:
         "k-subsets of the pool); pass@k: unbiased estimator; bon@k: vote among verifier-approved samples "
         "(all samples if none); asc: Beta rule (0.95) in batches 2, 4, 8, 16; asc_step1: the same rule "
         "after every sample; asc_share75: stop when the leading answer has >= 75% of the samples "
-        f"(batches 2, 4, 8, 16). Verifier precision (approved samples that are correct): "
+        "(batches 2, 4, 8, 16); asc_chosen: Ruminate's default, chosen on the dev set "
+        "(tools/trainer/select_asc_rule.py, docs/eval/asc-rule-dev.md): Beta rule at 0.7 after 3, 4, 5, ... samples. "
+        f"Verifier precision (approved samples that are correct): "
         f"{res['verifier_precision']}.",
         "",
         "| strategy | accuracy | 95% CI | mean generated tokens / problem | tokens vs sc@16 |",
@@ -227,6 +229,9 @@ def main() -> None:
             ("asc", [2, 4, 8, 16], beta_stop),
             ("asc_step1", list(range(2, n + 1)), beta_stop),
             ("asc_share75", [2, 4, 8, 16], share_stop),
+            # Ruminate's default, chosen on the dev set by select_asc_rule.py: Beta rule at 0.7,
+            # checked after 3 samples and then after every sample.
+            ("asc_chosen", list(range(3, n + 1)), lambda a: beta_stop(a, 0.7)),
         ):
             for m in sizes:
                 if m >= n or rule(ans[:m]):
@@ -258,7 +263,7 @@ def main() -> None:
             "ci95": wilson(acc[k], P),
             "mean_tokens": round(tokens[k] / P, 1) if k in tokens else None,
         }
-    for name in ("asc", "asc_step1", "asc_share75"):
+    for name in ("asc", "asc_step1", "asc_share75", "asc_chosen"):
         res["strategies"][name]["mean_samples"] = round(tokens[name + "_samples"] / P, 2)
         res["strategies"][name]["token_fraction_of_sc16"] = round(tokens[name] / tokens["sc@16"], 3)
     print(json.dumps(res, indent=1))
