@@ -1,5 +1,5 @@
 // The matmul part of `ruminate bench kernels`, runnable in Node and on a page: each
-// model-shaped problem is tuned (on k/4 × n/4 on slow adapters) within a share of the
+// model-shaped problem is tuned (on k/4 on slow adapters) within a share of the
 // budget, then the shipped default and the winner are timed on the full size.
 import {
   type KernelConfig,

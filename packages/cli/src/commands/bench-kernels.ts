@@ -66,7 +66,7 @@ export const benchKernels: BenchSuite = {
     const budgetMs = Number(values['budget-ms'] ?? (swiftshader ? 120_000 : 30_000));
     const reps = Number(values.reps ?? (swiftshader ? 3 : 10));
     log(
-      `device: ${acquired.info.vendor}/${acquired.info.architecture}; tuning budget ${budgetMs} ms${reduced ? ' on k/4×n/4 sizes' : ''}`,
+      `device: ${acquired.info.vendor}/${acquired.info.architecture}; tuning budget ${budgetMs} ms${reduced ? ' on k/4 sizes' : ''}`,
     );
     const profile = await measureDeviceProfile(acquired);
     const store = values.fresh ? new MemoryTuningStore() : new FileTuningStore();

@@ -25,7 +25,7 @@ export const tuneCommand: Command = {
     '',
     '  --budget-ms N  total tuning time (default 30000; 120000 on SwiftShader)',
     '  --rows LIST    activation-row counts to tune (decode batches and the prefill chunk)',
-    '  --full         tune on the model’s exact sizes (default on GPUs; SwiftShader tunes on k/4×n/4)',
+    '  --full         tune on the model’s exact sizes (default on GPUs; SwiftShader tunes on k/4)',
     '  --fresh        ignore and do not update the tuning cache',
     '  --json         print the decisions as JSON',
   ].join('\n'),
@@ -63,7 +63,7 @@ export const tuneCommand: Command = {
       limits: acquired.limits,
     };
     log(
-      `${values.model}: ${problems} matmul problems; budget ${budgetMs} ms${shrink ? ', timed on k/4×n/4 sizes' : ''}`,
+      `${values.model}: ${problems} matmul problems; budget ${budgetMs} ms${shrink ? ', timed on k/4 sizes' : ''}`,
     );
     let last = '';
     const { report, tunables } = await tuneModelKernels(ctx, tuner, header.tensors, {

@@ -19,7 +19,7 @@ import { type ModelMatmulProblem, modelMatmulProblems, TUNED_ROW_COUNTS } from '
 export interface ModelTuningOptions {
   /** Total tuning time, compile time included (default 30 000 ms; 60 000 on SwiftShader). */
   budgetMs?: number;
-  /** Time candidates on k/4 × n/4 sizes (default: on SwiftShader only). */
+  /** Time candidates on k/4 sizes (default: on SwiftShader only). */
   reduced?: boolean;
   /** Activation-row counts to tune (default 1, 4, 16, 128: decode batches and the prefill chunk). */
   rows?: readonly number[];
