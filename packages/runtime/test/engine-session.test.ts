@@ -51,16 +51,30 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   }
 }
 
+const greedy = { temperature: 0 };
+
+/** Two tabs on one scripted engine, each with a sequence and a step submitted (a's first). */
+async function twoTabsStepping() {
+  const s = scriptedEngine();
+  const queue = new StepQueue();
+  const a = new EngineSession(s.engine, queue);
+  const b = new EngineSession(s.engine, queue);
+  const sa = await a.createSequence([1]);
+  const sb = await b.createSequence([2]);
+  return {
+    s,
+    a,
+    b,
+    sa,
+    sb,
+    pa: a.step([{ seq: sa, sampling: greedy }]),
+    pb: b.step([{ seq: sb, sampling: greedy }]),
+  };
+}
+
 describe('EngineSession', () => {
   it('runs two tabs’ concurrent steps one after the other, in arrival order', async () => {
-    const s = scriptedEngine();
-    const queue = new StepQueue();
-    const a = new EngineSession(s.engine, queue);
-    const b = new EngineSession(s.engine, queue);
-    const sa = await a.createSequence([1]);
-    const sb = await b.createSequence([2]);
-    const pa = a.step([{ seq: sa }]);
-    const pb = b.step([{ seq: sb }]);
+    const { s, sa, sb, pa, pb } = await twoTabsStepping();
     await s.finishOne();
     await s.finishOne();
     await Promise.all([pa, pb]);
@@ -68,14 +82,7 @@ describe('EngineSession', () => {
   });
 
   it('aborts only the aborting tab’s steps: its running one through the engine, its queued ones before they start', async () => {
-    const s = scriptedEngine();
-    const queue = new StepQueue();
-    const a = new EngineSession(s.engine, queue);
-    const b = new EngineSession(s.engine, queue);
-    const sa = await a.createSequence([1]);
-    const sb = await b.createSequence([2]);
-    const pa = a.step([{ seq: sa }]);
-    const pb = b.step([{ seq: sb }]);
+    const { s, a, b, sa, pa, pb } = await twoTabsStepping();
     const bCode = codeOf(pb);
     await b.abort(); // b's step is queued behind a's: it never starts, and a's is untouched
     expect(s.aborts()).toBe(0);
@@ -83,7 +90,7 @@ describe('EngineSession', () => {
     await pa;
     expect(await bCode).toBe('aborted');
     expect(s.log).toEqual([`start ${sa}`, `end ${sa}`]);
-    const pa2 = a.step([{ seq: sa }]);
+    const pa2 = a.step([{ seq: sa, sampling: greedy }]);
     await new Promise((r) => setTimeout(r, 5));
     await a.abort(); // a's own running step: the engine is told
     expect(s.aborts()).toBe(1);
