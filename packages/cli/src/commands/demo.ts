@@ -30,7 +30,16 @@ export const demoCommand: Command = {
       },
     });
     const task = getTask('mul');
-    const runtime = new RuminateEngine({ maxSequences: 32 });
+    let tuningAnnounced = false;
+    const runtime = new RuminateEngine({
+      maxSequences: 32,
+      // Only a first run on a device has shapes left to tune; later runs reuse the cached winners.
+      onTuningProgress: () => {
+        if (tuningAnnounced) return;
+        tuningAnnounced = true;
+        log('tuning the kernels for this device in the background (first run only; the winners are cached)');
+      },
+    });
     const t0 = performance.now();
     const engine = await createEngine({ engine: runtime, model: { path: MODEL }, measure: false });
     const info = await runtime.info();
