@@ -1,3 +1,4 @@
+export { type AllocationTracker, trackAllocations } from './device/allocation-tracker.ts';
 export { median } from './device/measure/timing.ts';
 export { nodeGpuImplementation, SWIFTSHADER_ICD } from './device/node-gpu.ts';
 export {

@@ -10,6 +10,7 @@ import {
   RuminateError,
   requestDevice,
   Tuner,
+  trackAllocations,
   tuningIdentity,
 } from '@ruminate/gpu';
 import { nodeFileSource, parseGguf, RuminateEngine, tuneModelKernels } from '@ruminate/runtime';
@@ -27,6 +28,16 @@ const usage = [
 ].join('\n');
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+
+/** GPU memory of one run: what the model needs and the most the engine and its ops held. */
+interface GpuMemoryRow {
+  weightBytes: number;
+  kvBytes: number;
+  /** Peak bytes of every GPU buffer created after the engine was made (weights, KV, scratch, uniforms). */
+  peakBytes: number;
+  /** peakBytes / (weights + KV) − 1: the target is ≤ 0.15. */
+  overheadFraction: number;
+}
 
 /** One measured configuration. */
 interface DecodeRow {
@@ -86,6 +97,8 @@ export const benchDecode: BenchSuite = {
       limits: acquired.limits,
     };
     const rows: DecodeRow[] = [];
+    /** Peak GPU bytes allocated per kernel mode, against weights + KV. */
+    const memory: Partial<Record<DecodeRow['kernels'], GpuMemoryRow>> = {};
     let info: Awaited<ReturnType<RuminateEngine['load']>> | undefined;
     let tuning: { seconds: number; problems: number; cached: number } | undefined;
     for (const mode of modes) {
@@ -111,6 +124,8 @@ export const benchDecode: BenchSuite = {
           `tuned ${tuning.problems} matmul problems in ${tuning.seconds.toFixed(1)} s (${tuning.cached} cached)`,
         );
       }
+      // Every GPU buffer the engine and its ops create from here on, against what the model needs.
+      const allocations = trackAllocations(acquired.device);
       const engine = new RuminateEngine({ kernelContext: async () => ctx, maxSequences: 40 });
       info = await engine.load({ path: values.model }, { contextLength: promptTokens + decodeTokens + 16 });
       log(
@@ -156,7 +171,15 @@ export const benchDecode: BenchSuite = {
       for (const n of [1, 4, 16]) await measure(n, false, 2);
       for (const n of [1, 4, 16]) rows.push(await measure(n, false, decodeTokens));
       rows.push(await measure(16, true, decodeTokens));
+      const mem = await engine.memory();
+      memory[mode] = {
+        weightBytes: mem.weightBytes,
+        kvBytes: mem.kvBytes,
+        peakBytes: allocations.peakBytes(),
+        overheadFraction: allocations.peakBytes() / (mem.weightBytes + mem.kvBytes) - 1,
+      };
       await engine.unload();
+      allocations.dispose();
     }
     if (!info) throw new RuminateError('invalid-argument', '--kernels named no configuration to run.');
     const single = (mode: DecodeRow['kernels']) =>
@@ -180,6 +203,7 @@ export const benchDecode: BenchSuite = {
       decodeTokens,
       rows,
       ...(tuning ? { tuning } : {}),
+      memory,
       batch16OverSingle: (batch16 ?? 0) / (single(last) ?? 1),
       ...(modes.length === 2 ? { tunedOverDefault: (single('tuned') ?? 0) / (single('default') ?? 1) } : {}),
     };
@@ -201,6 +225,12 @@ export const benchDecode: BenchSuite = {
           ]),
         ),
       );
+      for (const [mode, m] of Object.entries(memory)) {
+        const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+        log(
+          `${mode} kernels: GPU memory peak ${mib(m.peakBytes)} MiB = weights ${mib(m.weightBytes)} + KV ${mib(m.kvBytes)} MiB + ${(100 * m.overheadFraction).toFixed(1)}%`,
+        );
+      }
       if (result.tunedOverDefault !== undefined)
         log(
           `tuned kernels decode one sequence at ${result.tunedOverDefault.toFixed(2)}× the shipped defaults`,
