@@ -1,6 +1,6 @@
 // The MoE part of `ruminate bench kernels`: gating + expert matmul with 64 experts, top-8
 // (Qwen1.5-MoE-like expert width), decode (1 token) and a 16-sequence batch, tuned within a
-// budget (on k/4 on slow adapters), then default and winner timed on the full shape.
+// budget (on k/4 × n/4 on slow adapters: 64 experts keep the workgroups many), then default and winner timed on the full shape.
 import { type KernelContext, type MoeShape, moeTunable, type Tuner } from '@ruminate/gpu';
 import type { SuiteOptions } from './matmul-suite.ts';
 import { describeTiming, type TunedTiming, tuneAndTime } from './tune-and-time.ts';
@@ -24,7 +24,7 @@ export async function runMoeSuite(
 ): Promise<MoeBenchRow[]> {
   const rows: MoeBenchRow[] = [];
   for (const shape of MOE_SHAPES) {
-    const tunedOn = options.reduced ? { ...shape, k: shape.k / 4 } : shape;
+    const tunedOn = options.reduced ? { ...shape, k: shape.k / 4, n: shape.n / 4 } : shape;
     const t = await tuneAndTime(
       tuner,
       ctx.device,

@@ -63,7 +63,9 @@ export const benchKernels: BenchSuite = {
     const acquired = await requestDevice();
     const swiftshader = acquired.info.architecture === 'swiftshader';
     const reduced = !values.full && swiftshader;
-    const budgetMs = Number(values['budget-ms'] ?? (swiftshader ? 120_000 : 30_000));
+    // SwiftShader compiles and runs each candidate in seconds: the suite's 17 problems need more
+    // than a model's shape set (which `ruminate tune` fits in 120 s there).
+    const budgetMs = Number(values['budget-ms'] ?? (swiftshader ? 600_000 : 30_000));
     const reps = Number(values.reps ?? (swiftshader ? 3 : 10));
     log(
       `device: ${acquired.info.vendor}/${acquired.info.architecture}; tuning budget ${budgetMs} ms${reduced ? ' on k/4 sizes' : ''}`,

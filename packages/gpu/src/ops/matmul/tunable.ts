@@ -5,7 +5,7 @@ import { ggmlRowBytes, ggmlType } from '../../quant/ggml-types.ts';
 import { quantize } from '../../quant/quantize.ts';
 import type { Tunable } from '../../tuner/tunable.ts';
 import type { KernelConfig, KernelContext } from '../context.ts';
-import { gemvMTile, Matmul, matmulKernelFor, matmulOpName, matmulShapeBucket } from './matmul.ts';
+import { GEMV_MAX_M, gemvMTile, Matmul, matmulKernelFor, matmulOpName, matmulShapeBucket } from './matmul.ts';
 import type { MatmulDtype } from './shader-source.ts';
 import { usableCandidates } from './tuning-space.ts';
 
@@ -22,13 +22,15 @@ export interface MatmulShape {
 }
 
 /**
- * The same problem with k/4 (k stays a multiple of 256, the K-quant block): slow adapters such
- * as SwiftShader tune on it at a quarter of the time. n is kept: the number of workgroups, and
- * so how the work spreads over the adapter's threads, decides the ranking (shrinking n as well
- * made a one-workgroup winner of candidates that serialise the full size).
+ * The same problem with k/4 (k stays a multiple of 256, the K-quant block), and for GEMM
+ * (m > 16) n/4 as well: slow adapters such as SwiftShader tune on it in a quarter (a sixteenth)
+ * of the time. A GEMV keeps its n: the number of workgroups, and so how the work spreads over
+ * the adapter's threads, decides its ranking (shrinking n made a one-workgroup winner of
+ * candidates that serialise the full size); a GEMM's m × n tiles keep enough workgroups.
  */
 export function reducedMatmulShape<S extends MatmulShape>(s: S): S {
-  return { ...s, k: Math.max(256, Math.round(s.k / 4 / 256) * 256) };
+  const k = Math.max(256, Math.round(s.k / 4 / 256) * 256);
+  return s.m > GEMV_MAX_M ? { ...s, k, n: Math.max(256, Math.round(s.n / 4 / 8) * 8) } : { ...s, k };
 }
 
 /** A Tunable for matmul plus the ids of its candidates (for reports). */
