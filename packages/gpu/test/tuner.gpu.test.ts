@@ -93,17 +93,22 @@ describe('Tuner', () => {
     expect(other.lookup('test/sumsq', 'n262144')).toBeUndefined();
   });
 
-  it('times at least the default but stops at the budget', async () => {
+  it('stops at the budget: the first op times its default only, later ones wait for a later call', async () => {
     const { device } = await testDevice();
     const file = join(mkdtempSync(join(tmpdir(), 'ruminate-tune-')), 'tuning.json');
     const tuner = await Tuner.open(device, 'test-device', new FileTuningStore(file));
     const tunables = [await toyTunable('a'), await toyTunable('b')];
     const report = await tuner.tune(tunables, { budgetMs: 0, timer: 'wall' });
     expect(report.timer).toBe('wall');
+    expect(report.results.map((r) => r.timed)).toEqual([1, 0]);
     report.results.forEach((r, i) => {
-      expect(r.timed).toBe(1);
       const t = tunables[i] as Tunable;
       expect(r.winner).toEqual(t.candidates[t.defaultIndex]);
     });
+    expect(tuner.lookup('test/sumsq', 'b')).toBeUndefined();
+    // A later call with budget left skips what is cached and tunes the rest.
+    const later = await tuner.tune(tunables, { budgetMs: 60_000, reps: 1, timer: 'wall' });
+    expect(later.results.map((r) => r.cached)).toEqual([true, false]);
+    expect(later.results[1]?.timed).toBe(9);
   });
 });

@@ -22,7 +22,7 @@ async function greedy(engine: RuminateEngine, prompt: number[], n: number): Prom
 }
 
 describe('background kernel tuning', () => {
-  it('tunes the loaded model’s shapes while defaults serve, persists winners, and a second load reuses them', async () => {
+  it('tunes the loaded model’s shapes while defaults serve, persists winners, and a second load reuses them and continues', async () => {
     const path = await standardFixture('llama-q4_0');
     const store = new MemoryTuningStore();
     const progress: number[] = [];
@@ -42,9 +42,12 @@ describe('background kernel tuning', () => {
     const expected = modelMatmulProblems((await parseGguf(source)).tensors).length;
     await source.close?.();
     expect(report.results).toHaveLength(expected);
-    expect(report.results.every((r) => !r.cached && r.timed >= 1)).toBe(true);
+    // Decode shapes first; whatever the budget did not reach waits for the next load (timed 0).
+    expect(report.results[0]?.timed).toBeGreaterThanOrEqual(1);
+    expect(report.results.every((r) => !r.cached)).toBe(true);
+    const timed = report.results.filter((r) => r.timed > 0).length;
     expect(progress.length).toBeGreaterThan(0);
-    expect(Object.keys(await store.load())).toHaveLength(expected);
+    expect(Object.keys(await store.load())).toHaveLength(timed);
     // The winners serve now; this fixture's logits are peaked, so greedy tokens do not move.
     const after = await greedy(engine, prompt, 6);
     expect(after).toEqual(during);
@@ -53,7 +56,9 @@ describe('background kernel tuning', () => {
     const again = new RuminateEngine({ tuningStore: store, tuningBudgetMs: 8_000, maxSequences: 4 });
     await again.load({ path }, { contextLength: 64 });
     const second = await again.whenTuned();
-    expect(second?.results.every((r) => r.cached && r.tuneMs === 0)).toBe(true);
+    // What the first load tuned is reused with no tuning time; the rest is tuned now.
+    expect(second?.results.filter((r) => r.cached)).toHaveLength(timed);
+    expect(second?.results.every((r) => !r.cached || r.tuneMs === 0)).toBe(true);
     expect(await greedy(again, prompt, 6)).toEqual(during);
     await again.unload();
   });

@@ -111,7 +111,7 @@ export const tuneCommand: Command = {
           d.ms.toFixed(3),
           `${d.speedup.toFixed(2)}×`,
           `${d.timed}/${d.candidates}`,
-          d.cached ? 'cached' : (d.tuneMs / 1000).toFixed(1),
+          d.cached ? 'cached' : d.timed === 0 ? 'next run (budget spent)' : (d.tuneMs / 1000).toFixed(1),
         ]),
       ),
     );

@@ -33,7 +33,7 @@ export interface TuneResult {
   ms: number;
   /** The shipped default's median ms. */
   defaultMs: number;
-  /** Candidates timed (≤ candidates declared when the budget ran out). */
+  /** Candidates timed (≤ candidates declared when the budget ran out; 0 when it ran out before this op). */
   timed: number;
   /** Candidates declared. */
   candidates: number;
@@ -115,6 +115,12 @@ export class Tuner {
           continue;
         }
         const left = budget - (performance.now() - started);
+        if (left <= 0 && i > 0) {
+          // The budget is spent: the rest keep their defaults for now and are tuned by a later
+          // call (a later load), which skips what is cached and continues here.
+          results.push(untimedResult(t));
+          continue;
+        }
         const share = left / (tunables.length - i);
         const record = await this.tuneOne(t, share, reps, timer.time.bind(timer), options);
         this.winners.set(key, record);
@@ -185,6 +191,22 @@ export class Tuner {
       tuneMs: performance.now() - started,
     };
   }
+}
+
+/** A tunable left untimed because the budget ran out: its default serves, nothing is persisted. */
+function untimedResult(t: Tunable): TuneResult {
+  return {
+    op: t.op,
+    bucket: t.bucket,
+    winner: t.candidates[t.defaultIndex] as KernelConfig,
+    ms: Number.NaN,
+    defaultMs: Number.NaN,
+    timed: 0,
+    candidates: t.candidates.length,
+    tuneMs: 0,
+    cached: false,
+    work: t.work,
+  };
 }
 
 function resultOf(t: Tunable, r: TuningRecord, tuneMs: number, cached: boolean): TuneResult {
