@@ -1,6 +1,6 @@
 // The README's evaluation, run on a page in headless Chromium (WebGPU; on this machine
 // SwiftShader): runEval over the first N held-out problems of the bundled model, written to
-// docs/eval/mul.json and docs/eval/mul.svg. Usage:
+// docs/eval/mul-browser.json and docs/eval/mul-browser.svg (the Node run of `ruminate eval` owns docs/eval/mul.*). Usage:
 //   pnpm exec tsx bench/eval-in-browser.ts [PROBLEMS] [STRATEGIES]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,9 +41,9 @@ try {
     evalMs: result.evalMs,
   };
   mkdirSync(join(repoRoot, 'docs/eval'), { recursive: true });
-  writeFileSync(join(repoRoot, 'docs/eval/mul.json'), `${JSON.stringify(out, null, 1)}\n`);
+  writeFileSync(join(repoRoot, 'docs/eval/mul-browser.json'), `${JSON.stringify(out, null, 1)}\n`);
   writeFileSync(
-    join(repoRoot, 'docs/eval/mul.svg'),
+    join(repoRoot, 'docs/eval/mul-browser.svg'),
     evalChartSvg(
       result.report,
       `mul: accuracy vs test-time compute (${problems} held-out problems, in the browser)`,
