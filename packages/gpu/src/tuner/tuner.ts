@@ -66,6 +66,8 @@ const REJECT_FACTOR = 1.5;
  */
 export class Tuner {
   private readonly winners = new Map<string, TuningRecord>();
+  /** Wall ms the last op's default took to compile and time (what starting another op costs at least). */
+  private defaultCost = 0;
   /** Per op, per candidate (its JSON): times relative to the default seen on this device. */
   private readonly ratios = new Map<string, Map<string, number[]>>();
 
@@ -115,9 +117,10 @@ export class Tuner {
           continue;
         }
         const left = budget - (performance.now() - started);
-        if (left <= 0 && i > 0) {
-          // The budget is spent: the rest keep their defaults for now and are tuned by a later
-          // call (a later load), which skips what is cached and continues here.
+        if (i > 0 && left <= this.defaultCost) {
+          // The budget is spent (or cannot hold another op's default, judged by the last one):
+          // the rest keep their defaults for now and are tuned by a later call (a later load),
+          // which skips what is cached and continues here.
           results.push(untimedResult(t));
           continue;
         }
@@ -162,9 +165,13 @@ export class Tuner {
     let best = { index: t.defaultIndex, ms: Number.POSITIVE_INFINITY };
     let defaultMs = Number.POSITIVE_INFINITY;
     let timed = 0;
+    let lastCost = 0;
     for (const index of order) {
-      // The default is always timed; others only while this op's share of the budget lasts.
-      if (timed > 0 && (performance.now() - started > shareMs || options.signal?.aborted)) break;
+      // The default is always timed; others only while this op's share of the budget lasts —
+      // and only when one more candidate, costing about what the last one did, still fits.
+      const elapsed = performance.now() - started;
+      if (timed > 0 && (elapsed + lastCost > shareMs || options.signal?.aborted)) break;
+      const candidateStart = performance.now();
       const config = t.candidates[index] as KernelConfig;
       try {
         await t.prepare(config);
@@ -176,6 +183,8 @@ export class Tuner {
       const probe = await time((e) => t.encode(e, config), 1);
       const ms = probe > REJECT_FACTOR * best.ms ? probe : await time((e) => t.encode(e, config), reps);
       timings.push([config, ms]);
+      lastCost = performance.now() - candidateStart;
+      if (index === t.defaultIndex) this.defaultCost = lastCost;
       timed++;
       if (index === t.defaultIndex) defaultMs = ms;
       if (ms < best.ms) best = { index, ms };
