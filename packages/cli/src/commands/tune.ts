@@ -107,16 +107,16 @@ export const tuneCommand: Command = {
           d.bucket,
           d.tensors,
           d.isDefault ? `${d.winner} (default)` : d.winner,
-          d.defaultMs.toFixed(3),
-          d.ms.toFixed(3),
-          `${d.speedup.toFixed(2)}×`,
+          d.timed === 0 && !d.cached ? '—' : d.defaultMs.toFixed(3),
+          d.timed === 0 && !d.cached ? '—' : d.ms.toFixed(3),
+          d.timed === 0 && !d.cached ? '—' : `${d.speedup.toFixed(2)}×`,
           `${d.timed}/${d.candidates}`,
           d.cached ? 'cached' : d.timed === 0 ? 'next run (budget spent)' : (d.tuneMs / 1000).toFixed(1),
         ]),
       ),
     );
     out(
-      `\ntuned ${decisions.length} problems in ${(report.totalMs / 1000).toFixed(1)} s (${report.timer} timer)`,
+      `\ntuned ${decisions.filter((d) => d.timed > 0 || d.cached).length} of ${decisions.length} problems in ${(report.totalMs / 1000).toFixed(1)} s (${report.timer} timer)`,
     );
     return 0;
   },

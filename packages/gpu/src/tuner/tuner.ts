@@ -66,8 +66,8 @@ const REJECT_FACTOR = 1.5;
  */
 export class Tuner {
   private readonly winners = new Map<string, TuningRecord>();
-  /** Wall ms the last op's default took to compile and time (what starting another op costs at least). */
-  private defaultCost = 0;
+  /** Wall ms per flop the last op's default took to compile and time (what starting another op costs at least). */
+  private defaultMsPerFlop = 0;
   /** Per op, per candidate (its JSON): times relative to the default seen on this device. */
   private readonly ratios = new Map<string, Map<string, number[]>>();
 
@@ -117,8 +117,9 @@ export class Tuner {
           continue;
         }
         const left = budget - (performance.now() - started);
-        if (i > 0 && left <= this.defaultCost) {
-          // The budget is spent (or cannot hold another op's default, judged by the last one):
+        // What this op's default will cost at least: the last default's wall time per flop, scaled.
+        if (i > 0 && left <= this.defaultMsPerFlop * t.work.flops) {
+          // The budget is spent (or cannot hold this op's default, judged by the last one's):
           // the rest keep their defaults for now and are tuned by a later call (a later load),
           // which skips what is cached and continues here.
           results.push(untimedResult(t));
@@ -184,7 +185,7 @@ export class Tuner {
       const ms = probe > REJECT_FACTOR * best.ms ? probe : await time((e) => t.encode(e, config), reps);
       timings.push([config, ms]);
       lastCost = performance.now() - candidateStart;
-      if (index === t.defaultIndex) this.defaultCost = lastCost;
+      if (index === t.defaultIndex) this.defaultMsPerFlop = lastCost / Math.max(1, t.work.flops);
       timed++;
       if (index === t.defaultIndex) defaultMs = ms;
       if (ms < best.ms) best = { index, ms };
