@@ -110,5 +110,11 @@ describe('Tuner', () => {
     const later = await tuner.tune(tunables, { budgetMs: 60_000, reps: 1, timer: 'wall' });
     expect(later.results.map((r) => r.cached)).toEqual([true, false]);
     expect(later.results[1]?.timed).toBe(9);
+    // A stopped tuning (the engine unloads) times nothing more.
+    const stop = new AbortController();
+    stop.abort();
+    const stopped = await tuner.tune([await toyTunable('c')], { budgetMs: 60_000, signal: stop.signal });
+    expect(stopped.results.map((r) => r.timed)).toEqual([0]);
+    expect(tuner.lookup('test/sumsq', 'c')).toBeUndefined();
   });
 });

@@ -118,8 +118,8 @@ export class Tuner {
         }
         const left = budget - (performance.now() - started);
         // What this op's default will cost at least: the last default's wall time per flop, scaled.
-        if (i > 0 && left <= this.defaultMsPerFlop * t.work.flops) {
-          // The budget is spent (or cannot hold this op's default, judged by the last one's):
+        if (options.signal?.aborted || (i > 0 && left <= this.defaultMsPerFlop * t.work.flops)) {
+          // Stopped, or the budget is spent (or cannot hold this op's default, judged by the last one's):
           // the rest keep their defaults for now and are tuned by a later call (a later load),
           // which skips what is cached and continues here.
           results.push(untimedResult(t));
