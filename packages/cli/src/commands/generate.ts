@@ -74,15 +74,7 @@ export const generateCommand: Command = {
       ...(values['top-k'] ? { topK: num(values['top-k'], 'top-k', 0) } : {}),
       ...(values['top-p'] ? { topP: num(values['top-p'], 'top-p', 1) } : {}),
     };
-    const engine = new RuminateEngine({ maxSequences: 4 });
-    const t0 = performance.now();
-    const info = await engine.load(
-      { path: values.model },
-      values.context ? { contextLength: num(values.context, 'context', 0) } : {},
-    );
-    log(
-      `loaded ${info.architecture} ${info.weightType} (${(info.weightBytes / 2 ** 20).toFixed(1)} MiB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-    );
+    const { engine, info } = await loadEngine(values.model, values.context, 4);
     const prompt = values.tokens
       ? values.tokens.split(',').map((s) => num(s.trim(), 'tokens', 0))
       : await engine.tokenize(values.prompt ?? '', { addBos: true });
@@ -163,6 +155,24 @@ export function strategyRequest(values: GenerateValues): RunRequest {
   return req;
 }
 
+/**
+ * A runtime engine with the model loaded, for one generation. It serves cached kernel winners
+ * but starts no background tuning: tuning would share the device with the run whose tok/s this
+ * command reports (`ruminate tune` tunes; the winners are used here).
+ */
+async function loadEngine(model: string, context: string | undefined, maxSequences: number) {
+  const engine = new RuminateEngine({ maxSequences, tuning: 'cache' });
+  const t0 = performance.now();
+  const info = await engine.load(
+    { path: model },
+    context ? { contextLength: num(context, 'context', 0) } : {},
+  );
+  log(
+    `loaded ${info.architecture} ${info.weightType} (${(info.weightBytes / 2 ** 20).toFixed(1)} MiB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  return { engine, info };
+}
+
 /** `generate --strategy`: one controller run (runStrategy) on the runtime engine; JSON via resultToJson. */
 async function runWithStrategy(values: GenerateValues): Promise<number> {
   if (!values.model || (values.prompt === undefined) === (values.tokens === undefined)) {
@@ -170,15 +180,7 @@ async function runWithStrategy(values: GenerateValues): Promise<number> {
     return 2;
   }
   const req = strategyRequest(values);
-  const engine = new RuminateEngine({ maxSequences: 64 });
-  const t0 = performance.now();
-  const info = await engine.load(
-    { path: values.model },
-    values.context ? { contextLength: num(values.context, 'context', 0) } : {},
-  );
-  log(
-    `loaded ${info.architecture} ${info.weightType} (${(info.weightBytes / 2 ** 20).toFixed(1)} MiB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-  );
+  const { engine } = await loadEngine(values.model, values.context, 64);
   try {
     const result = await runStrategy(engine, req);
     if (values.json) out(JSON.stringify(resultToJson(result)));

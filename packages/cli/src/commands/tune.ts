@@ -93,6 +93,8 @@ export const tuneCommand: Command = {
         candidates: r.candidates,
         tuneMs: r.tuneMs,
         cached: r.cached,
+        /** Left for the next run: the budget ran out before this problem. */
+        untimed: r.timed === 0 && !r.cached,
       };
     });
     if (values.json) {
@@ -107,16 +109,16 @@ export const tuneCommand: Command = {
           d.bucket,
           d.tensors,
           d.isDefault ? `${d.winner} (default)` : d.winner,
-          d.timed === 0 && !d.cached ? '—' : d.defaultMs.toFixed(3),
-          d.timed === 0 && !d.cached ? '—' : d.ms.toFixed(3),
-          d.timed === 0 && !d.cached ? '—' : `${d.speedup.toFixed(2)}×`,
+          d.untimed ? '—' : d.defaultMs.toFixed(3),
+          d.untimed ? '—' : d.ms.toFixed(3),
+          d.untimed ? '—' : `${d.speedup.toFixed(2)}×`,
           `${d.timed}/${d.candidates}`,
-          d.cached ? 'cached' : d.timed === 0 ? 'next run (budget spent)' : (d.tuneMs / 1000).toFixed(1),
+          d.cached ? 'cached' : d.untimed ? 'next run (budget spent)' : (d.tuneMs / 1000).toFixed(1),
         ]),
       ),
     );
     out(
-      `\ntuned ${decisions.filter((d) => d.timed > 0 || d.cached).length} of ${decisions.length} problems in ${(report.totalMs / 1000).toFixed(1)} s (${report.timer} timer)`,
+      `\ntuned ${decisions.filter((d) => !d.untimed).length} of ${decisions.length} problems in ${(report.totalMs / 1000).toFixed(1)} s (${report.timer} timer)`,
     );
     return 0;
   },
