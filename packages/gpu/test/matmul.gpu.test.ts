@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { trackAllocations } from '../src/device/allocation-tracker.ts';
 import type { KernelConfig, KernelContext } from '../src/ops/context.ts';
 import {
   GEMV_MAX_M,
@@ -394,12 +395,17 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
 
   it('matmulTunable compiles and records a candidate on its own buffers', async () => {
     const ctx = await sharedContext();
+    const allocations = trackAllocations(ctx.device);
     const t = matmulTunable(ctx, { m: 1, k: 256, n: 64, dtype: 'q4_k' });
+    // Nothing is allocated until a candidate is prepared (cached problems cost no GPU memory).
+    expect(allocations.liveBytes()).toBe(0);
     expect(t.op).toBe('matmul/gemv');
     expect(t.bucket).toBe('m1-k256-n64-q4_k');
     expect(t.candidates.length).toBe(t.ids.length);
     const config = t.candidates[t.defaultIndex] as KernelConfig;
     await t.prepare(config);
+    expect(allocations.liveBytes()).toBeGreaterThanOrEqual(144 * 64 + 4 * 256 + 4 * 64);
+    allocations.dispose();
     const enc = ctx.device.createCommandEncoder();
     t.encode(enc, config);
     ctx.device.queue.submit([enc.finish()]);

@@ -1,6 +1,7 @@
 // What the tuner drives for matmul: for one (m, k, n, dtype) shape, the device-usable
 // candidates of the kernel that serves it, the default among them, and a way to compile and
 // record one run on buffers this object owns (weights are realistic quantized bytes).
+import { RuminateError } from '../../errors.ts';
 import { ggmlRowBytes, ggmlType } from '../../quant/ggml-types.ts';
 import { quantize } from '../../quant/quantize.ts';
 import type { Tunable } from '../../tuner/tunable.ts';
@@ -53,8 +54,9 @@ function pseudoRandom(n: number, seed: number): Float32Array {
 
 /**
  * The matmul op on one shape, as the tuner sees it (op `matmul/gemv` or `matmul/gemm`, bucket
- * from `matmulShapeBucket`). Allocates x, y and weights (one quantized random row of k values
- * repeated n times, so setup stays fast for big shapes); `dispose` frees them.
+ * from `matmulShapeBucket`). Its x, y and weights (one quantized random row of k values repeated
+ * n times, so setup stays fast for big shapes) are allocated by the first `prepare`, so a
+ * problem the tuner serves from its cache costs nothing; `dispose` frees them.
  */
 export function matmulTunable(ctx: KernelContext, shape: MatmulShape): MatmulTunable {
   const { m, k, n, dtype } = shape;
@@ -62,54 +64,62 @@ export function matmulTunable(ctx: KernelContext, shape: MatmulShape): MatmulTun
   const { candidates, defaultIndex } = usableCandidates(ctx, kernel, gemvMTile(m));
   const device = ctx.device;
   const rowBytes = ggmlRowBytes(ggmlType(dtype), k);
-  const row = quantize(dtype, pseudoRandom(k, 7));
-  const wSize = Math.ceil((rowBytes * n) / 4) * 4;
-  const wBuf = device.createBuffer({
-    label: 'tune/matmul w',
-    size: wSize,
-    usage: GPUBufferUsage.STORAGE,
-    mappedAtCreation: true,
-  });
-  const bytes = new Uint8Array(wBuf.getMappedRange());
-  for (let r = 0; r < n; r++) bytes.set(row, r * rowBytes);
-  wBuf.unmap();
-  const xBuf = device.createBuffer({
-    label: 'tune/matmul x',
-    size: m * k * 4,
-    usage: GPUBufferUsage.STORAGE,
-    mappedAtCreation: true,
-  });
-  new Float32Array(xBuf.getMappedRange()).set(pseudoRandom(m * k, 11));
-  xBuf.unmap();
-  const yBuf = device.createBuffer({
-    label: 'tune/matmul y',
-    size: m * n * 4,
-    usage: GPUBufferUsage.STORAGE,
-  });
+  let buffers: { w: GPUBuffer; x: GPUBuffer; y: GPUBuffer } | undefined;
+  const allocate = () => {
+    const row = quantize(dtype, pseudoRandom(k, 7));
+    const w = device.createBuffer({
+      label: 'tune/matmul w',
+      size: Math.ceil((rowBytes * n) / 4) * 4,
+      usage: GPUBufferUsage.STORAGE,
+      mappedAtCreation: true,
+    });
+    const bytes = new Uint8Array(w.getMappedRange());
+    for (let r = 0; r < n; r++) bytes.set(row, r * rowBytes);
+    w.unmap();
+    const x = device.createBuffer({
+      label: 'tune/matmul x',
+      size: m * k * 4,
+      usage: GPUBufferUsage.STORAGE,
+      mappedAtCreation: true,
+    });
+    new Float32Array(x.getMappedRange()).set(pseudoRandom(m * k, 11));
+    x.unmap();
+    const y = device.createBuffer({ label: 'tune/matmul y', size: m * n * 4, usage: GPUBufferUsage.STORAGE });
+    return { w, x, y };
+  };
   const op = new Matmul(ctx);
   const desc = { dtype, rows: n, cols: k, m };
-  const w = { buffer: wBuf, offset: 0, size: rowBytes * n, dtype, rows: n, cols: k };
   return {
     op: matmulOpName(kernel),
     bucket: matmulShapeBucket(m, k, n, dtype),
     candidates: candidates.map((c) => c.config),
     ids: candidates.map((c) => c.id),
     defaultIndex,
-    prepare: (config: KernelConfig) => op.prepare(desc, config),
-    encode: (encoder: GPUCommandEncoder, config: KernelConfig) =>
+    prepare: (config: KernelConfig) => {
+      buffers ??= allocate();
+      return op.prepare(desc, config);
+    },
+    encode: (encoder: GPUCommandEncoder, config: KernelConfig) => {
+      if (!buffers) {
+        throw new RuminateError(
+          'invalid-argument',
+          'matmulTunable: prepare() a configuration before encode().',
+        );
+      }
       op.encode(encoder, {
-        x: { buffer: xBuf, offset: 0, size: m * k * 4 },
-        w,
-        y: { buffer: yBuf, offset: 0, size: m * n * 4 },
+        x: { buffer: buffers.x, offset: 0, size: m * k * 4 },
+        w: { buffer: buffers.w, offset: 0, size: rowBytes * n, dtype, rows: n, cols: k },
+        y: { buffer: buffers.y, offset: 0, size: m * n * 4 },
         m,
         config,
-      }),
+      });
+    },
     work: { flops: 2 * m * k * n, bytes: rowBytes * n + 4 * m * k + 4 * m * n },
     dispose: () => {
       op.destroy();
-      wBuf.destroy();
-      xBuf.destroy();
-      yBuf.destroy();
+      buffers?.w.destroy();
+      buffers?.x.destroy();
+      buffers?.y.destroy();
     },
   };
 }
