@@ -1,7 +1,8 @@
 import {
+  gemvMTile,
+  kernelContextFor,
   MemoryTuningStore,
   matmulDefault,
-  PipelineCache,
   requestDevice,
   Tuner,
   tuningIdentity,
@@ -42,12 +43,7 @@ const rate = (m: number, k: number, n: number, ms: number): PeerTiming => ({
 window.benchF32Matmul = async (shapes, options) => {
   const acquired = await requestDevice();
   const tuner = await Tuner.open(acquired.device, tuningIdentity(acquired.info), new MemoryTuningStore());
-  const ctx = {
-    device: acquired.device,
-    pipelines: new PipelineCache(acquired.device),
-    features: new Set(acquired.features),
-    limits: acquired.limits,
-  };
+  const ctx = kernelContextFor(acquired);
   const rows: PagePeerRow[] = [];
   for (const shape of shapes) {
     const { m, k, n } = shape;
@@ -59,7 +55,7 @@ window.benchF32Matmul = async (shapes, options) => {
       problems: [{ ...shape, dtype: 'f32' }],
     });
     if (!tuned) throw new Error('the matmul suite returned no row');
-    const defaultConfig = matmulDefault(m <= 16 ? 'gemv' : 'gemm').config;
+    const defaultConfig = matmulDefault(m <= 16 ? 'gemv' : 'gemm', ctx, gemvMTile(m)).config;
     const ruminateDefault = rate(m, k, n, await timeMatmulEndToEnd(ctx, shape, defaultConfig));
     const ruminateTuned = rate(m, k, n, await timeMatmulEndToEnd(ctx, shape, tuned.winner));
     status.textContent = `tfjs ${m}×${k}×${n}`;

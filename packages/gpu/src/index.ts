@@ -1,3 +1,4 @@
+export { type AdapterFacts, isCpuAdapter } from './device/adapter-class.ts';
 export { type AllocationTracker, trackAllocations } from './device/allocation-tracker.ts';
 export { median } from './device/measure/timing.ts';
 export { nodeGpuImplementation, SWIFTSHADER_ICD } from './device/node-gpu.ts';
@@ -25,7 +26,12 @@ export {
 export { type Defines, preprocess } from './jit/preprocess.ts';
 export { kernelSources } from './kernels/sources.generated.ts';
 export * from './ops/attention/index.ts';
-export type { KernelConfig, KernelContext, TunedConfigLookup } from './ops/context.ts';
+export {
+  type KernelConfig,
+  type KernelContext,
+  kernelContextFor,
+  type TunedConfigLookup,
+} from './ops/context.ts';
 export * from './ops/elementwise/index.ts';
 export * from './ops/embedding/index.ts';
 export * from './ops/matmul/index.ts';

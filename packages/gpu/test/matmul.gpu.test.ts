@@ -219,7 +219,10 @@ describe('matmul tuning spaces', () => {
       const defaults = all.filter((c) => c.isDefault);
       expect(defaults.length).toBe(1);
       expect(defaults[0]?.config.defines ?? {}).toEqual({});
-      for (const c of all) expect(matmulConfigProblem(anyDevice, kernel, c.config), c.id).toBeUndefined();
+      for (const c of all) {
+        const mTile = c.config.defines?.ROWS ? 1 : 16; // ROWS serves one activation row
+        expect(matmulConfigProblem(anyDevice, kernel, c.config, mTile), c.id).toBeUndefined();
+      }
     }
     expect(matmulShapeBucket(1, 2048, 2048, 'q4_0')).toBe('m1-k2048-n2048-q4_0');
     expect(matmulShapeBucket(3, 2048, 5632, 'q4_k')).toBe('m4-k2048-n8192-q4_k');
@@ -230,17 +233,21 @@ describe('matmul tuning spaces', () => {
 
 describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
   MATMUL_DTYPES.forEach((dtype, i) => {
-    it(`${dtype}: GEMV m = 1, ${i % 2 ? 7 : 3}, 13, 16 and GEMM m = 32, 37 with the shipped defaults`, async () => {
-      const ctx = await sharedContext();
-      const op = new Matmul(ctx);
-      const rand = seededRandom(SEED + i);
-      await checkOneHot(ctx, op, dtype, GEMV_MAX_M, rand);
-      await checkOneHot(ctx, op, dtype, 32, rand);
-      await checkRandom(ctx, op, randomCase(dtype, 1, 37, rand, true), `${dtype} gemv m=1`);
-      await checkRandom(ctx, op, randomCase(dtype, i % 2 ? 7 : 3, 37, rand, false), `${dtype} gemv small m`);
-      await checkRandom(ctx, op, randomCase(dtype, 13, 37, rand, true), `${dtype} gemv m=13`);
-      await checkRandom(ctx, op, randomCase(dtype, 37, 37, rand, true), `${dtype} gemm m=37`);
-      op.destroy();
+    it(`${dtype}: GEMV m = 1, ${i % 2 ? 7 : 3}, 13, 16 and GEMM m = 32, 37 with the shipped defaults (GPU and CPU adapter ones)`, async () => {
+      const shared = await sharedContext();
+      for (const cpuAdapter of [false, true]) {
+        const ctx = { ...shared, cpuAdapter };
+        const op = new Matmul(ctx);
+        const rand = seededRandom(SEED + i);
+        const as = `${dtype} (${cpuAdapter ? 'CPU' : 'GPU'} defaults)`;
+        await checkOneHot(ctx, op, dtype, GEMV_MAX_M, rand);
+        await checkOneHot(ctx, op, dtype, 32, rand);
+        await checkRandom(ctx, op, randomCase(dtype, 1, 37, rand, true), `${as} gemv m=1`);
+        await checkRandom(ctx, op, randomCase(dtype, i % 2 ? 7 : 3, 37, rand, false), `${as} gemv small m`);
+        await checkRandom(ctx, op, randomCase(dtype, 13, 37, rand, true), `${as} gemv m=13`);
+        await checkRandom(ctx, op, randomCase(dtype, 37, 37, rand, true), `${as} gemm m=37`);
+        op.destroy();
+      }
     });
   });
 
@@ -276,6 +283,25 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
         await checkRandom(ctx, op, c, `gemv ${cand.id} ${dtype} m=${m}`);
       }
     }
+    op.destroy();
+  });
+
+  it('ROWS GEMV (gemv-rows.wgsl): every type, n not a multiple of 4 rows, with and without bias; refused for m > 1', async () => {
+    const ctx = await sharedContext();
+    const op = new Matmul(ctx);
+    const rand = seededRandom(SEED ^ 0x4085);
+    const rows = usableCandidates(ctx, 'gemv', 1).candidates.filter((c) => c.config.defines?.ROWS);
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    for (const [i, dtype] of MATMUL_DTYPES.entries()) {
+      const cand = rows[(SEED + i) % rows.length] as (typeof rows)[number];
+      // 37 rows: 9 whole groups of 4 and one of 1 (its invocation reads row 36 four times and
+      // stores once); q4_0 / q8_0 rows of K_OF's 11 blocks start at both word alignments.
+      const c = { ...randomCase(dtype, 1, 37, rand, i % 2 === 0), config: cand.config };
+      await checkRandom(ctx, op, c, `gemv ${cand.id} ${dtype} m=1`);
+    }
+    expect(matmulConfigProblem(ctx, 'gemv', rows[0]?.config as KernelConfig, 2)).toMatch(
+      /one activation row/,
+    );
     op.destroy();
   });
 

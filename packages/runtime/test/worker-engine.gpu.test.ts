@@ -2,7 +2,7 @@
 // a Web Worker or a SharedWorker port), on a real (SwiftShader) device. Load progress, tokenize,
 // steps, memory accounting of a shared prompt, abort within one step, typed errors across the
 // port, unload, and a destroyed device followed by a working reload.
-import { isRuminateError, type KernelContext, PipelineCache, requestDevice } from '@ruminate/gpu';
+import { isRuminateError, type KernelContext, kernelContextFor, requestDevice } from '@ruminate/gpu';
 import { afterAll, describe, expect, it } from 'vitest';
 import { standardFixture } from '../../../tools/fixtures/standard-fixtures.ts';
 import { RuminateEngine } from '../src/engine/ruminate-engine.ts';
@@ -88,9 +88,9 @@ describe('engine over comlink', () => {
     const devices: GPUDevice[] = [];
     // A private device per load (the shared test device must survive); pipelines are per device.
     const kernelContext = async (): Promise<KernelContext> => {
-      const { device, features, limits } = await requestDevice();
-      devices.push(device);
-      return { device, pipelines: new PipelineCache(device), features: new Set(features), limits };
+      const acquired = await requestDevice();
+      devices.push(acquired.device);
+      return kernelContextFor(acquired);
     };
     const remote = served(new RuminateEngine({ kernelContext }));
     await remote.load({ path }, { contextLength: 64 });

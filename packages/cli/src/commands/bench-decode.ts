@@ -5,8 +5,8 @@ import { parseArgs } from 'node:util';
 import {
   FileTuningStore,
   type KernelContext,
+  kernelContextFor,
   MemoryTuningStore,
-  PipelineCache,
   RuminateError,
   requestDevice,
   Tuner,
@@ -90,12 +90,7 @@ export const benchDecode: BenchSuite = {
       );
     }
     const acquired = await requestDevice();
-    const base: KernelContext = {
-      device: acquired.device,
-      pipelines: new PipelineCache(acquired.device),
-      features: new Set(acquired.features),
-      limits: acquired.limits,
-    };
+    const base: KernelContext = kernelContextFor(acquired);
     const rows: DecodeRow[] = [];
     /** Peak GPU bytes allocated per kernel mode, against weights + KV. */
     const memory: Partial<Record<DecodeRow['kernels'], GpuMemoryRow>> = {};

@@ -9,9 +9,9 @@ import type { PagePeerRow } from '@ruminate/bench/pages/kernels-page.ts';
 import { openBenchPage } from '@ruminate/bench/support/browser.ts';
 import {
   FileTuningStore,
+  kernelContextFor,
   MemoryTuningStore,
   measureDeviceProfile,
-  PipelineCache,
   requestDevice,
   Tuner,
   tuningIdentity,
@@ -73,13 +73,7 @@ export const benchKernels: BenchSuite = {
     const profile = await measureDeviceProfile(acquired);
     const store = values.fresh ? new MemoryTuningStore() : new FileTuningStore();
     const tuner = await Tuner.open(acquired.device, tuningIdentity(acquired.info), store);
-    const ctx = {
-      device: acquired.device,
-      pipelines: new PipelineCache(acquired.device),
-      features: new Set(acquired.features),
-      limits: acquired.limits,
-      tuned: tuner.lookup,
-    };
+    const ctx = { ...kernelContextFor(acquired), tuned: tuner.lookup };
     const started = performance.now();
     const matmul = await runMatmulSuite(ctx, tuner, { reduced, budgetMs: budgetMs * 0.7, reps, log });
     const attention = await runAttentionSuite(ctx, tuner, { reduced, budgetMs: budgetMs * 0.15, reps, log });

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import {
   FileTuningStore,
+  kernelContextFor,
   MemoryTuningStore,
-  PipelineCache,
   requestDevice,
   Tuner,
   tuningIdentity,
@@ -56,12 +56,7 @@ export const tuneCommand: Command = {
     const budgetMs = Number(values['budget-ms'] ?? (swiftshader ? 120_000 : 30_000));
     const store = values.fresh ? new MemoryTuningStore() : new FileTuningStore();
     const tuner = await Tuner.open(acquired.device, tuningIdentity(acquired.info), store);
-    const ctx = {
-      device: acquired.device,
-      pipelines: new PipelineCache(acquired.device),
-      features: new Set(acquired.features),
-      limits: acquired.limits,
-    };
+    const ctx = kernelContextFor(acquired);
     log(
       `${values.model}: ${problems} matmul problems; budget ${budgetMs} ms${shrink ? ', timed on k/4 sizes' : ''}`,
     );

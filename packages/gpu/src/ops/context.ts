@@ -1,4 +1,6 @@
-import type { PipelineCache } from '../jit/pipeline-cache.ts';
+import { isCpuAdapter } from '../device/adapter-class.ts';
+import type { AcquiredDevice } from '../device/request-device.ts';
+import { PipelineCache } from '../jit/pipeline-cache.ts';
 
 /** A tuned (or default) choice of a kernel's parameters: override constants and defines. */
 export interface KernelConfig {
@@ -27,4 +29,19 @@ export interface KernelContext {
   limits: Readonly<Record<string, number>>;
   /** The tuner's choices; absent or returning undefined means the shipped defaults. */
   tuned?: TunedConfigLookup;
+  /** True on a CPU implementation (SwiftShader, llvmpipe): ops ship CPU-shaped defaults there. */
+  cpuAdapter?: boolean;
+}
+
+/** A KernelContext over an acquired device, with a fresh pipeline cache and no tuned choices. */
+export function kernelContextFor(
+  acquired: Pick<AcquiredDevice, 'device' | 'features' | 'limits' | 'info'>,
+): KernelContext {
+  return {
+    device: acquired.device,
+    pipelines: new PipelineCache(acquired.device),
+    features: new Set(acquired.features),
+    limits: acquired.limits,
+    cpuAdapter: isCpuAdapter(acquired.info),
+  };
 }

@@ -2,8 +2,8 @@
 // poisoned outputs, seeded random data and float64 comparison. Exported as
 // `@ruminate/gpu/testing`; not part of the runtime API.
 import { type AcquiredDevice, requestDevice } from '../device/request-device.ts';
-import { PipelineCache } from '../jit/pipeline-cache.ts';
 import type { KernelContext } from '../ops/context.ts';
+import { kernelContextFor } from '../ops/context.ts';
 
 let shared: Promise<AcquiredDevice> | undefined;
 
@@ -15,8 +15,7 @@ export function testDevice(): Promise<AcquiredDevice> {
 
 /** A KernelContext over the shared test device, with a fresh pipeline cache. */
 export async function testKernelContext(): Promise<KernelContext> {
-  const { device, features, limits } = await testDevice();
-  return { device, pipelines: new PipelineCache(device), features: new Set(features), limits };
+  return kernelContextFor(await testDevice());
 }
 
 /** Storage buffer holding `data` (padded to 4 bytes), readable back with `readBuffer`. */

@@ -3,7 +3,7 @@
 import {
   defaultTuningStore,
   type KernelContext,
-  PipelineCache,
+  kernelContextFor,
   RuminateError,
   requestDevice,
   type TuneReport,
@@ -242,13 +242,9 @@ export class RuminateEngine implements Engine {
     this.ctx ??= (
       this.opts.kernelContext ??
       (async () => {
-        const { device, features, limits, info } = await requestDevice();
-        const ctx: KernelContext = {
-          device,
-          pipelines: new PipelineCache(device),
-          features: new Set(features),
-          limits,
-        };
+        const acquired = await requestDevice();
+        const { device, info } = acquired;
+        const ctx: KernelContext = kernelContextFor(acquired);
         if (this.opts.tuning !== 'off') {
           // A missing or unreadable tuning cache only means the shipped defaults serve.
           const tuner = await (this.opts.tuningStore

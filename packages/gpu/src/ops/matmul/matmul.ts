@@ -109,7 +109,7 @@ export class Matmul {
     const kernel = matmulKernelFor(m);
     const tuned = this.ctx.tuned?.(matmulOpName(kernel), matmulShapeBucket(m, k, n, dtype));
     if (tuned && matmulConfigProblem(this.ctx, kernel, tuned, gemvMTile(m)) === undefined) return tuned;
-    return matmulDefault(kernel).config;
+    return matmulDefault(kernel, this.ctx, gemvMTile(m)).config;
   }
 
   /** Compiles the kernel(s) `encode` needs for this shape (and `config`, else tuned/default). */
@@ -282,7 +282,11 @@ export class Matmul {
     }
     const constants: Record<string, number> = { ...config.constants };
     const gemvSource = usesGemvSource(kernel, config);
-    if (gemvSource) {
+    const rows = config.defines?.ROWS === true;
+    if (rows) {
+      // gemv-rows.wgsl's only override is WG; the other knobs are fixed by its structure.
+      for (const name of Object.keys(constants)) if (name !== 'WG') delete constants[name];
+    } else if (gemvSource) {
       const wg = constants.WG ?? 64;
       const tile = kernel === 'gemv' ? mTile : (constants.M_TILE ?? 16);
       const storage = this.ctx.limits.maxComputeWorkgroupStorageSize ?? 16384;
@@ -294,7 +298,7 @@ export class Matmul {
     const defines = config.defines ?? {};
     const [main, reduce] = await Promise.all([
       this.ctx.pipelines.get({
-        name: `matmul/${gemvSource ? 'gemv' : 'gemm'}:${dtype}`,
+        name: `matmul/${rows ? 'gemv-rows' : gemvSource ? 'gemv' : 'gemm'}:${dtype}`,
         source: matmulSource(gemvSource ? 'gemv' : 'gemm', dtype, defines, constants),
         defines,
         constants,

@@ -70,7 +70,22 @@ export function variantHeader(defines: KernelConfig['defines']): string {
   return lines.join('\n');
 }
 
-/** Full WGSL (before preprocessing) of `matmul/<kernel>.wgsl` for weights of `dtype`. */
+/**
+ * `blockDequantSnippet` plus `XBlock`, `x_block` and `w_block_dot` (quant/block-dot/): the
+ * type's own block dot over 32-value activation blocks where it has one, else the generic one.
+ */
+export function blockDotSnippet(dtype: GgmlTypeName): string {
+  const own = kernelSources[`quant/block-dot/${dtype}.wgsl`];
+  const dot = own
+    ? `${source('quant/block-dot/x-block32.wgsl')}\n${own}`
+    : source('quant/block-dot/generic.wgsl');
+  return `${blockDequantSnippet(dtype)}\n${dot}`;
+}
+
+/**
+ * Full WGSL (before preprocessing) of a matmul kernel for weights of `dtype`: `gemm.wgsl`, or
+ * for GEMV `gemv-rows.wgsl` when the ROWS define is on and `gemv.wgsl` otherwise.
+ */
 export function matmulSource(
   kernel: 'gemv' | 'gemm',
   dtype: GgmlTypeName,
@@ -80,6 +95,7 @@ export function matmulSource(
   if (kernel === 'gemm') {
     return `${variantHeader(defines)}\n${dequantSnippet(dtype)}\n${source('matmul/gemm.wgsl')}`;
   }
+  if (defines?.ROWS) return `${blockDotSnippet(dtype)}\n${source('matmul/gemv-rows.wgsl')}`;
   // Private array lengths of matmul/gemv.wgsl, fixed per compiled variant (WGSL sizes
   // function-scope arrays with const expressions only, not overrides).
   const mTile = constants.M_TILE ?? 1;

@@ -15,6 +15,8 @@ export interface MatmulCandidate {
   config: KernelConfig;
   /** True for the one configuration shipped for devices with no tuning cache. */
   isDefault: boolean;
+  /** True for what CPU adapters get instead (the first such candidate that can run the shape). */
+  isCpuDefault: boolean;
 }
 
 interface TuneFile {
@@ -24,6 +26,7 @@ interface TuneFile {
     constants: Record<string, number>;
     defines?: Record<string, boolean>;
     default?: boolean;
+    cpuDefault?: boolean;
   }[];
 }
 
@@ -36,6 +39,7 @@ function load(kernel: MatmulKernelName): readonly MatmulCandidate[] {
     id: c.id,
     config: c.defines ? { constants: c.constants, defines: c.defines } : { constants: c.constants },
     isDefault: c.default === true,
+    isCpuDefault: c.cpuDefault === true,
   }));
   if (list.filter((c) => c.isDefault).length !== 1) {
     throw new RuminateError('internal', `matmul/${kernel}.tune.json must mark exactly one default.`);
@@ -53,13 +57,23 @@ export function matmulCandidates(kernel: MatmulKernelName): readonly MatmulCandi
   return spaces[kernel];
 }
 
-/** The shipped default of a matmul kernel. */
-export function matmulDefault(kernel: MatmulKernelName): MatmulCandidate {
+/** Device facts a candidate is checked against. */
+type DeviceFacts = Pick<KernelContext, 'features' | 'limits' | 'cpuAdapter'>;
+
+/**
+ * The shipped default of a matmul kernel: on a CPU adapter the first `cpuDefault` candidate
+ * that can run an `mTile`-row GEMV tile there (whole rows per invocation, no barriers), else the
+ * one marked `default` (GPU-shaped).
+ */
+export function matmulDefault(kernel: MatmulKernelName, ctx?: DeviceFacts, mTile = 16): MatmulCandidate {
+  if (ctx?.cpuAdapter) {
+    const cpu = spaces[kernel].find(
+      (c) => c.isCpuDefault && matmulConfigProblem(ctx, kernel, c.config, mTile) === undefined,
+    );
+    if (cpu) return cpu;
+  }
   return spaces[kernel].find((c) => c.isDefault) as MatmulCandidate;
 }
-
-/** Device facts a candidate is checked against. */
-type DeviceFacts = Pick<KernelContext, 'features' | 'limits'>;
 
 const limit = (ctx: DeviceFacts, name: string, fallback: number) => ctx.limits[name] ?? fallback;
 const isPow2 = (v: number) => Number.isInteger(v) && v > 0 && (v & (v - 1)) === 0;
@@ -111,6 +125,12 @@ function gemvProblem(
   if (d.SUBGROUPS && !ctx.features.has('subgroups')) return 'SUBGROUPS needs the subgroups feature';
   if (d.F16 && !ctx.features.has('shader-f16')) return 'F16 needs the shader-f16 feature';
   if (d.VEC4) return 'GEMV has no VEC4 variant (UNROLL sets its vector width)';
+  if (d.ROWS) {
+    if (withMTile || mTile !== 1) return 'ROWS serves one activation row (M_TILE 1)';
+    if (TPR !== 1 || RPT !== 4 || UNROLL !== 1 || (c.SPLIT_K ?? 1) !== 1 || d.SUBGROUPS || d.F16) {
+      return 'ROWS needs TPR 1, RPT 4, UNROLL 1, SPLIT_K 1 and no other define';
+    }
+  }
   const storage = limit(ctx, 'maxComputeWorkgroupStorageSize', 16384);
   if (TPR > 1 && WG * 4 > storage) return `reduction needs ${WG * 4} bytes of workgroup storage`;
   return undefined;
@@ -150,7 +170,8 @@ export function usableCandidates(
   const candidates = matmulCandidates(kernel).filter(
     (c) => matmulConfigProblem(ctx, kernel, c.config, mTile) === undefined,
   );
-  const defaultIndex = candidates.findIndex((c) => c.isDefault);
+  const shipped = matmulDefault(kernel, ctx, mTile);
+  const defaultIndex = candidates.indexOf(shipped);
   if (defaultIndex < 0) {
     throw new RuminateError(
       'limit-too-low',

@@ -1,0 +1,7 @@
+// `w_block_dot` for q4_0 weights (the type's WBlock from quant/q4_0.wgsl, XBlock from x-block32.wgsl):
+// what matmul/gemv-rows.wgsl calls per weight row and block.
+
+/** Σ of the block's values times `xs`: d · (Σ q·x − 8 · Σ x). */
+fn w_block_dot(blk: WBlock, xs: XBlock) -> f32 {
+  return blk.d * (nibble_block_dot(blk.q, xs) - 8.0 * xs.sum);
+}

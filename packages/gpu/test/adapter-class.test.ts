@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { isCpuAdapter } from '../src/device/adapter-class.ts';
+import { matmulConfigProblem, matmulDefault, usableCandidates } from '../src/ops/matmul/index.ts';
+
+describe('adapter class', () => {
+  it('recognises software adapters by their reported identity', () => {
+    expect(isCpuAdapter({ vendor: 'google', architecture: 'swiftshader', description: '' })).toBe(true);
+    expect(isCpuAdapter({ vendor: 'mesa', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' })).toBe(true);
+    expect(isCpuAdapter({ vendor: 'microsoft', description: 'Microsoft Basic Render Driver' })).toBe(true);
+    expect(isCpuAdapter({ vendor: 'nvidia', architecture: 'hopper', isFallbackAdapter: true })).toBe(true);
+    expect(isCpuAdapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' })).toBe(false);
+    expect(isCpuAdapter({ vendor: 'apple', architecture: 'metal-3' })).toBe(false);
+    expect(isCpuAdapter({})).toBe(false);
+  });
+
+  it('gives CPU adapters the whole-rows GEMV default for one row, the rows-per-invocation one for batches, and GPUs the lane-parallel one', () => {
+    const gpu = { features: new Set<string>(), limits: {} };
+    const cpu = { ...gpu, cpuAdapter: true };
+    expect(matmulDefault('gemv', gpu, 1).id).toBe('wg64-tpr16-rpt2-u1');
+    expect(matmulDefault('gemv', cpu, 1).config.defines?.ROWS).toBe(true);
+    for (const mTile of [2, 4, 8, 16]) {
+      const d = matmulDefault('gemv', cpu, mTile);
+      expect(d.config.constants.TPR, `m tile ${mTile}`).toBe(1);
+      expect(matmulConfigProblem(cpu, 'gemv', d.config, mTile)).toBeUndefined();
+    }
+    // The tuner times the adapter's default first: it is the default among the usable candidates.
+    const { candidates, defaultIndex } = usableCandidates(cpu, 'gemv', 1);
+    expect(candidates[defaultIndex]?.id).toBe(matmulDefault('gemv', cpu, 1).id);
+    expect(matmulDefault('gemm', cpu).id).toBe(matmulDefault('gemm', gpu).id);
+  });
+});
