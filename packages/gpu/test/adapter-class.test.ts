@@ -8,7 +8,9 @@ describe('adapter class', () => {
     expect(isCpuAdapter({ vendor: 'mesa', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' })).toBe(true);
     expect(isCpuAdapter({ vendor: 'microsoft', description: 'Microsoft Basic Render Driver' })).toBe(true);
     expect(isCpuAdapter({ vendor: 'nvidia', architecture: 'hopper', isFallbackAdapter: true })).toBe(true);
-    expect(isCpuAdapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' })).toBe(false);
+    expect(isCpuAdapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' })).toBe(
+      false,
+    );
     expect(isCpuAdapter({ vendor: 'apple', architecture: 'metal-3' })).toBe(false);
     expect(isCpuAdapter({})).toBe(false);
   });

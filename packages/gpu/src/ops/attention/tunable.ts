@@ -80,7 +80,7 @@ export function attentionDecodeTunable(ctx: KernelContext, shape: AttentionDecod
     op: space.op,
     bucket: `g${nHeads / nKvHeads}-d${headDim}`,
     candidates: space.candidates.map((c) => ({ constants: { ...c } })),
-    defaultIndex: defaultIndex(space),
+    defaultIndex: defaultIndex(space, ctx),
     async prepare(config) {
       if (ops.has(key(config))) return;
       const op = await PagedAttentionOp.prepare(ctx, {

@@ -16,6 +16,8 @@ export interface TuningSpace {
   knobs: Readonly<Record<string, string>>;
   /** The configuration shipped for devices with no tuning cache. */
   default: TuningPoint;
+  /** What CPU adapters (`KernelContext.cpuAdapter`) get instead, where it differs. */
+  cpuDefault?: TuningPoint;
   /** Every candidate (the default among them). */
   candidates: readonly TuningPoint[];
 }
@@ -27,22 +29,30 @@ export function tuningSpace(path: string): TuningSpace {
     throw new RuminateError('internal', `Tuning space ${path} is not embedded; run \`pnpm run gen:wgsl\`.`);
   }
   const space = JSON.parse(text) as TuningSpace;
-  const key = (p: TuningPoint) => JSON.stringify(Object.entries(p).sort());
-  if (!space.candidates.some((c) => key(c) === key(space.default))) {
-    throw new RuminateError('internal', `Tuning space ${path}: the default is not one of the candidates.`);
+  for (const d of [space.default, space.cpuDefault]) {
+    if (d && !space.candidates.some((c) => pointKey(c) === pointKey(d))) {
+      throw new RuminateError('internal', `Tuning space ${path}: a default is not one of the candidates.`);
+    }
   }
   return space;
 }
 
-/** Index of the default among the candidates (for `candidateSample`). */
-export function defaultIndex(space: TuningSpace): number {
-  const key = (p: TuningPoint) => JSON.stringify(Object.entries(p).sort());
-  return space.candidates.findIndex((c) => key(c) === key(space.default));
+const pointKey = (p: TuningPoint) => JSON.stringify(Object.entries(p).sort());
+
+/** The shipped default for this adapter: `cpuDefault` on CPU adapters where declared, else `default`. */
+export function shippedDefault(space: TuningSpace, ctx?: Pick<KernelContext, 'cpuAdapter'>): TuningPoint {
+  return (ctx?.cpuAdapter && space.cpuDefault) || space.default;
+}
+
+/** Index of the adapter's shipped default among the candidates (timed first; for `candidateSample`). */
+export function defaultIndex(space: TuningSpace, ctx?: Pick<KernelContext, 'cpuAdapter'>): number {
+  const d = pointKey(shippedDefault(space, ctx));
+  return space.candidates.findIndex((c) => pointKey(c) === d);
 }
 
 /**
  * The configuration an op compiles with: an explicit one (tests, the tuner), else the tuner's
- * winner for `shapeBucket`, else the shipped default. Missing knobs fall back to the default.
+ * winner for `shapeBucket`, else the adapter's shipped default. Missing knobs fall back to the default.
  */
 export function chooseConfig(
   ctx: KernelContext,
@@ -51,5 +61,5 @@ export function chooseConfig(
   explicit?: TuningPoint,
 ): TuningPoint {
   const tuned = explicit ?? ctx.tuned?.(space.op, shapeBucket)?.constants;
-  return { ...space.default, ...tuned };
+  return { ...shippedDefault(space, ctx), ...tuned };
 }

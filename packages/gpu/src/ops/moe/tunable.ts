@@ -94,7 +94,7 @@ export async function moeTunable(ctx: KernelContext, shape: MoeShape): Promise<T
     op: space.op,
     bucket: moeShapeBucket(shape),
     candidates: space.candidates.map((c) => ({ constants: { ...c } })),
-    defaultIndex: defaultIndex(space),
+    defaultIndex: defaultIndex(space, ctx),
     prepare: async (config: KernelConfig) => {
       if (!ops.has(keyOf(config)))
         ops.set(keyOf(config), await ExpertMatmulOp.prepare(ctx, { dtype, config: config.constants }));

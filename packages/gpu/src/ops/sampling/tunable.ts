@@ -56,7 +56,7 @@ export function samplerTunable(ctx: KernelContext, shape: { rows: number; vocab:
     op: samplerTuningSpace.op,
     bucket: samplerShapeBucket(rows, vocab),
     candidates: samplerTuningSpace.candidates.map((c) => ({ constants: { ...c } })),
-    defaultIndex: defaultIndex(samplerTuningSpace),
+    defaultIndex: defaultIndex(samplerTuningSpace, ctx),
     prepare: async (config: KernelConfig) => {
       if (!ops.has(keyOf(config)))
         ops.set(keyOf(config), await SamplerOp.prepare(ctx, { config: config.constants }));
