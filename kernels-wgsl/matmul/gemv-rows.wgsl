@@ -4,16 +4,28 @@
 // Such adapters run a workgroup's invocations 4 to a SIMD register on one CPU thread and emulate
 // what GPUs have in hardware: a workgroup barrier is a coroutine switch, a private array indexed
 // at run time lives in memory, and every storage read is a bounds-checked gather. So this kernel
-// has none of the first two and as few of the third as the data allows: each invocation owns 4
-// whole weight rows in straight-line code, reads each block of activations once for all 4
-// (`x_block`), and dots each row's block with it (`w_block_dot`, from the type's quant snippet,
-// which folds the block's scale and offset in once per block instead of once per value).
-// On SwiftShader this runs Q4_0 decode shapes 2–3× faster than gemv.wgsl's best candidate.
+// has none of the first two and as few of the third as the data allows: each invocation owns
+// 4, 8 or 16 whole weight rows (RPT; groups of 4 switched on by the G2 / G4 defines, which the
+// op derives from RPT) in straight-line code, reads each block of activations once for all of
+// them (`x_block`, passed on by pointer: by value it would be copied per row), and dots each
+// row's block with it (`w_block_dot`, from the type's quant/block-dot/ snippet, which folds the
+// block's scale and offset in once per block instead of once per value). On SwiftShader this
+// runs Q4_0 decode shapes 2–3× faster than gemv.wgsl's best candidate.
 //
 // Requires m = 1 per dispatch row block (the op compiles ROWS only for M_TILE = 1; the grid
-// still holds m blocks of workgroups along n, as gemv.wgsl's does), TPR = 1, RPT = 4.
+// still holds m blocks of workgroups along n, as gemv.wgsl's does) and TPR = 1.
 
 override WG: u32 = 16;
+
+#if G4
+const ROWS_PER_INVOCATION: u32 = 16u;
+#else
+#if G2
+const ROWS_PER_INVOCATION: u32 = 8u;
+#else
+const ROWS_PER_INVOCATION: u32 = 4u;
+#endif
+#endif
 
 struct Params {
   m: u32,
@@ -37,40 +49,69 @@ struct Params {
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let wg_all = wid.x + wid.y * p.groups_x;
-  let r = wg_all / p.groups_n; // activation row
-  let row0 = ((wg_all % p.groups_n) * WG + t) * 4u;
-  let last = p.n - 1u; // rows past n read row n − 1 and are not stored
-  let rows = min(vec4<u32>(row0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
-  let rb = rows * p.row_bytes;
+  let r = wg_all / p.groups_n; // activation row (< m: the grid holds m blocks of groups_n)
+  let row0 = ((wg_all % p.groups_n) * WG + t) * ROWS_PER_INVOCATION;
+  let x0 = r * (p.k / 4u);
   let blocks = p.k / (8u * BLOCK_OCTETS);
-  let x0 = min(r, p.m - 1u) * (p.k / 4u);
-  var acc = vec4<f32>();
+  let rb0 = group_row_bytes(row0);
+  var acc0 = vec4<f32>();
+#if G2
+  let rb1 = group_row_bytes(row0 + 4u);
+  var acc1 = vec4<f32>();
+#endif
+#if G4
+  let rb2 = group_row_bytes(row0 + 8u);
+  let rb3 = group_row_bytes(row0 + 12u);
+  var acc2 = vec4<f32>();
+  var acc3 = vec4<f32>();
+#endif
   for (var b = 0u; b < blocks; b++) {
-    let xs = x_block(x0 + b * 2u * BLOCK_OCTETS);
-    acc += vec4<f32>(
-      w_block_dot(w_block(rb.x, b), xs),
-      w_block_dot(w_block(rb.y, b), xs),
-      w_block_dot(w_block(rb.z, b), xs),
-      w_block_dot(w_block(rb.w, b), xs),
-    );
+    var xs = x_block(x0 + b * 2u * BLOCK_OCTETS);
+    acc0 += group_dot(rb0, b, &xs);
+#if G2
+    acc1 += group_dot(rb1, b, &xs);
+#endif
+#if G4
+    acc2 += group_dot(rb2, b, &xs);
+    acc3 += group_dot(rb3, b, &xs);
+#endif
   }
-  if ((p.flags & 1u) != 0u) {
-    acc += vec4<f32>(bias[rows.x], bias[rows.y], bias[rows.z], bias[rows.w]);
-  }
-  if (r >= p.m) {
-    return;
-  }
-  let out = r * p.n + row0;
-  if (row0 < p.n) {
-    y[out] = acc.x;
-  }
-  if (row0 + 1u < p.n) {
-    y[out + 1u] = acc.y;
-  }
-  if (row0 + 2u < p.n) {
-    y[out + 2u] = acc.z;
-  }
-  if (row0 + 3u < p.n) {
-    y[out + 3u] = acc.w;
+  store_group(r, row0, acc0);
+#if G2
+  store_group(r, row0 + 4u, acc1);
+#endif
+#if G4
+  store_group(r, row0 + 8u, acc2);
+  store_group(r, row0 + 12u, acc3);
+#endif
+}
+
+/** Byte offsets of weight rows first .. first + 3; rows past n read row n − 1 (never stored). */
+fn group_row_bytes(first: u32) -> vec4<u32> {
+  return min(vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.n - 1u)) * p.row_bytes;
+}
+
+/** Block b of four rows dotted with the block's activations. */
+fn group_dot(rb: vec4<u32>, b: u32, xs: ptr<function, XBlock>) -> vec4<f32> {
+  return vec4<f32>(
+    w_block_dot(w_block(rb.x, b), xs),
+    w_block_dot(w_block(rb.y, b), xs),
+    w_block_dot(w_block(rb.z, b), xs),
+    w_block_dot(w_block(rb.w, b), xs),
+  );
+}
+
+/** y[r, first .. first + 3] = acc (+ bias), for the rows that exist. */
+fn store_group(r: u32, first: u32, acc: vec4<f32>) {
+  let add_bias = (p.flags & 1u) != 0u;
+  let out = r * p.n + first;
+  for (var i = 0u; i < 4u; i++) {
+    if (first + i < p.n) {
+      var v = acc[i];
+      if (add_bias) {
+        v += bias[first + i];
+      }
+      y[out + i] = v;
+    }
   }
 }

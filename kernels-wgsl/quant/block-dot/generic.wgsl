@@ -16,11 +16,11 @@ fn x_block(i: u32) -> XBlock {
 }
 
 /** Σ of the block's dequantized values times the activations. */
-fn w_block_dot(blk: WBlock, xs: XBlock) -> f32 {
+fn w_block_dot(blk: WBlock, xs: ptr<function, XBlock>) -> f32 {
   var s = 0.0;
   for (var o = 0u; o < BLOCK_OCTETS; o++) {
     let w = w_block_octet(blk, o);
-    s += dot(w.lo, xs.v[2u * o]) + dot(w.hi, xs.v[2u * o + 1u]);
+    s += dot(w.lo, (*xs).v[2u * o]) + dot(w.hi, (*xs).v[2u * o + 1u]);
   }
   return s;
 }

@@ -2,6 +2,6 @@
 // what matmul/gemv-rows.wgsl calls per weight row and block.
 
 /** Σ of the block's values times `xs`: d · (Σ q·x − 8 · Σ x). */
-fn w_block_dot(blk: WBlock, xs: XBlock) -> f32 {
-  return blk.d * (nibble_block_dot(blk.q, xs) - 8.0 * xs.sum);
+fn w_block_dot(blk: WBlock, xs: ptr<function, XBlock>) -> f32 {
+  return blk.d * (nibble_block_dot(blk.q, xs) - 8.0 * (*xs).sum);
 }

@@ -2,7 +2,7 @@
 // `x: array<vec4<f32>>` binding and shared by every weight row a kernel dots with them
 // (matmul/gemv-rows.wgsl), with their sum: the types' offset / minimum terms multiply it once
 // per block (Σ (d·q + c)·x = d·Σ q·x + c·Σ x) instead of once per value.
-// block-dot/<type>.wgsl defines `fn w_block_dot(blk: WBlock, xs: XBlock) -> f32` over it.
+// block-dot/<type>.wgsl defines `fn w_block_dot(blk: WBlock, xs: ptr<function, XBlock>) -> f32` over it.
 
 struct XBlock {
   // values 0–3, 4–7, …, 28–31
@@ -37,8 +37,8 @@ fn nibbles4(w: u32) -> vec4<f32> {
 }
 
 /** Σ q·x of the 32 nibbles of a q4_0 / q4_1 block's 16 bytes (low nibbles are values 0–15). */
-fn nibble_block_dot(q: vec4<u32>, xs: XBlock) -> f32 {
-  let lo = dot(nibbles4(q.x), xs.v0) + dot(nibbles4(q.y), xs.v1) + dot(nibbles4(q.z), xs.v2) + dot(nibbles4(q.w), xs.v3);
+fn nibble_block_dot(q: vec4<u32>, xs: ptr<function, XBlock>) -> f32 {
+  let lo = dot(nibbles4(q.x), (*xs).v0) + dot(nibbles4(q.y), (*xs).v1) + dot(nibbles4(q.z), (*xs).v2) + dot(nibbles4(q.w), (*xs).v3);
   let hi = q >> vec4<u32>(4u);
-  return lo + (dot(nibbles4(hi.x), xs.v4) + dot(nibbles4(hi.y), xs.v5) + dot(nibbles4(hi.z), xs.v6) + dot(nibbles4(hi.w), xs.v7));
+  return lo + (dot(nibbles4(hi.x), (*xs).v4) + dot(nibbles4(hi.y), (*xs).v5) + dot(nibbles4(hi.z), (*xs).v6) + dot(nibbles4(hi.w), (*xs).v7));
 }

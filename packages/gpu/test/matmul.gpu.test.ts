@@ -291,9 +291,12 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
     const op = new Matmul(ctx);
     const rand = seededRandom(SEED ^ 0x4085);
     const rows = usableCandidates(ctx, 'gemv', 1).candidates.filter((c) => c.config.defines?.ROWS);
-    expect(rows.length).toBeGreaterThanOrEqual(3);
+    // RPT 4, 8 and 16 (one, two and four groups of 4 rows) each meet several types per run.
+    expect(new Set(rows.map((c) => c.config.constants.RPT))).toEqual(new Set([4, 8, 16]));
+    const byRpt = [4, 8, 16].map((rpt) => rows.filter((c) => c.config.constants.RPT === rpt));
     for (const [i, dtype] of MATMUL_DTYPES.entries()) {
-      const cand = rows[(SEED + i) % rows.length] as (typeof rows)[number];
+      const group = byRpt[i % 3] as typeof rows;
+      const cand = group[(SEED + i) % group.length] as (typeof rows)[number];
       // 37 rows: 9 whole groups of 4 and one of 1 (its invocation reads row 36 four times and
       // stores once); q4_0 / q8_0 rows of K_OF's 11 blocks start at both word alignments.
       const c = { ...randomCase(dtype, 1, 37, rand, i % 2 === 0), config: cand.config };

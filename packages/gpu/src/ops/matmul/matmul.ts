@@ -295,7 +295,9 @@ export class Matmul {
       const fit = 2 ** Math.floor(Math.log2(Math.max(1, Math.floor(storage / 4 / wg))));
       constants.RED_CH = (constants.TPR ?? 1) === 1 ? 1 : Math.min(tile * (constants.RPT ?? 1), fit);
     }
-    const defines = config.defines ?? {};
+    const rpt = config.constants.RPT ?? 4;
+    // gemv-rows.wgsl's groups of 4 rows beyond the first: G2 for RPT 8, G2 and G4 for RPT 16.
+    const defines = rows ? { ...config.defines, G2: rpt >= 8, G4: rpt >= 16 } : (config.defines ?? {});
     const [main, reduce] = await Promise.all([
       this.ctx.pipelines.get({
         name: `matmul/${rows ? 'gemv-rows' : gemvSource ? 'gemv' : 'gemm'}:${dtype}`,

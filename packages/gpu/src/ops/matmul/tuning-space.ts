@@ -119,18 +119,22 @@ function gemvProblem(
   const maxInvocations = maxWorkgroup(ctx);
   if (!isPow2(WG) || WG > maxInvocations) return `WG ${WG} must be a power of two ≤ ${maxInvocations}`;
   if (!isPow2(TPR) || WG % TPR !== 0) return `TPR ${TPR} must be a power of two dividing WG`;
+  if (d.ROWS) {
+    if (withMTile || mTile !== 1) return 'ROWS serves one activation row (M_TILE 1)';
+    if (![4, 8, 16].includes(RPT)) return `ROWS needs RPT 4, 8 or 16 (got ${RPT})`;
+    if (TPR !== 1 || UNROLL !== 1 || (c.SPLIT_K ?? 1) !== 1 || d.SUBGROUPS || d.F16) {
+      return 'ROWS needs TPR 1, UNROLL 1, SPLIT_K 1 and no other define';
+    }
+    return WG <= maxWorkgroup(ctx) && isPow2(WG)
+      ? undefined
+      : `WG ${WG} must be a power of two ≤ ${maxWorkgroup(ctx)}`;
+  }
   if (![1, 2, 4].includes(RPT)) return `RPT ${RPT} must be 1, 2 or 4`;
   if (!(UNROLL >= 1 && UNROLL <= 8 && Number.isInteger(UNROLL))) return `UNROLL ${UNROLL} must be 1..8`;
   if (mTile * RPT > 64) return `M_TILE·RPT ${mTile * RPT} exceeds 64 accumulators`;
   if (d.SUBGROUPS && !ctx.features.has('subgroups')) return 'SUBGROUPS needs the subgroups feature';
   if (d.F16 && !ctx.features.has('shader-f16')) return 'F16 needs the shader-f16 feature';
   if (d.VEC4) return 'GEMV has no VEC4 variant (UNROLL sets its vector width)';
-  if (d.ROWS) {
-    if (withMTile || mTile !== 1) return 'ROWS serves one activation row (M_TILE 1)';
-    if (TPR !== 1 || RPT !== 4 || UNROLL !== 1 || (c.SPLIT_K ?? 1) !== 1 || d.SUBGROUPS || d.F16) {
-      return 'ROWS needs TPR 1, RPT 4, UNROLL 1, SPLIT_K 1 and no other define';
-    }
-  }
   const storage = limit(ctx, 'maxComputeWorkgroupStorageSize', 16384);
   if (TPR > 1 && WG * 4 > storage) return `reduction needs ${WG * 4} bytes of workgroup storage`;
   return undefined;
