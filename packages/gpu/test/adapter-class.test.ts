@@ -15,7 +15,7 @@ describe('adapter class', () => {
     expect(isCpuAdapter({})).toBe(false);
   });
 
-  it('gives CPU adapters the whole-rows GEMV default for one row, the rows-per-invocation one for batches, and GPUs the lane-parallel one', () => {
+  it('gives CPU adapters whole-rows GEMV and register-tiled GEMM defaults, GPUs the lane-parallel and workgroup-tiled ones', () => {
     const gpu = { features: new Set<string>(), limits: {} };
     const cpu = { ...gpu, cpuAdapter: true };
     expect(matmulDefault('gemv', gpu, 1).id).toBe('wg64-tpr16-rpt2-u1');
@@ -28,6 +28,8 @@ describe('adapter class', () => {
     // The tuner times the adapter's default first: it is the default among the usable candidates.
     const { candidates, defaultIndex } = usableCandidates(cpu, 'gemv', 1);
     expect(candidates[defaultIndex]?.id).toBe(matmulDefault('gemv', cpu, 1).id);
-    expect(matmulDefault('gemm', cpu).id).toBe(matmulDefault('gemm', gpu).id);
+    // GEMM: GPUs tile through workgroup memory; CPU adapters run register tiles (REGS, no barriers).
+    expect(matmulDefault('gemm', gpu).config.defines?.REGS).toBeUndefined();
+    expect(matmulDefault('gemm', cpu).config.defines?.REGS).toBe(true);
   });
 });
