@@ -2,6 +2,7 @@ export { type AdapterFacts, isCpuAdapter } from './device/adapter-class.ts';
 export { type AllocationTracker, trackAllocations } from './device/allocation-tracker.ts';
 export { median } from './device/measure/timing.ts';
 export { nodeGpuImplementation, SWIFTSHADER_ICD } from './device/node-gpu.ts';
+export { type PassProfiler, type PassTime, profilePasses } from './device/pass-profiler.ts';
 export {
   type AdapterIdentity,
   type DeviceProfile,

@@ -7,6 +7,8 @@ import {
   type KernelContext,
   kernelContextFor,
   MemoryTuningStore,
+  type PassTime,
+  profilePasses,
   RuminateError,
   requestDevice,
   Tuner,
@@ -19,12 +21,13 @@ import type { BenchSuite } from './bench.ts';
 
 const usage = [
   'ruminate bench decode --model PATH [--prompt-tokens N] [--decode-tokens N] [--kernels default,tuned]',
-  '                       [--budget-ms N] [--fresh] [--json]',
+  '                       [--budget-ms N] [--fresh] [--profile] [--json]',
   '',
   '  Prefill and decode tok/s with 1, 4 and 16 sequences stepped together (distinct prompts),',
   '  and 16 samples forked from one shared prompt, with the shipped default kernels and with the',
   "  kernels tuned for this model on this device (the engine's background tuning, awaited; its",
-  '  time is reported; --fresh ignores cached winners). Writes bench/results/decode.json.',
+  '  time is reported; --fresh ignores cached winners). --profile adds the GPU time of each op in',
+  '  one greedy single-sequence decode step (timestamp queries). Writes bench/results/decode.json.',
 ].join('\n');
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -70,6 +73,7 @@ export const benchDecode: BenchSuite = {
         kernels: { type: 'string', default: 'default,tuned' },
         'budget-ms': { type: 'string' },
         fresh: { type: 'boolean', default: false },
+        profile: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
       },
     });
@@ -96,6 +100,8 @@ export const benchDecode: BenchSuite = {
     const memory: Partial<Record<DecodeRow['kernels'], GpuMemoryRow>> = {};
     let info: Awaited<ReturnType<RuminateEngine['load']>> | undefined;
     let tuning: { seconds: number; problems: number; cached: number; untimed: number } | undefined;
+    /** With --profile: GPU ms per op label in one decode step, per kernel mode. */
+    const profiles: Partial<Record<DecodeRow['kernels'], PassTime[]>> = {};
     for (const mode of modes) {
       let ctx = base;
       if (mode === 'tuned') {
@@ -167,6 +173,11 @@ export const benchDecode: BenchSuite = {
       for (const n of [1, 4, 16]) await measure(n, false, 2);
       for (const n of [1, 4, 16]) rows.push(await measure(n, false, decodeTokens));
       rows.push(await measure(16, true, decodeTokens));
+      if (values.profile) {
+        const profile = await profileStep(engine, acquired.device, prompt(), 4);
+        if (profile) profiles[mode] = profile;
+        else log('--profile: this device has no timestamp-query feature; no profile');
+      }
       const mem = await engine.memory();
       memory[mode] = {
         weightBytes: mem.weightBytes,
@@ -200,6 +211,7 @@ export const benchDecode: BenchSuite = {
       rows,
       ...(tuning ? { tuning } : {}),
       memory,
+      ...(values.profile ? { profile: profiles } : {}),
       batch16OverSingle: (batch16 ?? 0) / (single(last) ?? 1),
       ...(modes.length === 2 ? { tunedOverDefault: (single('tuned') ?? 0) / (single('default') ?? 1) } : {}),
     };
@@ -227,6 +239,16 @@ export const benchDecode: BenchSuite = {
           `${mode} kernels: GPU memory peak ${mib(m.peakBytes)} MiB = weights ${mib(m.weightBytes)} + KV ${mib(m.kvBytes)} MiB + ${(100 * m.overheadFraction).toFixed(1)}%`,
         );
       }
+      for (const [mode, times] of Object.entries(profiles)) {
+        const total = times.reduce((sum, t) => sum + t.ms, 0);
+        out(`\none greedy decode step, ${mode} kernels: ${total.toFixed(1)} ms of GPU passes`);
+        out(
+          table(
+            ['op', 'passes', 'ms', 'share'],
+            times.map((t) => [t.label, t.passes, t.ms.toFixed(2), `${((100 * t.ms) / total).toFixed(1)}%`]),
+          ),
+        );
+      }
       if (result.tunedOverDefault !== undefined)
         log(
           `tuned kernels decode one sequence at ${result.tunedOverDefault.toFixed(2)}× the shipped defaults`,
@@ -238,3 +260,29 @@ export const benchDecode: BenchSuite = {
     return 0;
   },
 };
+
+/**
+ * GPU ms per op label of one greedy decode step of one sequence (the mean over `steps` steps,
+ * after the prompt and two warm-up steps), or undefined without timestamp queries.
+ */
+async function profileStep(
+  engine: RuminateEngine,
+  device: GPUDevice,
+  prompt: number[],
+  steps: number,
+): Promise<PassTime[] | undefined> {
+  const profiler = profilePasses(device);
+  if (!profiler) return undefined;
+  try {
+    const seq = await engine.createSequence(prompt);
+    const sampling = { temperature: 0 };
+    for (let i = 0; i < 3; i++) await engine.step([{ seq, sampling }]);
+    profiler.start();
+    for (let i = 0; i < steps; i++) await engine.step([{ seq, sampling }]);
+    const times = await profiler.stop();
+    await engine.free(seq);
+    return times.map((t) => ({ label: t.label, passes: t.passes / steps, ms: t.ms / steps }));
+  } finally {
+    profiler.dispose();
+  }
+}
