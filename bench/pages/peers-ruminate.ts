@@ -51,10 +51,16 @@ export async function runRuminate(
       : 'shipped default kernels';
     const sampling = { temperature: 0, bannedTokens: info.eosTokenIds };
 
-    /** One greedy sequence: prefill (first token) then decodeTokens − 1 steps. */
-    const single = async () => {
+    /**
+     * One greedy sequence: prefill (first token) then decodeTokens − 1 steps. Run r > 0 replaces
+     * the first token: the engine keeps freed sequences' KV for prefix reuse, so the same prompt
+     * again would prefill one token, not the prompt (wllama recomputes it: its prompt_n is checked).
+     */
+    const single = async (r: number) => {
+      const prompt =
+        r === 0 ? req.prompt : [((req.prompt[0] ?? 0) + r) % info.vocabSize, ...req.prompt.slice(1)];
       const ts = performance.now();
-      const seq = await engine.createSequence(req.prompt);
+      const seq = await engine.createSequence(prompt);
       const [first] = await engine.step([{ seq, sampling }]);
       const firstMs = performance.now() - ts;
       const tokens = [first?.token ?? -1];
@@ -69,13 +75,13 @@ export async function runRuminate(
     };
 
     status('ruminate: cold request');
-    const cold = await single();
+    const cold = await single(0);
     const warm = [];
     for (let r = 0; r < req.runs; r++) {
       status(`ruminate: run ${r + 1}/${req.runs}`);
-      warm.push(await single());
+      warm.push(await single(r + 1));
     }
-    const first = warm[0] ?? cold;
+    const first = cold; // the benchmark prompt itself (warm runs change its first token)
     const decodeTokS = median(warm.map((w) => (req.decodeTokens - 1) / (w.decodeMs / 1000)));
     const run: EngineRun = {
       engine: `ruminate (webgpu, ${where})`,

@@ -1,10 +1,17 @@
 // From a parsed GGUF to a runnable SequenceEngine on the GPU: hyper-parameters, KV sizing,
 // weight upload, kernel compilation, and the ModelInfo the Engine reports.
-import { type KernelContext, kvPoolBytes, PAGE_TOKENS, RuminateError } from '@ruminate/gpu';
+import {
+  isMatmulDtype,
+  type KernelContext,
+  kvPoolBytes,
+  type MatmulDtype,
+  PAGE_TOKENS,
+  RuminateError,
+} from '@ruminate/gpu';
 import type { ByteSource, GgufHeader } from '../gguf/types.ts';
 import { PagedKvCache } from '../kv/paged-kv-cache.ts';
 import { CpuEmbedding } from '../model/cpu-embedding.ts';
-import { GpuModel } from '../model/gpu-model.ts';
+import { GpuModel, type MatrixShape } from '../model/gpu-model.ts';
 import { GpuWeights } from '../model/gpu-weights.ts';
 import { type Hparams, readHparams } from '../model/hparams.ts';
 import { SequenceEngine } from './sequence-engine.ts';
@@ -68,10 +75,20 @@ export async function loadModel(
   const embInfo = header.tensors.find((t) => t.name === 'token_embd.weight');
   if (!embInfo)
     throw new RuminateError('gguf-invalid', 'The model lacks token_embd.weight; the file is incomplete.');
-  const embedding = await CpuEmbedding.read(embInfo, source);
   // The embedding table lives on the CPU; the GPU needs it only as a tied output matrix.
   const tied = !header.tensors.some((t) => t.name === 'output.weight');
   const gpuTensors = tied ? header.tensors : header.tensors.filter((t) => t !== embInfo);
+  const sizes = {
+    numPages,
+    pageTokens: PAGE_TOKENS,
+    numSlots: maxSequences,
+    maxPagesPerSeq,
+    maxRows: opts.maxPassTokens ?? 128,
+  };
+  // Kernels compile while the weights stream in (on a CPU adapter compiling takes seconds).
+  const kernels = GpuModel.compileKernels(ctx, hp, sizes, matrixShapes(gpuTensors));
+  kernels.catch(() => undefined); // awaited below; a failed upload must not leave it unhandled
+  const embedding = await CpuEmbedding.read(embInfo, source);
   const weights = await GpuWeights.upload(ctx.device, ctx.limits, gpuTensors, source, {
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -79,13 +96,7 @@ export async function loadModel(
   let model: GpuModel;
   try {
     opts.onProgress?.({ phase: 'compile', done: 0, total: 1 });
-    model = await GpuModel.create(ctx, hp, weights, embedding, {
-      numPages,
-      pageTokens: PAGE_TOKENS,
-      numSlots: maxSequences,
-      maxPagesPerSeq,
-      maxRows: opts.maxPassTokens ?? 128,
-    });
+    model = await GpuModel.create(ctx, hp, weights, embedding, sizes, await kernels);
     opts.onProgress?.({ phase: 'compile', done: 1, total: 1 });
   } catch (e) {
     weights.destroy();
@@ -136,4 +147,15 @@ export function modelInfo(
     weightBytes,
     hasChatTemplate: typeof meta('tokenizer.chat_template')?.value === 'string',
   };
+}
+
+/** Type and shape of every 2-D weight the matmul op reads (3-D expert stacks go through the MoE op). */
+function matrixShapes(tensors: GgufHeader['tensors']): MatrixShape[] {
+  return tensors
+    .filter((t) => t.dims.length === 2 && isMatmulDtype(t.type.name))
+    .map((t) => ({
+      dtype: t.type.name as MatmulDtype,
+      cols: t.dims[0] as number,
+      rows: t.dims[1] as number,
+    }));
 }

@@ -11,6 +11,7 @@ import {
   KvWriteOp,
   kvPoolBytes,
   Matmul,
+  type MatmulDtype,
   matmulKernelFor,
   PAGE_TOKENS,
   PagedAttentionOp,
@@ -38,10 +39,34 @@ export interface GpuModelSizes extends KvGeometry {
   maxRows: number;
 }
 
+/** A weight matrix's type and GGUF shape (`cols` = k, the inner dimension). */
+export interface MatrixShape {
+  /** Weight type. */
+  dtype: MatmulDtype;
+  /** Outputs. */
+  rows: number;
+  /** Inner dimension. */
+  cols: number;
+}
+
+/** Kernels compiled ahead of a model's weights (`GpuModel.compileKernels`). */
+export interface CompiledKernels {
+  /** The ops of a forward pass. */
+  ops: Ops;
+  /** Matmul variants already compiled (`matmulVariantKey`). */
+  preparedMatmuls: ReadonlySet<string>;
+}
+
+/** Which compiled matmul variant serves m rows of `dtype` weights: the GEMV tile or the GEMM. */
+function matmulVariantKey(dtype: string, m: number): string {
+  return `${dtype}|${matmulKernelFor(m) === 'gemv' ? gemvMTile(m) : 'gemm'}`;
+}
+
 /** Usage of activation buffers (a function: GPUBufferUsage exists only once WebGPU is set up). */
 const storage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
 
-interface Ops {
+/** The ops one forward pass records. */
+export interface Ops {
   matmul: Matmul;
   norm: RmsNormOp;
   normResidual: RmsNormOp;
@@ -134,26 +159,29 @@ export class GpuModel implements ModelBackend {
     });
   }
 
-  /** Compiles every kernel the model needs and allocates activations and KV pools. */
-  static async create(
+  /**
+   * Compiles the kernels a model of these hyper-parameters needs, before its weights exist: the
+   * ops, and the matmul variants for one-row decode and full prefill passes of every weight type
+   * in `matrices` (GGUF shapes: `cols` = k). `loadModel` runs it while the weights stream in.
+   */
+  static async compileKernels(
     ctx: KernelContext,
     hp: Hparams,
-    weights: GpuWeights,
-    embedding: CpuEmbedding,
     sizes: GpuModelSizes,
-  ): Promise<GpuModel> {
-    const kvBytes = kvPoolBytes(sizes.numPages, hp.nKvHeads, hp.headDim);
-    const maxBinding = ctx.limits.maxStorageBufferBindingSize ?? 128 * 1024 * 1024;
-    if (kvBytes > maxBinding || kvBytes > (ctx.limits.maxBufferSize ?? kvBytes)) {
-      const fit = Math.floor(maxBinding / kvPoolBytes(1, hp.nKvHeads, hp.headDim));
-      throw new RuminateError(
-        'limit-too-low',
-        `A layer's KV pool of ${sizes.numPages} pages (${kvBytes} bytes) exceeds this device's storage binding ` +
-          `limit (${maxBinding}); load with kvPages ≤ ${fit} or a shorter context.`,
-      );
-    }
+    matrices: readonly MatrixShape[],
+  ): Promise<CompiledKernels> {
     const rope: RopeParams = { neox: hp.ropeStyle === 'neox', base: hp.ropeBase, nRot: hp.ropeDims };
     const matmul = new Matmul(ctx);
+    const prepared = new Set<string>();
+    const matmuls: Promise<void>[] = [];
+    for (const m of new Set([1, sizes.maxRows])) {
+      for (const w of matrices) {
+        const key = matmulVariantKey(w.dtype, m);
+        if (prepared.has(key)) continue;
+        prepared.add(key);
+        matmuls.push(matmul.prepare({ dtype: w.dtype, rows: w.rows, cols: w.cols, m }));
+      }
+    }
     const [norm, normResidual, normInPlace, kvWrite, ropeOp, attention, siluMul, sampler] = await Promise.all(
       [
         RmsNormOp.prepare(ctx, { mode: 'out' }),
@@ -175,6 +203,7 @@ export class GpuModel implements ModelBackend {
         }),
         SiluMulOp.prepare(ctx),
         SamplerOp.prepare(ctx),
+        ...matmuls,
       ],
     );
     const ops: Ops = {
@@ -188,8 +217,36 @@ export class GpuModel implements ModelBackend {
       siluMul,
       sampler,
     };
+    return { ops, preparedMatmuls: prepared };
+  }
+
+  /**
+   * The model over uploaded weights: allocates activations and KV pools, with kernels from
+   * `compileKernels` (compiled here when not given).
+   */
+  static async create(
+    ctx: KernelContext,
+    hp: Hparams,
+    weights: GpuWeights,
+    embedding: CpuEmbedding,
+    sizes: GpuModelSizes,
+    kernels?: CompiledKernels,
+  ): Promise<GpuModel> {
+    const kvBytes = kvPoolBytes(sizes.numPages, hp.nKvHeads, hp.headDim);
+    const maxBinding = ctx.limits.maxStorageBufferBindingSize ?? 128 * 1024 * 1024;
+    if (kvBytes > maxBinding || kvBytes > (ctx.limits.maxBufferSize ?? kvBytes)) {
+      const fit = Math.floor(maxBinding / kvPoolBytes(1, hp.nKvHeads, hp.headDim));
+      throw new RuminateError(
+        'limit-too-low',
+        `A layer's KV pool of ${sizes.numPages} pages (${kvBytes} bytes) exceeds this device's storage binding ` +
+          `limit (${maxBinding}); load with kvPages ≤ ${fit} or a shorter context.`,
+      );
+    }
+    const compiled = kernels ?? (await GpuModel.compileKernels(ctx, hp, sizes, []));
     const moe = hp.nExperts > 0 ? await MoeBlock.create(ctx, hp, weights, sizes.maxRows) : undefined;
-    return new GpuModel(ctx, hp, weights, sizes, ops, embedding, moe);
+    const model = new GpuModel(ctx, hp, weights, sizes, compiled.ops, embedding, moe);
+    for (const key of compiled.preparedMatmuls) model.preparedMatmuls.add(key);
+    return model;
   }
 
   /** GPU memory held. */
@@ -430,7 +487,7 @@ export class GpuModel implements ModelBackend {
         const t = this.weights.get(name);
         if (!t || t.dims.length < 2) continue;
         for (const p of t.parts) {
-          const key = `${p.dtype}|${matmulKernelFor(m) === 'gemv' ? gemvMTile(m) : 'gemm'}`;
+          const key = matmulVariantKey(p.dtype, m);
           if (this.preparedMatmuls.has(key)) continue;
           this.preparedMatmuls.add(key);
           jobs.push(this.ops.matmul.prepare({ dtype: p.dtype, rows: p.rows, cols: p.cols, m }));
