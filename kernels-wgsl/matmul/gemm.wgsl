@@ -30,23 +30,7 @@ alias TileT = f16;
 alias TileT = f32;
 #endif
 
-struct Params {
-  m: u32,
-  k: u32,
-  n: u32,
-  // bit 0: add bias (only when SPLIT_K == 1)
-  flags: u32,
-  row_bytes: u32,
-  groups_x: u32,
-  _pad0: u32,
-  _pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> wq: array<u32>;
-@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
+// Params p and the bindings wq, x, y, bias: matmul/bindings.wgsl.
 
 #if VEC4
 // k-major tiles of 4-vectors along m (xs4) and n (ws4).

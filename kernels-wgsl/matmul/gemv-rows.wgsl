@@ -27,24 +27,7 @@ const ROWS_PER_INVOCATION: u32 = 4u;
 #endif
 #endif
 
-struct Params {
-  m: u32,
-  k: u32,
-  n: u32,
-  // bit 0: add bias
-  flags: u32,
-  row_bytes: u32,
-  groups_x: u32,
-  // workgroups along n; the activation row of a workgroup is its linear index / groups_n
-  groups_n: u32,
-  _pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> wq: array<u32>;
-@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
+// Params p and the bindings wq, x, y, bias: matmul/bindings.wgsl.
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>) {

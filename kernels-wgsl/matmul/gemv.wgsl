@@ -37,24 +37,7 @@ alias Vec4T = vec4<f16>;
 alias Vec4T = vec4<f32>;
 #endif
 
-struct Params {
-  m: u32,
-  k: u32,
-  n: u32,
-  // bit 0: add bias (only when SPLIT_K == 1)
-  flags: u32,
-  row_bytes: u32,
-  groups_x: u32,
-  // workgroups along n; the m-block of a workgroup is its linear index / groups_n
-  groups_n: u32,
-  _pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> wq: array<u32>;
-@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
+// Params p and the bindings wq, x, y, bias: matmul/bindings.wgsl.
 
 // Partial sums of one chunk of RED_CH accumulators × WG lanes (the op picks RED_CH so the
 // array fits the device's workgroup storage; unused when TPR == 1).

@@ -92,15 +92,16 @@ export function matmulSource(
   defines: KernelConfig['defines'],
   constants: KernelConfig['constants'] = {},
 ): string {
+  const bindings = source('matmul/bindings.wgsl');
   if (kernel === 'gemm') {
-    return `${variantHeader(defines)}\n${dequantSnippet(dtype)}\n${source('matmul/gemm.wgsl')}`;
+    return `${variantHeader(defines)}\n${dequantSnippet(dtype)}\n${bindings}\n${source('matmul/gemm.wgsl')}`;
   }
-  if (defines?.ROWS) return `${blockDotSnippet(dtype)}\n${source('matmul/gemv-rows.wgsl')}`;
+  if (defines?.ROWS) return `${blockDotSnippet(dtype)}\n${bindings}\n${source('matmul/gemv-rows.wgsl')}`;
   // Private array lengths of matmul/gemv.wgsl, fixed per compiled variant (WGSL sizes
   // function-scope arrays with const expressions only, not overrides).
   const mTile = constants.M_TILE ?? 1;
   const sizes = `const X_LEN: u32 = ${mTile}u;\nconst ACC_LEN: u32 = ${mTile * (constants.RPT ?? 1)}u;`;
-  return `${variantHeader(defines)}\n${sizes}\n${blockDequantSnippet(dtype)}\n${source('matmul/gemv.wgsl')}`;
+  return `${variantHeader(defines)}\n${sizes}\n${blockDequantSnippet(dtype)}\n${bindings}\n${source('matmul/gemv.wgsl')}`;
 }
 
 /** WGSL of the split-K partial-sum reduction. */
