@@ -37,8 +37,19 @@ test.beforeAll(() => {
   for (const [name, spec] of Object.entries(tarballs)) pkg.dependencies[name] = spec;
   writeFileSync(join(app, 'package.json'), JSON.stringify(pkg, null, 2));
   // The app is its own workspace root; the overrides send the packages' own @ruminate/*
-  // dependencies to the tarballs too.
-  const overrides = Object.entries(tarballs).map(([n, s]) => `  '${n}': '${s}'`);
+  // dependencies to the tarballs too, and pin their other dependencies to the versions the
+  // workspace installed: the install is offline, so a release newer than the workspace's lockfile
+  // (a range like ^0.5.11 would pick it) is not in the store.
+  const pinned = new Map<string, string>();
+  for (const p of PACKAGES) {
+    const dir = join(repoRoot, 'packages', p);
+    const deps = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).dependencies ?? {};
+    for (const dep of Object.keys(deps).filter((d) => !d.startsWith('@ruminate/'))) {
+      const installed = JSON.parse(readFileSync(join(dir, 'node_modules', dep, 'package.json'), 'utf8'));
+      pinned.set(dep, installed.version);
+    }
+  }
+  const overrides = [...Object.entries(tarballs), ...pinned].map(([n, s]) => `  '${n}': '${s}'`);
   writeFileSync(join(app, 'pnpm-workspace.yaml'), `overrides:\n${overrides.join('\n')}\n`);
   run('pnpm', ['install', '--offline'], app);
 });

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { isCpuAdapter } from '../src/device/adapter-class.ts';
-import { matmulConfigProblem, matmulDefault, usableCandidates } from '../src/ops/matmul/index.ts';
+import {
+  matmulConfigProblem,
+  matmulDefault,
+  matmulSourceName,
+  usableCandidates,
+} from '../src/ops/matmul/index.ts';
 
 describe('adapter class', () => {
   it('recognises software adapters by their reported identity', () => {
@@ -15,7 +20,7 @@ describe('adapter class', () => {
     expect(isCpuAdapter({})).toBe(false);
   });
 
-  it('gives CPU adapters whole-rows GEMV and register-tiled GEMM defaults, GPUs the lane-parallel and workgroup-tiled ones', () => {
+  it('gives CPU adapters straight-line whole-rows and register-tile defaults, GPUs the lane-parallel and workgroup-tiled ones', () => {
     const gpu = { features: new Set<string>(), limits: {} };
     const cpu = { ...gpu, cpuAdapter: true };
     expect(matmulDefault('gemv', gpu, 1).id).toBe('wg64-tpr16-rpt2-u1');
@@ -28,8 +33,11 @@ describe('adapter class', () => {
     // The tuner times the adapter's default first: it is the default among the usable candidates.
     const { candidates, defaultIndex } = usableCandidates(cpu, 'gemv', 1);
     expect(candidates[defaultIndex]?.id).toBe(matmulDefault('gemv', cpu, 1).id);
-    // GEMM: GPUs tile through workgroup memory; CPU adapters run register tiles (REGS, no barriers).
-    expect(matmulDefault('gemm', gpu).config.defines?.REGS).toBeUndefined();
-    expect(matmulDefault('gemm', cpu).config.defines?.REGS).toBe(true);
+    // GEMM: GPUs tile through workgroup memory; CPU adapters run straight-line register tiles
+    // (gemm-rows.wgsl), as do their GEMV batch tiles.
+    expect(matmulDefault('gemm', gpu).config.defines ?? {}).toEqual({});
+    expect(matmulSourceName('gemm', matmulDefault('gemm', cpu).config)).toBe('gemm-rows');
+    expect(matmulSourceName('gemv', matmulDefault('gemv', cpu, 16).config, 16)).toBe('gemm-rows');
+    expect(matmulSourceName('gemv', matmulDefault('gemv', cpu, 1).config, 1)).toBe('gemv-rows');
   });
 });

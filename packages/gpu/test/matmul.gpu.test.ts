@@ -220,7 +220,7 @@ describe('matmul tuning spaces', () => {
       expect(defaults.length).toBe(1);
       expect(defaults[0]?.config.defines ?? {}).toEqual({});
       for (const c of all) {
-        const mTile = c.config.defines?.ROWS ? 1 : 16; // ROWS serves one activation row
+        const mTile = kernel === 'gemv' && c.config.defines?.ROWS ? 1 : 16; // RPT 8, 16: one row only
         expect(matmulConfigProblem(anyDevice, kernel, c.config, mTile), c.id).toBeUndefined();
       }
     }
@@ -286,7 +286,7 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
     op.destroy();
   });
 
-  it('ROWS GEMV (gemv-rows.wgsl): every type, n not a multiple of 4 rows, with and without bias; refused for m > 1', async () => {
+  it('ROWS GEMV: gemv-rows.wgsl for one row (every type, n not a multiple of 4 rows, with and without bias), gemm-rows.wgsl for batch tiles', async () => {
     const ctx = await sharedContext();
     const op = new Matmul(ctx);
     const rand = seededRandom(SEED ^ 0x4085);
@@ -302,9 +302,32 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
       const c = { ...randomCase(dtype, 1, 37, rand, i % 2 === 0), config: cand.config };
       await checkRandom(ctx, op, c, `gemv ${cand.id} ${dtype} m=1`);
     }
-    expect(matmulConfigProblem(ctx, 'gemv', rows[0]?.config as KernelConfig, 2)).toMatch(
-      /one activation row/,
-    );
+    // Batch tiles run gemm-rows.wgsl, whose register tile holds 4 weight rows: RPT 4 only.
+    const rpt4 = byRpt[0]?.[0] as (typeof rows)[number];
+    const rpt16 = byRpt[2]?.[0] as (typeof rows)[number];
+    expect(matmulConfigProblem(ctx, 'gemv', rpt16.config, 2)).toMatch(/RPT 4 for batch tiles/);
+    for (const m of [2, 3, 7, 13, 16]) {
+      const dtype = MATMUL_DTYPES[(SEED + m) % MATMUL_DTYPES.length] as MatmulDtype;
+      const c = { ...randomCase(dtype, m, 37, rand, m % 2 === 1), config: rpt4.config };
+      await checkRandom(ctx, op, c, `gemv ${rpt4.id} ${dtype} m=${m} (gemm-rows)`);
+    }
+    op.destroy();
+  });
+
+  it('ROWS GEMM (gemm-rows.wgsl): every type, M_TILE 4, 8 and 16, m and n not multiples of the tile, with and without bias', async () => {
+    const ctx = await sharedContext();
+    const op = new Matmul(ctx);
+    const rand = seededRandom(SEED ^ 0x6e33);
+    const rows = usableCandidates(ctx, 'gemm').candidates.filter((c) => c.config.defines?.ROWS);
+    const byTile = [4, 8, 16].map((t) => rows.filter((c) => c.config.constants.M_TILE === t));
+    expect(byTile.every((g) => g.length > 0)).toBe(true);
+    for (const [i, dtype] of MATMUL_DTYPES.entries()) {
+      const group = byTile[i % 3] as typeof rows;
+      const cand = group[(SEED + i) % group.length] as (typeof rows)[number];
+      const m = [17, 37, 70][(SEED + i) % 3] as number;
+      const c = { ...randomCase(dtype, m, 37, rand, i % 2 === 1), config: cand.config };
+      await checkRandom(ctx, op, c, `gemm ${cand.id} ${dtype} m=${m}`);
+    }
     op.destroy();
   });
 

@@ -13,7 +13,9 @@ export {
   isMatmulDtype,
   MATMUL_DTYPES,
   type MatmulDtype,
+  type MatmulSourceName,
   matmulSource,
+  matmulSourceName,
   variantHeader,
 } from './shader-source.ts';
 export { type MatmulShape, type MatmulTunable, matmulTunable, reducedMatmulShape } from './tunable.ts';

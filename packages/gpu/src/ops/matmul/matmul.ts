@@ -9,7 +9,14 @@ import type { BufferSlice, WeightMatrix } from '../../tensor.ts';
 import type { KernelConfig, KernelContext } from '../context.ts';
 import { bindGroup, check, type EncodeTarget, grid, withPass } from '../elementwise/dispatch.ts';
 import { UniformCache } from '../elementwise/uniform-cache.ts';
-import { isMatmulDtype, MATMUL_DTYPES, matmulSource, splitKReduceSource } from './shader-source.ts';
+import {
+  isMatmulDtype,
+  MATMUL_DTYPES,
+  matmulRowBlock,
+  matmulSource,
+  matmulSourceName,
+  splitKReduceSource,
+} from './shader-source.ts';
 import { type MatmulKernelName, matmulConfigProblem, matmulDefault } from './tuning-space.ts';
 
 /** Largest m the GEMV kernel serves; larger m runs the tiled GEMM. */
@@ -179,13 +186,13 @@ export class Matmul {
     const split = config.constants.SPLIT_K ?? 1;
     const maxDim = this.ctx.limits.maxComputeWorkgroupsPerDimension ?? 65535;
     const c = config.constants;
-    const gemvSource = usesGemvSource(kernel, config);
+    const gemvSource = matmulSourceName(kernel, config, gemvMTile(m)) !== 'gemm';
     // GEMV source: ⌈n / rows per workgroup⌉ workgroups for each block of M_TILE activation rows.
     const groupsN = gemvSource
       ? Math.ceil(n / (((c.WG ?? 64) / (c.TPR ?? 1)) * (c.RPT ?? 1)))
       : Math.ceil(n / (c.TN ?? 32));
     const count = gemvSource
-      ? groupsN * Math.ceil(m / (kernel === 'gemv' ? gemvMTile(m) : (c.M_TILE ?? 16)))
+      ? groupsN * Math.ceil(m / matmulRowBlock(kernel, config, gemvMTile(m)))
       : groupsN * Math.ceil(m / (c.TM ?? 32));
     const [gx, gy] = grid(count, maxDim);
     const out = split > 1 ? this.scratchFor(split * m * n * 4) : y;
@@ -281,12 +288,16 @@ export class Matmul {
       );
     }
     const constants: Record<string, number> = { ...config.constants };
-    const gemvSource = usesGemvSource(kernel, config);
-    const rows = config.defines?.ROWS === true;
-    if (rows) {
-      // gemv-rows.wgsl's only override is WG; the other knobs are fixed by its structure.
+    const sourceName = matmulSourceName(kernel, config, mTile);
+    let defines = config.defines ?? {};
+    if (sourceName === 'gemv-rows' || sourceName === 'gemm-rows') {
+      // The rows kernels' only override is WG; their groups of 4 rows beyond the first are
+      // defines: G2 (and G4) for RPT 8 (16) weight rows in gemv-rows, for M_TILE 8 (16) in gemm-rows.
+      const groups =
+        sourceName === 'gemv-rows' ? (constants.RPT ?? 4) : matmulRowBlock(kernel, config, mTile);
+      defines = { ...defines, G2: groups >= 8, G4: groups >= 16 };
       for (const name of Object.keys(constants)) if (name !== 'WG') delete constants[name];
-    } else if (gemvSource) {
+    } else if (sourceName === 'gemv') {
       const wg = constants.WG ?? 64;
       const tile = kernel === 'gemv' ? mTile : (constants.M_TILE ?? 16);
       const storage = this.ctx.limits.maxComputeWorkgroupStorageSize ?? 16384;
@@ -295,13 +306,10 @@ export class Matmul {
       const fit = 2 ** Math.floor(Math.log2(Math.max(1, Math.floor(storage / 4 / wg))));
       constants.RED_CH = (constants.TPR ?? 1) === 1 ? 1 : Math.min(tile * (constants.RPT ?? 1), fit);
     }
-    const rpt = config.constants.RPT ?? 4;
-    // gemv-rows.wgsl's groups of 4 rows beyond the first: G2 for RPT 8, G2 and G4 for RPT 16.
-    const defines = rows ? { ...config.defines, G2: rpt >= 8, G4: rpt >= 16 } : (config.defines ?? {});
     const [main, reduce] = await Promise.all([
       this.ctx.pipelines.get({
-        name: `matmul/${rows ? 'gemv-rows' : gemvSource ? 'gemv' : 'gemm'}:${dtype}`,
-        source: matmulSource(gemvSource ? 'gemv' : 'gemm', dtype, defines, constants),
+        name: `matmul/${sourceName}:${dtype}`,
+        source: matmulSource(sourceName, dtype, defines, constants),
         defines,
         constants,
       }),
@@ -328,11 +336,6 @@ export class Matmul {
     });
     return this.scratch;
   }
-}
-
-/** GEMV, and GEMM's register-tiled REGS candidates, run gemv.wgsl. */
-function usesGemvSource(kernel: MatmulKernelName, config: KernelConfig): boolean {
-  return kernel === 'gemv' || config.defines?.REGS === true;
 }
 
 function checkDesc(d: MatmulDesc): void {

@@ -82,26 +82,52 @@ export function blockDotSnippet(dtype: GgmlTypeName): string {
   return `${blockDequantSnippet(dtype)}\n${dot}`;
 }
 
+/** The four matmul kernel sources (kernels-wgsl/matmul/<name>.wgsl). */
+export type MatmulSourceName = 'gemv' | 'gemv-rows' | 'gemm' | 'gemm-rows';
+
 /**
- * Full WGSL (before preprocessing) of a matmul kernel for weights of `dtype`: `gemm.wgsl`, or
- * for GEMV `gemv-rows.wgsl` when the ROWS define is on and `gemv.wgsl` otherwise.
+ * Which source runs a configuration for GEMV tile `mTile`: ROWS candidates run the CPU-shaped
+ * `gemv-rows` (one activation row) or `gemm-rows` (GEMM, and GEMV batch tiles), GEMM's REGS
+ * candidates run `gemv` over row blocks, the rest their kernel's own.
  */
+export function matmulSourceName(kernel: 'gemv' | 'gemm', config: KernelConfig, mTile = 1): MatmulSourceName {
+  if (config.defines?.ROWS) return kernel === 'gemv' && mTile === 1 ? 'gemv-rows' : 'gemm-rows';
+  return kernel === 'gemv' || config.defines?.REGS ? 'gemv' : 'gemm';
+}
+
+/**
+ * Activation rows one dispatch block of a GEMV-style source covers (the grid holds
+ * ⌈m / rows⌉ blocks): the GEMV tile, GEMM candidates' M_TILE, and at least 4 in gemm-rows.
+ */
+export function matmulRowBlock(kernel: 'gemv' | 'gemm', config: KernelConfig, mTile: number): number {
+  const tile = kernel === 'gemv' ? mTile : (config.constants.M_TILE ?? 16);
+  return matmulSourceName(kernel, config, mTile) === 'gemm-rows' ? Math.max(4, tile) : tile;
+}
+
+/** Full WGSL (before preprocessing) of matmul source `name` for weights of `dtype`. */
 export function matmulSource(
-  kernel: 'gemv' | 'gemm',
+  name: MatmulSourceName,
   dtype: GgmlTypeName,
   defines: KernelConfig['defines'],
   constants: KernelConfig['constants'] = {},
 ): string {
   const bindings = source('matmul/bindings.wgsl');
-  if (kernel === 'gemm') {
-    return `${variantHeader(defines)}\n${dequantSnippet(dtype)}\n${bindings}\n${source('matmul/gemm.wgsl')}`;
+  const body = source(`matmul/${name}.wgsl`);
+  switch (name) {
+    case 'gemm':
+      return `${variantHeader(defines)}\n${dequantSnippet(dtype)}\n${bindings}\n${body}`;
+    case 'gemv-rows':
+      return `${blockDotSnippet(dtype)}\n${bindings}\n${body}`;
+    case 'gemm-rows':
+      return `${blockDequantSnippet(dtype)}\n${bindings}\n${body}`;
+    case 'gemv': {
+      // Private array lengths of matmul/gemv.wgsl, fixed per compiled variant (WGSL sizes
+      // function-scope arrays with const expressions only, not overrides).
+      const mTile = constants.M_TILE ?? 1;
+      const sizes = `const X_LEN: u32 = ${mTile}u;\nconst ACC_LEN: u32 = ${mTile * (constants.RPT ?? 1)}u;`;
+      return `${variantHeader(defines)}\n${sizes}\n${blockDequantSnippet(dtype)}\n${bindings}\n${body}`;
+    }
   }
-  if (defines?.ROWS) return `${blockDotSnippet(dtype)}\n${bindings}\n${source('matmul/gemv-rows.wgsl')}`;
-  // Private array lengths of matmul/gemv.wgsl, fixed per compiled variant (WGSL sizes
-  // function-scope arrays with const expressions only, not overrides).
-  const mTile = constants.M_TILE ?? 1;
-  const sizes = `const X_LEN: u32 = ${mTile}u;\nconst ACC_LEN: u32 = ${mTile * (constants.RPT ?? 1)}u;`;
-  return `${variantHeader(defines)}\n${sizes}\n${blockDequantSnippet(dtype)}\n${bindings}\n${source('matmul/gemv.wgsl')}`;
 }
 
 /** WGSL of the split-K partial-sum reduction. */

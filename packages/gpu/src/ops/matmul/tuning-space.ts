@@ -97,6 +97,20 @@ export function matmulConfigProblem(
     if (config.defines?.REGS) return 'REGS is a GEMM variant';
     return gemvProblem(ctx, config, mTile, false);
   }
+  if (config.defines?.ROWS) {
+    const { WG = 0, TPR = 0, RPT = 0, UNROLL = 0, M_TILE = 0 } = config.constants;
+    for (const name of Object.keys(config.constants)) {
+      if (!['WG', 'TPR', 'RPT', 'UNROLL', 'SPLIT_K', 'M_TILE'].includes(name))
+        return `unknown GEMM knob ${name}`;
+    }
+    if (![4, 8, 16].includes(M_TILE)) return `GEMM ROWS needs M_TILE 4, 8 or 16 (got ${M_TILE})`;
+    const others = Object.entries(config.defines).some(([name, on]) => on && name !== 'ROWS');
+    if (TPR !== 1 || RPT !== 4 || UNROLL !== 1 || split !== 1 || others) {
+      return 'GEMM ROWS needs TPR 1, RPT 4, UNROLL 1, SPLIT_K 1 and no other define';
+    }
+    const max = maxWorkgroup(ctx);
+    return isPow2(WG) && WG <= max ? undefined : `WG ${WG} must be a power of two ≤ ${max}`;
+  }
   if (config.defines?.REGS) {
     const tile = c.M_TILE ?? 0;
     if (![4, 8, 16].includes(tile)) return `REGS needs M_TILE 4, 8 or 16 (got ${tile})`;
@@ -120,8 +134,12 @@ function gemvProblem(
   if (!isPow2(WG) || WG > maxInvocations) return `WG ${WG} must be a power of two ≤ ${maxInvocations}`;
   if (!isPow2(TPR) || WG % TPR !== 0) return `TPR ${TPR} must be a power of two dividing WG`;
   if (d.ROWS) {
-    if (withMTile || mTile !== 1) return 'ROWS serves one activation row (M_TILE 1)';
-    if (![4, 8, 16].includes(RPT)) return `ROWS needs RPT 4, 8 or 16 (got ${RPT})`;
+    // One activation row runs gemv-rows (4, 8 or 16 weight rows per invocation); batch tiles run
+    // gemm-rows, whose register tile holds 4 weight rows.
+    if (withMTile) return 'REGS and ROWS exclude each other';
+    if (mTile === 1 ? ![4, 8, 16].includes(RPT) : RPT !== 4) {
+      return `ROWS needs RPT 4${mTile === 1 ? ', 8 or 16' : ' for batch tiles'} (got ${RPT})`;
+    }
     if (TPR !== 1 || UNROLL !== 1 || (c.SPLIT_K ?? 1) !== 1 || d.SUBGROUPS || d.F16) {
       return 'ROWS needs TPR 1, UNROLL 1, SPLIT_K 1 and no other define';
     }
