@@ -302,27 +302,31 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
       const c = { ...randomCase(dtype, 1, 37, rand, i % 2 === 0), config: cand.config };
       await checkRandom(ctx, op, c, `gemv ${cand.id} ${dtype} m=1`);
     }
-    // Batch tiles run gemm-rows.wgsl, whose register tile holds 4 weight rows: RPT 4 only.
-    const rpt4 = byRpt[0]?.[0] as (typeof rows)[number];
+    // Batch tiles run gemm-rows.wgsl, whose register tile holds 4 or 8 weight rows: not RPT 16.
     const rpt16 = byRpt[2]?.[0] as (typeof rows)[number];
-    expect(matmulConfigProblem(ctx, 'gemv', rpt16.config, 2)).toMatch(/RPT 4 for batch tiles/);
-    for (const m of [2, 3, 7, 13, 16]) {
+    expect(matmulConfigProblem(ctx, 'gemv', rpt16.config, 2)).toMatch(/RPT 4, 8 for batch tiles/);
+    for (const [j, m] of [2, 3, 7, 13, 16].entries()) {
       const dtype = MATMUL_DTYPES[(SEED + m) % MATMUL_DTYPES.length] as MatmulDtype;
-      const c = { ...randomCase(dtype, m, 37, rand, m % 2 === 1), config: rpt4.config };
-      await checkRandom(ctx, op, c, `gemv ${rpt4.id} ${dtype} m=${m} (gemm-rows)`);
+      const cand = byRpt[j % 2]?.[0] as (typeof rows)[number];
+      const c = { ...randomCase(dtype, m, 37, rand, m % 2 === 1), config: cand.config };
+      await checkRandom(ctx, op, c, `gemv ${cand.id} ${dtype} m=${m} (gemm-rows)`);
     }
     op.destroy();
   });
 
-  it('ROWS GEMM (gemm-rows.wgsl): every type, M_TILE 4, 8 and 16, m and n not multiples of the tile, with and without bias', async () => {
+  it('ROWS GEMM (gemm-rows.wgsl): every type, tiles of 4 or 8 weight rows × 4, 8 or 16 activation rows, m and n not multiples of the tile, with and without bias', async () => {
     const ctx = await sharedContext();
     const op = new Matmul(ctx);
     const rand = seededRandom(SEED ^ 0x6e33);
     const rows = usableCandidates(ctx, 'gemm').candidates.filter((c) => c.config.defines?.ROWS);
-    const byTile = [4, 8, 16].map((t) => rows.filter((c) => c.config.constants.M_TILE === t));
+    // Every (weight rows, activation rows) tile shape meets several types per run.
+    const shapes = [4, 8].flatMap((w) => [4, 8, 16].map((t) => [w, t]));
+    const byTile = shapes.map(([w, t]) =>
+      rows.filter((c) => c.config.constants.RPT === w && c.config.constants.M_TILE === t),
+    );
     expect(byTile.every((g) => g.length > 0)).toBe(true);
     for (const [i, dtype] of MATMUL_DTYPES.entries()) {
-      const group = byTile[i % 3] as typeof rows;
+      const group = byTile[i % shapes.length] as typeof rows;
       const cand = group[(SEED + i) % group.length] as (typeof rows)[number];
       const m = [17, 37, 70][(SEED + i) % 3] as number;
       const c = { ...randomCase(dtype, m, 37, rand, i % 2 === 1), config: cand.config };

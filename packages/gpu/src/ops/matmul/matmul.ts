@@ -292,10 +292,11 @@ export class Matmul {
     let defines = config.defines ?? {};
     if (sourceName === 'gemv-rows' || sourceName === 'gemm-rows') {
       // The rows kernels' only override is WG; their groups of 4 rows beyond the first are
-      // defines: G2 (and G4) for RPT 8 (16) weight rows in gemv-rows, for M_TILE 8 (16) in gemm-rows.
-      const groups =
-        sourceName === 'gemv-rows' ? (constants.RPT ?? 4) : matmulRowBlock(kernel, config, mTile);
-      defines = { ...defines, G2: groups >= 8, G4: groups >= 16 };
+      // defines: G2 (and G4) for RPT 8 (16) weight rows in gemv-rows, for M_TILE 8 (16)
+      // activation rows in gemm-rows, whose W2 doubles its 4 weight rows (RPT 8).
+      const rpt = constants.RPT ?? 4;
+      const groups = sourceName === 'gemv-rows' ? rpt : matmulRowBlock(kernel, config, mTile);
+      defines = { ...defines, G2: groups >= 8, G4: groups >= 16, W2: sourceName === 'gemm-rows' && rpt >= 8 };
       for (const name of Object.keys(constants)) if (name !== 'WG') delete constants[name];
     } else if (sourceName === 'gemv') {
       const wg = constants.WG ?? 64;

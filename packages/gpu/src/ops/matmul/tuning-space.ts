@@ -105,8 +105,8 @@ export function matmulConfigProblem(
     }
     if (![4, 8, 16].includes(M_TILE)) return `GEMM ROWS needs M_TILE 4, 8 or 16 (got ${M_TILE})`;
     const others = Object.entries(config.defines).some(([name, on]) => on && name !== 'ROWS');
-    if (TPR !== 1 || RPT !== 4 || UNROLL !== 1 || split !== 1 || others) {
-      return 'GEMM ROWS needs TPR 1, RPT 4, UNROLL 1, SPLIT_K 1 and no other define';
+    if (TPR !== 1 || ![4, 8].includes(RPT) || UNROLL !== 1 || split !== 1 || others) {
+      return 'GEMM ROWS needs TPR 1, RPT 4 or 8, UNROLL 1, SPLIT_K 1 and no other define';
     }
     const max = maxWorkgroup(ctx);
     return isPow2(WG) && WG <= max ? undefined : `WG ${WG} must be a power of two ≤ ${max}`;
@@ -135,10 +135,10 @@ function gemvProblem(
   if (!isPow2(TPR) || WG % TPR !== 0) return `TPR ${TPR} must be a power of two dividing WG`;
   if (d.ROWS) {
     // One activation row runs gemv-rows (4, 8 or 16 weight rows per invocation); batch tiles run
-    // gemm-rows, whose register tile holds 4 weight rows.
+    // gemm-rows, whose register tile holds 4 or 8 weight rows.
     if (withMTile) return 'REGS and ROWS exclude each other';
-    if (mTile === 1 ? ![4, 8, 16].includes(RPT) : RPT !== 4) {
-      return `ROWS needs RPT 4${mTile === 1 ? ', 8 or 16' : ' for batch tiles'} (got ${RPT})`;
+    if (!(mTile === 1 ? [4, 8, 16] : [4, 8]).includes(RPT)) {
+      return `ROWS needs RPT 4, 8${mTile === 1 ? ' or 16' : ' for batch tiles'} (got ${RPT})`;
     }
     if (TPR !== 1 || UNROLL !== 1 || (c.SPLIT_K ?? 1) !== 1 || d.SUBGROUPS || d.F16) {
       return 'ROWS needs TPR 1, UNROLL 1, SPLIT_K 1 and no other define';
