@@ -1,6 +1,8 @@
-// GEMM for prefill on CPU-shaped adapters (SwiftShader, llvmpipe): y[r, n] = Σ_k x[r, k] · W[n, k] (+ bias[n]).
-// Selected by the ROWS define among the GEMM candidates (gemm.tune.json); see gemv-rows.wgsl for
-// why such adapters want straight-line code with no workgroup memory, barriers or private arrays.
+// Matmul for prefill and batched decode on CPU-shaped adapters (SwiftShader, llvmpipe):
+// y[r, n] = Σ_k x[r, k] · W[n, k] (+ bias[n]). Selected by the ROWS define among the GEMM
+// candidates (gemm.tune.json) and, for GEMV batch tiles of 2–16 rows, among the GEMV ones; see
+// gemv-rows.wgsl for why such adapters want straight-line code with no workgroup memory,
+// barriers or private arrays.
 //
 // Each invocation owns a register tile of RPT weight rows (4, or 8 with the W2 define) × M_TILE
 // activation rows (4, 8 with the G2 define, 16 with G2 and G4; the op derives the defines from

@@ -12,8 +12,8 @@
 // block's scale and offset in once per block instead of once per value). On SwiftShader this
 // runs Q4_0 decode shapes 2–3× faster than gemv.wgsl's best candidate.
 //
-// Requires m = 1 per dispatch row block (the op compiles ROWS only for M_TILE = 1; the grid
-// still holds m blocks of workgroups along n, as gemv.wgsl's does) and TPR = 1.
+// Serves one activation row per dispatch row block (ROWS batch tiles run gemm-rows.wgsl; the
+// grid still holds m blocks of workgroups along n, as gemv.wgsl's does); TPR = 1.
 
 override WG: u32 = 16;
 
