@@ -32,16 +32,21 @@ const context = (cpuAdapter: boolean) =>
   }) as unknown as KernelContext;
 
 describe('model tuning budget', () => {
-  it('defaults to 30 s on GPUs and 15 s on CPU adapters, timing CPU adapters on k/4 sizes; an explicit budget wins', async () => {
+  it('defaults to 30 s on GPUs and 15 s on CPU adapters, where GEMM problems are timed on reduced sizes and GEMV ones at full size; an explicit budget wins', async () => {
     const { tuner, calls } = recordingTuner();
     await tuneModelKernels(context(false), tuner, tensors);
     await tuneModelKernels(context(true), tuner, tensors);
     await tuneModelKernels(context(true), tuner, tensors, { budgetMs: 5000 });
     expect(calls.map((c) => c.budgetMs)).toEqual([30_000, CPU_ADAPTER_BUDGET_MS, 5000]);
     expect(CPU_ADAPTER_BUDGET_MS).toBe(15_000);
-    // CPU adapters time k/4 sizes (k 512 → 256 here); buckets name the full-size problem either way.
-    expect(calls[0]?.flops[0]).toBe(2 * 512 * 1536);
-    expect(calls[1]?.flops[0]).toBe(2 * 256 * 1536);
-    expect(calls[1]?.bucket[0]).toBe(calls[0]?.bucket[0]);
+    // CPU adapters time GEMM problems on reduced sizes (128 × 512 × 1536 → 128 × 256 × 384) and
+    // GEMV problems at full size; buckets name the full-size problem either way.
+    const at = (call: number, m: number) =>
+      calls[call]?.flops.find((f, i) => calls[call]?.bucket[i]?.startsWith(`m${m}-`) && f > 0);
+    expect(at(0, 1)).toBe(2 * 512 * 1536);
+    expect(at(1, 1)).toBe(2 * 512 * 1536);
+    expect(at(0, 128)).toBe(2 * 128 * 512 * 1536);
+    expect(at(1, 128)).toBe(2 * 128 * 256 * 384);
+    expect(calls[1]?.bucket).toEqual(calls[0]?.bucket);
   });
 });

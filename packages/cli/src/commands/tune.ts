@@ -58,7 +58,7 @@ export const tuneCommand: Command = {
     const tuner = await Tuner.open(acquired.device, tuningIdentity(acquired.info), store);
     const ctx = kernelContextFor(acquired);
     log(
-      `${values.model}: ${problems} matmul problems; budget ${budgetMs} ms${shrink ? ', timed on k/4 sizes' : ''}`,
+      `${values.model}: ${problems} matmul problems; budget ${budgetMs} ms${shrink ? ', GEMM candidates timed on k/4 × n/4 sizes' : ''}`,
     );
     let last = '';
     const { report, tunables } = await tuneModelKernels(ctx, tuner, header.tensors, {

@@ -4,6 +4,7 @@
 // serves until then). The engine runs this in the background after a load; `ruminate tune`
 // runs it in the foreground.
 import {
+  GEMV_MAX_M,
   type KernelContext,
   matmulShapeBucket,
   matmulTunable,
@@ -23,7 +24,12 @@ export interface ModelTuningOptions {
    * model decodes on).
    */
   budgetMs?: number;
-  /** Time candidates on k/4 sizes (default: on CPU adapters and SwiftShader). */
+  /**
+   * Time GEMM candidates (prefill rows) on k/4 × n/4 sizes (default: on CPU adapters and
+   * SwiftShader). GEMV candidates always run at full size: a decode GEMV takes milliseconds even
+   * there, less than compiling a candidate, and k/4 sizes misranked them on SwiftShader (the
+   * winners ran at 0.79–0.90× the CPU defaults at full size, 2026-12-03).
+   */
   reduced?: boolean;
   /** Activation-row counts to tune (default 1, 4, 16, 128: decode batches and the prefill chunk). */
   rows?: readonly number[];
@@ -72,7 +78,7 @@ export function modelTunables(
 ): ModelTuningTunable[] {
   const problems = modelMatmulProblems(tensors, opts.rows ?? TUNED_ROW_COUNTS).sort((a, b) => a.m - b.m);
   return problems.map((p) => {
-    const t = matmulTunable(ctx, opts.reduced ? reducedMatmulShape(p) : p);
+    const t = matmulTunable(ctx, opts.reduced && p.m > GEMV_MAX_M ? reducedMatmulShape(p) : p);
     return { ...t, bucket: matmulShapeBucket(p.m, p.k, p.n, p.dtype), problem: p };
   });
 }

@@ -48,7 +48,7 @@ export interface RuminateEngineOptions {
   tuning?: 'background' | 'cache' | 'off';
   /** Where winners persist (default: IndexedDB in browsers, `$RUMINATE_CACHE_DIR/tuning.json` in Node). */
   tuningStore?: TuningStore;
-  /** Background tuning budget per load (default 30 000 ms; 15 000 ms on CPU adapters such as SwiftShader, on k/4 sizes). */
+  /** Background tuning budget per load (default 30 000 ms; 15 000 ms on CPU adapters such as SwiftShader). */
   tuningBudgetMs?: number;
   /** Background tuning progress (problems done of total). */
   onTuningProgress?: (p: ModelTuningProgress) => void;
