@@ -2,7 +2,7 @@
 // tied embedding/output matrix is 141 MiB, so it is placed in row parts that each fit a binding,
 // and the output matmul runs once per part; results still equal the float64 reference.
 import { readFile } from 'node:fs/promises';
-import { PipelineCache, requestDevice } from '@ruminate/gpu';
+import { kernelContextFor, requestDevice } from '@ruminate/gpu';
 import { describe, expect, it } from 'vitest';
 import { byteLevelVocab } from '../../../tools/fixtures/byte-vocab.ts';
 import { fixtureFile } from '../../../tools/fixtures/standard-fixtures.ts';
@@ -37,11 +37,12 @@ describe('128 MiB storage-binding limit', () => {
     const emb = header.tensors.find((t) => t.name === 'token_embd.weight')!;
     expect(emb.bytes).toBeGreaterThan(128 * MiB);
 
-    const { device, features, limits } = await requestDevice({
+    const acquired = await requestDevice({
       capLimits: { maxStorageBufferBindingSize: 128 * MiB, maxBufferSize: 256 * MiB },
     });
+    const { device, limits } = acquired;
     expect(limits.maxStorageBufferBindingSize).toBe(128 * MiB);
-    const ctx = { device, pipelines: new PipelineCache(device), features: new Set(features), limits };
+    const ctx = kernelContextFor(acquired);
     const gpu = await loadModel(ctx, header, src, { contextLength: 64, maxSequences: 2 });
     try {
       expect(gpu.model.tensorParts('token_embd.weight')).toBeGreaterThan(1);

@@ -1,19 +1,13 @@
 // From a parsed GGUF to a runnable SequenceEngine on the GPU: hyper-parameters, KV sizing,
 // weight upload, kernel compilation, and the ModelInfo the Engine reports.
-import {
-  isMatmulDtype,
-  type KernelContext,
-  kvPoolBytes,
-  type MatmulDtype,
-  PAGE_TOKENS,
-  RuminateError,
-} from '@ruminate/gpu';
+import { type KernelContext, kvPoolBytes, PAGE_TOKENS, RuminateError } from '@ruminate/gpu';
 import type { ByteSource, GgufHeader } from '../gguf/types.ts';
 import { PagedKvCache } from '../kv/paged-kv-cache.ts';
 import { CpuEmbedding } from '../model/cpu-embedding.ts';
-import { GpuModel, type MatrixShape } from '../model/gpu-model.ts';
+import { GpuModel } from '../model/gpu-model.ts';
 import { GpuWeights } from '../model/gpu-weights.ts';
 import { type Hparams, readHparams } from '../model/hparams.ts';
+import { modelMatmulProblems } from '../model/matmul-problems.ts';
 import { SequenceEngine } from './sequence-engine.ts';
 import type { LoadOptions, ModelInfo } from './types.ts';
 
@@ -86,7 +80,8 @@ export async function loadModel(
     maxRows: opts.maxPassTokens ?? 128,
   };
   // Kernels compile while the weights stream in (on a CPU adapter compiling takes seconds).
-  const kernels = GpuModel.compileKernels(ctx, hp, sizes, matrixShapes(gpuTensors));
+  const problems = modelMatmulProblems(header.tensors, [1, sizes.maxRows]);
+  const kernels = GpuModel.compileKernels(ctx, hp, sizes, problems);
   kernels.catch(() => undefined); // awaited below; a failed upload must not leave it unhandled
   const embedding = await CpuEmbedding.read(embInfo, source);
   const weights = await GpuWeights.upload(ctx.device, ctx.limits, gpuTensors, source, {
@@ -147,15 +142,4 @@ export function modelInfo(
     weightBytes,
     hasChatTemplate: typeof meta('tokenizer.chat_template')?.value === 'string',
   };
-}
-
-/** Type and shape of every 2-D weight the matmul op reads (3-D expert stacks go through the MoE op). */
-function matrixShapes(tensors: GgufHeader['tensors']): MatrixShape[] {
-  return tensors
-    .filter((t) => t.dims.length === 2 && isMatmulDtype(t.type.name))
-    .map((t) => ({
-      dtype: t.type.name as MatmulDtype,
-      cols: t.dims[0] as number,
-      rows: t.dims[1] as number,
-    }));
 }

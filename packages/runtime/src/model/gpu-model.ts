@@ -11,7 +11,7 @@ import {
   KvWriteOp,
   kvPoolBytes,
   Matmul,
-  type MatmulDtype,
+  type MatmulShape,
   matmulKernelFor,
   PAGE_TOKENS,
   PagedAttentionOp,
@@ -37,16 +37,6 @@ import { MoeBlock } from './moe-block.ts';
 export interface GpuModelSizes extends KvGeometry {
   /** Rows (tokens) in one forward pass. */
   maxRows: number;
-}
-
-/** A weight matrix's type and GGUF shape (`cols` = k, the inner dimension). */
-export interface MatrixShape {
-  /** Weight type. */
-  dtype: MatmulDtype;
-  /** Outputs. */
-  rows: number;
-  /** Inner dimension. */
-  cols: number;
 }
 
 /** Kernels compiled ahead of a model's weights (`GpuModel.compileKernels`). */
@@ -161,26 +151,25 @@ export class GpuModel implements ModelBackend {
 
   /**
    * Compiles the kernels a model of these hyper-parameters needs, before its weights exist: the
-   * ops, and the matmul variants for one-row decode and full prefill passes of every weight type
-   * in `matrices` (GGUF shapes: `cols` = k). `loadModel` runs it while the weights stream in.
+   * ops, and the matmul variant each of `problems` runs on (one per weight type and row tile;
+   * `loadModel` passes the model's problems at one-row decode and full prefill passes, from
+   * `modelMatmulProblems`). `loadModel` runs it while the weights stream in.
    */
   static async compileKernels(
     ctx: KernelContext,
     hp: Hparams,
     sizes: GpuModelSizes,
-    matrices: readonly MatrixShape[],
+    problems: readonly MatmulShape[],
   ): Promise<CompiledKernels> {
     const rope: RopeParams = { neox: hp.ropeStyle === 'neox', base: hp.ropeBase, nRot: hp.ropeDims };
     const matmul = new Matmul(ctx);
     const prepared = new Set<string>();
     const matmuls: Promise<void>[] = [];
-    for (const m of new Set([1, sizes.maxRows])) {
-      for (const w of matrices) {
-        const key = matmulVariantKey(w.dtype, m);
-        if (prepared.has(key)) continue;
-        prepared.add(key);
-        matmuls.push(matmul.prepare({ dtype: w.dtype, rows: w.rows, cols: w.cols, m }));
-      }
+    for (const { m, k, n, dtype } of problems) {
+      const key = matmulVariantKey(dtype, m);
+      if (prepared.has(key)) continue;
+      prepared.add(key);
+      matmuls.push(matmul.prepare({ dtype, rows: n, cols: k, m }));
     }
     const [norm, normResidual, normInPlace, kvWrite, ropeOp, attention, siluMul, sampler] = await Promise.all(
       [
