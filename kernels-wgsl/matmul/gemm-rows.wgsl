@@ -34,7 +34,8 @@ const W_ROWS: u32 = 4u;
 alias Acc = vec4<f32>;
 #endif
 
-// Params p and the bindings wq, x, y, bias: matmul/bindings.wgsl.
+// Params p and the bindings wq, x, y, bias: matmul/bindings.wgsl; group_row_bytes and store_row:
+// matmul/row-groups.wgsl.
 
 /** One octet of four weight rows, dequantized. */
 struct Octets4 {
@@ -152,11 +153,6 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
 #endif
 }
 
-/** Byte offsets of weight rows first .. first + 3; rows past n read row n − 1 (never stored). */
-fn group_row_bytes(first: u32) -> vec4<u32> {
-  return min(vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.n - 1u)) * p.row_bytes;
-}
-
 /** The tile's weight octet dotted with the activation octet at vec4 index `xi`. */
 fn tile_dots(o: ptr<function, TileOctets>, xi: u32) -> Acc {
   let xl = x[xi];
@@ -186,21 +182,4 @@ fn store_tile(r: u32, first: u32, acc: Acc) {
 #else
   store_row(r, first, acc);
 #endif
-}
-
-/** y[r, first .. first + 3] = acc (+ bias), for the rows and columns that exist. */
-fn store_row(r: u32, first: u32, acc: vec4<f32>) {
-  if (r >= p.m) {
-    return;
-  }
-  let add_bias = (p.flags & 1u) != 0u;
-  for (var i = 0u; i < 4u; i++) {
-    if (first + i < p.n) {
-      var v = acc[i];
-      if (add_bias) {
-        v += bias[first + i];
-      }
-      y[r * p.n + first + i] = v;
-    }
-  }
 }

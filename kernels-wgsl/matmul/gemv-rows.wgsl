@@ -27,7 +27,8 @@ const ROWS_PER_INVOCATION: u32 = 4u;
 #endif
 #endif
 
-// Params p and the bindings wq, x, y, bias: matmul/bindings.wgsl.
+// Params p and the bindings wq, x, y, bias: matmul/bindings.wgsl; group_row_bytes and store_row:
+// matmul/row-groups.wgsl.
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -59,19 +60,14 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
     acc3 += group_dot(rb3, b, &xs);
 #endif
   }
-  store_group(r, row0, acc0);
+  store_row(r, row0, acc0);
 #if G2
-  store_group(r, row0 + 4u, acc1);
+  store_row(r, row0 + 4u, acc1);
 #endif
 #if G4
-  store_group(r, row0 + 8u, acc2);
-  store_group(r, row0 + 12u, acc3);
+  store_row(r, row0 + 8u, acc2);
+  store_row(r, row0 + 12u, acc3);
 #endif
-}
-
-/** Byte offsets of weight rows first .. first + 3; rows past n read row n − 1 (never stored). */
-fn group_row_bytes(first: u32) -> vec4<u32> {
-  return min(vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.n - 1u)) * p.row_bytes;
 }
 
 /** Block b of four rows dotted with the block's activations. */
@@ -82,19 +78,4 @@ fn group_dot(rb: vec4<u32>, b: u32, xs: ptr<function, XBlock>) -> vec4<f32> {
     w_block_dot(w_block(rb.z, b), xs),
     w_block_dot(w_block(rb.w, b), xs),
   );
-}
-
-/** y[r, first .. first + 3] = acc (+ bias), for the rows that exist. */
-fn store_group(r: u32, first: u32, acc: vec4<f32>) {
-  let add_bias = (p.flags & 1u) != 0u;
-  let out = r * p.n + first;
-  for (var i = 0u; i < 4u; i++) {
-    if (first + i < p.n) {
-      var v = acc[i];
-      if (add_bias) {
-        v += bias[first + i];
-      }
-      y[out + i] = v;
-    }
-  }
 }

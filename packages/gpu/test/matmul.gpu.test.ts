@@ -13,7 +13,7 @@ import {
   usableCandidates,
 } from '../src/ops/matmul/index.ts';
 import { ggmlType } from '../src/quant/ggml-types.ts';
-import { dequantize, quantize } from '../src/quant/index.ts';
+import { dequantize, quantize, roundActivationsQ8 } from '../src/quant/index.ts';
 import {
   candidateSample,
   expectClose,
@@ -142,14 +142,18 @@ async function runMatmulPrepared(
   return new Float32Array(words.buffer, XY_OFFSET, m * n);
 }
 
-/** float64 y = x·Wᵀ + bias over the CPU-dequantized weights. */
-function reference(c: RunCase): Float64Array {
+/**
+ * float64 y = x·Wᵀ + bias over the CPU-dequantized weights, with x rounded to 8 bits per block
+ * of 32 where the context computes so (q4_0 with `q8Activations`).
+ */
+function reference(c: RunCase, ctx?: KernelContext): Float64Array {
   const w = dequantize(c.dtype, c.wBytes, c.n * c.k);
+  const x = ctx?.q8Activations && c.dtype === 'q4_0' ? roundActivationsQ8(c.x) : c.x;
   const y = new Float64Array(c.m * c.n);
   for (let r = 0; r < c.m; r++) {
     for (let j = 0; j < c.n; j++) {
       let s = c.bias ? (c.bias[j] as number) : 0;
-      for (let q = 0; q < c.k; q++) s += (c.x[r * c.k + q] as number) * (w[j * c.k + q] as number);
+      for (let q = 0; q < c.k; q++) s += (x[r * c.k + q] as number) * (w[j * c.k + q] as number);
       y[r * c.n + j] = s;
     }
   }
@@ -172,12 +176,13 @@ function randomCase(dtype: MatmulDtype, m: number, n: number, rand: () => number
 
 async function checkRandom(ctx: KernelContext, op: Matmul, c: RunCase, label: string): Promise<void> {
   const y = await runMatmul(ctx, op, c, label);
-  expectClose(y, reference(c), tolFor(c.k), `${label} ${tag}`);
+  expectClose(y, reference(c, ctx), tolFor(c.k), `${label} ${tag}`);
 }
 
 /**
  * Reads every weight of `wBytes` back through the kernel with one-hot activation rows (row r
- * selects column c0 + r), so y must equal the CPU dequantizer's values bit for bit.
+ * selects column c0 + r), so y must equal the CPU dequantizer's values bit for bit. Activations
+ * rounded to 8 bits would scale a one-hot 1 to 127 · f16(1/127): `ctx` must not round them.
  */
 async function checkOneHot(
   ctx: KernelContext,
@@ -186,6 +191,7 @@ async function checkOneHot(
   m: number,
   rand: () => number,
 ) {
+  expect(ctx.q8Activations && dtype === 'q4_0').toBeFalsy();
   const k = ggmlType(dtype).blockSize === 256 ? 256 : 64;
   const n = 3;
   const wBytes = handMadeBlocks(dtype, n * k, rand);
@@ -236,12 +242,15 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
     it(`${dtype}: GEMV m = 1, ${i % 2 ? 7 : 3}, 13, 16 and GEMM m = 32, 37 with the shipped defaults (GPU and CPU adapter ones)`, async () => {
       const shared = await sharedContext();
       for (const cpuAdapter of [false, true]) {
-        const ctx = { ...shared, cpuAdapter };
+        // CPU adapters round q4_0 activations to 8 bits: one-hot reads go through a context that does not.
+        const ctx = { ...shared, cpuAdapter, q8Activations: cpuAdapter };
         const op = new Matmul(ctx);
+        const exact = new Matmul({ ...ctx, q8Activations: false });
         const rand = seededRandom(SEED + i);
         const as = `${dtype} (${cpuAdapter ? 'CPU' : 'GPU'} defaults)`;
-        await checkOneHot(ctx, op, dtype, GEMV_MAX_M, rand);
-        await checkOneHot(ctx, op, dtype, 32, rand);
+        await checkOneHot({ ...ctx, q8Activations: false }, exact, dtype, GEMV_MAX_M, rand);
+        await checkOneHot({ ...ctx, q8Activations: false }, exact, dtype, 32, rand);
+        exact.destroy();
         await checkRandom(ctx, op, randomCase(dtype, 1, 37, rand, true), `${as} gemv m=1`);
         await checkRandom(ctx, op, randomCase(dtype, i % 2 ? 7 : 3, 37, rand, false), `${as} gemv small m`);
         await checkRandom(ctx, op, randomCase(dtype, 13, 37, rand, true), `${as} gemv m=13`);
@@ -445,7 +454,8 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
     await checkRandom(ctx, op, c, 'tuned gemv');
     expect(lookups).toContain(`matmul/gemv ${matmulShapeBucket(2, 352, 33, 'q4_0')}`);
     expect(op.resolveConfig(2, 352, 33, 'q4_0')).toBe(tunedCand.config);
-    expect(base.pipelines.size).toBe(before + 1); // the tuned variant only (compiled once)
+    // The tuned variant only (compiled once), and the pass rounding q4_0 activations where the context rounds them.
+    expect(base.pipelines.size).toBe(before + (ctx.q8Activations ? 2 : 1));
     op.destroy();
   });
 
@@ -468,5 +478,90 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
     await ctx.device.queue.onSubmittedWorkDone();
     expect(t.work.flops).toBe(2 * 256 * 64);
     t.dispose?.();
+  });
+});
+
+describe('q4_0 with activations rounded to 8 bits (CPU adapters: gemv-swar-q4_0.wgsl and x-q8.wgsl)', () => {
+  const q8Context = async (): Promise<KernelContext> => ({ ...(await sharedContext()), q8Activations: true });
+
+  it('one row: RPT 4, 8, 16 over even and odd block counts (1 to 12 blocks), n not a multiple of 4, with and without bias', async () => {
+    const ctx = await q8Context();
+    const op = new Matmul(ctx);
+    const rand = seededRandom(SEED ^ 0x5a4);
+    const rows = usableCandidates(ctx, 'gemv', 1).candidates.filter((c) => c.config.defines?.ROWS);
+    for (const [i, k] of [32, 64, 352, 384, 96].entries()) {
+      for (const rpt of [4, 8, 16]) {
+        const cand = rows.find((c) => c.config.constants.RPT === rpt) as (typeof rows)[number];
+        const n = 37 + 4 * i;
+        const c: RunCase = {
+          dtype: 'q4_0',
+          m: 1,
+          k,
+          n,
+          wBytes: handMadeBlocks('q4_0', n * k, rand),
+          x: randomF32(k, rand),
+          ...((i + rpt) % 2 ? { bias: randomF32(n, rand) } : {}),
+          config: cand.config,
+        };
+        await checkRandom(ctx, op, c, `swar ${cand.id} k=${k} n=${n}`);
+      }
+    }
+    op.destroy();
+  });
+
+  it('integer lanes at their bounds: all-0 and all-15 nibbles against ±amax activations, zero blocks, huge and tiny scales', async () => {
+    const ctx = await q8Context();
+    const op = new Matmul(ctx);
+    const k = 96;
+    const n = 6;
+    // Rows: nibbles all 0 (q − 8 = −8: the upper lane reaches −8·127·32 = −32512), all 15, alternating.
+    const nibble = [0x00, 0xff, 0xf0, 0x0f, 0x00, 0xff];
+    const wBytes = quantize('q4_0', new Float32Array(n * k).fill(1));
+    for (let r = 0; r < n; r++) {
+      for (let b = 0; b < k / 32; b++)
+        wBytes.fill(nibble[r] as number, (r * 3 + b) * 18 + 2, (r * 3 + b) * 18 + 18);
+    }
+    const x = new Float32Array(k);
+    x.fill(3.5, 0, 32); // every value at amax: q = 127
+    x.fill(0, 32, 64); // an all-zero block: id = 0
+    for (let j = 64; j < 96; j++) x[j] = (j % 2 ? -1 : 1) * (j === 70 ? 6e4 : 1e-3); // one huge, the rest rounding to 0
+    for (const id of ['rows4-wg8', 'rows16-wg4']) {
+      const cand = matmulCandidates('gemv').find((c) => c.id === id) as { config: KernelConfig };
+      const c: RunCase = { dtype: 'q4_0', m: 1, k, n, wBytes, x, config: cand.config };
+      const y = await runMatmul(ctx, op, c, `swar bounds ${id}`);
+      // |y| reaches 6e4 here, where one f32 ulp is 4e-3: a relative bound (a few ulps) on top of tolFor's.
+      expectClose(y, reference(c, ctx), { ...tolFor(k), rtol: 1e-6 }, `swar bounds ${id} ${tag}`);
+    }
+    op.destroy();
+  });
+
+  it('a row gives the same result alone (SWAR), in a batch tile (gemm-rows) and in a GEMM (x rounded by x-q8.wgsl first)', async () => {
+    const ctx = await q8Context();
+    const op = new Matmul(ctx);
+    const rand = seededRandom(SEED ^ 0x9e1);
+    const k = 352;
+    const n = 45;
+    const wBytes = quantize('q4_0', randomF32(n * k, rand));
+    const x = randomF32(40 * k, rand);
+    const bias = randomF32(n, rand);
+    const alone = await runMatmul(
+      ctx,
+      op,
+      { dtype: 'q4_0', m: 1, k, n, wBytes, x: x.subarray(0, k), bias },
+      'alone',
+    );
+    for (const m of [5, 16, 40]) {
+      const together = await runMatmul(
+        ctx,
+        op,
+        { dtype: 'q4_0', m, k, n, wBytes, x: x.subarray(0, m * k), bias },
+        `m=${m}`,
+      );
+      // Same rounded values, same integer block sums; only f32 summation order differs.
+      expectClose(together.subarray(0, n), alone, { atol: 2e-7 * k }, `row 0 at m=${m} against alone ${tag}`);
+      const c: RunCase = { dtype: 'q4_0', m, k, n, wBytes, x: x.subarray(0, m * k), bias };
+      expectClose(together, reference(c, ctx), tolFor(k), `m=${m} ${tag}`);
+    }
+    op.destroy();
   });
 });

@@ -31,17 +31,22 @@ export interface KernelContext {
   tuned?: TunedConfigLookup;
   /** True on a CPU implementation (SwiftShader, llvmpipe): ops ship CPU-shaped defaults there. */
   cpuAdapter?: boolean;
+  /** q4_0 matmuls round activations to 8 bits per block of 32, as llama.cpp's CPU path does (set on CPU adapters). */
+  q8Activations?: boolean;
 }
 
 /** A KernelContext over an acquired device, with a fresh pipeline cache and no tuned choices. */
 export function kernelContextFor(
   acquired: Pick<AcquiredDevice, 'device' | 'features' | 'limits' | 'info'>,
 ): KernelContext {
+  const cpuAdapter = isCpuAdapter(acquired.info);
   return {
     device: acquired.device,
     pipelines: new PipelineCache(acquired.device),
     features: new Set(acquired.features),
     limits: acquired.limits,
-    cpuAdapter: isCpuAdapter(acquired.info),
+    cpuAdapter,
+    // Integer dots (matmul/gemv-swar-q4_0.wgsl) are where a CPU adapter's decode time goes down.
+    q8Activations: cpuAdapter,
   };
 }

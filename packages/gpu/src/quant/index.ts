@@ -1,3 +1,4 @@
+export { roundActivationsQ8 } from './activations-q8.ts';
 export {
   checkedLayout,
   dequantize,

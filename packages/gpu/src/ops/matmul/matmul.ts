@@ -16,6 +16,7 @@ import {
   matmulSource,
   matmulSourceName,
   splitKReduceSource,
+  xQ8Source,
 } from './shader-source.ts';
 import { type MatmulKernelName, matmulConfigProblem, matmulDefault } from './tuning-space.ts';
 
@@ -87,7 +88,11 @@ const REDUCE_WG = 256;
 interface Variant {
   pipeline: GPUComputePipeline;
   reduce: GPUComputePipeline | undefined;
+  /** Rounds x to 8 bits first (matmul/x-q8.wgsl), for kernels that do not round it themselves. */
+  roundX: GPUComputePipeline | undefined;
 }
+
+const X_Q8_WG = 64;
 
 /**
  * Records matmuls into a caller's encoder. One instance serves every shape and weight type;
@@ -103,7 +108,8 @@ export class Matmul {
   /** Background compiles that failed (not retried on every encode). */
   private readonly failed = new Set<string>();
   private readonly uniforms: UniformCache;
-  private scratch: GPUBuffer | undefined;
+  /** Split-K partial planes and rounded activations, grown on demand. */
+  private readonly scratch: { split?: GPUBuffer; x?: GPUBuffer } = {};
   private readonly retired: GPUBuffer[] = [];
 
   constructor(private readonly ctx: KernelContext) {
@@ -123,8 +129,8 @@ export class Matmul {
   async prepare(desc: MatmulDesc, config?: KernelConfig): Promise<void> {
     checkDesc(desc);
     const chosen = this.resolveConfig(desc.m, desc.cols, desc.rows, desc.dtype, config);
-    await this.compile(desc.dtype, desc.m, chosen);
-    this.preparedFor.set(this.fallbackKey(desc.dtype, desc.m), chosen);
+    await this.compile(desc.dtype, desc.m, desc.cols, chosen);
+    this.preparedFor.set(this.fallbackKey(desc.dtype, desc.m, desc.cols), chosen);
   }
 
   /**
@@ -165,15 +171,15 @@ export class Matmul {
 
     const kernel = matmulKernelFor(m);
     let config = this.resolveConfig(m, k, n, w.dtype, args.config);
-    let variant = this.variants.get(this.variantKey(w.dtype, m, config));
+    let variant = this.variants.get(this.variantKey(w.dtype, m, k, config));
     if (!variant && !args.config) {
       // A tuned winner arrived after prepare: compile it for next time, serve the prepared one now.
-      const key = this.variantKey(w.dtype, m, config);
-      if (!this.failed.has(key)) void this.compile(w.dtype, m, config).catch(() => this.failed.add(key));
-      const fallback = this.preparedFor.get(this.fallbackKey(w.dtype, m));
+      const key = this.variantKey(w.dtype, m, k, config);
+      if (!this.failed.has(key)) void this.compile(w.dtype, m, k, config).catch(() => this.failed.add(key));
+      const fallback = this.preparedFor.get(this.fallbackKey(w.dtype, m, k));
       if (fallback) {
         config = fallback;
-        variant = this.variants.get(this.variantKey(w.dtype, m, config));
+        variant = this.variants.get(this.variantKey(w.dtype, m, k, config));
       }
     }
     if (!variant) {
@@ -186,7 +192,7 @@ export class Matmul {
     const split = config.constants.SPLIT_K ?? 1;
     const maxDim = this.ctx.limits.maxComputeWorkgroupsPerDimension ?? 65535;
     const c = config.constants;
-    const gemvSource = matmulSourceName(kernel, config, gemvMTile(m)) !== 'gemm';
+    const gemvSource = matmulSourceName(kernel, config, gemvMTile(m), this.roundsX(w.dtype)) !== 'gemm';
     // GEMV source: ⌈n / rows per workgroup⌉ workgroups for each block of M_TILE activation rows.
     const groupsN = gemvSource
       ? Math.ceil(n / (((c.WG ?? 64) / (c.TPR ?? 1)) * (c.RPT ?? 1)))
@@ -195,13 +201,15 @@ export class Matmul {
       ? groupsN * Math.ceil(m / matmulRowBlock(kernel, config, gemvMTile(m)))
       : groupsN * Math.ceil(m / (c.TM ?? 32));
     const [gx, gy] = grid(count, maxDim);
-    const out = split > 1 ? this.scratchFor(split * m * n * 4) : y;
+    const out = split > 1 ? this.scratchFor('split', split * m * n * 4) : y;
+    // Kernels that do not round activations themselves read a rounded copy of x.
+    const xIn = variant.roundX ? { buffer: this.scratchFor('x', m * k * 4), offset: 0 } : x;
     const useBias = bias !== undefined && split === 1;
     const params = this.uniforms.get([m, k, n, useBias ? 1 : 0, rowBytes, gx, groupsN, 0]);
     const entries: GPUBufferBinding[] = [
       { buffer: params },
       { buffer: w.buffer, offset: w.offset, size: wBind },
-      { buffer: x.buffer, offset: x.offset, size: m * k * 4 },
+      { buffer: xIn.buffer, offset: xIn.offset, size: m * k * 4 },
       'buffer' in out ? { buffer: out.buffer, offset: out.offset, size: m * n * 4 * split } : { buffer: out },
       bias
         ? { buffer: bias.buffer, offset: bias.offset, size: n * 4 }
@@ -224,7 +232,23 @@ export class Matmul {
           : { buffer: out as GPUBuffer, offset: 0, size: 4 },
       ]);
     }
+    let roundGroup: GPUBindGroup | undefined;
+    let roundGrid: [number, number] = [1, 1];
+    if (variant.roundX) {
+      const blocks = (m * k) / 32;
+      roundGrid = grid(Math.ceil(blocks / X_Q8_WG), maxDim);
+      roundGroup = bindGroup(this.ctx.device, variant.roundX, 'matmul/x-q8', [
+        this.uniforms.get([blocks, roundGrid[0], 0, 0]),
+        { buffer: x.buffer, offset: x.offset, size: m * k * 4 },
+        { buffer: xIn.buffer, offset: 0, size: m * k * 4 },
+      ]);
+    }
     withPass(target, label, (pass) => {
+      if (roundGroup && variant.roundX) {
+        pass.setPipeline(variant.roundX);
+        pass.setBindGroup(0, roundGroup);
+        pass.dispatchWorkgroups(roundGrid[0], roundGrid[1]);
+      }
       pass.setPipeline(variant.pipeline);
       pass.setBindGroup(0, group);
       pass.dispatchWorkgroups(gx, gy, split);
@@ -238,29 +262,45 @@ export class Matmul {
 
   /** Frees the op's scratch buffers (after the last submit that used it). */
   destroy(): void {
-    this.scratch?.destroy();
-    for (const b of this.retired) b.destroy();
-    this.scratch = undefined;
+    for (const b of [this.scratch.split, this.scratch.x, ...this.retired]) b?.destroy();
+    this.scratch.split = undefined;
+    this.scratch.x = undefined;
     this.retired.length = 0;
   }
 
-  /** Prepared variants serve any shape of the same kernel, type and GEMV tile (pipelines do not depend on k, n). */
-  private fallbackKey(dtype: GgmlTypeName, m: number): string {
-    return `${matmulKernelFor(m)}|${dtype}|${m <= GEMV_MAX_M ? gemvMTile(m) : 0}`;
+  /**
+   * Whether matmuls over `dtype` weights compute with activations rounded to 8 bits per block of
+   * 32: q4_0 on a context that asks for it (`KernelContext.q8Activations`, CPU adapters), as
+   * llama.cpp's CPU path does, so that its integer-dot kernel (gemv-swar-q4_0.wgsl) can serve.
+   */
+  private roundsX(dtype: GgmlTypeName): boolean {
+    return this.ctx.q8Activations === true && dtype === 'q4_0';
   }
 
-  private variantKey(dtype: GgmlTypeName, m: number, config: KernelConfig): string {
+  /** gemv-swar-q4_0.wgsl is compiled per parity of k's block count (ODD_BLOCKS); other sources serve every k. */
+  private oddBlocks(dtype: GgmlTypeName, m: number, k: number): boolean {
+    return this.roundsX(dtype) && m === 1 && (k / 32) % 2 === 1;
+  }
+
+  /** Prepared variants serve any shape of the same kernel, type, GEMV tile (and, for gemv-swar, k's block parity). */
+  private fallbackKey(dtype: GgmlTypeName, m: number, k: number): string {
+    const odd = this.oddBlocks(dtype, m, k) ? '|odd' : '';
+    return `${matmulKernelFor(m)}|${dtype}|${m <= GEMV_MAX_M ? gemvMTile(m) : 0}${odd}`;
+  }
+
+  private variantKey(dtype: GgmlTypeName, m: number, k: number, config: KernelConfig): string {
     const kernel = matmulKernelFor(m);
-    return `${kernel}|${dtype}|${kernel === 'gemv' ? gemvMTile(m) : 0}|${configKey(config)}`;
+    const odd = this.oddBlocks(dtype, m, k) ? '|odd' : '';
+    return `${kernel}|${dtype}|${kernel === 'gemv' ? gemvMTile(m) : 0}|${configKey(config)}${odd}`;
   }
 
   /** Compiles (once) the pipelines of a variant. */
-  private compile(dtype: GgmlTypeName, m: number, config: KernelConfig): Promise<void> {
-    const key = this.variantKey(dtype, m, config);
+  private compile(dtype: GgmlTypeName, m: number, k: number, config: KernelConfig): Promise<void> {
+    const key = this.variantKey(dtype, m, k, config);
     if (this.variants.has(key)) return Promise.resolve();
     const running = this.pending.get(key);
     if (running) return running;
-    const task = this.build(dtype, m, config).then(
+    const task = this.build(dtype, m, this.oddBlocks(dtype, m, k), config).then(
       (v) => {
         this.variants.set(key, v);
         this.pending.delete(key);
@@ -274,7 +314,12 @@ export class Matmul {
     return task;
   }
 
-  private async build(dtype: GgmlTypeName, m: number, config: KernelConfig): Promise<Variant> {
+  private async build(
+    dtype: GgmlTypeName,
+    m: number,
+    oddBlocks: boolean,
+    config: KernelConfig,
+  ): Promise<Variant> {
     const kernel = matmulKernelFor(m);
     const mTile = gemvMTile(m);
     const problem = matmulConfigProblem(this.ctx, kernel, config, mTile);
@@ -288,15 +333,17 @@ export class Matmul {
       );
     }
     const constants: Record<string, number> = { ...config.constants };
-    const sourceName = matmulSourceName(kernel, config, mTile);
+    const roundsX = this.roundsX(dtype);
+    const sourceName = matmulSourceName(kernel, config, mTile, roundsX);
     let defines = config.defines ?? {};
-    if (sourceName === 'gemv-rows' || sourceName === 'gemm-rows') {
+    if (sourceName === 'gemv-rows' || sourceName === 'gemv-swar-q4_0' || sourceName === 'gemm-rows') {
       // The rows kernels' only override is WG; their groups of 4 rows beyond the first are
-      // defines: G2 (and G4) for RPT 8 (16) weight rows in gemv-rows, for M_TILE 8 (16)
+      // defines: G2 (and G4) for RPT 8 (16) weight rows in the GEMVs, for M_TILE 8 (16)
       // activation rows in gemm-rows, whose W2 doubles its 4 weight rows (RPT 8).
       const rpt = constants.RPT ?? 4;
-      const groups = sourceName === 'gemv-rows' ? rpt : matmulRowBlock(kernel, config, mTile);
+      const groups = sourceName === 'gemm-rows' ? matmulRowBlock(kernel, config, mTile) : rpt;
       defines = { ...defines, G2: groups >= 8, G4: groups >= 16, W2: sourceName === 'gemm-rows' && rpt >= 8 };
+      if (sourceName === 'gemv-swar-q4_0') defines.ODD_BLOCKS = oddBlocks;
       for (const name of Object.keys(constants)) if (name !== 'WG') delete constants[name];
     } else if (sourceName === 'gemv') {
       const wg = constants.WG ?? 64;
@@ -307,7 +354,7 @@ export class Matmul {
       const fit = 2 ** Math.floor(Math.log2(Math.max(1, Math.floor(storage / 4 / wg))));
       constants.RED_CH = (constants.TPR ?? 1) === 1 ? 1 : Math.min(tile * (constants.RPT ?? 1), fit);
     }
-    const [main, reduce] = await Promise.all([
+    const [main, reduce, roundX] = await Promise.all([
       this.ctx.pipelines.get({
         name: `matmul/${sourceName}:${dtype}`,
         source: matmulSource(sourceName, dtype, defines, constants),
@@ -321,21 +368,26 @@ export class Matmul {
             constants: { WG: REDUCE_WG },
           })
         : undefined,
+      roundsX && sourceName !== 'gemv-swar-q4_0'
+        ? this.ctx.pipelines.get({ name: 'matmul/x-q8', source: xQ8Source(), constants: { WG: X_Q8_WG } })
+        : undefined,
     ]);
-    return { pipeline: main.pipeline, reduce: reduce?.pipeline };
+    return { pipeline: main.pipeline, reduce: reduce?.pipeline, roundX: roundX?.pipeline };
   }
 
-  /** A scratch buffer of at least `bytes` for split-K partial planes. */
-  private scratchFor(bytes: number): GPUBuffer {
-    if (this.scratch && this.scratch.size >= bytes) return this.scratch;
+  /** A scratch buffer of at least `bytes`: split-K partial planes, or rounded activations. */
+  private scratchFor(slot: 'split' | 'x', bytes: number): GPUBuffer {
+    const current = this.scratch[slot];
+    if (current && current.size >= bytes) return current;
     // The old one may still be referenced by recorded, unsubmitted work: destroy it with the op.
-    if (this.scratch) this.retired.push(this.scratch);
-    this.scratch = this.ctx.device.createBuffer({
-      label: 'matmul/split-k partials',
+    if (current) this.retired.push(current);
+    const made = this.ctx.device.createBuffer({
+      label: slot === 'split' ? 'matmul/split-k partials' : 'matmul/rounded activations',
       size: Math.max(256, pow2Ceil(bytes)),
       usage: GPUBufferUsage.STORAGE,
     });
-    return this.scratch;
+    this.scratch[slot] = made;
+    return made;
   }
 }
 

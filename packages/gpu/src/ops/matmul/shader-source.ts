@@ -82,16 +82,25 @@ export function blockDotSnippet(dtype: GgmlTypeName): string {
   return `${blockDequantSnippet(dtype)}\n${dot}`;
 }
 
-/** The four matmul kernel sources (kernels-wgsl/matmul/<name>.wgsl). */
-export type MatmulSourceName = 'gemv' | 'gemv-rows' | 'gemm' | 'gemm-rows';
+/** The matmul kernel sources (kernels-wgsl/matmul/<name>.wgsl). */
+export type MatmulSourceName = 'gemv' | 'gemv-rows' | 'gemv-swar-q4_0' | 'gemm' | 'gemm-rows';
 
 /**
  * Which source runs a configuration for GEMV tile `mTile`: ROWS candidates run the CPU-shaped
- * `gemv-rows` (one activation row) or `gemm-rows` (GEMM, and GEMV batch tiles), GEMM's REGS
- * candidates run `gemv` over row blocks, the rest their kernel's own.
+ * `gemv-rows` (one activation row; `gemv-swar-q4_0` for q4_0 weights when activations are rounded
+ * to 8 bits, `q8`) or `gemm-rows` (GEMM, and GEMV batch tiles), GEMM's REGS candidates run `gemv`
+ * over row blocks, the rest their kernel's own.
  */
-export function matmulSourceName(kernel: 'gemv' | 'gemm', config: KernelConfig, mTile = 1): MatmulSourceName {
-  if (config.defines?.ROWS) return kernel === 'gemv' && mTile === 1 ? 'gemv-rows' : 'gemm-rows';
+export function matmulSourceName(
+  kernel: 'gemv' | 'gemm',
+  config: KernelConfig,
+  mTile = 1,
+  q8 = false,
+): MatmulSourceName {
+  if (config.defines?.ROWS) {
+    if (kernel !== 'gemv' || mTile !== 1) return 'gemm-rows';
+    return q8 ? 'gemv-swar-q4_0' : 'gemv-rows';
+  }
   return kernel === 'gemv' || config.defines?.REGS ? 'gemv' : 'gemm';
 }
 
@@ -113,13 +122,16 @@ export function matmulSource(
 ): string {
   const bindings = source('matmul/bindings.wgsl');
   const body = source(`matmul/${name}.wgsl`);
+  const rowGroups = source('matmul/row-groups.wgsl');
   switch (name) {
     case 'gemm':
       return `${variantHeader(defines)}\n${dequantSnippet(dtype)}\n${bindings}\n${body}`;
     case 'gemv-rows':
-      return `${blockDotSnippet(dtype)}\n${bindings}\n${body}`;
+      return `${blockDotSnippet(dtype)}\n${bindings}\n${rowGroups}\n${body}`;
+    case 'gemv-swar-q4_0':
+      return `${bindings}\n${rowGroups}\n${source('quant/q8-activations.wgsl')}\n${body}`;
     case 'gemm-rows':
-      return `${blockDequantSnippet(dtype)}\n${bindings}\n${body}`;
+      return `${blockDequantSnippet(dtype)}\n${bindings}\n${rowGroups}\n${body}`;
     case 'gemv': {
       // Private array lengths of matmul/gemv.wgsl, fixed per compiled variant (WGSL sizes
       // function-scope arrays with const expressions only, not overrides).
@@ -128,6 +140,11 @@ export function matmulSource(
       return `${variantHeader(defines)}\n${sizes}\n${blockDequantSnippet(dtype)}\n${bindings}\n${body}`;
     }
   }
+}
+
+/** WGSL of the pass that rounds activations to 8 bits per block of 32 (matmul/x-q8.wgsl). */
+export function xQ8Source(): string {
+  return `${source('quant/q8-activations.wgsl')}\n${source('matmul/x-q8.wgsl')}`;
 }
 
 /** WGSL of the split-K partial-sum reduction. */

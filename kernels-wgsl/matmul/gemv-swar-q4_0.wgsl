@@ -1,0 +1,232 @@
+// GEMV for q4_0 weights and one activation row on CPU adapters whose activations are rounded to
+// 8 bits (KernelContext.q8Activations): y[n] = Σ_b d_w[n, b] · d_x[b] · Σ_j (q_w − 8) · q_x, the
+// sum llama.cpp's CPU path computes (ggml_vec_dot_q4_0_q8_0). The op runs it for ROWS
+// candidates at m = 1 in place of gemv-rows.wgsl, with the same rows per invocation (RPT 4, 8,
+// 16 through the G2 / G4 defines) and the same straight-line shape.
+//
+// Two multiply-adds per 32-bit integer multiply (SWAR): a weight word masked with 0x000f000f
+// holds two nibbles a0, a1 in its 16-bit lanes; times the activation pair packed as
+// P = q1 + q0 · 2^16 it gives a0·q1 + (a0·q0 + a1·q1) · 2^16 (mod 2^32; a1·q0 lands at 2^32).
+// Over a block the upper lane sums the 32 products and the lower one 16 cross terms. Starting
+// from −8 · Σq · 2^16 (the q4_0 offset) the upper sum is |Σ (q_w − 8) · q_x| ≤ 32 · 8 · 127 <
+// 2^15 and the lower |Σ| ≤ 16 · 15 · 127 < 2^15, so both come back exactly from the wrapped
+// 32-bit total (`upper_lane`). On SwiftShader this runs the decode shapes about 1.5× faster than
+// gemv-rows.wgsl: a quarter of the multiplies, no int → float conversion per value.
+//
+// A q4_0 block is 18 bytes (f16 d, 16 quant bytes), so blocks start on a word or two bytes into
+// one. Those two cases read their quant bytes in different word layouts (`dot_on_word`,
+// `dot_mid_word`), each with its own activation pairing (`pairs_on_word`, `pairs_mid_word`),
+// and which one a block has is fixed by the code, not tested per block: rows start on a word
+// when k has an even number of blocks (then block b does iff b is even), and when it is odd
+// (ODD_BLOCKS) rows alternate, the first of each group of 4 starting on a word.
+//
+// The grid holds m blocks of groups_n workgroups as gemv-rows.wgsl's does; TPR = 1.
+
+override WG: u32 = 4;
+
+#if G4
+const ROWS_PER_INVOCATION: u32 = 16u;
+#else
+#if G2
+const ROWS_PER_INVOCATION: u32 = 8u;
+#else
+const ROWS_PER_INVOCATION: u32 = 4u;
+#endif
+#endif
+
+// Params p and the bindings wq, x, y, bias: matmul/bindings.wgsl; group_row_bytes and store_row:
+// matmul/row-groups.wgsl; Q8Block and x_q8: quant/q8-activations.wgsl.
+
+/** A block's activation pairs for one word layout: lo_i (hi_i) multiplies the low (high) nibbles of quant word i. */
+struct Pairs {
+  lo0: vec2<u32>,
+  lo1: vec2<u32>,
+  lo2: vec2<u32>,
+  lo3: vec2<u32>,
+  hi0: vec2<u32>,
+  hi1: vec2<u32>,
+  hi2: vec2<u32>,
+  hi3: vec2<u32>,
+}
+
+/** Two consecutive activation blocks (b even, b + 1) with the pairings their weight blocks need. */
+struct BlockPair {
+  x0: Q8Block,
+  x1: Q8Block,
+  // The offset term −8 · Σq · 2^16 of each block.
+  c0: u32,
+  c1: u32,
+  // Block b starts on a word in rows that start on one, block b + 1 two bytes in.
+  p0_on: Pairs,
+  p1_mid: Pairs,
+#if ODD_BLOCKS
+  // And the other way round in rows that start two bytes into a word.
+  p0_mid: Pairs,
+  p1_on: Pairs,
+#endif
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let wg_all = wid.x + wid.y * p.groups_x;
+  let r = wg_all / p.groups_n; // activation row (< m: the grid holds m blocks of groups_n)
+  let row0 = ((wg_all % p.groups_n) * WG + t) * ROWS_PER_INVOCATION;
+  let x0 = r * (p.k / 4u);
+  let blocks = p.k / 32u;
+  let rb0 = group_row_bytes(row0);
+  var acc0 = vec4<f32>();
+#if G2
+  let rb1 = group_row_bytes(row0 + 4u);
+  var acc1 = vec4<f32>();
+#endif
+#if G4
+  let rb2 = group_row_bytes(row0 + 8u);
+  let rb3 = group_row_bytes(row0 + 12u);
+  var acc2 = vec4<f32>();
+  var acc3 = vec4<f32>();
+#endif
+  for (var b = 0u; b + 1u < blocks; b += 2u) {
+    var bp = block_pair(x0 + b * 8u);
+    let o = b * 18u;
+    acc0 += group_pair(rb0 + vec4<u32>(o), &bp);
+#if G2
+    acc1 += group_pair(rb1 + vec4<u32>(o), &bp);
+#endif
+#if G4
+    acc2 += group_pair(rb2 + vec4<u32>(o), &bp);
+    acc3 += group_pair(rb3 + vec4<u32>(o), &bp);
+#endif
+  }
+#if ODD_BLOCKS
+  // The last block (b = blocks − 1, even): on a word in rows 0 and 2 of each group, mid-word in 1 and 3.
+  let bl = blocks - 1u;
+  var xl = x_q8(x0 + bl * 8u);
+  let cl = offset_term(&xl);
+  var on = pairs_on_word(&xl);
+  var mid = pairs_mid_word(&xl);
+  let ol = vec4<u32>(bl * 18u);
+  acc0 += group_last(rb0 + ol, &xl, cl, &on, &mid);
+#if G2
+  acc1 += group_last(rb1 + ol, &xl, cl, &on, &mid);
+#endif
+#if G4
+  acc2 += group_last(rb2 + ol, &xl, cl, &on, &mid);
+  acc3 += group_last(rb3 + ol, &xl, cl, &on, &mid);
+#endif
+#endif
+  store_row(r, row0, acc0);
+#if G2
+  store_row(r, row0 + 4u, acc1);
+#endif
+#if G4
+  store_row(r, row0 + 8u, acc2);
+  store_row(r, row0 + 12u, acc3);
+#endif
+}
+
+/** Activation blocks b and b + 1 from vec4 index `i`, rounded and paired. */
+fn block_pair(i: u32) -> BlockPair {
+  var x0 = x_q8(i);
+  var x1 = x_q8(i + 8u);
+#if ODD_BLOCKS
+  return BlockPair(x0, x1, offset_term(&x0), offset_term(&x1), pairs_on_word(&x0), pairs_mid_word(&x1), pairs_mid_word(&x0), pairs_on_word(&x1));
+#else
+  return BlockPair(x0, x1, offset_term(&x0), offset_term(&x1), pairs_on_word(&x0), pairs_mid_word(&x1));
+#endif
+}
+
+/** Blocks b, b + 1 of four weight rows at byte offsets `rb` (of block b), dotted with the activations. */
+fn group_pair(rb: vec4<u32>, bp: ptr<function, BlockPair>) -> vec4<f32> {
+  let d0 = (*bp).x0.d;
+  let d1 = (*bp).x1.d;
+  let on0 = dot_on_word(rb.x, (*bp).c0, &(*bp).p0_on, d0) + dot_mid_word(rb.x + 18u, (*bp).c1, &(*bp).p1_mid, d1);
+  let on2 = dot_on_word(rb.z, (*bp).c0, &(*bp).p0_on, d0) + dot_mid_word(rb.z + 18u, (*bp).c1, &(*bp).p1_mid, d1);
+#if ODD_BLOCKS
+  let r1 = dot_mid_word(rb.y, (*bp).c0, &(*bp).p0_mid, d0) + dot_on_word(rb.y + 18u, (*bp).c1, &(*bp).p1_on, d1);
+  let r3 = dot_mid_word(rb.w, (*bp).c0, &(*bp).p0_mid, d0) + dot_on_word(rb.w + 18u, (*bp).c1, &(*bp).p1_on, d1);
+#else
+  let r1 = dot_on_word(rb.y, (*bp).c0, &(*bp).p0_on, d0) + dot_mid_word(rb.y + 18u, (*bp).c1, &(*bp).p1_mid, d1);
+  let r3 = dot_on_word(rb.w, (*bp).c0, &(*bp).p0_on, d0) + dot_mid_word(rb.w + 18u, (*bp).c1, &(*bp).p1_mid, d1);
+#endif
+  return vec4<f32>(on0, r1, on2, r3);
+}
+
+/** The last block of four weight rows (ODD_BLOCKS: rows 0, 2 start on a word, rows 1, 3 two bytes in). */
+fn group_last(rb: vec4<u32>, xs: ptr<function, Q8Block>, c: u32, on: ptr<function, Pairs>, mid: ptr<function, Pairs>) -> vec4<f32> {
+  let d = (*xs).d;
+  return vec4<f32>(dot_on_word(rb.x, c, on, d), dot_mid_word(rb.y, c, mid, d), dot_on_word(rb.z, c, on, d), dot_mid_word(rb.w, c, mid, d));
+}
+
+/** −8 · Σq · 2^16 (mod 2^32): the q4_0 offset, which every weight of the block carries. */
+fn offset_term(xs: ptr<function, Q8Block>) -> u32 {
+  let s = (((*xs).q0 + (*xs).q1) + ((*xs).q2 + (*xs).q3)) + (((*xs).q4 + (*xs).q5) + ((*xs).q6 + (*xs).q7));
+  return bitcast<u32>(-8 * i32((s.x + s.y) + (s.z + s.w))) << 16u;
+}
+
+/** Pairs (q1, q0) packed as q1 + q0 · 2^16, per lane. */
+fn pack(q1: vec2<f32>, q0: vec2<f32>) -> vec2<u32> {
+  return bitcast<vec2<u32>>(vec2<i32>(q1)) + (bitcast<vec2<u32>>(vec2<i32>(q0)) << vec2<u32>(16u));
+}
+
+/**
+ * Pairing for a block two bytes into a word: its quant words are bytes 4i .. 4i + 3, so mask
+ * shift 0 (8) pairs values 4i, 4i + 2 (4i + 1, 4i + 3) and shift 4 (12) the same + 16.
+ */
+fn pairs_mid_word(xs: ptr<function, Q8Block>) -> Pairs {
+  return Pairs(
+    pack((*xs).q0.zw, (*xs).q0.xy),
+    pack((*xs).q1.zw, (*xs).q1.xy),
+    pack((*xs).q2.zw, (*xs).q2.xy),
+    pack((*xs).q3.zw, (*xs).q3.xy),
+    pack((*xs).q4.zw, (*xs).q4.xy),
+    pack((*xs).q5.zw, (*xs).q5.xy),
+    pack((*xs).q6.zw, (*xs).q6.xy),
+    pack((*xs).q7.zw, (*xs).q7.xy),
+  );
+}
+
+/**
+ * Pairing for a block on a word: its quant words are bytes [0, 1, 14, 15] (assembled from the
+ * first and fifth words), [2..5], [6..9], [10..13], so the pairs are (0, 14), (1, 15), then
+ * (4i − 2, 4i) and (4i − 1, 4i + 1); + 16 for the high nibbles.
+ */
+fn pairs_on_word(xs: ptr<function, Q8Block>) -> Pairs {
+  return Pairs(
+    pack((*xs).q3.zw, (*xs).q0.xy),
+    pack((*xs).q1.xy, (*xs).q0.zw),
+    pack((*xs).q2.xy, (*xs).q1.zw),
+    pack((*xs).q3.xy, (*xs).q2.zw),
+    pack((*xs).q7.zw, (*xs).q4.xy),
+    pack((*xs).q5.xy, (*xs).q4.zw),
+    pack((*xs).q6.xy, (*xs).q5.zw),
+    pack((*xs).q7.xy, (*xs).q6.zw),
+  );
+}
+
+/** The four nibble pairs of a quant word times their activation pairs, summed (wrapping). */
+fn word_dot(w: u32, lo: vec2<u32>, hi: vec2<u32>) -> u32 {
+  let m = 0x000f000fu;
+  return ((w & m) * lo.x + ((w >> 4u) & m) * hi.x) + (((w >> 8u) & m) * lo.y + ((w >> 12u) & m) * hi.y);
+}
+
+/** The upper 16-bit lane of a wrapped total whose lanes both lie in −2^15 .. 2^15, as f32. */
+fn upper_lane(a: u32) -> f32 {
+  let lower = (bitcast<i32>(a) << 16u) >> 16u;
+  return f32((bitcast<i32>(a) - lower) >> 16u);
+}
+
+/** The block at byte `base` ≡ 0 (mod 4) of `wq`: words [d, q0 q1], [q2..q5], [q6..q9], [q10..q13], [q14 q15, …]. */
+fn dot_on_word(base: u32, c: u32, pr: ptr<function, Pairs>, dx: f32) -> f32 {
+  let w = base >> 2u;
+  let a0 = wq[w];
+  let first = (a0 >> 16u) | (wq[w + 4u] << 16u);
+  let s = (c + (word_dot(first, (*pr).lo0, (*pr).hi0) + word_dot(wq[w + 1u], (*pr).lo1, (*pr).hi1))) + (word_dot(wq[w + 2u], (*pr).lo2, (*pr).hi2) + word_dot(wq[w + 3u], (*pr).lo3, (*pr).hi3));
+  return upper_lane(s) * (unpack2x16float(a0).x * dx);
+}
+
+/** The block at byte `base` ≡ 2 (mod 4) of `wq`: words […, d], [q0..q3], [q4..q7], [q8..q11], [q12..q15]. */
+fn dot_mid_word(base: u32, c: u32, pr: ptr<function, Pairs>, dx: f32) -> f32 {
+  let w = base >> 2u;
+  let s = (c + (word_dot(wq[w + 1u], (*pr).lo0, (*pr).hi0) + word_dot(wq[w + 2u], (*pr).lo1, (*pr).hi1))) + (word_dot(wq[w + 3u], (*pr).lo2, (*pr).hi2) + word_dot(wq[w + 4u], (*pr).lo3, (*pr).hi3));
+  return upper_lane(s) * (unpack2x16float(wq[w] >> 16u).x * dx);
+}
