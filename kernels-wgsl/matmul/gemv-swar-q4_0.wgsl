@@ -137,24 +137,33 @@ fn block_pair(i: u32) -> BlockPair {
 
 /** Blocks b, b + 1 of four weight rows at byte offsets `rb` (of block b), dotted with the activations. */
 fn group_pair(rb: vec4<u32>, bp: ptr<function, BlockPair>) -> vec4<f32> {
-  let d0 = (*bp).x0.d;
-  let d1 = (*bp).x1.d;
-  let on0 = dot_on_word(rb.x, (*bp).c0, &(*bp).p0_on, d0) + dot_mid_word(rb.x + 18u, (*bp).c1, &(*bp).p1_mid, d1);
-  let on2 = dot_on_word(rb.z, (*bp).c0, &(*bp).p0_on, d0) + dot_mid_word(rb.z + 18u, (*bp).c1, &(*bp).p1_mid, d1);
 #if ODD_BLOCKS
-  let r1 = dot_mid_word(rb.y, (*bp).c0, &(*bp).p0_mid, d0) + dot_on_word(rb.y + 18u, (*bp).c1, &(*bp).p1_on, d1);
-  let r3 = dot_mid_word(rb.w, (*bp).c0, &(*bp).p0_mid, d0) + dot_on_word(rb.w + 18u, (*bp).c1, &(*bp).p1_on, d1);
+  return vec4<f32>(pair_on_mid(rb.x, bp), pair_mid_on(rb.y, bp), pair_on_mid(rb.z, bp), pair_mid_on(rb.w, bp));
 #else
-  let r1 = dot_on_word(rb.y, (*bp).c0, &(*bp).p0_on, d0) + dot_mid_word(rb.y + 18u, (*bp).c1, &(*bp).p1_mid, d1);
-  let r3 = dot_on_word(rb.w, (*bp).c0, &(*bp).p0_on, d0) + dot_mid_word(rb.w + 18u, (*bp).c1, &(*bp).p1_mid, d1);
+  return vec4<f32>(pair_on_mid(rb.x, bp), pair_on_mid(rb.y, bp), pair_on_mid(rb.z, bp), pair_on_mid(rb.w, bp));
 #endif
-  return vec4<f32>(on0, r1, on2, r3);
 }
+
+/** Block b on a word at byte `base`, block b + 1 two bytes into the word where b ends: 9 words, the fifth shared. */
+fn pair_on_mid(base: u32, bp: ptr<function, BlockPair>) -> f32 {
+  let w = base >> 2u;
+  let joint = wq[w + 4u]; // block b's last two quant bytes, block b + 1's scale
+  return dot_on_word(w, joint, (*bp).c0, &(*bp).p0_on, (*bp).x0.d) + dot_mid_word(w + 4u, joint, (*bp).c1, &(*bp).p1_mid, (*bp).x1.d);
+}
+
+#if ODD_BLOCKS
+/** Block b two bytes into a word at byte `base`, block b + 1 on the word after the one b ends in. */
+fn pair_mid_on(base: u32, bp: ptr<function, BlockPair>) -> f32 {
+  let w = base >> 2u;
+  return dot_mid_word(w, wq[w], (*bp).c0, &(*bp).p0_mid, (*bp).x0.d) + dot_on_word(w + 5u, wq[w + 9u], (*bp).c1, &(*bp).p1_on, (*bp).x1.d);
+}
+#endif
 
 /** The last block of four weight rows (ODD_BLOCKS: rows 0, 2 start on a word, rows 1, 3 two bytes in). */
 fn group_last(rb: vec4<u32>, xs: ptr<function, Q8Block>, c: u32, on: ptr<function, Pairs>, mid: ptr<function, Pairs>) -> vec4<f32> {
   let d = (*xs).d;
-  return vec4<f32>(dot_on_word(rb.x, c, on, d), dot_mid_word(rb.y, c, mid, d), dot_on_word(rb.z, c, on, d), dot_mid_word(rb.w, c, mid, d));
+  let w = rb >> vec4<u32>(2u);
+  return vec4<f32>(dot_on_word(w.x, wq[w.x + 4u], c, on, d), dot_mid_word(w.y, wq[w.y], c, mid, d), dot_on_word(w.z, wq[w.z + 4u], c, on, d), dot_mid_word(w.w, wq[w.w], c, mid, d));
 }
 
 /** −8 · Σq · 2^16 (mod 2^32): the q4_0 offset, which every weight of the block carries. */
@@ -215,18 +224,22 @@ fn upper_lane(a: u32) -> f32 {
   return f32((bitcast<i32>(a) - lower) >> 16u);
 }
 
-/** The block at byte `base` ≡ 0 (mod 4) of `wq`: words [d, q0 q1], [q2..q5], [q6..q9], [q10..q13], [q14 q15, …]. */
-fn dot_on_word(base: u32, c: u32, pr: ptr<function, Pairs>, dx: f32) -> f32 {
-  let w = base >> 2u;
+/**
+ * The block starting on word `w` of `wq`: words [d, q0 q1], [q2..q5], [q6..q9], [q10..q13],
+ * [q14 q15, …]; the caller passes the fifth, `last`.
+ */
+fn dot_on_word(w: u32, last: u32, c: u32, pr: ptr<function, Pairs>, dx: f32) -> f32 {
   let a0 = wq[w];
-  let first = (a0 >> 16u) | (wq[w + 4u] << 16u);
+  let first = (a0 >> 16u) | (last << 16u);
   let s = (c + (word_dot(first, (*pr).lo0, (*pr).hi0) + word_dot(wq[w + 1u], (*pr).lo1, (*pr).hi1))) + (word_dot(wq[w + 2u], (*pr).lo2, (*pr).hi2) + word_dot(wq[w + 3u], (*pr).lo3, (*pr).hi3));
   return upper_lane(s) * (unpack2x16float(a0).x * dx);
 }
 
-/** The block at byte `base` ≡ 2 (mod 4) of `wq`: words […, d], [q0..q3], [q4..q7], [q8..q11], [q12..q15]. */
-fn dot_mid_word(base: u32, c: u32, pr: ptr<function, Pairs>, dx: f32) -> f32 {
-  let w = base >> 2u;
+/**
+ * The block starting two bytes into word `w` of `wq`: words […, d], [q0..q3], [q4..q7],
+ * [q8..q11], [q12..q15]; the caller passes the first, `head`.
+ */
+fn dot_mid_word(w: u32, head: u32, c: u32, pr: ptr<function, Pairs>, dx: f32) -> f32 {
   let s = (c + (word_dot(wq[w + 1u], (*pr).lo0, (*pr).hi0) + word_dot(wq[w + 2u], (*pr).lo1, (*pr).hi1))) + (word_dot(wq[w + 3u], (*pr).lo2, (*pr).hi2) + word_dot(wq[w + 4u], (*pr).lo3, (*pr).hi3));
-  return upper_lane(s) * (unpack2x16float(wq[w] >> 16u).x * dx);
+  return upper_lane(s) * (unpack2x16float(head >> 16u).x * dx);
 }

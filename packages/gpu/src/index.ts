@@ -58,6 +58,7 @@ export {
   QUANT_TYPES,
   type QuantTypeName,
   quantize,
+  roundActivationsQ8,
   roundToF16,
   scaleMinK4,
 } from './quant/index.ts';

@@ -23,7 +23,8 @@ async function both(name: StandardFixture, opts: { maxPassTokens?: number } = {}
   const ctx = await sharedKernelContext();
   const gpu = await loadModel(ctx, header, src, { contextLength: 256, maxSequences: 20, ...opts });
   loaded.push(gpu);
-  const { lookup } = await readReferenceWeights(header, src);
+  // The reference rounds q4_0 matmul inputs to 8 bits where the GPU does (CPU adapters).
+  const { lookup } = await readReferenceWeights(header, src, { q8Activations: ctx.q8Activations === true });
   const hp = readHparams(header.metadata, (n) => header.tensors.find((t) => t.name === n)?.dims);
   return { gpu, ref: () => new ReferenceModel(hp, lookup), hp };
 }
@@ -57,6 +58,10 @@ describe('GPU model vs float64 reference', () => {
       await checkGreedy(name, [1, 17, 200, 33, 5, 99, 140, 7], 16);
     });
   }
+
+  it('q4_0 with FFN rows of an odd block count (11; rows alternate word alignment), activations rounded to 8 bits where the adapter rounds them: 8 greedy tokens', async () => {
+    await checkGreedy('llama-q4_0-ffn352', [1, 17, 200, 33, 5], 8);
+  });
 
   it('mixtral-style MoE (4 experts, top-2): 8 greedy tokens', async () => {
     // A 3-token prompt keeps every expert at ≤ 8 assignments per pass (see the expert-matmul

@@ -20,14 +20,16 @@ import { log, out, table } from '../log.ts';
 import type { BenchSuite } from './bench.ts';
 
 const usage = [
-  'ruminate bench decode --model PATH [--prompt-tokens N] [--decode-tokens N] [--kernels default,tuned]',
+  'ruminate bench decode --model PATH [--prompt-tokens N] [--decode-tokens N] [--kernels default,tuned,f32-activations]',
   '                       [--budget-ms N] [--fresh] [--profile] [--json]',
   '',
   '  Prefill and decode tok/s with 1, 4 and 16 sequences stepped together (distinct prompts),',
   '  and 16 samples forked from one shared prompt, with the shipped default kernels and with the',
   "  kernels tuned for this model on this device (the engine's background tuning, awaited; its",
   '  time is reported; --fresh ignores cached winners). --profile adds the GPU time of each op in',
-  '  one greedy single-sequence decode step (timestamp queries). Writes bench/results/decode.json.',
+  '  one greedy single-sequence decode step (timestamp queries). f32-activations: the defaults with',
+  '  activations kept in f32 where the device would round them to 8 bits for q4_0 (CPU adapters).',
+  '  Writes bench/results/decode.json.',
 ].join('\n');
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -44,8 +46,8 @@ interface GpuMemoryRow {
 
 /** One measured configuration. */
 interface DecodeRow {
-  /** Shipped default kernels, or the ones tuned for this model on this device. */
-  kernels: 'default' | 'tuned';
+  /** Shipped default kernels, the ones tuned for this model on this device, or the defaults without 8-bit activations. */
+  kernels: 'default' | 'tuned' | 'f32-activations';
   /** Sequences stepped together. */
   sequences: number;
   /** Whether the sequences were forked from one shared prompt. */
@@ -87,10 +89,10 @@ export const benchDecode: BenchSuite = {
       throw new RuminateError('invalid-argument', '--prompt-tokens must be ≥ 1 and --decode-tokens ≥ 2.');
     }
     const modes = values.kernels.split(',') as DecodeRow['kernels'][];
-    if (!modes.every((m) => m === 'default' || m === 'tuned')) {
+    if (!modes.every((m) => m === 'default' || m === 'tuned' || m === 'f32-activations')) {
       throw new RuminateError(
         'invalid-argument',
-        '--kernels takes default, tuned or both (comma-separated).',
+        '--kernels takes default, tuned and f32-activations (comma-separated).',
       );
     }
     const acquired = await requestDevice();
@@ -104,6 +106,7 @@ export const benchDecode: BenchSuite = {
     const profiles: Partial<Record<DecodeRow['kernels'], PassTime[]>> = {};
     for (const mode of modes) {
       let ctx = base;
+      if (mode === 'f32-activations') ctx = { ...base, q8Activations: false };
       if (mode === 'tuned') {
         const store = values.fresh ? new MemoryTuningStore() : new FileTuningStore();
         const tuner = await Tuner.open(acquired.device, tuningIdentity(acquired.info), store);

@@ -6,13 +6,11 @@ import {
   type BufferSlice,
   countTokens,
   decodeSamplerOutput,
-  gemvMTile,
   type KernelContext,
   KvWriteOp,
   kvPoolBytes,
   Matmul,
   type MatmulShape,
-  matmulKernelFor,
   PAGE_TOKENS,
   PagedAttentionOp,
   packSamplerParams,
@@ -43,13 +41,8 @@ export interface GpuModelSizes extends KvGeometry {
 export interface CompiledKernels {
   /** The ops of a forward pass. */
   ops: Ops;
-  /** Matmul variants already compiled (`matmulVariantKey`). */
+  /** Matmul shape classes already compiled (`Matmul.shapeClass`). */
   preparedMatmuls: ReadonlySet<string>;
-}
-
-/** Which compiled matmul variant serves m rows of `dtype` weights: the GEMV tile or the GEMM. */
-function matmulVariantKey(dtype: string, m: number): string {
-  return `${dtype}|${matmulKernelFor(m) === 'gemv' ? gemvMTile(m) : 'gemm'}`;
 }
 
 /** Usage of activation buffers (a function: GPUBufferUsage exists only once WebGPU is set up). */
@@ -166,7 +159,7 @@ export class GpuModel implements ModelBackend {
     const prepared = new Set<string>();
     const matmuls: Promise<void>[] = [];
     for (const { m, k, n, dtype } of problems) {
-      const key = matmulVariantKey(dtype, m);
+      const key = matmul.shapeClass(dtype, m, k);
       if (prepared.has(key)) continue;
       prepared.add(key);
       matmuls.push(matmul.prepare({ dtype, rows: n, cols: k, m }));
@@ -476,7 +469,7 @@ export class GpuModel implements ModelBackend {
         const t = this.weights.get(name);
         if (!t || t.dims.length < 2) continue;
         for (const p of t.parts) {
-          const key = matmulVariantKey(p.dtype, m);
+          const key = this.ops.matmul.shapeClass(p.dtype, m, p.cols);
           if (this.preparedMatmuls.has(key)) continue;
           this.preparedMatmuls.add(key);
           jobs.push(this.ops.matmul.prepare({ dtype: p.dtype, rows: p.rows, cols: p.cols, m }));

@@ -3,7 +3,7 @@
 // (src/llama-model.cpp: build_llama, build_qwen2, build_qwen3, build_qwen2moe; MoE as in
 // build_moe_ffn): pre-norm decoder, RMSNorm, RoPE, causal grouped-query attention, SwiGLU
 // feed-forward or top-k experts, final RMSNorm and the output (or tied embedding) matrix.
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError, roundActivationsQ8 } from '@ruminate/gpu';
 import type { Hparams } from '../model/hparams.ts';
 
 /** A dequantized tensor: ggml dims (dims[0] is the row length) and values, row-major. */
@@ -12,6 +12,8 @@ export interface ReferenceTensor {
   dims: readonly number[];
   /** Values (already dequantized). */
   data: Float64Array | Float32Array;
+  /** Activations multiplied with this matrix are first rounded to 8 bits per block of 32 (`roundActivationsQ8`), as llama.cpp's CPU path and CPU adapters do for q4_0. */
+  roundsInput?: boolean;
 }
 
 /** Finds a dequantized tensor by GGUF name. */
@@ -20,7 +22,8 @@ export type ReferenceTensorLookup = (name: string) => ReferenceTensor | undefine
 type Vec = Float64Array;
 
 /** y = W·x (+ b) for W with rows of length x.length, starting at element `offset`. */
-function matvec(w: ReferenceTensor, x: Vec, rows: number, offset = 0, bias?: ReferenceTensor): Vec {
+function matvec(w: ReferenceTensor, input: Vec, rows: number, offset = 0, bias?: ReferenceTensor): Vec {
+  const x = w.roundsInput ? roundActivationsQ8(Float32Array.from(input)) : input;
   const n = x.length;
   const y = new Float64Array(rows);
   const d = w.data;

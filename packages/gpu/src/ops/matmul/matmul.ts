@@ -130,7 +130,7 @@ export class Matmul {
     checkDesc(desc);
     const chosen = this.resolveConfig(desc.m, desc.cols, desc.rows, desc.dtype, config);
     await this.compile(desc.dtype, desc.m, desc.cols, chosen);
-    this.preparedFor.set(this.fallbackKey(desc.dtype, desc.m, desc.cols), chosen);
+    this.preparedFor.set(this.shapeClass(desc.dtype, desc.m, desc.cols), chosen);
   }
 
   /**
@@ -176,7 +176,7 @@ export class Matmul {
       // A tuned winner arrived after prepare: compile it for next time, serve the prepared one now.
       const key = this.variantKey(w.dtype, m, k, config);
       if (!this.failed.has(key)) void this.compile(w.dtype, m, k, config).catch(() => this.failed.add(key));
-      const fallback = this.preparedFor.get(this.fallbackKey(w.dtype, m, k));
+      const fallback = this.preparedFor.get(this.shapeClass(w.dtype, m, k));
       if (fallback) {
         config = fallback;
         variant = this.variants.get(this.variantKey(w.dtype, m, k, config));
@@ -282,8 +282,12 @@ export class Matmul {
     return this.roundsX(dtype) && m === 1 && (k / 32) % 2 === 1;
   }
 
-  /** Prepared variants serve any shape of the same kernel, type, GEMV tile (and, for gemv-swar, k's block parity). */
-  private fallbackKey(dtype: GgmlTypeName, m: number, k: number): string {
+  /**
+   * The class of shapes one prepared variant serves: same kernel, weight type, GEMV tile (and,
+   * where activations are rounded, k's block parity at m = 1). A caller that prepares one shape
+   * per class (`prepare`) can record every shape of it.
+   */
+  shapeClass(dtype: GgmlTypeName, m: number, k: number): string {
     const odd = this.oddBlocks(dtype, m, k) ? '|odd' : '';
     return `${matmulKernelFor(m)}|${dtype}|${m <= GEMV_MAX_M ? gemvMTile(m) : 0}${odd}`;
   }
