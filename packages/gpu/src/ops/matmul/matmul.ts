@@ -293,9 +293,7 @@ export class Matmul {
   }
 
   private variantKey(dtype: GgmlTypeName, m: number, k: number, config: KernelConfig): string {
-    const kernel = matmulKernelFor(m);
-    const odd = this.oddBlocks(dtype, m, k) ? '|odd' : '';
-    return `${kernel}|${dtype}|${kernel === 'gemv' ? gemvMTile(m) : 0}|${configKey(config)}${odd}`;
+    return `${this.shapeClass(dtype, m, k)}|${configKey(config)}`;
   }
 
   /** Compiles (once) the pipelines of a variant. */
