@@ -17,6 +17,11 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> wq: array<u32>;
+#if X_PAIRS
+// gemv-swar-q4_0.wgsl: x rounded and paired by x-q8-pairs.wgsl (matmul/q8-pairs-record.wgsl)
+@group(0) @binding(2) var<storage, read> xp: array<u32>;
+#else
 @group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;
+#endif
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;

@@ -15,12 +15,15 @@
 //
 // A q4_0 block is 18 bytes (f16 d, 16 quant bytes), so blocks start on a word or two bytes into
 // one. Those two cases read their quant bytes in different word layouts (`dot_on_word`,
-// `dot_mid_word`), each with its own activation pairing (`pairs_on_word`, `pairs_mid_word`),
-// and which one a block has is fixed by the code, not tested per block: rows start on a word
+// `dot_mid_word`), each with its own activation pairing (`pairs_on_word`, `pairs_mid_word` in
+// matmul/x-q8-pairs.wgsl), and which one a block has is fixed by the code, not tested per block: rows start on a word
 // when k has an even number of blocks (then block b does iff b is even), and when it is odd
 // (ODD_BLOCKS) rows alternate, the first of each group of 4 starting on a word.
 //
-// The grid holds m blocks of groups_n workgroups as gemv-rows.wgsl's does; TPR = 1.
+// The activations come rounded and paired, one record per block pair, from x-q8-pairs.wgsl
+// (binding xp, in place of x): the rounding in every invocation took a third of the kernel's
+// time on SwiftShader. The grid holds m blocks of groups_n workgroups as gemv-rows.wgsl's
+// does; TPR = 1.
 
 override WG: u32 = 4;
 
@@ -34,28 +37,16 @@ const ROWS_PER_INVOCATION: u32 = 4u;
 #endif
 #endif
 
-// Params p and the bindings wq, x, y, bias: matmul/bindings.wgsl; group_row_bytes and store_row:
-// matmul/row-groups.wgsl; Q8Block and x_q8: quant/q8-activations.wgsl.
-
-/** A block's activation pairs for one word layout: lo_i (hi_i) multiplies the low (high) nibbles of quant word i. */
-struct Pairs {
-  lo0: vec2<u32>,
-  lo1: vec2<u32>,
-  lo2: vec2<u32>,
-  lo3: vec2<u32>,
-  hi0: vec2<u32>,
-  hi1: vec2<u32>,
-  hi2: vec2<u32>,
-  hi3: vec2<u32>,
-}
+// Params p and the bindings wq, xp, y, bias: matmul/bindings.wgsl (X_PAIRS); group_row_bytes and
+// store_row: matmul/row-groups.wgsl; RECORD_WORDS and Pairs: matmul/q8-pairs-record.wgsl.
 
 /** Two consecutive activation blocks (b even, b + 1) with the pairings their weight blocks need. */
 struct BlockPair {
-  x0: Q8Block,
-  x1: Q8Block,
-  // The offset term −8 · Σq · 2^16 of each block.
+  // The offset term −8 · Σq · 2^16 of each block, and its scale.
   c0: u32,
   c1: u32,
+  d0: f32,
+  d1: f32,
   // Block b starts on a word in rows that start on one, block b + 1 two bytes in.
   p0_on: Pairs,
   p1_mid: Pairs,
@@ -71,8 +62,9 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
   let wg_all = wid.x + wid.y * p.groups_x;
   let r = wg_all / p.groups_n; // activation row (< m: the grid holds m blocks of groups_n)
   let row0 = ((wg_all % p.groups_n) * WG + t) * ROWS_PER_INVOCATION;
-  let x0 = r * (p.k / 4u);
   let blocks = p.k / 32u;
+  // This row's records in xp (matmul/x-q8-pairs.wgsl).
+  let x0 = r * ((blocks + 1u) / 2u) * RECORD_WORDS;
   let rb0 = group_row_bytes(row0);
   var acc0 = vec4<f32>();
 #if G2
@@ -86,7 +78,7 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
   var acc3 = vec4<f32>();
 #endif
   for (var b = 0u; b + 1u < blocks; b += 2u) {
-    var bp = block_pair(x0 + b * 8u);
+    var bp = block_pair(x0 + (b / 2u) * RECORD_WORDS);
     let o = b * 18u;
     acc0 += group_pair(rb0 + vec4<u32>(o), &bp);
 #if G2
@@ -100,18 +92,15 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
 #if ODD_BLOCKS
   // The last block (b = blocks − 1, even): on a word in rows 0 and 2 of each group, mid-word in 1 and 3.
   let bl = blocks - 1u;
-  var xl = x_q8(x0 + bl * 8u);
-  let cl = offset_term(&xl);
-  var on = pairs_on_word(&xl);
-  var mid = pairs_mid_word(&xl);
+  var last = block_pair(x0 + (bl / 2u) * RECORD_WORDS);
   let ol = vec4<u32>(bl * 18u);
-  acc0 += group_last(rb0 + ol, &xl, cl, &on, &mid);
+  acc0 += group_last(rb0 + ol, &last);
 #if G2
-  acc1 += group_last(rb1 + ol, &xl, cl, &on, &mid);
+  acc1 += group_last(rb1 + ol, &last);
 #endif
 #if G4
-  acc2 += group_last(rb2 + ol, &xl, cl, &on, &mid);
-  acc3 += group_last(rb3 + ol, &xl, cl, &on, &mid);
+  acc2 += group_last(rb2 + ol, &last);
+  acc3 += group_last(rb3 + ol, &last);
 #endif
 #endif
   store_row(r, row0, acc0);
@@ -124,15 +113,34 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
 #endif
 }
 
-/** Activation blocks b and b + 1 from vec4 index `i`, rounded and paired. */
+/** The record at word `i` of xp (matmul/x-q8-pairs.wgsl). */
 fn block_pair(i: u32) -> BlockPair {
-  var x0 = x_q8(i);
-  var x1 = x_q8(i + 8u);
+  return BlockPair(
+    xp[i + 64u],
+    xp[i + 65u],
+    bitcast<f32>(xp[i + 66u]),
+    bitcast<f32>(xp[i + 67u]),
+    pairs_at(i),
+    pairs_at(i + 16u),
 #if ODD_BLOCKS
-  return BlockPair(x0, x1, offset_term(&x0), offset_term(&x1), pairs_on_word(&x0), pairs_mid_word(&x1), pairs_mid_word(&x0), pairs_on_word(&x1));
-#else
-  return BlockPair(x0, x1, offset_term(&x0), offset_term(&x1), pairs_on_word(&x0), pairs_mid_word(&x1));
+    pairs_at(i + 32u),
+    pairs_at(i + 48u),
 #endif
+  );
+}
+
+/** The 16 words of pairs at word i. */
+fn pairs_at(i: u32) -> Pairs {
+  return Pairs(
+    vec2<u32>(xp[i], xp[i + 1u]),
+    vec2<u32>(xp[i + 2u], xp[i + 3u]),
+    vec2<u32>(xp[i + 4u], xp[i + 5u]),
+    vec2<u32>(xp[i + 6u], xp[i + 7u]),
+    vec2<u32>(xp[i + 8u], xp[i + 9u]),
+    vec2<u32>(xp[i + 10u], xp[i + 11u]),
+    vec2<u32>(xp[i + 12u], xp[i + 13u]),
+    vec2<u32>(xp[i + 14u], xp[i + 15u]),
+  );
 }
 
 /** Blocks b, b + 1 of four weight rows at byte offsets `rb` (of block b), dotted with the activations. */
@@ -148,69 +156,31 @@ fn group_pair(rb: vec4<u32>, bp: ptr<function, BlockPair>) -> vec4<f32> {
 fn pair_on_mid(base: u32, bp: ptr<function, BlockPair>) -> f32 {
   let w = base >> 2u;
   let joint = wq[w + 4u]; // block b's last two quant bytes, block b + 1's scale
-  return dot_on_word(w, joint, (*bp).c0, &(*bp).p0_on, (*bp).x0.d) + dot_mid_word(w + 4u, joint, (*bp).c1, &(*bp).p1_mid, (*bp).x1.d);
+  return dot_on_word(w, joint, (*bp).c0, &(*bp).p0_on, (*bp).d0) + dot_mid_word(w + 4u, joint, (*bp).c1, &(*bp).p1_mid, (*bp).d1);
 }
 
 #if ODD_BLOCKS
 /** Block b two bytes into a word at byte `base`, block b + 1 on the word after the one b ends in. */
 fn pair_mid_on(base: u32, bp: ptr<function, BlockPair>) -> f32 {
   let w = base >> 2u;
-  return dot_mid_word(w, wq[w], (*bp).c0, &(*bp).p0_mid, (*bp).x0.d) + dot_on_word(w + 5u, wq[w + 9u], (*bp).c1, &(*bp).p1_on, (*bp).x1.d);
+  return dot_mid_word(w, wq[w], (*bp).c0, &(*bp).p0_mid, (*bp).d0) + dot_on_word(w + 5u, wq[w + 9u], (*bp).c1, &(*bp).p1_on, (*bp).d1);
 }
 #endif
 
-/** The last block of four weight rows (ODD_BLOCKS: rows 0, 2 start on a word, rows 1, 3 two bytes in). */
-fn group_last(rb: vec4<u32>, xs: ptr<function, Q8Block>, c: u32, on: ptr<function, Pairs>, mid: ptr<function, Pairs>) -> vec4<f32> {
-  let d = (*xs).d;
+#if ODD_BLOCKS
+/** The last block of four weight rows (ODD_BLOCKS: rows 0, 2 start on a word, rows 1, 3 two bytes in); its record's first block. */
+fn group_last(rb: vec4<u32>, bp: ptr<function, BlockPair>) -> vec4<f32> {
+  let c = (*bp).c0;
+  let d = (*bp).d0;
   let w = rb >> vec4<u32>(2u);
-  return vec4<f32>(dot_on_word(w.x, wq[w.x + 4u], c, on, d), dot_mid_word(w.y, wq[w.y], c, mid, d), dot_on_word(w.z, wq[w.z + 4u], c, on, d), dot_mid_word(w.w, wq[w.w], c, mid, d));
-}
-
-/** −8 · Σq · 2^16 (mod 2^32): the q4_0 offset, which every weight of the block carries. */
-fn offset_term(xs: ptr<function, Q8Block>) -> u32 {
-  let s = (((*xs).q0 + (*xs).q1) + ((*xs).q2 + (*xs).q3)) + (((*xs).q4 + (*xs).q5) + ((*xs).q6 + (*xs).q7));
-  return bitcast<u32>(-8 * i32((s.x + s.y) + (s.z + s.w))) << 16u;
-}
-
-/** Pairs (q1, q0) packed as q1 + q0 · 2^16, per lane. */
-fn pack(q1: vec2<f32>, q0: vec2<f32>) -> vec2<u32> {
-  return bitcast<vec2<u32>>(vec2<i32>(q1)) + (bitcast<vec2<u32>>(vec2<i32>(q0)) << vec2<u32>(16u));
-}
-
-/**
- * Pairing for a block two bytes into a word: its quant words are bytes 4i .. 4i + 3, so mask
- * shift 0 (8) pairs values 4i, 4i + 2 (4i + 1, 4i + 3) and shift 4 (12) the same + 16.
- */
-fn pairs_mid_word(xs: ptr<function, Q8Block>) -> Pairs {
-  return Pairs(
-    pack((*xs).q0.zw, (*xs).q0.xy),
-    pack((*xs).q1.zw, (*xs).q1.xy),
-    pack((*xs).q2.zw, (*xs).q2.xy),
-    pack((*xs).q3.zw, (*xs).q3.xy),
-    pack((*xs).q4.zw, (*xs).q4.xy),
-    pack((*xs).q5.zw, (*xs).q5.xy),
-    pack((*xs).q6.zw, (*xs).q6.xy),
-    pack((*xs).q7.zw, (*xs).q7.xy),
+  return vec4<f32>(
+    dot_on_word(w.x, wq[w.x + 4u], c, &(*bp).p0_on, d),
+    dot_mid_word(w.y, wq[w.y], c, &(*bp).p0_mid, d),
+    dot_on_word(w.z, wq[w.z + 4u], c, &(*bp).p0_on, d),
+    dot_mid_word(w.w, wq[w.w], c, &(*bp).p0_mid, d),
   );
 }
-
-/**
- * Pairing for a block on a word: its quant words are bytes [0, 1, 14, 15] (assembled from the
- * first and fifth words), [2..5], [6..9], [10..13], so the pairs are (0, 14), (1, 15), then
- * (4i − 2, 4i) and (4i − 1, 4i + 1); + 16 for the high nibbles.
- */
-fn pairs_on_word(xs: ptr<function, Q8Block>) -> Pairs {
-  return Pairs(
-    pack((*xs).q3.zw, (*xs).q0.xy),
-    pack((*xs).q1.xy, (*xs).q0.zw),
-    pack((*xs).q2.xy, (*xs).q1.zw),
-    pack((*xs).q3.xy, (*xs).q2.zw),
-    pack((*xs).q7.zw, (*xs).q4.xy),
-    pack((*xs).q5.xy, (*xs).q4.zw),
-    pack((*xs).q6.xy, (*xs).q5.zw),
-    pack((*xs).q7.xy, (*xs).q6.zw),
-  );
-}
+#endif
 
 /** The four nibble pairs of a quant word times their activation pairs, summed (wrapping). */
 fn word_dot(w: u32, lo: vec2<u32>, hi: vec2<u32>) -> u32 {

@@ -481,7 +481,7 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
   });
 });
 
-describe('q4_0 with activations rounded to 8 bits (CPU adapters: gemv-swar-q4_0.wgsl and x-q8.wgsl)', () => {
+describe('q4_0 with activations rounded to 8 bits (CPU adapters: gemv-swar-q4_0.wgsl, x-q8-pairs.wgsl, x-q8.wgsl)', () => {
   const q8Context = async (): Promise<KernelContext> => ({ ...(await sharedContext()), q8Activations: true });
 
   it('one row: RPT 4, 8, 16 over even and odd block counts (1 to 12 blocks), n not a multiple of 4, with and without bias', async () => {
@@ -562,6 +562,72 @@ describe('q4_0 with activations rounded to 8 bits (CPU adapters: gemv-swar-q4_0.
       const c: RunCase = { dtype: 'q4_0', m, k, n, wBytes, x: x.subarray(0, m * k), bias };
       expectClose(together, reference(c, ctx), tolFor(k), `m=${m} ${tag}`);
     }
+    op.destroy();
+  });
+
+  it('sameX reuses the rounded x only for the same x, target and pass: fewer dispatches, the same results', async () => {
+    const ctx = await q8Context();
+    const { device } = ctx;
+    const op = new Matmul(ctx);
+    const rand = seededRandom(SEED ^ 0x3c7);
+    const k = 352;
+    const ns = [45, 13, 29];
+    const cases = ns.map(
+      (n): RunCase => ({
+        dtype: 'q4_0',
+        m: 1,
+        k,
+        n,
+        wBytes: quantize('q4_0', randomF32(n * k, rand)),
+        x: randomF32(k, rand),
+      }),
+    );
+    // Two inputs in one buffer: calls 0 and 1 read x0, call 2 reads x1 (and says sameX, wrongly).
+    const x0 = cases[0]?.x as Float32Array;
+    const x1 = randomF32(k, rand);
+    const xBuf = uploadBuffer(device, Float32Array.of(...x0, ...new Float32Array(64 - (k % 64)), ...x1));
+    const x1Offset = (k + 64 - (k % 64)) * 4;
+    for (const c of cases) await op.prepare({ dtype: 'q4_0', rows: c.n, cols: k, m: 1 });
+    const ys = ns.map((n) => uploadBuffer(device, new Uint32Array(n).fill(POISON_BITS)));
+    const ws = cases.map((c) => uploadBuffer(device, c.wBytes));
+    const enc = device.createCommandEncoder();
+    let dispatches = 0;
+    const begin = enc.beginComputePass.bind(enc);
+    enc.beginComputePass = (d?: GPUComputePassDescriptor) => {
+      const pass = begin(d);
+      const dispatch = pass.dispatchWorkgroups.bind(pass);
+      pass.dispatchWorkgroups = (...a: Parameters<GPUComputePassEncoder['dispatchWorkgroups']>) => {
+        dispatches++;
+        dispatch(...a);
+      };
+      return pass;
+    };
+    cases.forEach((c, i) => {
+      const xOffset = i === 2 ? x1Offset : 0;
+      op.encode(enc, {
+        x: { buffer: xBuf, offset: xOffset, size: k * 4 },
+        w: {
+          buffer: ws[i] as GPUBuffer,
+          offset: 0,
+          size: c.wBytes.length,
+          dtype: 'q4_0',
+          rows: c.n,
+          cols: k,
+        },
+        y: { buffer: ys[i] as GPUBuffer, offset: 0, size: c.n * 4 },
+        m: 1,
+        sameX: i > 0,
+      });
+    });
+    device.queue.submit([enc.finish()]);
+    // x pass + GEMV, GEMV alone (reused), x pass + GEMV (another x: not reused).
+    expect(dispatches).toBe(5);
+    for (const [i, c] of cases.entries()) {
+      const y = new Float32Array(await readBuffer(device, ys[i] as GPUBuffer));
+      const want = reference({ ...c, x: i === 2 ? x1 : x0 }, ctx);
+      expectClose(y, want, tolFor(k), `sameX call ${i} ${tag}`);
+    }
+    for (const b of [xBuf, ...ys, ...ws]) b.destroy();
     op.destroy();
   });
 });

@@ -331,8 +331,8 @@ export class GpuModel implements ModelBackend {
       }
       const h = slice(this.act.h, T * e);
       this.linear(enc, h, `${p}attn_q`, this.act.q, T, qw);
-      this.linear(enc, h, `${p}attn_k`, this.act.k, T, kw);
-      this.linear(enc, h, `${p}attn_v`, this.act.v, T, kw);
+      this.linear(enc, h, `${p}attn_k`, this.act.k, T, kw, true);
+      this.linear(enc, h, `${p}attn_v`, this.act.v, T, kw, true);
       if (this.ops.normInPlace) {
         const qn = this.f32(`${p}attn_q_norm.weight`);
         const kn = this.f32(`${p}attn_k_norm.weight`);
@@ -484,7 +484,7 @@ export class GpuModel implements ModelBackend {
     const ff = hp.nFf;
     const h = { buffer: this.act.h, offset: 0, size: T * hp.nEmbd * 4 };
     this.linear(enc, h, `${p}ffn_gate`, this.act.gate, T, ff);
-    this.linear(enc, h, `${p}ffn_up`, this.act.up, T, ff);
+    this.linear(enc, h, `${p}ffn_up`, this.act.up, T, ff, true);
     this.ops.siluMul.encode(enc, {
       gate: this.act.gate,
       up: this.act.up,
@@ -509,6 +509,8 @@ export class GpuModel implements ModelBackend {
     y: GPUBuffer,
     m: number,
     n: number,
+    /** x is unchanged since the previous linear (k, v after q; up after gate). */
+    sameX = false,
   ): void {
     const w = this.weights.need(`${name}.weight`);
     const b = this.weights.get(`${name}.bias`);
@@ -517,6 +519,7 @@ export class GpuModel implements ModelBackend {
       w,
       y: { buffer: y, offset: 0, size: m * n * 4 },
       m,
+      sameX,
       ...(b ? { bias: this.sliceOf(b) } : {}),
       ...(this.scratch ? { scratch: this.scratch } : {}),
     });

@@ -20,25 +20,35 @@ export function encodeLinear(
     m: number;
     bias?: BufferSlice;
     scratch?: LinearScratch;
+    /** x is unchanged since the previous linear on this encoder (MatmulArgs.sameX). */
+    sameX?: boolean;
   },
 ): void {
   const { x, w, y, m } = args;
   const parts = w.parts;
   const first = parts[0];
+  const sameX = args.sameX === true;
   if (parts.length === 1 && first) {
-    matmul.encode(enc, { x, w: first, y, m, ...(args.bias ? { bias: args.bias } : {}) });
+    matmul.encode(enc, { x, w: first, y, m, sameX, ...(args.bias ? { bias: args.bias } : {}) });
     return;
   }
   const n = parts.reduce((s, p) => s + p.rows, 0);
   const scratch = args.scratch;
   if (!scratch) throw new Error('encodeLinear: a split weight needs scratch');
-  for (const p of parts) {
+  for (const [i, p] of parts.entries()) {
     const bias = args.bias
       ? { buffer: args.bias.buffer, offset: args.bias.offset + p.rowStart * 4, size: p.rows * 4 }
       : undefined;
     // A bias slice offset must be 256-aligned to bind; add it only when it is, else skip (no split model has biases on split weights).
     const tmp = { buffer: scratch.buffer, offset: 0, size: m * p.rows * 4 };
-    matmul.encode(enc, { x, w: p, y: tmp, m, ...(bias && bias.offset % 256 === 0 ? { bias } : {}) });
+    matmul.encode(enc, {
+      x,
+      w: p,
+      y: tmp,
+      m,
+      sameX: sameX || i > 0,
+      ...(bias && bias.offset % 256 === 0 ? { bias } : {}),
+    });
     for (let r = 0; r < m; r++) {
       enc.copyBufferToBuffer(
         scratch.buffer,

@@ -16,6 +16,8 @@ import {
   matmulSource,
   matmulSourceName,
   splitKReduceSource,
+  xQ8PairsSource,
+  xQ8PairsWords,
   xQ8Source,
 } from './shader-source.ts';
 import { type MatmulKernelName, matmulConfigProblem, matmulDefault } from './tuning-space.ts';
@@ -49,6 +51,11 @@ export interface MatmulArgs {
   bias?: BufferSlice;
   /** Force a configuration (must have been prepared); default: the tuned one, else the shipped default. */
   config?: KernelConfig;
+  /**
+   * x holds the same values as at this op's previous encode into the same target (k and v after
+   * q, one input): where activations are rounded, the copy made then is reused, one pass fewer.
+   */
+  sameX?: boolean;
 }
 
 /** Which kernel serves `m` activation rows. */
@@ -84,12 +91,21 @@ const configKey = (c: KernelConfig) =>
 
 const REDUCE_WG = 256;
 
+/**
+ * The pass a variant runs over x first where activations are rounded to 8 bits: `round`
+ * (matmul/x-q8.wgsl) writes x rounded, as f32, for the float kernels; `pairs`
+ * (matmul/x-q8-pairs.wgsl) writes the packed pair records gemv-swar-q4_0.wgsl reads.
+ */
+interface XPass {
+  kind: 'round' | 'pairs';
+  pipeline: GPUComputePipeline;
+}
+
 /** A compiled matmul variant. */
 interface Variant {
   pipeline: GPUComputePipeline;
   reduce: GPUComputePipeline | undefined;
-  /** Rounds x to 8 bits first (matmul/x-q8.wgsl), for kernels that do not round it themselves. */
-  roundX: GPUComputePipeline | undefined;
+  xPass: XPass | undefined;
 }
 
 const X_Q8_WG = 64;
@@ -111,6 +127,10 @@ export class Matmul {
   /** Split-K partial planes and rounded activations, grown on demand. */
   private readonly scratch: { split?: GPUBuffer; x?: GPUBuffer } = {};
   private readonly retired: GPUBuffer[] = [];
+  /** What the rounded-activation scratch holds: the x, target and pass of the last x pass recorded. */
+  private lastX:
+    | { target: EncodeTarget; x: BufferSlice; m: number; k: number; kind: XPass['kind']; into: GPUBuffer }
+    | undefined;
 
   constructor(private readonly ctx: KernelContext) {
     this.uniforms = new UniformCache(ctx.device, 'matmul');
@@ -202,14 +222,15 @@ export class Matmul {
       : groupsN * Math.ceil(m / (c.TM ?? 32));
     const [gx, gy] = grid(count, maxDim);
     const out = split > 1 ? this.scratchFor('split', split * m * n * 4) : y;
-    // Kernels that do not round activations themselves read a rounded copy of x.
-    const xIn = variant.roundX ? { buffer: this.scratchFor('x', m * k * 4), offset: 0 } : x;
+    // Where activations are rounded, the kernel reads x's rounded copy or pair records.
+    const xWords = variant.xPass?.kind === 'pairs' ? xQ8PairsWords(m, k) : m * k;
+    const xIn = variant.xPass ? { buffer: this.scratchFor('x', xWords * 4), offset: 0 } : x;
     const useBias = bias !== undefined && split === 1;
     const params = this.uniforms.get([m, k, n, useBias ? 1 : 0, rowBytes, gx, groupsN, 0]);
     const entries: GPUBufferBinding[] = [
       { buffer: params },
       { buffer: w.buffer, offset: w.offset, size: wBind },
-      { buffer: xIn.buffer, offset: xIn.offset, size: m * k * 4 },
+      { buffer: xIn.buffer, offset: xIn.offset, size: xWords * 4 },
       'buffer' in out ? { buffer: out.buffer, offset: out.offset, size: m * n * 4 * split } : { buffer: out },
       bias
         ? { buffer: bias.buffer, offset: bias.offset, size: n * 4 }
@@ -232,22 +253,38 @@ export class Matmul {
           : { buffer: out as GPUBuffer, offset: 0, size: 4 },
       ]);
     }
-    let roundGroup: GPUBindGroup | undefined;
-    let roundGrid: [number, number] = [1, 1];
-    if (variant.roundX) {
-      const blocks = (m * k) / 32;
-      roundGrid = grid(Math.ceil(blocks / X_Q8_WG), maxDim);
-      roundGroup = bindGroup(this.ctx.device, variant.roundX, 'matmul/x-q8', [
-        this.uniforms.get([blocks, roundGrid[0], 0, 0]),
+    let xGroup: GPUBindGroup | undefined;
+    let xGrid: [number, number] = [1, 1];
+    const xPass = variant.xPass;
+    const last = this.lastX;
+    const reuse =
+      args.sameX === true &&
+      last !== undefined &&
+      last.target === target &&
+      last.x.buffer === x.buffer &&
+      last.x.offset === x.offset &&
+      last.m === m &&
+      last.k === k &&
+      last.kind === xPass?.kind &&
+      last.into === xIn.buffer;
+    if (xPass && !reuse) {
+      const blocks = k / 32;
+      // One invocation per block (round) or per pair of blocks of a row (pairs).
+      const items = xPass.kind === 'pairs' ? m * Math.ceil(blocks / 2) : m * blocks;
+      xGrid = grid(Math.ceil(items / X_Q8_WG), maxDim);
+      const uniform = xPass.kind === 'pairs' ? [blocks, m, xGrid[0], 0] : [m * blocks, xGrid[0], 0, 0];
+      xGroup = bindGroup(this.ctx.device, xPass.pipeline, `matmul/x-q8-${xPass.kind}`, [
+        this.uniforms.get(uniform),
         { buffer: x.buffer, offset: x.offset, size: m * k * 4 },
-        { buffer: xIn.buffer, offset: 0, size: m * k * 4 },
+        { buffer: xIn.buffer, offset: 0, size: xWords * 4 },
       ]);
+      this.lastX = { target, x, m, k, kind: xPass.kind, into: xIn.buffer };
     }
     withPass(target, label, (pass) => {
-      if (roundGroup && variant.roundX) {
-        pass.setPipeline(variant.roundX);
-        pass.setBindGroup(0, roundGroup);
-        pass.dispatchWorkgroups(roundGrid[0], roundGrid[1]);
+      if (xGroup && xPass) {
+        pass.setPipeline(xPass.pipeline);
+        pass.setBindGroup(0, xGroup);
+        pass.dispatchWorkgroups(xGrid[0], xGrid[1]);
       }
       pass.setPipeline(variant.pipeline);
       pass.setBindGroup(0, group);
@@ -266,6 +303,7 @@ export class Matmul {
     this.scratch.split = undefined;
     this.scratch.x = undefined;
     this.retired.length = 0;
+    this.lastX = undefined;
   }
 
   /**
@@ -345,7 +383,10 @@ export class Matmul {
       const rpt = constants.RPT ?? 4;
       const groups = sourceName === 'gemm-rows' ? matmulRowBlock(kernel, config, mTile) : rpt;
       defines = { ...defines, G2: groups >= 8, G4: groups >= 16, W2: sourceName === 'gemm-rows' && rpt >= 8 };
-      if (sourceName === 'gemv-swar-q4_0') defines.ODD_BLOCKS = oddBlocks;
+      if (sourceName === 'gemv-swar-q4_0') {
+        defines.ODD_BLOCKS = oddBlocks;
+        defines.X_PAIRS = true;
+      }
       for (const name of Object.keys(constants)) if (name !== 'WG') delete constants[name];
     } else if (sourceName === 'gemv') {
       const wg = constants.WG ?? 64;
@@ -356,7 +397,8 @@ export class Matmul {
       const fit = 2 ** Math.floor(Math.log2(Math.max(1, Math.floor(storage / 4 / wg))));
       constants.RED_CH = (constants.TPR ?? 1) === 1 ? 1 : Math.min(tile * (constants.RPT ?? 1), fit);
     }
-    const [main, reduce, roundX] = await Promise.all([
+    const xPassKind = !roundsX ? undefined : sourceName === 'gemv-swar-q4_0' ? 'pairs' : 'round';
+    const [main, reduce, xPass] = await Promise.all([
       this.ctx.pipelines.get({
         name: `matmul/${sourceName}:${dtype}`,
         source: matmulSource(sourceName, dtype, defines, constants),
@@ -370,11 +412,19 @@ export class Matmul {
             constants: { WG: REDUCE_WG },
           })
         : undefined,
-      roundsX && sourceName !== 'gemv-swar-q4_0'
-        ? this.ctx.pipelines.get({ name: 'matmul/x-q8', source: xQ8Source(), constants: { WG: X_Q8_WG } })
+      xPassKind
+        ? this.ctx.pipelines.get({
+            name: `matmul/x-q8-${xPassKind}`,
+            source: xPassKind === 'pairs' ? xQ8PairsSource() : xQ8Source(),
+            constants: { WG: X_Q8_WG },
+          })
         : undefined,
     ]);
-    return { pipeline: main.pipeline, reduce: reduce?.pipeline, roundX: roundX?.pipeline };
+    return {
+      pipeline: main.pipeline,
+      reduce: reduce?.pipeline,
+      xPass: xPassKind && xPass ? { kind: xPassKind, pipeline: xPass.pipeline } : undefined,
+    };
   }
 
   /** A scratch buffer of at least `bytes`: split-K partial planes, or rounded activations. */

@@ -129,7 +129,7 @@ export function matmulSource(
     case 'gemv-rows':
       return `${blockDotSnippet(dtype)}\n${bindings}\n${rowGroups}\n${body}`;
     case 'gemv-swar-q4_0':
-      return `${bindings}\n${rowGroups}\n${source('quant/q8-activations.wgsl')}\n${body}`;
+      return `${bindings}\n${rowGroups}\n${source('matmul/q8-pairs-record.wgsl')}\n${body}`;
     case 'gemm-rows':
       return `${blockDequantSnippet(dtype)}\n${bindings}\n${rowGroups}\n${body}`;
     case 'gemv': {
@@ -145,6 +145,16 @@ export function matmulSource(
 /** WGSL of the pass that rounds activations to 8 bits per block of 32 (matmul/x-q8.wgsl). */
 export function xQ8Source(): string {
   return `${source('quant/q8-activations.wgsl')}\n${source('matmul/x-q8.wgsl')}`;
+}
+
+/** WGSL of the pass that rounds activations and packs them as gemv-swar-q4_0.wgsl's pairs (matmul/x-q8-pairs.wgsl). */
+export function xQ8PairsSource(): string {
+  return `${source('quant/q8-activations.wgsl')}\n${source('matmul/q8-pairs-record.wgsl')}\n${source('matmul/x-q8-pairs.wgsl')}`;
+}
+
+/** Words gemv-swar-q4_0.wgsl's activation records take for `m` rows of `k` values (x-q8-pairs.wgsl). */
+export function xQ8PairsWords(m: number, k: number): number {
+  return m * Math.ceil(k / 64) * 68;
 }
 
 /** WGSL of the split-K partial-sum reduction. */
