@@ -484,7 +484,7 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
 describe('q4_0 with activations rounded to 8 bits (CPU adapters: gemv-swar-q4_0.wgsl, x-q8-pairs.wgsl, x-q8.wgsl)', () => {
   const q8Context = async (): Promise<KernelContext> => ({ ...(await sharedContext()), q8Activations: true });
 
-  it('one row: RPT 4, 8, 16 over even and odd block counts (1 to 12 blocks), n not a multiple of 4, with and without bias', async () => {
+  it('one row: RPT 4, 8, 16 over even and odd block counts (1 to 12 blocks), n not a multiple of 4 (and 1, 2), with and without bias', async () => {
     const ctx = await q8Context();
     const op = new Matmul(ctx);
     const rand = seededRandom(SEED ^ 0x5a4);
@@ -504,6 +504,25 @@ describe('q4_0 with activations rounded to 8 bits (CPU adapters: gemv-swar-q4_0.
           config: cand.config,
         };
         await checkRandom(ctx, op, c, `swar ${cand.id} k=${k} n=${n}`);
+      }
+    }
+    // Odd block counts (rows alternate between starting on a word and two bytes in) with fewer
+    // rows than one invocation's group (n = 1, 2) and a last group partly past n (70).
+    for (const k of [96, 352]) {
+      for (const n of [1, 2, 70]) {
+        for (const rpt of [4, 16]) {
+          const cand = rows.find((c) => c.config.constants.RPT === rpt) as (typeof rows)[number];
+          const c: RunCase = {
+            dtype: 'q4_0',
+            m: 1,
+            k,
+            n,
+            wBytes: handMadeBlocks('q4_0', n * k, rand),
+            x: randomF32(k, rand),
+            config: cand.config,
+          };
+          await checkRandom(ctx, op, c, `swar ${cand.id} k=${k} n=${n}`);
+        }
       }
     }
     op.destroy();
