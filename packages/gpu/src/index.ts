@@ -24,7 +24,7 @@ export {
   PipelineCache,
   specializationKey,
 } from './jit/pipeline-cache.ts';
-export { type Defines, preprocess } from './jit/preprocess.ts';
+export { type Defines, preprocess, type UnrollCounts } from './jit/preprocess.ts';
 export { kernelSources } from './kernels/sources.generated.ts';
 export * from './ops/attention/index.ts';
 export {

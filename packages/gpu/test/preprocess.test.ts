@@ -34,4 +34,43 @@ describe('preprocess', () => {
     expect(() => preprocess('#endif')).toThrow(RuminateError);
     expect(() => preprocess('#define X 1')).toThrow(/unsupported directive/);
   });
+
+  /** `${NAME}`, the unroll placeholder (built, so the linter does not take it for a template slip). */
+  const v = (name: string) => `$\{${name}}`;
+
+  it('unrolls #unroll blocks counts[NAME] times onto their own lines, inside active #if branches only', () => {
+    const body = [
+      'a',
+      '#unroll D N',
+      `let q${v('D')} = x[${v('D')}u];`,
+      `acc += q${v('D')} * $D;`,
+      '#endunroll',
+      '#if OFF',
+      '#unroll E N',
+      `gone${v('E')}`,
+      '#endunroll',
+      '#endif',
+      'z',
+    ].join('\n');
+    const out = preprocess(body, {}, { N: 3 }).split('\n');
+    expect(out).toHaveLength(11);
+    expect(out[2]).toBe('let q0 = x[0u]; let q1 = x[1u]; let q2 = x[2u];');
+    // Only the placeholder is replaced.
+    expect(out[3]).toBe('acc += q0 * $D; acc += q1 * $D; acc += q2 * $D;');
+    expect(out.filter(Boolean)).toEqual(['a', out[2], out[3], 'z']);
+    expect(preprocess(`#unroll D N\nx${v('D')}\n#endunroll`, {}, { N: 0 }).trim()).toBe('');
+  });
+
+  it('rejects #unroll without a whole-number count, nested, unterminated, or holding directives', () => {
+    expect(() => preprocess('#unroll D N\nx\n#endunroll')).toThrow(/counts.NAME/);
+    expect(() => preprocess('#unroll D N\nx\n#endunroll', {}, { N: 1.5 })).toThrow(RuminateError);
+    expect(() => preprocess('#unroll D N\n#unroll E N\n#endunroll\n#endunroll', {}, { N: 2 })).toThrow(
+      RuminateError,
+    );
+    expect(() => preprocess('#unroll D N\nx', {}, { N: 2 })).toThrow(/unterminated #unroll/);
+    expect(() => preprocess('#unroll D N\n#if A\n#endif\n#endunroll', {}, { N: 2 })).toThrow(
+      /inside #unroll/,
+    );
+    expect(() => preprocess('#endunroll')).toThrow(RuminateError);
+  });
 });

@@ -1,5 +1,5 @@
 import { RuminateError } from '../errors.ts';
-import { type Defines, preprocess } from './preprocess.ts';
+import { type Defines, preprocess, type UnrollCounts } from './preprocess.ts';
 
 /** Everything that makes one compiled kernel distinct. */
 export interface KernelSpecialization {
@@ -9,6 +9,8 @@ export interface KernelSpecialization {
   source: string;
   /** Structural variants (`#if NAME` blocks). */
   defines?: Defines;
+  /** Repeat counts of `#unroll VAR NAME` blocks. */
+  counts?: UnrollCounts;
   /** WGSL `override` constants: tile sizes, workgroup size, head dim. */
   constants?: Readonly<Record<string, number>>;
   /** Compute entry point; `main` when omitted. */
@@ -32,11 +34,17 @@ export function specializationKey(spec: KernelSpecialization): string {
     .map(([k]) => k)
     .sort()
     .join(',');
-  const consts = Object.entries(spec.constants ?? {})
+  const consts = namedValues(spec.constants);
+  const counts = namedValues(spec.counts);
+  return `${spec.name}|${hashString(spec.source)}|${defs}|${counts}|${consts}|${spec.entryPoint ?? 'main'}`;
+}
+
+/** `a=1,b=2` in name order. */
+function namedValues(values: Readonly<Record<string, number>> | undefined): string {
+  return Object.entries(values ?? {})
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
-  return `${spec.name}|${hashString(spec.source)}|${defs}|${consts}|${spec.entryPoint ?? 'main'}`;
 }
 
 /** FNV-1a, 32-bit, as hex: enough to tell sources apart in a cache key. */
@@ -88,7 +96,7 @@ export class PipelineCache {
   }
 
   private async compile(spec: KernelSpecialization): Promise<GPUComputePipeline> {
-    const code = preprocess(spec.source, spec.defines);
+    const code = preprocess(spec.source, spec.defines, spec.counts);
     const module = this.device.createShaderModule({ code, label: spec.name });
     const info = await module.getCompilationInfo();
     const errors = info.messages.filter((m) => m.type === 'error');

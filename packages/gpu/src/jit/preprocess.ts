@@ -3,6 +3,9 @@ import { RuminateError } from '../errors.ts';
 /** Values a structural variant is chosen by: `true` enables `#if NAME` blocks. */
 export type Defines = Readonly<Record<string, boolean>>;
 
+/** Repeat counts of `#unroll VAR NAME` blocks, by NAME (whole numbers ≥ 0). */
+export type UnrollCounts = Readonly<Record<string, number>>;
+
 /**
  * The smallest preprocessor that covers WGSL's structural variants (what `override`
  * constants cannot express: f16 types, subgroup builtins, vector widths).
@@ -10,15 +13,58 @@ export type Defines = Readonly<Record<string, boolean>>;
  * Lines `#if NAME`, `#if !NAME`, `#else`, `#endif` (nestable) select text; every other
  * line passes through. An undefined name is false. Line count is preserved (removed
  * lines become empty) so compiler messages keep their line numbers.
+ *
+ * `#unroll VAR NAME` … `#endunroll` repeats the lines between `counts[NAME]` times with `${VAR}`
+ * replaced by 0, 1, …: a loop over a size fixed at specialisation (a head dim) unrolled, so
+ * what it indexes can live in registers. Each line's copies are joined onto that line (line
+ * numbers still hold); the block holds no directives.
  */
-export function preprocess(source: string, defines: Defines = {}): string {
+export function preprocess(source: string, defines: Defines = {}, counts: UnrollCounts = {}): string {
   const out: string[] = [];
+  let unroll: { variable: RegExp; times: number } | undefined;
   // Each frame: is this branch active, and was any branch of this #if taken.
   const stack: { active: boolean; taken: boolean; parentActive: boolean }[] = [];
   const active = () => stack.every((f) => f.active);
   const lines = source.split('\n');
   lines.forEach((line, i) => {
+    const loop =
+      /^\s*#(unroll|endunroll)\b\s*(?:([A-Za-z_][A-Za-z0-9_]*)\s+([A-Za-z_][A-Za-z0-9_]*))?\s*$/.exec(line);
+    if (loop) {
+      const [, kind, variable, name] = loop;
+      if (kind === 'unroll') {
+        const times = name ? counts[name] : undefined;
+        if (unroll || !variable || times === undefined || !(Number.isInteger(times) && times >= 0)) {
+          throw new RuminateError(
+            'shader-compile',
+            `WGSL preprocessor: line ${i + 1} needs #unroll VAR NAME with counts.NAME a whole number, outside another #unroll (${line.trim()}).`,
+          );
+        }
+        unroll = { variable: new RegExp(`\\$\\{${variable}\\}`, 'g'), times };
+      } else if (!unroll) {
+        throw new RuminateError(
+          'shader-compile',
+          `WGSL preprocessor: #endunroll without #unroll on line ${i + 1}`,
+        );
+      } else {
+        unroll = undefined;
+      }
+      out.push('');
+      return;
+    }
     const directive = /^\s*#(if|else|endif)\b\s*(!?)\s*([A-Za-z_][A-Za-z0-9_]*)?\s*$/.exec(line);
+    if (unroll) {
+      if (/^\s*#/.test(line)) {
+        throw new RuminateError(
+          'shader-compile',
+          `WGSL preprocessor: directive inside #unroll on line ${i + 1}`,
+        );
+      }
+      const { variable, times } = unroll;
+      out.push(
+        active() ? Array.from({ length: times }, (_, n) => line.replace(variable, String(n))).join(' ') : '',
+      );
+      return;
+    }
     if (!directive) {
       if (/^\s*#(if|else|endif|elif|ifdef|define)\b/.test(line)) {
         throw new RuminateError(
@@ -48,5 +94,6 @@ export function preprocess(source: string, defines: Defines = {}): string {
     out.push('');
   });
   if (stack.length > 0) throw new RuminateError('shader-compile', 'WGSL preprocessor: unterminated #if');
+  if (unroll) throw new RuminateError('shader-compile', 'WGSL preprocessor: unterminated #unroll');
   return out.join('\n');
 }

@@ -166,6 +166,7 @@ export class PagedAttentionOp {
         ? ctx.pipelines.get({
             name: 'attention/paged-attention-serial',
             source: kernelSources['attention/paged-attention-serial.wgsl'] ?? '',
+            counts: { HEAD_VEC4S: headDim / 4 },
             constants: { HD: headDim, WG: p.wg },
           })
         : ctx.pipelines.get({
