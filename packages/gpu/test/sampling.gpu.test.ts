@@ -157,7 +157,11 @@ function compareRow(
 
 describe('GPU sampler on SwiftShader', () => {
   const seed = freshSeed();
-  const configs = candidateSample(samplerTuningSpace.candidates, 3, seed, defaultIndex(samplerTuningSpace));
+  // A sample of the space, plus the CPU adapters' default (what this machine's engine runs).
+  const sampled = candidateSample(samplerTuningSpace.candidates, 3, seed, defaultIndex(samplerTuningSpace));
+  const cpu = samplerTuningSpace.cpuDefault;
+  const configs =
+    cpu && !sampled.some((c) => JSON.stringify(c) === JSON.stringify(cpu)) ? [...sampled, cpu] : sampled;
 
   for (const config of configs) {
     it(`matches the float64 reference (tokens, logprobs, entropy, self-certainty, top-20) on mixed rows, ${JSON.stringify(config)}`, async () => {
