@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { kernelSources } from '../src/kernels/sources.generated.ts';
 import type { KernelContext } from '../src/ops/context.ts';
-import { defaultIndex } from '../src/ops/elementwise/tuning-space.ts';
 import { philox4x32_10, streamGumbel } from '../src/ops/sampling/philox.ts';
 import { SamplerOp, samplerTuningSpace } from '../src/ops/sampling/sampler.ts';
 import {
@@ -15,13 +14,13 @@ import {
 import { sampleReference } from '../src/ops/sampling/sampler-reference.ts';
 import { samplerTunable } from '../src/ops/sampling/tunable.ts';
 import {
-  candidateSample,
   freshSeed,
   POISON_BITS,
   poisonedBuffer,
   readBuffer,
   readF32,
   seededRandom,
+  spaceSample,
   testKernelContext,
   uploadBuffer,
 } from '../src/testing/index.ts';
@@ -157,11 +156,7 @@ function compareRow(
 
 describe('GPU sampler on SwiftShader', () => {
   const seed = freshSeed();
-  // A sample of the space, plus the CPU adapters' default (what this machine's engine runs).
-  const sampled = candidateSample(samplerTuningSpace.candidates, 3, seed, defaultIndex(samplerTuningSpace));
-  const cpu = samplerTuningSpace.cpuDefault;
-  const configs =
-    cpu && !sampled.some((c) => JSON.stringify(c) === JSON.stringify(cpu)) ? [...sampled, cpu] : sampled;
+  const configs = spaceSample(samplerTuningSpace, 3, seed);
 
   for (const config of configs) {
     it(`matches the float64 reference (tokens, logprobs, entropy, self-certainty, top-20) on mixed rows, ${JSON.stringify(config)}`, async () => {

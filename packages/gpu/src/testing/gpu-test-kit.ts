@@ -4,6 +4,7 @@
 import { type AcquiredDevice, requestDevice } from '../device/request-device.ts';
 import type { KernelContext } from '../ops/context.ts';
 import { kernelContextFor } from '../ops/context.ts';
+import { defaultIndex, type TuningPoint, type TuningSpace } from '../ops/elementwise/tuning-space.ts';
 
 let shared: Promise<AcquiredDevice> | undefined;
 
@@ -160,4 +161,15 @@ export function candidateSample<T>(all: readonly T[], count: number, seed: numbe
     [rest[i], rest[j]] = [rest[j] as number, rest[i] as number];
   }
   return [defaultIndex, ...rest.slice(0, count)].map((i) => all[i] as T);
+}
+
+/**
+ * candidateSample over a declared tuning space: its GPU default, `count` others, and its CPU
+ * default when it declares one (what a CPU adapter, this machine included, runs).
+ */
+export function spaceSample(space: TuningSpace, count: number, seed: number): TuningPoint[] {
+  const sampled = candidateSample(space.candidates, count, seed, defaultIndex(space));
+  const cpu = space.cpuDefault;
+  const same = (c: TuningPoint) => JSON.stringify(c) === JSON.stringify(cpu);
+  return cpu && !sampled.some(same) ? [...sampled, cpu] : sampled;
 }
