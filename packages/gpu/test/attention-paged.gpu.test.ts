@@ -21,10 +21,12 @@ import { type PagedFixture, pagedFixture, permutation, refAttentionRow } from '.
 // sums of ≤ 100 exponentials carry ~1e-6 relative error: 2e-5 absolute leaves margin.
 const TOL = { atol: 2e-5 };
 
+// The serial kernel's heads per invocation (QH) here: 1, 4, 1 (3 × 32 vec4s is too many), 2.
 const SHAPES = [
   { nHeads: 4, nKv: 4, headDim: 16 }, // multi-head, smallest head
   { nHeads: 8, nKv: 2, headDim: 64 }, // GQA, group 4
   { nHeads: 6, nKv: 2, headDim: 128 }, // GQA, group 3, llama-sized head
+  { nHeads: 4, nKv: 2, headDim: 32 }, // GQA, group 2
 ];
 
 /** A query row: which fixture sequence, at which position. */

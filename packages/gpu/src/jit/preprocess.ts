@@ -16,12 +16,15 @@ export type UnrollCounts = Readonly<Record<string, number>>;
  *
  * `#unroll VAR NAME` … `#endunroll` repeats the lines between `counts[NAME]` times with `${VAR}`
  * replaced by 0, 1, …: a loop over a size fixed at specialisation (a head dim) unrolled, so
- * what it indexes can live in registers. Each line's copies are joined onto that line (line
- * numbers still hold); the block holds no directives.
+ * what it indexes can live in registers. Each line is repeated in place, its copies joined onto
+ * it (line numbers still hold), so every copy of a line comes before the next line: the copies
+ * must not depend on each other across lines (independent statements, one variable per index).
+ * Blocks nest (a line repeats over every open block's index); they hold no `#if`.
  */
 export function preprocess(source: string, defines: Defines = {}, counts: UnrollCounts = {}): string {
   const out: string[] = [];
-  let unroll: { variable: RegExp; times: number } | undefined;
+  // Open #unroll blocks, outermost first.
+  const unrolls: { variable: RegExp; times: number }[] = [];
   // Each frame: is this branch active, and was any branch of this #if taken.
   const stack: { active: boolean; taken: boolean; parentActive: boolean }[] = [];
   const active = () => stack.every((f) => f.active);
@@ -33,36 +36,37 @@ export function preprocess(source: string, defines: Defines = {}, counts: Unroll
       const [, kind, variable, name] = loop;
       if (kind === 'unroll') {
         const times = name ? counts[name] : undefined;
-        if (unroll || !variable || times === undefined || !(Number.isInteger(times) && times >= 0)) {
+        if (!variable || times === undefined || !(Number.isInteger(times) && times >= 0)) {
           throw new RuminateError(
             'shader-compile',
-            `WGSL preprocessor: line ${i + 1} needs #unroll VAR NAME with counts.NAME a whole number, outside another #unroll (${line.trim()}).`,
+            `WGSL preprocessor: line ${i + 1} needs #unroll VAR NAME with counts.NAME a whole number (${line.trim()}).`,
           );
         }
-        unroll = { variable: new RegExp(`\\$\\{${variable}\\}`, 'g'), times };
-      } else if (!unroll) {
+        unrolls.push({ variable: new RegExp(`\\$\\{${variable}\\}`, 'g'), times });
+      } else if (!unrolls.pop()) {
         throw new RuminateError(
           'shader-compile',
           `WGSL preprocessor: #endunroll without #unroll on line ${i + 1}`,
         );
-      } else {
-        unroll = undefined;
       }
       out.push('');
       return;
     }
     const directive = /^\s*#(if|else|endif)\b\s*(!?)\s*([A-Za-z_][A-Za-z0-9_]*)?\s*$/.exec(line);
-    if (unroll) {
+    if (unrolls.length > 0) {
       if (/^\s*#/.test(line)) {
         throw new RuminateError(
           'shader-compile',
           `WGSL preprocessor: directive inside #unroll on line ${i + 1}`,
         );
       }
-      const { variable, times } = unroll;
-      out.push(
-        active() ? Array.from({ length: times }, (_, n) => line.replace(variable, String(n))).join(' ') : '',
-      );
+      let copies = [line];
+      for (const { variable, times } of unrolls) {
+        copies = copies.flatMap((c) =>
+          Array.from({ length: times }, (_, n) => c.replace(variable, String(n))),
+        );
+      }
+      out.push(active() ? copies.join(' ') : '');
       return;
     }
     if (!directive) {
@@ -94,6 +98,7 @@ export function preprocess(source: string, defines: Defines = {}, counts: Unroll
     out.push('');
   });
   if (stack.length > 0) throw new RuminateError('shader-compile', 'WGSL preprocessor: unterminated #if');
-  if (unroll) throw new RuminateError('shader-compile', 'WGSL preprocessor: unterminated #unroll');
+  if (unrolls.length > 0)
+    throw new RuminateError('shader-compile', 'WGSL preprocessor: unterminated #unroll');
   return out.join('\n');
 }
