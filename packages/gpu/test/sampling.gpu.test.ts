@@ -202,6 +202,40 @@ describe('GPU sampler on SwiftShader', () => {
     });
   }
 
+  it("sorts: 'later' serves greedy rows at once and candidate caps above 1 after ready(), with a typed error before", async () => {
+    const ctx = await testKernelContext();
+    const op = await SamplerOp.prepare(ctx, { sorts: 'later' });
+    const rand = seededRandom(seed ^ 0x1a7e);
+    const vocab = 1500;
+    const logits = makeLogits(2, vocab, rand);
+    const greedy: SamplerRowParams[] = [0, 1].map((r) => ({ temperature: 0, sequence: r, position: 0 }));
+    // Each row against the float64 reference (compareRow throws on a mismatch).
+    const check = (results: SamplerRowResult[], params: SamplerRowParams[], cap: number, what: string) => {
+      for (const [r, row] of results.entries()) {
+        compareRow(
+          row,
+          logits.subarray(r * vocab, (r + 1) * vocab),
+          params[r] as SamplerRowParams,
+          cap,
+          `${what} row ${r}`,
+        );
+      }
+    };
+    check((await runSampler(ctx, op, logits, greedy, vocab, 1)).results, greedy, 1, 'greedy');
+    const topP: SamplerRowParams[] = [0, 1].map((r) => ({
+      temperature: 0.8,
+      topP: 0.9,
+      sequence: r,
+      position: 3,
+      seed: 7,
+    }));
+    await expect(runSampler(ctx, op, logits, topP, vocab, 64)).rejects.toMatchObject({
+      code: 'invalid-argument',
+    });
+    await op.ready(64);
+    check((await runSampler(ctx, op, logits, topP, vocab, 64)).results, topP, 64, 'top-p');
+  });
+
   it('samples a row the same whichever batch it is in, and the argmax exactly', async () => {
     const ctx = await testKernelContext();
     const op = await SamplerOp.prepare(ctx);

@@ -19,6 +19,7 @@ import {
   type RopeParams,
   type RowRange,
   RuminateError,
+  SAMPLER_MAX_CANDIDATES,
   SamplerOp,
   type SamplerRowParams,
   SiluMulOp,
@@ -184,7 +185,8 @@ export class GpuModel implements ModelBackend {
           maxPagesPerSeq: sizes.maxPagesPerSeq,
         }),
         SiluMulOp.prepare(ctx),
-        SamplerOp.prepare(ctx),
+        // The sorts (top-k, top-p, log-probabilities) compile in the background after load.
+        SamplerOp.prepare(ctx, { sorts: 'later' }),
         ...matmuls,
       ],
     );
@@ -227,6 +229,8 @@ export class GpuModel implements ModelBackend {
     const compiled = kernels ?? (await GpuModel.compileKernels(ctx, hp, sizes, []));
     const moe = hp.nExperts > 0 ? await MoeBlock.create(ctx, hp, weights, sizes.maxRows) : undefined;
     const model = new GpuModel(ctx, hp, weights, sizes, compiled.ops, embedding, moe);
+    // Warm the sampler's sorts now, off the load's path; a step that needs them awaits them.
+    void compiled.ops.sampler.ready(SAMPLER_MAX_CANDIDATES).catch(() => undefined);
     for (const key of compiled.preparedMatmuls) model.preparedMatmuls.add(key);
     return model;
   }
@@ -269,6 +273,13 @@ export class GpuModel implements ModelBackend {
       throw new RuminateError('internal', `A pass of ${T} rows / ${S} samples exceeds the model's sizing.`);
     }
     await this.prepareMatmuls(T, S);
+    // The smallest candidate list the rows need: greedy batches skip the sorts entirely.
+    const rowParams = pass.sample.map(samplerRow);
+    const candidates = samplerCandidatesFor(
+      rowParams,
+      pass.sample.some((s) => (s.want?.topLogprobs ?? 0) > 0),
+    );
+    await this.ops.sampler.ready(candidates);
     // Per-pass inputs.
     const info = new Uint32Array(T * 2);
     pass.rows.forEach((r, i) => {
@@ -432,12 +443,6 @@ export class GpuModel implements ModelBackend {
       m: S,
       ...(this.scratch ? { scratch: this.scratch } : {}),
     });
-    // The smallest candidate list the rows need: greedy batches skip the sorts entirely.
-    const rowParams = pass.sample.map(samplerRow);
-    const candidates = samplerCandidatesFor(
-      rowParams,
-      pass.sample.some((s) => (s.want?.topLogprobs ?? 0) > 0),
-    );
     const params = packSamplerParams(rowParams, hp.nVocab, candidates);
     if (params.byteLength > this.samplerParams.size) {
       this.samplerParams.destroy();

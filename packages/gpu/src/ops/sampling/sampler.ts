@@ -12,6 +12,7 @@
 // more passes over the vocabulary every step). Min-p and plain temperature sampling are exact:
 // when their kept set may exceed the candidates, a Gumbel-max sweep covers the whole
 // vocabulary above the threshold. The CPU reference (sampler-reference.ts) applies the same cap.
+import { RuminateError } from '../../errors.ts';
 import { kernelSources } from '../../kernels/sources.generated.ts';
 import type { KernelContext } from '../context.ts';
 import { type BufferArg, bindingOf, check, type EncodeTarget, withPass } from '../elementwise/dispatch.ts';
@@ -76,16 +77,21 @@ interface ChainPlan {
 }
 
 /** The on-GPU sampler: 5 kernels plus log(chunks) merge dispatches, recorded into one compute pass. */
+/** The sampler's entry points (kernels-wgsl/sampling/sampler.wgsl). */
+type SamplerEntry = 'chunk' | 'chunk_best' | 'merge' | 'select_row' | 'sweep' | 'finish';
+
+/** The entry points every candidate cap runs; `chunk` and `merge` (the sorts) only caps above 1. */
+const BASE_ENTRIES = ['chunk_best', 'select_row', 'sweep', 'finish'] as const;
+const SORT_ENTRIES = ['chunk', 'merge'] as const;
+
 export class SamplerOp {
   private readonly uniforms: UniformCache;
   private readonly plans = new Map<string, Plan>();
+  private sorts: Promise<void> | undefined;
 
   private constructor(
     private readonly ctx: KernelContext,
-    private readonly pipes: Record<
-      'chunk' | 'chunk_best' | 'merge' | 'select_row' | 'sweep' | 'finish',
-      GPUComputePipeline
-    >,
+    private readonly pipes: Partial<Record<SamplerEntry, GPUComputePipeline>>,
     /** The knobs compiled with. */
     readonly config: TuningPoint,
   ) {
@@ -95,10 +101,12 @@ export class SamplerOp {
   /**
    * Compiles the sampler's kernels (`config`: knobs WG and SORT_N, see the tuning JSON; else the
    * tuner's winner for `bucket` — `samplerShapeBucket(rows, vocab)` — else the shipped default).
+   * `sorts: 'later'` leaves out the sorting kernels that only candidate caps above 1 use (top-k,
+   * top-p, log-probabilities), a third of the compile time: `ready(candidates)` compiles them.
    */
   static async prepare(
     ctx: KernelContext,
-    opts: { config?: TuningPoint; bucket?: string } = {},
+    opts: { config?: TuningPoint; bucket?: string; sorts?: 'now' | 'later' } = {},
   ): Promise<SamplerOp> {
     const config = chooseConfig(ctx, samplerTuningSpace, opts.bucket ?? 'any', opts.config);
     const wg = config.WG ?? 256;
@@ -110,22 +118,30 @@ export class SamplerOp {
       `WG and SORT_N must be powers of two with 3·WG ≤ SORT_N (got ${wg}, ${sortN}).`,
     );
     check(sortN >= 2 * RAW_K * 2, 'config.SORT_N', `SORT_N must be at least ${4 * RAW_K} (got ${sortN}).`);
+    const op = new SamplerOp(ctx, {}, config);
+    await op.compile(BASE_ENTRIES);
+    if (opts.sorts !== 'later') await op.ready(SAMPLER_MAX_CANDIDATES);
+    return op;
+  }
+
+  /** Resolves once `encode` can run with this candidate cap (compiling the sorts on first need). */
+  ready(candidates: number): Promise<void> {
+    if (candidates <= 1) return Promise.resolve();
+    this.sorts ??= this.compile(SORT_ENTRIES);
+    return this.sorts;
+  }
+
+  private async compile(entries: readonly SamplerEntry[]): Promise<void> {
     const source = `${kernelSources['sampling/common.wgsl'] ?? ''}\n${kernelSources['sampling/sampler.wgsl'] ?? ''}`;
-    const entries = ['chunk', 'chunk_best', 'merge', 'select_row', 'sweep', 'finish'] as const;
+    const constants = { WG: this.config.WG ?? 256, SORT_N: this.config.SORT_N ?? 1024 };
     const compiled = await Promise.all(
       entries.map((entryPoint) =>
-        ctx.pipelines.get({
-          name: `sampling/sampler:${entryPoint}`,
-          source,
-          entryPoint,
-          constants: { WG: wg, SORT_N: sortN },
-        }),
+        this.ctx.pipelines.get({ name: `sampling/sampler:${entryPoint}`, source, entryPoint, constants }),
       ),
     );
-    const pipes = Object.fromEntries(
-      entries.map((e, i) => [e, (compiled[i] as { pipeline: GPUComputePipeline }).pipeline]),
-    );
-    return new SamplerOp(ctx, pipes as SamplerOp['pipes'], config);
+    entries.forEach((e, i) => {
+      this.pipes[e] = (compiled[i] as { pipeline: GPUComputePipeline }).pipeline;
+    });
   }
 
   /** Bytes `out` must hold for `rows` rows. */
@@ -164,6 +180,25 @@ export class SamplerOp {
       'out',
       `out holds ${args.out.size} bytes; ${rows} rows need ${SamplerOp.outputBytes(rows)}.`,
     );
+    const need = (e: SamplerEntry): GPUComputePipeline => {
+      const pipe = this.pipes[e];
+      if (!pipe) {
+        throw new RuminateError(
+          'invalid-argument',
+          `The sampler's sorting kernels are not compiled yet: await sampler.ready(${kc}) before encoding with ${kc} candidates.`,
+          { field: 'candidates' },
+        );
+      }
+      return pipe;
+    };
+    const p = {
+      chunk_best: need('chunk_best'),
+      select_row: need('select_row'),
+      sweep: need('sweep'),
+      finish: need('finish'),
+    };
+    // The sorts: per-chunk candidate lists and their merges (a cap of 1 scans chunk bests instead).
+    const sorts = kc === 1 ? undefined : { chunk: need('chunk'), merge: need('merge') };
     const plan = this.plan(rows, vocab, kc, sortN);
     const device = this.ctx.device;
     const logits = bindingOf(args.logits);
@@ -179,9 +214,8 @@ export class SamplerOp {
         layout: pipe.getBindGroupLayout(0),
         entries: entries.map(([binding, r]) => ({ binding, resource: 'buffer' in r ? r : { buffer: r } })),
       });
-    const p = this.pipes;
     withPass(target, 'sampling/sampler', (pass) => {
-      if (kc === 1) {
+      if (!sorts) {
         pass.setPipeline(p.chunk_best);
         pass.setBindGroup(
           0,
@@ -194,10 +228,10 @@ export class SamplerOp {
           ]),
         );
       } else {
-        pass.setPipeline(p.chunk);
+        pass.setPipeline(sorts.chunk);
         pass.setBindGroup(
           0,
-          group(p.chunk, 'sampler:chunk', [
+          group(sorts.chunk, 'sampler:chunk', [
             [0, plan.dims],
             [1, logits],
             [2, params],
@@ -208,17 +242,19 @@ export class SamplerOp {
         );
       }
       pass.dispatchWorkgroups(plan.chunks, rows);
-      pass.setPipeline(p.merge);
-      for (const level of [...plan.adj.levels, ...plan.raw.levels]) {
-        pass.setBindGroup(
-          0,
-          group(p.merge, 'sampler:merge', [
-            [0, level.dims],
-            [6, level.src],
-            [7, level.dst],
-          ]),
-        );
-        pass.dispatchWorkgroups(level.listsOut, rows);
+      if (sorts) {
+        pass.setPipeline(sorts.merge);
+        for (const level of [...plan.adj.levels, ...plan.raw.levels]) {
+          pass.setBindGroup(
+            0,
+            group(sorts.merge, 'sampler:merge', [
+              [0, level.dims],
+              [6, level.src],
+              [7, level.dst],
+            ]),
+          );
+          pass.dispatchWorkgroups(level.listsOut, rows);
+        }
       }
       pass.setPipeline(p.select_row);
       pass.setBindGroup(
