@@ -76,7 +76,6 @@ interface ChainPlan {
   final: GPUBuffer;
 }
 
-/** The on-GPU sampler: 5 kernels plus log(chunks) merge dispatches, recorded into one compute pass. */
 /** The sampler's entry points (kernels-wgsl/sampling/sampler.wgsl). */
 type SamplerEntry = 'chunk' | 'chunk_best' | 'merge' | 'select_row' | 'sweep' | 'finish';
 
@@ -84,6 +83,7 @@ type SamplerEntry = 'chunk' | 'chunk_best' | 'merge' | 'select_row' | 'sweep' | 
 const BASE_ENTRIES = ['chunk_best', 'select_row', 'sweep', 'finish'] as const;
 const SORT_ENTRIES = ['chunk', 'merge'] as const;
 
+/** The on-GPU sampler: 5 kernels plus log(chunks) merge dispatches, recorded into one compute pass. */
 export class SamplerOp {
   private readonly uniforms: UniformCache;
   private readonly plans = new Map<string, Plan>();
