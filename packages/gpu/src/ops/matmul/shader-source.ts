@@ -152,9 +152,12 @@ export function xQ8PairsSource(): string {
   return `${source('quant/q8-activations.wgsl')}\n${source('matmul/q8-pairs-record.wgsl')}\n${source('matmul/x-q8-pairs.wgsl')}`;
 }
 
+/** Words of one activation record, a pair of 32-value blocks (RECORD_WORDS in matmul/q8-pairs-record.wgsl). */
+const Q8_PAIR_RECORD_WORDS = 68;
+
 /** Words gemv-swar-q4_0.wgsl's activation records take for `m` rows of `k` values (x-q8-pairs.wgsl). */
 export function xQ8PairsWords(m: number, k: number): number {
-  return m * Math.ceil(k / 64) * 68;
+  return m * Math.ceil(k / 64) * Q8_PAIR_RECORD_WORDS;
 }
 
 /** WGSL of the split-K partial-sum reduction. */

@@ -83,6 +83,11 @@ type SamplerEntry = 'chunk' | 'chunk_best' | 'merge' | 'select_row' | 'sweep' | 
 const BASE_ENTRIES = ['chunk_best', 'select_row', 'sweep', 'finish'] as const;
 const SORT_ENTRIES = ['chunk', 'merge'] as const;
 
+/** The knobs a configuration sets, with the kernel's own defaults for those it leaves out. */
+function knobs(config: TuningPoint): { WG: number; SORT_N: number } {
+  return { WG: config.WG ?? 256, SORT_N: config.SORT_N ?? 1024 };
+}
+
 /** The on-GPU sampler: 5 kernels plus log(chunks) merge dispatches, recorded into one compute pass. */
 export class SamplerOp {
   private readonly uniforms: UniformCache;
@@ -109,8 +114,7 @@ export class SamplerOp {
     opts: { config?: TuningPoint; bucket?: string; sorts?: 'now' | 'later' } = {},
   ): Promise<SamplerOp> {
     const config = chooseConfig(ctx, samplerTuningSpace, opts.bucket ?? 'any', opts.config);
-    const wg = config.WG ?? 256;
-    const sortN = config.SORT_N ?? 1024;
+    const { WG: wg, SORT_N: sortN } = knobs(config);
     const pow2 = (v: number) => v > 0 && (v & (v - 1)) === 0;
     check(
       pow2(wg) && pow2(sortN) && wg * 3 <= sortN,
@@ -133,7 +137,7 @@ export class SamplerOp {
 
   private async compile(entries: readonly SamplerEntry[]): Promise<void> {
     const source = `${kernelSources['sampling/common.wgsl'] ?? ''}\n${kernelSources['sampling/sampler.wgsl'] ?? ''}`;
-    const constants = { WG: this.config.WG ?? 256, SORT_N: this.config.SORT_N ?? 1024 };
+    const constants = knobs(this.config);
     const compiled = await Promise.all(
       entries.map((entryPoint) =>
         this.ctx.pipelines.get({ name: `sampling/sampler:${entryPoint}`, source, entryPoint, constants }),
@@ -153,7 +157,7 @@ export class SamplerOp {
   encode(target: EncodeTarget, args: SamplerArgs): void {
     const { rows, vocab } = args;
     const kc = args.candidates ?? SAMPLER_MAX_CANDIDATES;
-    const sortN = this.config.SORT_N ?? 1024;
+    const sortN = knobs(this.config).SORT_N;
     check(
       Number.isInteger(rows) && rows > 0 && rows <= 65535,
       'rows',
