@@ -124,8 +124,8 @@ export class FunctionBuilder {
     const b = new Uint8Array(16);
     const dv = new DataView(b.buffer);
     if ('bytes' in value) b.set(value.bytes);
-    else if ('i32' in value) value.i32.forEach((v, i) => dv.setInt32(4 * i, v, true));
-    else value.f32.forEach((v, i) => dv.setFloat32(4 * i, v, true));
+    else if ('i32' in value) for (const [i, v] of value.i32.entries()) dv.setInt32(4 * i, v, true);
+    else for (const [i, v] of value.f32.entries()) dv.setFloat32(4 * i, v, true);
     this.raw(0xfd, ...uleb(CONTROL.v128Const), ...b);
     return this.push('v128');
   }
