@@ -4,7 +4,6 @@
 // 192-byte-per-row readback. Graph semantics: see reference/forward.ts (the float64 oracle).
 import {
   type BufferSlice,
-  countTokens,
   decodeSamplerOutput,
   type KernelContext,
   KvWriteOp,
@@ -21,10 +20,11 @@ import {
   RuminateError,
   SAMPLER_MAX_CANDIDATES,
   SamplerOp,
-  type SamplerRowParams,
   SiluMulOp,
   samplerCandidatesFor,
 } from '@ruminate/gpu';
+import { toSampledToken } from '../sampling/sampled-token.ts';
+import { samplerRowParams } from '../sampling/sampler-row-params.ts';
 import type { BackendMemory, ForwardPass, KvGeometry, ModelBackend, SampledToken } from './backend.ts';
 import type { CpuEmbedding } from './cpu-embedding.ts';
 import type { GpuTensor, GpuWeights } from './gpu-weights.ts';
@@ -274,7 +274,7 @@ export class GpuModel implements ModelBackend {
     }
     await this.prepareMatmuls(T, S);
     // The smallest candidate list the rows need: greedy batches skip the sorts entirely.
-    const rowParams = pass.sample.map(samplerRow);
+    const rowParams = pass.sample.map(samplerRowParams);
     const candidates = samplerCandidatesFor(
       rowParams,
       pass.sample.some((s) => (s.want?.topLogprobs ?? 0) > 0),
@@ -462,7 +462,7 @@ export class GpuModel implements ModelBackend {
     await this.settle(this.staging.mapAsync(GPUMapMode.READ, 0, SamplerOp.outputBytes(S)));
     const data = this.staging.getMappedRange(0, SamplerOp.outputBytes(S)).slice(0);
     this.staging.unmap();
-    return decodeSamplerOutput(data, S).map((r, i) => toSampled(r, pass.sample[i]?.want));
+    return decodeSamplerOutput(data, S).map((r, i) => toSampledToken(r, pass.sample[i]?.want));
   }
 
   /** Compiles (once) the matmul variants for m = T and m = S rows of every weight type used. */
@@ -613,34 +613,4 @@ function attentionRanges(pass: ForwardPass): {
   if (decodeEnd > 0) attnRanges.decode = { start: 0, count: decodeEnd };
   if (decodeEnd < groups.length) attnRanges.prefill = groups.slice(decodeEnd);
   return { attnRanges, maxKeys: Math.max(maxKeys, PAGE_TOKENS) };
-}
-
-function samplerRow(s: ForwardPass['sample'][number]): SamplerRowParams {
-  const p = s.params;
-  return {
-    temperature: p.temperature,
-    ...(p.topK !== undefined ? { topK: p.topK } : {}),
-    ...(p.topP !== undefined ? { topP: p.topP } : {}),
-    ...(p.minP !== undefined ? { minP: p.minP } : {}),
-    ...(p.repetitionPenalty !== undefined ? { repetitionPenalty: p.repetitionPenalty } : {}),
-    ...(p.frequencyPenalty !== undefined ? { frequencyPenalty: p.frequencyPenalty } : {}),
-    ...(p.presencePenalty !== undefined ? { presencePenalty: p.presencePenalty } : {}),
-    ...(p.seed !== undefined ? { seed: p.seed } : {}),
-    sequence: s.stream,
-    position: s.position,
-    ...(s.history ? { tokenCounts: countTokens(s.history) } : {}),
-    ...(p.bannedTokens ? { bannedTokens: p.bannedTokens } : {}),
-    ...(s.forceToken !== undefined ? { forceToken: s.forceToken } : {}),
-  };
-}
-
-function toSampled(
-  r: ReturnType<typeof decodeSamplerOutput>[number],
-  want: ForwardPass['sample'][number]['want'],
-): SampledToken {
-  const out: SampledToken = { token: r.token, logprob: r.logprob };
-  if (want?.topLogprobs) out.topLogprobs = r.top.slice(0, want.topLogprobs);
-  if (want?.entropy) out.entropy = r.entropy;
-  if (want?.selfCertainty) out.selfCertainty = r.selfCertainty;
-  return out;
 }
