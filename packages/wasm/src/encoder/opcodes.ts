@@ -151,6 +151,7 @@ const SIMD: Row[] = [
   ['v128.bitselect', 0x52, 'vvv:v'],
   ['v128.any_true', 0x53, 'v:i'],
   ['v128.load32_lane', 0x56, 'iv:v', 'memlane', 2],
+  ['v128.store64_lane', 0x5b, 'iv:', 'memlane', 3],
   ['v128.load32_zero', 0x5c, 'i:v', 'mem', 2],
   ['v128.load64_zero', 0x5d, 'i:v', 'mem', 3],
   ['i8x16.narrow_i16x8_s', 0x65, 'vv:v'],
