@@ -9,7 +9,7 @@ import type { FunctionBuilder, Local, ModuleBuilder } from '../../encoder/index.
 import { emitShare, THREAD_PARAMS } from '../thread-share.ts';
 import type { KernelExport } from './kernel-export.ts';
 
-const LOG2E = 1.4426950408889634;
+const LOG2E = Math.LOG2E;
 const LN2_HI = 0.693359375;
 const LN2_LO = -2.1219444e-4;
 const X_MIN = -104;

@@ -17,9 +17,11 @@ export function emitHorizontalSum(b: FunctionBuilder): void {
   }
   b.tee(t)
     .get(t)
+    .get(t)
     .op('i8x16.shuffle', ...laneBytes(2, 3, 0, 1))
     .op('f32x4.add');
   b.tee(t)
+    .get(t)
     .get(t)
     .op('i8x16.shuffle', ...laneBytes(1, 0, 3, 2))
     .op('f32x4.add');
