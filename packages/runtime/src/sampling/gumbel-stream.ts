@@ -1,0 +1,74 @@
+// The sampler's Gumbel noise for one (seed, sequence, position), bit-identical to the gpu
+// package's streamGumbel but allocation-free and computing each Philox block (4 tokens) once.
+
+const M0 = 0xd2511f53;
+const M1 = 0xcd9e8d57;
+const W0 = 0x9e3779b9;
+const W1 = 0xbb67ae85;
+
+/** High 32 bits of the 64-bit product of two u32: a·b = a·bh·2^16 + a·bl, each part exact in doubles. */
+function mulhi(a: number, b: number): number {
+  const lo = a * (b & 0xffff);
+  const hi = a * (b >>> 16);
+  const hiLow = hi % 65536;
+  return (Math.floor(hi / 65536) + Math.floor((hiLow * 65536 + lo) / 4294967296)) >>> 0;
+}
+
+/** Largest Gumbel value the stream can produce (its top uniform is (2^23 − 1/2)·2^-23), plus slack for log rounding. */
+export const GUMBEL_MAX = -Math.log(-Math.log((8388607 + 0.5) / 8388608)) + 1e-6;
+
+/** Gumbel noise −log(−log u) of a (seed, sequence, position) stream, by token. */
+export class GumbelStream {
+  private readonly k0: number;
+  private readonly k1: number;
+  private readonly sequence: number;
+  private readonly position: number;
+  private block = -1;
+  private readonly words = new Uint32Array(4);
+
+  /** The stream of `seed` (an integer in [0, 2^53)) at (sequence, position). */
+  constructor(seed: number, sequence: number, position: number) {
+    this.k0 = seed >>> 0;
+    this.k1 = Math.floor(seed / 4294967296) >>> 0;
+    this.sequence = sequence >>> 0;
+    this.position = position >>> 0;
+  }
+
+  /** The noise for `token`, equal to streamGumbel(seedKey(seed), sequence, position, token). */
+  at(token: number): number {
+    const block = token >>> 2;
+    if (block !== this.block) this.fill(block);
+    const w = this.words[token & 3] as number;
+    return -Math.log(-Math.log(((w >>> 9) + 0.5) / 8388608));
+  }
+
+  private fill(block: number): void {
+    let c0 = block;
+    let c1 = this.position;
+    let c2 = this.sequence;
+    let c3 = 0;
+    let k0 = this.k0;
+    let k1 = this.k1;
+    for (let r = 0; r < 10; r++) {
+      if (r > 0) {
+        k0 = (k0 + W0) >>> 0;
+        k1 = (k1 + W1) >>> 0;
+      }
+      const hi0 = mulhi(M0, c0);
+      const lo0 = Math.imul(M0, c0) >>> 0;
+      const hi1 = mulhi(M1, c2);
+      const lo1 = Math.imul(M1, c2) >>> 0;
+      const n0 = (hi1 ^ c1 ^ k0) >>> 0;
+      const n2 = (hi0 ^ c3 ^ k1) >>> 0;
+      c0 = n0;
+      c1 = lo1;
+      c2 = n2;
+      c3 = lo0;
+    }
+    this.words[0] = c0;
+    this.words[1] = c1;
+    this.words[2] = c2;
+    this.words[3] = c3;
+    this.block = block;
+  }
+}
