@@ -66,7 +66,7 @@ export const FEATURE_PROBES = {
   threads: THREADS_PROBE,
 } as const;
 
-function validates(bytes: Uint8Array): boolean {
+function validates(bytes: Uint8Array<ArrayBuffer>): boolean {
   try {
     return typeof WebAssembly === 'object' && WebAssembly.validate(bytes);
   } catch {
