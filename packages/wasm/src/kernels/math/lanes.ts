@@ -6,24 +6,29 @@ export function laneBytes(l0: number, l1: number, l2: number, l3: number): numbe
   return [l0, l1, l2, l3].flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]);
 }
 
-const sumTemp = new WeakMap<FunctionBuilder, Local>();
+const reduceTemp = new WeakMap<FunctionBuilder, Local>();
 
-/** Pops an f32x4 and pushes the f32 sum of its lanes ((l0 + l2) + (l1 + l3)). */
-export function emitHorizontalSum(b: FunctionBuilder): void {
-  let t = sumTemp.get(b);
+/** Pops an f32x4 and pushes the f32 reduction of its lanes by `op` ((l0 ∘ l2) ∘ (l1 ∘ l3)). */
+export function emitHorizontal(b: FunctionBuilder, op: 'f32x4.add' | 'f32x4.max'): void {
+  let t = reduceTemp.get(b);
   if (!t) {
-    t = b.local('v128', 'hsum');
-    sumTemp.set(b, t);
+    t = b.local('v128', 'hred');
+    reduceTemp.set(b, t);
   }
   b.tee(t)
     .get(t)
     .get(t)
     .op('i8x16.shuffle', ...laneBytes(2, 3, 0, 1))
-    .op('f32x4.add');
+    .op(op);
   b.tee(t)
     .get(t)
     .get(t)
     .op('i8x16.shuffle', ...laneBytes(1, 0, 3, 2))
-    .op('f32x4.add');
+    .op(op);
   b.op('f32x4.extract_lane', 0);
+}
+
+/** Pops an f32x4 and pushes the f32 sum of its lanes ((l0 + l2) + (l1 + l3)). */
+export function emitHorizontalSum(b: FunctionBuilder): void {
+  emitHorizontal(b, 'f32x4.add');
 }
