@@ -202,6 +202,14 @@ describe('CPU sampler = sampleReference', () => {
     }
   });
 
+  it('sampleRows rejects what the GPU path rejects', () => {
+    const logits = new Float32Array(2 * 100);
+    const ok: SamplerRowParams = { temperature: 1, sequence: 0, position: 0 };
+    expect(() => sampleRows(logits, 100, [ok, { ...ok, topK: 65 }], 64)).toThrow(/topK/);
+    expect(() => sampleRows(logits, 100, [ok, { ...ok, bannedTokens: [100] }], 64)).toThrow(/bannedTokens/);
+    expect(() => sampleRows(logits, 100, [ok, ok, ok], 64)).toThrow(/logits/);
+  });
+
   it('sampleRows reads row i at i·vocab', () => {
     const vocab = 777;
     const rows: SamplerRowParams[] = [];

@@ -3,7 +3,9 @@
 // candidates: raw statistics in two sweeps, a bounded heap for the candidates and the top-20,
 // and a Gumbel-max draw that skips tokens whose best possible score cannot win.
 import {
+  packSamplerParams,
   penalisedLogit,
+  RuminateError,
   SAMPLER_MAX_CANDIDATES,
   SAMPLER_NONE,
   SAMPLER_TOP_N,
@@ -14,14 +16,21 @@ import { GUMBEL_MAX, GumbelStream } from './gumbel-stream.ts';
 import { type RawStats, rawStats } from './raw-stats.ts';
 import { TopSelection } from './top-selection.ts';
 
-/** Samples rows of logits (row i at i·vocab) by the GPU sampler's rules with candidate cap `candidates`. */
+/** Samples rows of logits (row i at i·vocab) by the GPU sampler's rules, validating rows as the GPU path does. */
 export function sampleRows(
   logits: Float32Array,
   vocab: number,
   rows: readonly SamplerRowParams[],
   candidates = SAMPLER_MAX_CANDIDATES,
+  sampler = new CpuSampler(),
 ): SamplerRowResult[] {
-  const sampler = new CpuSampler();
+  if (logits.length < rows.length * vocab)
+    throw new RuminateError(
+      'invalid-argument',
+      `${rows.length} rows of ${vocab} logits need ${rows.length * vocab} values; got ${logits.length}.`,
+      { field: 'logits' },
+    );
+  packSamplerParams(rows, vocab, candidates); // the same invalid-argument errors as the GPU sampler
   return rows.map((r, i) => sampler.sampleRow(logits.subarray(i * vocab, (i + 1) * vocab), r, candidates));
 }
 
@@ -239,24 +248,28 @@ function fullDraw(
   let best = Number.NEGATIVE_INFINITY;
   let bestValue = Number.NEGATIVE_INFINITY;
   let token = SAMPLER_NONE;
-  const consider = (t: number) => {
-    const v = adj[t] as number;
-    const score = v / temp + noise.at(t);
-    if (
-      score > best ||
-      (token !== SAMPLER_NONE && score === best && (v > bestValue || (v === bestValue && t < token)))
-    ) {
-      best = score;
-      bestValue = v;
-      token = t;
+  // Pass 0 scores the candidates (the largest values), pass 1 the rest of the vocabulary;
+  // a candidate scored again ties with itself and changes nothing.
+  for (let pass = 0; pass < 2; pass++) {
+    const end = pass === 0 ? cand.length : adj.length;
+    for (let j = 0; j < end; j++) {
+      const t = pass === 0 ? (cand[j] as number) : j;
+      const v = adj[t] as number;
+      if (
+        pass === 1 &&
+        (!(v >= threshold) || v / temp + GUMBEL_MAX < best || (mask !== undefined && mask[t] !== 0))
+      )
+        continue;
+      const score = v / temp + noise.at(t);
+      if (
+        score > best ||
+        (token !== SAMPLER_NONE && score === best && (v > bestValue || (v === bestValue && t < token)))
+      ) {
+        best = score;
+        bestValue = v;
+        token = t;
+      }
     }
-  };
-  for (let j = 0; j < cand.length; j++) consider(cand[j] as number);
-  for (let i = 0; i < adj.length; i++) {
-    const v = adj[i] as number;
-    if (!(v >= threshold) || v / temp + GUMBEL_MAX < best) continue;
-    if (mask !== undefined && mask[i] !== 0) continue;
-    consider(i);
   }
   return token;
 }

@@ -6,12 +6,17 @@ const M1 = 0xcd9e8d57;
 const W0 = 0x9e3779b9;
 const W1 = 0xbb67ae85;
 
-/** High 32 bits of the 64-bit product of two u32: a·b = a·bh·2^16 + a·bl, each part exact in doubles. */
+/** High 32 bits of the 64-bit product of two u32 (from 16-bit halves, exact in doubles). */
 function mulhi(a: number, b: number): number {
-  const lo = a * (b & 0xffff);
-  const hi = a * (b >>> 16);
-  const hiLow = hi % 65536;
-  return (Math.floor(hi / 65536) + Math.floor((hiLow * 65536 + lo) / 4294967296)) >>> 0;
+  const al = a & 0xffff;
+  const ah = a >>> 16;
+  const bl = b & 0xffff;
+  const bh = b >>> 16;
+  const ll = al * bl;
+  const lh = al * bh;
+  const hl = ah * bl;
+  const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff);
+  return (ah * bh + (lh >>> 16) + (hl >>> 16) + Math.floor(mid / 65536)) >>> 0;
 }
 
 /** Largest Gumbel value the stream can produce (its top uniform is (2^23 − 1/2)·2^-23), plus slack for log rounding. */
