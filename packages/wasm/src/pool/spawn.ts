@@ -4,8 +4,8 @@ import type { WorkerMessage } from './worker-source.ts';
 export interface PoolWorker {
   /** Sends one message (the init message). */
   post(message: unknown): void;
-  /** Stops the worker at once. */
-  terminate(): void;
+  /** Stops the worker at once; resolves when it is gone. */
+  terminate(): Promise<void>;
 }
 
 /** What the pool hears from a worker. */
@@ -36,9 +36,9 @@ export async function spawnWorker(source: string, events: WorkerEvents): Promise
     });
     return {
       post: (m) => w.postMessage(m),
-      terminate: () => {
+      terminate: async () => {
         terminated = true;
-        void w.terminate();
+        await w.terminate();
       },
     };
   }
@@ -62,5 +62,8 @@ export async function spawnWorker(source: string, events: WorkerEvents): Promise
     events.failure(`error: ${e.message || 'the worker failed to load or threw'}`);
   });
   w.addEventListener('messageerror', () => events.failure('a message could not be read'));
-  return { post: (m) => w.postMessage(m), terminate: () => w.terminate() };
+  return {
+    post: (m) => w.postMessage(m),
+    terminate: async () => w.terminate(),
+  };
 }

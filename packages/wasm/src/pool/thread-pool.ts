@@ -75,6 +75,7 @@ export class ThreadPool {
   private workers: PoolWorker[] = [];
   private broken: RuminateError | undefined;
   private destroyed = false;
+  private terminating: Promise<void> = Promise.resolve();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly failure: Promise<never>;
   private rejectFailure: (e: RuminateError) => void = () => {};
@@ -150,9 +151,9 @@ export class ThreadPool {
     return this.broken;
   }
 
-  /** Stops every worker; later runs reject with RuminateError('not-loaded'). */
-  destroy(): void {
-    if (this.destroyed) return;
+  /** Stops every worker (resolves when they are gone); the run in flight and later runs reject with RuminateError('not-loaded'). */
+  destroy(): Promise<void> {
+    if (this.destroyed) return this.terminating;
     this.destroyed = true;
     const c = this.ctl;
     if (c) {
@@ -160,9 +161,10 @@ export class ThreadPool {
       Atomics.add(c, GEN, 1);
       Atomics.notify(c, GEN);
     }
-    this.terminateAll();
+    const gone = this.terminateAll();
     this.rejectFailure(new RuminateError('not-loaded', 'the WebAssembly thread pool was destroyed'));
     if (c) Atomics.notify(c, COMPLETE);
+    return gone;
   }
 
   private async runNow(program: Program, signal: AbortSignal | undefined): Promise<void> {
@@ -266,7 +268,7 @@ export class ThreadPool {
           failure: (reason) => this.fail(`thread ${t} ${reason}`),
         });
       } catch (e) {
-        this.terminateAll();
+        await this.terminateAll();
         throw new WorkersUnavailable(
           `workers could not start (${e instanceof Error ? e.message : String(e)})`,
         );
@@ -290,7 +292,7 @@ export class ThreadPool {
     try {
       await Promise.race([Promise.all(ready), this.failure]);
     } catch (e) {
-      this.destroy();
+      await this.destroy();
       throw e;
     }
   }
@@ -325,15 +327,17 @@ export class ThreadPool {
       'worker-failed',
       `a thread of the WebAssembly CPU backend stopped (${reason}); this model can no longer run: load it again`,
     );
-    this.terminateAll();
+    void this.terminateAll();
     this.rejectFailure(this.broken);
     if (this.ctl) Atomics.notify(this.ctl, COMPLETE);
   }
 
-  private terminateAll(): void {
+  private terminateAll(): Promise<void> {
     const ws = this.workers;
     this.workers = [];
-    for (const w of ws) w.terminate();
+    const gone = Promise.all(ws.map((w) => w.terminate())).then(() => {});
+    this.terminating = this.terminating.then(() => gone);
+    return this.terminating;
   }
 }
 
