@@ -53,8 +53,10 @@ function refAttention(q: Float32Array, keys: Float32Array[], values: Float32Arra
     const ex = scores.map((x) => Math.exp(x - mx));
     const sum = ex.reduce((a, b) => a + b, 0);
     for (let t = 0; t < keys.length; t++) {
-      for (let i = 0; i < hd; i++)
-        o[h * hd + i] += ((ex[t] as number) / sum) * ((values[t] as Float32Array)[kvh * hd + i] as number);
+      const v = values[t] as Float32Array;
+      for (let i = 0; i < hd; i++) {
+        o[h * hd + i] = (o[h * hd + i] as number) + ((ex[t] as number) / sum) * (v[kvh * hd + i] as number);
+      }
     }
   }
   return o;

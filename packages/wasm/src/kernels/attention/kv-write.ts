@@ -2,9 +2,9 @@
 // goes to page blockTable[slot·maxPages + position / 16], token position % 16. Rows whose
 // logical page is past maxPages or whose physical page is past numPages are skipped, as the
 // WebGPU kv-write does. RoPE is applied to k beforehand (rope.ts), in the same row buffer.
-import type { Local, ModuleBuilder } from '../../encoder/index.ts';
+import type { ModuleBuilder } from '../../encoder/index.ts';
 import type { KernelExport } from '../math/kernel-export.ts';
-import { kernelParams } from '../math/kernel-params.ts';
+import { kernelParams, paramsByName } from '../math/kernel-params.ts';
 import { emitShare } from '../thread-share.ts';
 import { emitLoadPiece, emitStorePiece, headPieces, PAGE_TOKENS } from './paged-kv.ts';
 
@@ -43,22 +43,8 @@ export function emitKvWrite(mod: ModuleBuilder, spec: KvWriteSpec): KernelExport
     'rows',
   ] as const;
   mod.func(name, kernelParams(args), [], (b) => {
-    const [k, v, ldk, ldv, rowInfo, blockTable, maxPages, numPages, kPool, vPool, rows, thread, threads] =
-      b.params as Local[] as [
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-      ];
+    const { k, v, ldk, ldv, rowInfo, blockTable, maxPages, numPages, kPool, vPool, rows, thread, threads } =
+      paramsByName(b, args);
     const u = b.local('i32', 'u');
     const end = b.local('i32', 'end');
     const units = b.local('i32', 'units');

@@ -11,7 +11,7 @@
 import type { FunctionBuilder, Local, ModuleBuilder } from '../../encoder/index.ts';
 import { emitExpF32 } from '../math/exp.ts';
 import type { KernelExport } from '../math/kernel-export.ts';
-import { kernelParams } from '../math/kernel-params.ts';
+import { kernelParams, paramsByName } from '../math/kernel-params.ts';
 import { emitHorizontalSum } from '../math/lanes.ts';
 import { emitShare } from '../thread-share.ts';
 import { emitLoadPiece, emitStorePiece, headPieces, PAGE_TOKENS } from './paged-kv.ts';
@@ -61,21 +61,8 @@ export function emitPagedAttention(mod: ModuleBuilder, spec: PagedAttentionSpec)
   const tokenBytes = kv * headBytes;
   const scale = 1 / Math.sqrt(headDim);
   mod.func(name, kernelParams(args), [], (b) => {
-    const [q, ldq, kPool, vPool, blockTable, maxPages, rowInfo, out, ldo, rows, thread, threads] =
-      b.params as Local[] as [
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-        Local,
-      ];
+    const { q, ldq, kPool, vPool, blockTable, maxPages, rowInfo, out, ldo, rows, thread, threads } =
+      paramsByName(b, args);
     const L = (t: 'i32' | 'f32' | 'v128', n: string) => b.local(t, n);
     const u = L('i32', 'u');
     const end = L('i32', 'end');

@@ -6,8 +6,9 @@
 // clamped to [−104, 88.8] first: −inf and anything below give 0, +inf and anything above give
 // +inf, NaN stays NaN. Measured max relative error ≤ 3e-7 on normal results (see exp.test.ts).
 import type { FunctionBuilder, Local, ModuleBuilder } from '../../encoder/index.ts';
-import { emitShare, THREAD_PARAMS } from '../thread-share.ts';
+import { emitShare } from '../thread-share.ts';
 import type { KernelExport } from './kernel-export.ts';
+import { kernelParams, paramsByName } from './kernel-params.ts';
 
 const LOG2E = Math.LOG2E;
 const LN2_HI = 0.693359375;
@@ -80,8 +81,8 @@ export interface ExpSpec {
 export function emitExp(mod: ModuleBuilder, spec: ExpSpec = {}): KernelExport {
   const name = spec.name ?? 'exp_f32';
   const args = ['x', 'out', 'n'] as const;
-  mod.func(name, [...args.map((a) => [a, 'i32'] as [string, 'i32']), ...THREAD_PARAMS], [], (b) => {
-    const [x, out, n, thread, threads] = b.params as [Local, Local, Local, Local, Local];
+  mod.func(name, kernelParams(args), [], (b) => {
+    const { x, out, n, thread, threads } = paramsByName(b, args);
     const i = b.local('i32', 'i');
     const end = b.local('i32', 'end');
     emitShare(b, n, thread, threads, i, end, 4);

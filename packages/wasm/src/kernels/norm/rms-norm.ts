@@ -4,7 +4,7 @@
 // (qwen3's q/k norm), in place when out = x. Sums in f32, four lanes at a time.
 import type { Local, ModuleBuilder } from '../../encoder/index.ts';
 import type { KernelExport } from '../math/kernel-export.ts';
-import { kernelParams } from '../math/kernel-params.ts';
+import { kernelParams, paramsByName } from '../math/kernel-params.ts';
 import { emitHorizontalSum } from '../math/lanes.ts';
 import { emitShare } from '../thread-share.ts';
 
@@ -36,16 +36,7 @@ export function emitRmsNorm(mod: ModuleBuilder, spec: RmsNormSpec): KernelExport
   const args = ['x', 'w', 'out', 'rows', 'ldx', 'ldo'] as const;
   const vecBytes = Math.floor(dim / 4) * 16;
   mod.func(name, kernelParams(args), [], (b) => {
-    const [x, w, out, rows, ldx, ldo, thread, threads] = b.params as Local[] as [
-      Local,
-      Local,
-      Local,
-      Local,
-      Local,
-      Local,
-      Local,
-      Local,
-    ];
+    const { x, w, out, rows, ldx, ldo, thread, threads } = paramsByName(b, args);
     const u = b.local('i32', 'u');
     const end = b.local('i32', 'end');
     const xp = b.local('i32', 'xp');

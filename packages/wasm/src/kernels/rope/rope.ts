@@ -4,7 +4,7 @@
 // (qwen2, qwen3, gpt-neox); dimensions from ropeDims to headDim are left as they are.
 import type { FunctionBuilder, Local, ModuleBuilder } from '../../encoder/index.ts';
 import type { KernelExport } from '../math/kernel-export.ts';
-import { kernelParams } from '../math/kernel-params.ts';
+import { kernelParams, paramsByName } from '../math/kernel-params.ts';
 import { laneBytes } from '../math/lanes.ts';
 import { emitShare } from '../thread-share.ts';
 
@@ -41,17 +41,7 @@ export function emitRope(mod: ModuleBuilder, spec: RopeSpec): KernelExport {
   const heads = nHeads + nKvHeads;
   const half = ropeDims / 2;
   mod.func(name, kernelParams(args), [], (b) => {
-    const [q, k, ldq, ldk, rowInfo, table, rows, thread, threads] = b.params as Local[] as [
-      Local,
-      Local,
-      Local,
-      Local,
-      Local,
-      Local,
-      Local,
-      Local,
-      Local,
-    ];
+    const { q, k, ldq, ldk, rowInfo, table, rows, thread, threads } = paramsByName(b, args);
     const u = b.local('i32', 'u');
     const end = b.local('i32', 'end');
     const units = b.local('i32', 'units');

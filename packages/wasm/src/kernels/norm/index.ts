@@ -1,0 +1,2 @@
+// Normalisation kernels.
+export { emitRmsNorm, type RmsNormSpec } from './rms-norm.ts';
