@@ -202,6 +202,22 @@ describe('CPU sampler = sampleReference', () => {
     }
   });
 
+  it('breaks an exact Gumbel tie as the reference does (its order: value, then lower id)', () => {
+    // At (seed 0, sequence 0, position 2527) tokens 7892 and 8127 draw the same, largest, uniform.
+    const sampler = new CpuSampler();
+    const logits = new Float32Array(8192);
+    const at: SamplerRowParams = { temperature: 1, seed: 0, sequence: 0, position: 2527 };
+    for (const [params, c] of [
+      [at, 1],
+      [{ ...at, minP: 0.5 }, 64],
+      [{ ...at, topK: 256, bannedTokens: [...Array(7892).keys()] }, 256],
+    ] as const) {
+      const ref = sampleReference(logits, params, c);
+      expect(ref.token).toBe(7892);
+      expect(sampler.sampleRow(logits, params, c).token).toBe(7892);
+    }
+  });
+
   it('sampleRows rejects what the GPU path rejects', () => {
     const logits = new Float32Array(2 * 100);
     const ok: SamplerRowParams = { temperature: 1, sequence: 0, position: 0 };
