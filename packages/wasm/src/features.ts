@@ -4,8 +4,10 @@ import { RuminateError } from '@ruminate/errors';
 export interface WasmFeatures {
   /** Fixed-width 128-bit SIMD (v128): every kernel needs it. */
   simd128: boolean;
-  /** Relaxed SIMD, probed with i32x4.relaxed_dot_i8x16_i7x16_add_s (Chrome 114+, Firefox 146+; Node 20 behind a flag). */
+  /** Relaxed SIMD: i32x4.relaxed_dot_i8x16_i7x16_add_s validates and computes right (Chrome 114+, Firefox 146+; not Node 20, whose flagged version drops the accumulator). */
   relaxedSimd: boolean;
+  /** Relaxed SIMD instructions validate (true in Node 20 with the flag, even though the dot-add there computes wrong). */
+  relaxedSimdValidates: boolean;
   /** Threads: a shared memory import and atomic instructions validate. */
   threads: boolean;
   /** A shared WebAssembly.Memory can be made here (SharedArrayBuffer exists). */
@@ -59,11 +61,47 @@ const THREADS_PROBE = new Uint8Array([
   0x0a, 0x0a, 0x01, 0x08, 0x00, 0x41, 0x00, 0xfe, 0x10, 0x02, 0x00, 0x0b,
 ]);
 
+/**
+ * (module (func (export "f") (result i32) i32x4.extract_lane 0 of
+ *   i32x4.relaxed_dot_i8x16_i7x16_add_s(i8x16 1…, i8x16 2…, i32x4 100…))) — must return 4·(1·2) + 100 = 108.
+ * Node 20's V8 validates relaxed SIMD behind its flag but returns 16 here (8 products, accumulator
+ * dropped), so relaxed SIMD counts only where this computes right.
+ */
+// biome-ignore format: bytes grouped by section
+const RELAXED_DOT_ADD_CHECK = new Uint8Array([
+  ...HEADER,
+  // type section: 1 type, func [] -> [i32]
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,
+  // function section: 1 function of type 0
+  0x03, 0x02, 0x01, 0x00,
+  // export section: "f" = function 0
+  0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00,
+  // code section: 1 body of 62 bytes: no locals, v128.const of sixteen 1s, of sixteen 2s, of four i32 100s,
+  0x0a, 0x40, 0x01, 0x3e, 0x00,
+  0xfd, 0x0c, ...new Array<number>(16).fill(1),
+  0xfd, 0x0c, ...new Array<number>(16).fill(2),
+  0xfd, 0x0c, 100, 0, 0, 0, 100, 0, 0, 0, 100, 0, 0, 0, 100, 0, 0, 0,
+  // i32x4.relaxed_dot_i8x16_i7x16_add_s (0xfd 0x93 0x02), i32x4.extract_lane 0 (0xfd 0x1b 0x00), end
+  0xfd, 0x93, 0x02, 0xfd, 0x1b, 0x00, 0x0b,
+]);
+
+/** True when relaxed SIMD validates and i32x4.relaxed_dot_i8x16_i7x16_add_s computes what the proposal says. */
+function relaxedDotAddWorks(): boolean {
+  if (!validates(RELAXED_SIMD_PROBE)) return false;
+  try {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(RELAXED_DOT_ADD_CHECK));
+    return (instance.exports.f as () => number)() === 108;
+  } catch {
+    return false;
+  }
+}
+
 /** The probe modules, for tests. */
 export const FEATURE_PROBES = {
   simd128: SIMD128_PROBE,
   relaxedSimd: RELAXED_SIMD_PROBE,
   threads: THREADS_PROBE,
+  relaxedDotAdd: RELAXED_DOT_ADD_CHECK,
 } as const;
 
 function validates(bytes: Uint8Array<ArrayBuffer>): boolean {
@@ -90,7 +128,8 @@ export function detectWasmFeatures(): WasmFeatures {
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
   return {
     simd128: validates(SIMD128_PROBE),
-    relaxedSimd: validates(RELAXED_SIMD_PROBE),
+    relaxedSimd: relaxedDotAddWorks(),
+    relaxedSimdValidates: validates(RELAXED_SIMD_PROBE),
     threads: validates(THREADS_PROBE),
     sharedMemory: canMakeSharedMemory(),
     crossOriginIsolated: isolated ?? !isBrowserLike(),
