@@ -9,7 +9,10 @@ import { FN, POOL_KERNELS, poolKernelModule } from './pool-kernels.ts';
 const OPS = 256;
 const RUNS = 40;
 
-async function measure(threads: number, spin: number): Promise<{ perOpUs: number; perRunUs: number }> {
+async function measure(
+  threads: number,
+  spin: number | undefined,
+): Promise<{ perOpUs: number; perRunUs: number }> {
   const plan = new MemoryPlan();
   const control = reserveControl(plan, OPS);
   const arena = createMemory(plan, { shared: threads > 1 });
@@ -42,14 +45,15 @@ async function measure(threads: number, spin: number): Promise<{ perOpUs: number
 }
 
 const maxThreads = Number(process.argv[2] ?? (await hardwareThreads()));
-const spins = process.argv.length > 3 ? process.argv.slice(3).map(Number) : [2000];
+const spins: (number | undefined)[] =
+  process.argv.length > 3 ? process.argv.slice(3).map(Number) : [undefined];
 console.log(`cores: ${await hardwareThreads()}; ${OPS} nop ops per program, best of 5 × ${RUNS} runs`);
 console.log('threads  spin    barrier µs/op   run µs (wake + completion)');
 for (const spin of spins) {
   for (let t = 1; t <= maxThreads; t++) {
     const { perOpUs, perRunUs } = await measure(t, spin);
     console.log(
-      `${String(t).padStart(7)}  ${String(spin).padStart(6)}  ${perOpUs.toFixed(2).padStart(14)}  ${perRunUs.toFixed(1).padStart(10)}`,
+      `${String(t).padStart(7)}  ${String(spin ?? 'auto').padStart(6)}  ${perOpUs.toFixed(2).padStart(14)}  ${perRunUs.toFixed(1).padStart(10)}`,
     );
   }
 }
