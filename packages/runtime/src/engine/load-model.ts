@@ -3,6 +3,7 @@
 import { type KernelContext, kvPoolBytes, PAGE_TOKENS, RuminateError } from '@ruminate/gpu';
 import type { ByteSource, GgufHeader } from '../gguf/types.ts';
 import { PagedKvCache } from '../kv/paged-kv-cache.ts';
+import type { ModelBackend } from '../model/backend.ts';
 import { CpuEmbedding } from '../model/cpu-embedding.ts';
 import { GpuModel } from '../model/gpu-model.ts';
 import { GpuWeights } from '../model/gpu-weights.ts';
@@ -20,15 +21,15 @@ export interface ModelLoadOptions extends LoadOptions {
 }
 
 /** A model ready to step. */
-export interface LoadedModel {
+export interface LoadedModel<M extends ModelBackend = ModelBackend> {
   /** Hyper-parameters. */
   hp: Hparams;
   /** What the Engine reports. */
   info: ModelInfo;
   /** Sequences and steps. */
   engine: SequenceEngine;
-  /** The GPU model (destroy to free its memory). */
-  model: GpuModel;
+  /** The model (destroy to free its memory): a GpuModel, or a WasmModel on the CPU backend. */
+  model: M;
 }
 
 /** Uploads the weights of a parsed GGUF and builds its GPU model and KV cache. */
@@ -37,7 +38,7 @@ export async function loadModel(
   header: GgufHeader,
   source: ByteSource,
   opts: ModelLoadOptions = {},
-): Promise<LoadedModel> {
+): Promise<LoadedModel<GpuModel>> {
   const hp = readHparams(header.metadata, (n) => header.tensors.find((t) => t.name === n)?.dims);
   const contextLength = opts.contextLength ?? Math.min(hp.contextLength, 4096);
   if (!Number.isInteger(contextLength) || contextLength < 1) {
@@ -98,7 +99,10 @@ export async function loadModel(
     throw e;
   }
   const kv = new PagedKvCache({ numPages, pageTokens: PAGE_TOKENS, numSlots: maxSequences, contextLength });
-  const info = modelInfo(header, hp, contextLength, weights.bytes + (tied ? 0 : embedding.byteLength));
+  const info = {
+    ...modelInfo(header, hp, contextLength, weights.bytes + (tied ? 0 : embedding.byteLength)),
+    backend: 'webgpu' as const,
+  };
   const engine = new SequenceEngine({
     kv,
     backend: model,

@@ -2,6 +2,7 @@
 // template, paged KV sequences and batched steps. The worker entry exposes this same object.
 import {
   defaultTuningStore,
+  isRuminateError,
   type KernelContext,
   kernelContextFor,
   RuminateError,
@@ -20,8 +21,10 @@ import { readHparams } from '../model/hparams.ts';
 import { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { type ModelTuningProgress, tuneModelKernels } from './kernel-tuning.ts';
 import { type LoadedModel, loadModel } from './load-model.ts';
+import { loadWasmModel } from './load-wasm-model.ts';
 import type { SequenceEngine } from './sequence-engine.ts';
 import type {
+  BackendChoice,
   ChatMessage,
   Engine,
   LoadOptions,
@@ -58,7 +61,12 @@ export interface RuminateEngineOptions {
   maxSequences?: number;
   /** Rows per forward pass, the prefill chunk (default 128). */
   maxPassTokens?: number;
+  /** Default backend of every load (a load's own `backend` option wins; default `auto`). */
+  backend?: BackendChoice;
 }
+
+/** What the header fit check allows on the wasm backend: 32-bit memory (4 GiB) holds weights, KV and scratch. */
+const WASM_BUDGET = { maxBufferSize: 2 ** 32, maxStorageBufferBindingSize: 2 ** 32, memoryBytes: 2 ** 32 };
 
 interface Loaded extends LoadedModel {
   tokenizer: Tokenizer;
@@ -76,7 +84,8 @@ export class RuminateEngine implements Engine {
   constructor(private readonly opts: RuminateEngineOptions = {}) {}
 
   async load(source: ModelSource, opts: LoadOptions = {}): Promise<ModelInfo> {
-    const ctx = await this.context();
+    const backend = await this.chooseBackend(opts.backend ?? this.opts.backend ?? 'auto');
+    const ctx = backend === 'webgpu' ? await this.context() : undefined;
     // Default opener: before any tensor data is downloaded, the header alone must show a
     // supported architecture whose weights and KV fit this device (else a typed error says why).
     const open =
@@ -87,10 +96,12 @@ export class RuminateEngine implements Engine {
           checkModelFit(
             m,
             { contextLength: opts.contextLength ?? Math.min(hp.contextLength, 4096) },
-            {
-              maxBufferSize: ctx.limits.maxBufferSize ?? 2 ** 28,
-              maxStorageBufferBindingSize: ctx.limits.maxStorageBufferBindingSize ?? 2 ** 27,
-            },
+            ctx
+              ? {
+                  maxBufferSize: ctx.limits.maxBufferSize ?? 2 ** 28,
+                  maxStorageBufferBindingSize: ctx.limits.maxStorageBufferBindingSize ?? 2 ** 27,
+                }
+              : WASM_BUDGET,
           );
         },
       });
@@ -98,22 +109,43 @@ export class RuminateEngine implements Engine {
     try {
       const header = await parseGguf(bytes);
       const tokenizer = Tokenizer.fromMetadata(header.metadata);
-      // Free the previous model's GPU memory only once the new one is known to be readable.
-      const loaded = await loadModel(ctx, header, bytes, {
+      const sizing = {
         ...opts,
         ...(this.opts.maxSequences ? { maxSequences: this.opts.maxSequences } : {}),
         ...(this.opts.maxPassTokens ? { maxPassTokens: this.opts.maxPassTokens } : {}),
-      });
+      };
+      // Free the previous model's memory only once the new one is known to be readable.
+      const loaded = ctx
+        ? await loadModel(ctx, header, bytes, sizing)
+        : await loadWasmModel(header, bytes, sizing);
       const eos = new Set([...loaded.info.eosTokenIds, ...tokenizer.eogIds]);
       loaded.info.eosTokenIds = [...eos];
       loaded.engine.setEosTokens(eos);
       this.stopTuning();
       this.current?.model.destroy();
       this.current = { ...loaded, tokenizer };
-      this.startTuning(ctx, header.tensors);
+      if (ctx) this.startTuning(ctx, header.tensors);
       return { ...loaded.info };
     } finally {
       await bytes.close?.();
+    }
+  }
+
+  /**
+   * The backend a load runs on. `auto`: the WebGPU path when a caller gave a kernel context or
+   * the adapter is a real GPU; the wasm backend where WebGPU is missing or its adapter computes
+   * on the CPU (SwiftShader, llvmpipe, WARP), where WGSL kernels cannot be fast.
+   */
+  private async chooseBackend(choice: BackendChoice): Promise<'webgpu' | 'wasm'> {
+    if (choice !== 'auto') return choice;
+    if (this.opts.kernelContext) return 'webgpu';
+    try {
+      return (await this.context()).cpuAdapter ? 'wasm' : 'webgpu';
+    } catch (e) {
+      this.ctx = undefined;
+      if (isRuminateError(e, 'webgpu-unavailable') || isRuminateError(e, 'adapter-unavailable'))
+        return 'wasm';
+      throw e;
     }
   }
 

@@ -34,7 +34,18 @@ export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   /** Cancels the load; the previous model (if any) stays usable. */
   signal?: AbortSignal;
+  /**
+   * Where the model computes: `webgpu`, `wasm` (WebAssembly SIMD on a pool of threads), or
+   * `auto` (default): wasm where WebGPU is missing or its adapter computes on the CPU
+   * (SwiftShader, llvmpipe, WARP), WebGPU elsewhere.
+   */
+  backend?: BackendChoice;
+  /** Compute threads of the wasm backend (default: every core, where the page is cross-origin isolated). */
+  threads?: number;
 }
+
+/** The backends a model can run on, or `auto` to let the engine pick. */
+export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
 
 /** What a loaded model is. */
 export interface ModelInfo {
@@ -58,6 +69,10 @@ export interface ModelInfo {
   weightBytes: number;
   /** Whether a chat template is present. */
   hasChatTemplate: boolean;
+  /** The backend the model runs on (`webgpu` or `wasm`), for engines that have a choice. */
+  backend?: 'webgpu' | 'wasm';
+  /** Compute threads of the wasm backend, and why that many (e.g. the headers a page lacks). */
+  threads?: { count: number; reason: string };
 }
 
 /** One message of a chat. */

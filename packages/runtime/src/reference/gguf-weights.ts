@@ -7,12 +7,13 @@ import type { ReferenceTensor, ReferenceTensorLookup } from './forward.ts';
  * Dequantized tensors of a parsed GGUF file, keyed by name. With `q8Activations` (what the
  * device's KernelContext says), q4_0 matrices round their input activations to 8 bits as the
  * GPU matmul then does (`ReferenceTensor.roundsInput`); MoE expert stacks (3-D) do not, as the
- * expert matmul keeps f32 activations.
+ * expert matmul keeps f32 activations. `q8Activations: 'quantized'` models the WebAssembly
+ * backend, where every matrix of a quantized type (not f32, f16, bf16) rounds its input.
  */
 export async function readReferenceWeights(
   header: GgufHeader,
   source: ByteSource,
-  opts: { q8Activations?: boolean } = {},
+  opts: { q8Activations?: boolean | 'quantized' } = {},
 ): Promise<{ tensors: Map<string, ReferenceTensor>; lookup: ReferenceTensorLookup }> {
   const tensors = new Map<string, ReferenceTensor>();
   for (const t of header.tensors) {
@@ -23,7 +24,11 @@ export async function readReferenceWeights(
       );
     }
     const bytes = await source.read(t.offset, t.bytes);
-    const roundsInput = opts.q8Activations === true && t.type.name === 'q4_0' && t.dims.length === 2;
+    const rounding =
+      opts.q8Activations === 'quantized'
+        ? !['f32', 'f16', 'bf16'].includes(t.type.name)
+        : opts.q8Activations === true && t.type.name === 'q4_0';
+    const roundsInput = rounding && t.dims.length === 2;
     tensors.set(t.name, {
       dims: t.dims,
       data: dequantize(t.type.name, bytes, t.elements),

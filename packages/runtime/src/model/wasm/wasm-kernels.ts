@@ -1,0 +1,272 @@
+// The kernels of one model on the CPU backend: which @ruminate/wasm emitters it needs,
+// specialised on this model's shapes (one matmul per weight type, k, n and epilogue), compiled
+// into one module over the model's memory; and the ops (kernel calls) a forward pass records.
+
+import { RuminateError } from '@ruminate/errors';
+import {
+  type Arena,
+  actRowBytes,
+  buildRopeTable,
+  emitKvWrite,
+  emitMatmul,
+  emitPagedAttention,
+  emitQuantizeActivations,
+  emitRmsNorm,
+  emitRope,
+  emitSiluMul,
+  formatOf,
+  type KernelExport,
+  type MatmulSpec,
+  ModuleBuilder,
+  type Op,
+  packedLayout,
+  repack,
+  WEIGHT_TYPES,
+  type WeightType,
+} from '@ruminate/wasm';
+import type { Hparams } from '../hparams.ts';
+import type { WasmLayout, WeightSizing } from './wasm-layout.ts';
+import type { LinearSpec, ModelTensors } from './wasm-tensors.ts';
+
+/** CPU features the kernels are specialised on. */
+export interface WasmKernelFeatures {
+  /** Integer dot products through `i32x4.relaxed_dot_i8x16_i7x16_add_s`. */
+  relaxedSimd: boolean;
+}
+
+interface Emitted {
+  name: string;
+  fn: number;
+  args: readonly string[];
+}
+
+/** A model's kernels: sizes for the memory plan, the module, and op constructors for the forward pass. */
+export class WasmKernels implements WeightSizing {
+  private readonly emitted = new Map<string, Emitted>();
+  private names: string[] = [];
+  private layout: WasmLayout | undefined;
+
+  constructor(
+    private readonly hp: Hparams,
+    private readonly features: WasmKernelFeatures,
+  ) {}
+
+  /** Bytes of a linear's weights once repacked. */
+  linearBytes(spec: LinearSpec): number {
+    return packedLayout(weightType(spec), spec.rows, spec.cols).bytes;
+  }
+
+  /** Bytes of m rows of k activations rounded to 8 bits. */
+  quantizedBytes(m: number, k: number): number {
+    return m * actRowBytes(k);
+  }
+
+  /** True when the matmul of `spec` reads activations rounded to 8 bits (every quantized type; f32/f16/bf16 read f32). */
+  quantizesInput(spec: LinearSpec): boolean {
+    return formatOf(weightType(spec)).kind !== 'f32';
+  }
+
+  /** Writes a linear's GGUF bytes (its sources' rows stacked) into `dst` in the kernels' format. */
+  repack(spec: LinearSpec, src: Uint8Array, dst: Uint8Array): void {
+    repack(weightType(spec), src, spec.rows, spec.cols, dst);
+  }
+
+  /** The RoPE (cos, sin) table for positions 0 … positions − 1. */
+  ropeTable(positions: number): Float32Array {
+    return buildRopeTable({ ropeDims: this.hp.ropeDims, base: this.hp.ropeBase, maxPositions: positions });
+  }
+
+  /** Export names in op `fn` order (after compile). */
+  exportNames(): string[] {
+    return this.names;
+  }
+
+  /** Emits every kernel the model's passes call and compiles them over the arena's memory. */
+  async compile(arena: Arena, tensors: ModelTensors, layout: WasmLayout): Promise<WebAssembly.Module> {
+    const hp = this.hp;
+    this.layout = layout;
+    const mod = new ModuleBuilder().importMemory({
+      initial: arena.pages,
+      maximum: arena.pages,
+      shared: arena.shared,
+    });
+    const add = (key: string, k: KernelExport) =>
+      this.emitted.set(key, { name: k.name, fn: -1, args: k.args });
+    const hd = hp.headDim;
+    add('norm', emitRmsNorm(mod, { dim: hp.nEmbd, eps: hp.rmsEps, name: 'rms_norm' }));
+    if (tensors.layers.some((l) => l.qNorm)) {
+      add('qNorm', emitRmsNorm(mod, { dim: hd, groups: hp.nHeads, eps: hp.rmsEps, name: 'q_norm' }));
+      add('kNorm', emitRmsNorm(mod, { dim: hd, groups: hp.nKvHeads, eps: hp.rmsEps, name: 'k_norm' }));
+    }
+    const heads = { nHeads: hp.nHeads, nKvHeads: hp.nKvHeads, headDim: hd };
+    add('rope', emitRope(mod, { ...heads, ropeDims: hp.ropeDims, style: hp.ropeStyle, name: 'rope' }));
+    add('kvWrite', emitKvWrite(mod, { nKvHeads: hp.nKvHeads, headDim: hd, name: 'kv_write' }));
+    add('attention', emitPagedAttention(mod, { ...heads, name: 'attention' }));
+    add('siluMul', emitSiluMul(mod, { ff: hp.nFf, name: 'silu_mul' }));
+    const linears: [LinearSpec, boolean, boolean][] = [[tensors.output, false, false]];
+    for (const l of tensors.layers) {
+      for (const s of l.qkv) linears.push([s, false, l.qkvBias !== undefined]);
+      linears.push([l.attnOutput, true, false]);
+      for (const s of l.gateUp) linears.push([s, false, false]);
+      linears.push([l.down, true, false]);
+    }
+    for (const [s, accumulate, bias] of linears) {
+      const key = this.matmulKey(s, accumulate, bias);
+      if (this.emitted.has(key)) continue;
+      add(key, emitMatmul(mod, this.matmulSpec(s, accumulate, bias)));
+      const qk = `quantize:${s.cols}`;
+      if (this.quantizesInput(s) && !this.emitted.has(qk)) {
+        add(qk, emitQuantizeActivations(mod, { k: s.cols, name: `quantize_k${s.cols}` }));
+      }
+    }
+    this.names = mod.exportNames();
+    const index = new Map(this.names.map((n, i) => [n, i]));
+    for (const e of this.emitted.values()) e.fn = index.get(e.name) ?? -1;
+    return WebAssembly.compile(mod.encode());
+  }
+
+  /** RMSNorm of T rows of the residual stream into `out`. */
+  rmsNorm(x: number, w: number, out: number, rows: number): Op {
+    const e = this.hp.nEmbd;
+    return this.op('norm', [x, w, out, rows, e, e]);
+  }
+
+  /** Per-head RMSNorm in place over the q (`which` = 'q') or k heads of fused qkv rows (qwen3). */
+  headNorm(which: 'q' | 'k', qkv: number, ld: number, column: number, w: number, rows: number): Op {
+    const at = qkv + 4 * column;
+    return this.op(which === 'q' ? 'qNorm' : 'kNorm', [at, w, at, rows, ld, ld]);
+  }
+
+  /** RoPE in place on the q and k heads of fused qkv rows. */
+  rope(qkv: number, ld: number, rowInfo: number, table: number, rows: number): Op {
+    const k = qkv + 4 * this.hp.nHeads * this.hp.headDim;
+    return this.op('rope', [qkv, k, ld, ld, rowInfo, table, rows]);
+  }
+
+  /** Writes the k and v of fused qkv rows into a layer's pools. */
+  kvWrite(
+    qkv: number,
+    ld: number,
+    rowInfo: number,
+    blockTable: number,
+    kPool: number,
+    vPool: number,
+    rows: number,
+  ): Op {
+    const L = this.need();
+    const nq = this.hp.nHeads * this.hp.headDim;
+    const nkv = this.hp.nKvHeads * this.hp.headDim;
+    return this.op('kvWrite', [
+      qkv + 4 * nq,
+      qkv + 4 * (nq + nkv),
+      ld,
+      ld,
+      rowInfo,
+      blockTable,
+      L.maxPagesPerSeq,
+      L.numPages,
+      kPool,
+      vPool,
+      rows,
+    ]);
+  }
+
+  /** Causal paged attention of the q heads of fused qkv rows into `out` (rows of nHeads·headDim). */
+  attention(
+    qkv: number,
+    ld: number,
+    rowInfo: number,
+    blockTable: number,
+    kPool: number,
+    vPool: number,
+    out: number,
+    rows: number,
+  ): Op {
+    const L = this.need();
+    const nq = this.hp.nHeads * this.hp.headDim;
+    return this.op('attention', [
+      qkv,
+      ld,
+      kPool,
+      vPool,
+      blockTable,
+      L.maxPagesPerSeq,
+      rowInfo,
+      out,
+      nq,
+      rows,
+    ]);
+  }
+
+  /** silu(gate)·up of fused gate|up rows into `out` (rows of ff). */
+  siluMul(gateUp: number, out: number, rows: number): Op {
+    const ff = this.hp.nFf;
+    return this.op('siluMul', [gateUp, gateUp + 4 * ff, 2 * ff, out, ff, rows]);
+  }
+
+  /** Rounds m rows of k f32 values (row stride k) to 8 bits per block of 32, for the next matmul. */
+  quantize(x: number, xq: number, m: number, k: number): Op {
+    return this.op(`quantize:${k}`, [x, xq, m, k]);
+  }
+
+  /** y[j·ldy + r] (+)= W·x over m rows (x already rounded when the type needs it), with bias when given. */
+  matmul(
+    s: LinearSpec,
+    x: number,
+    w: number,
+    y: number,
+    m: number,
+    ldy: number,
+    accumulate: boolean,
+    bias?: number,
+  ): Op {
+    const args = [x, w, y, m, ldy];
+    if (bias !== undefined) args.push(bias);
+    return this.op(this.matmulKey(s, accumulate, bias !== undefined), args);
+  }
+
+  private matmulSpec(s: LinearSpec, accumulate: boolean, bias: boolean): MatmulSpec {
+    return {
+      type: weightType(s),
+      k: s.cols,
+      n: s.rows,
+      relaxed: this.features.relaxedSimd,
+      accumulate,
+      bias,
+    };
+  }
+
+  private matmulKey(s: LinearSpec, accumulate: boolean, bias: boolean): string {
+    return `matmul:${s.type}:${s.cols}:${s.rows}:${accumulate}:${bias}`;
+  }
+
+  private op(key: string, args: number[]): Op {
+    const e = this.emitted.get(key);
+    if (!e || e.fn < 0) throw new RuminateError('internal', `CPU backend: kernel ${key} was not compiled.`);
+    if (e.args.length !== args.length) {
+      throw new RuminateError(
+        'internal',
+        `CPU backend: kernel ${key} takes ${e.args.length} arguments, got ${args.length}.`,
+      );
+    }
+    return { fn: e.fn, args };
+  }
+
+  private need(): WasmLayout {
+    if (!this.layout) throw new RuminateError('internal', 'CPU backend: kernels used before compile().');
+    return this.layout;
+  }
+}
+
+/** The kernels' name for a GGUF type, or a typed error for a type the CPU backend cannot read. */
+function weightType(spec: LinearSpec): WeightType {
+  const t = spec.type.toLowerCase();
+  if (!(WEIGHT_TYPES as readonly string[]).includes(t)) {
+    throw new RuminateError(
+      'gguf-unsupported',
+      `Tensor ${spec.name} is ${spec.type}, which the WebAssembly backend does not read ` +
+        `(it reads ${WEIGHT_TYPES.join(', ')}); load it with backend: 'webgpu' or pick another quantization.`,
+    );
+  }
+  return t as WeightType;
+}

@@ -1,0 +1,186 @@
+// Where everything of a model lies in the CPU backend's one WebAssembly memory: weights in
+// their repacked formats, f32 norm and bias vectors, the paged KV pools (the same layout as the
+// GPU's: per layer K and V `[numPages][16][nKvHeads][headDim]` f32), activations sized for the
+// largest pass, the RoPE table, and the thread pool's control region. Planned once, allocated
+// once (initial = maximum), so no view ever goes stale.
+import { kvPoolBytes, PAGE_TOKENS } from '@ruminate/gpu';
+import { type Arena, MemoryPlan, reserveControl } from '@ruminate/wasm';
+import type { KvGeometry } from '../backend.ts';
+import type { Hparams } from '../hparams.ts';
+import type { LinearSpec, ModelTensors, VectorSpec } from './wasm-tensors.ts';
+
+/** Sizes the CPU model is planned for. */
+export interface WasmSizes extends KvGeometry {
+  /** Rows (tokens) in one forward pass. */
+  maxRows: number;
+  /** Rows sampled in one pass. */
+  maxSampled: number;
+}
+
+/** Bytes of a linear's weights in the kernels' format, and of a quantized activation buffer. */
+export interface WeightSizing {
+  /** Bytes of `spec` once repacked. */
+  linearBytes(spec: LinearSpec): number;
+  /** Bytes of `m` rows of `k` activations rounded to 8 bits (the matmuls' input). */
+  quantizedBytes(m: number, k: number): number;
+}
+
+/** Most ops one pass records: per layer at most 16, plus the head's (one quantize and matmul per run of sampled rows). */
+export function maxOps(hp: Hparams, maxSampled: number): number {
+  return 16 * hp.nLayers + 1 + 2 * maxSampled;
+}
+
+/** Byte offsets of everything in the memory (after `WasmLayout.plan` and allocation). */
+export class WasmLayout {
+  /** Activations: residual stream `[maxRows][nEmbd]`. */
+  x = 0;
+  /** Normed rows `[maxRows][nEmbd]`. */
+  h = 0;
+  /** Activations rounded to 8 bits for the next matmul. */
+  xq = 0;
+  /** q|k|v rows `[maxRows][nq + 2·nkv]`. */
+  qkv = 0;
+  /** Attention output `[maxRows][nq]`. */
+  attn = 0;
+  /** gate|up rows `[maxRows][2·ff]`. */
+  gateUp = 0;
+  /** silu(gate)·up `[maxRows][ff]`. */
+  act = 0;
+  /** Logits of the sampled rows `[maxSampled][vocab]`. */
+  logits = 0;
+  /** (slot, position) per row, u32. */
+  rowInfo = 0;
+  /** Block table `u32 [numSlots][maxPagesPerSeq]`. */
+  blockTable = 0;
+  /** RoPE cos/sin table `[positions][ropeDims/2][2]` f32. */
+  ropeTable = 0;
+  /** K and V pool of every layer: [k0, v0, k1, v1, …]. */
+  kvPools: number[] = [];
+  /** The pool's control region. */
+  control = 0;
+  /** Bytes of one page in one pool. */
+  readonly pageBytes: number;
+  /** Bytes of one page across all layers, K and V. */
+  readonly bytesPerPage: number;
+  /** Bytes of all weights and vectors. */
+  weightBytes = 0;
+  /** Bytes of all KV pools. */
+  kvBytes = 0;
+  /** Block-table rows. */
+  readonly numSlots: number;
+  /** Block-table columns. */
+  readonly maxPagesPerSeq: number;
+  /** Pages per pool. */
+  readonly numPages: number;
+  /** Rows per pass. */
+  readonly maxRows: number;
+  /** Sampled rows per pass. */
+  readonly maxSampled: number;
+  private readonly offsets = new Map<string, number>();
+
+  private constructor(
+    readonly hp: Hparams,
+    /** The tensors placed. */
+    readonly tensors: ModelTensors,
+    sizes: WasmSizes,
+  ) {
+    this.pageBytes = kvPoolBytes(1, hp.nKvHeads, hp.headDim);
+    this.bytesPerPage = 2 * hp.nLayers * this.pageBytes;
+    this.numSlots = sizes.numSlots;
+    this.maxPagesPerSeq = sizes.maxPagesPerSeq;
+    this.numPages = sizes.numPages;
+    this.maxRows = sizes.maxRows;
+    this.maxSampled = sizes.maxSampled;
+  }
+
+  /** Plans the memory of a model; returns the plan (to allocate) and the layout (to fill in from the arena). */
+  static plan(
+    hp: Hparams,
+    tensors: ModelTensors,
+    sizes: WasmSizes,
+    sizing: WeightSizing,
+  ): { plan: MemoryPlan; layout: WasmLayout } {
+    const layout = new WasmLayout(hp, tensors, sizes);
+    const plan = new MemoryPlan();
+    const f32 = (n: number) => 4 * Math.max(4, n);
+    const T = sizes.maxRows;
+    const nq = hp.nHeads * hp.headDim;
+    const nkv = hp.nKvHeads * hp.headDim;
+    const ff = hp.nFf;
+    const widest = Math.max(hp.nEmbd, nq, ff);
+    for (const [name, bytes] of [
+      ['x', f32(T * hp.nEmbd)],
+      ['h', f32(T * hp.nEmbd)],
+      ['xq', Math.max(64, sizing.quantizedBytes(T, widest))],
+      ['qkv', f32(T * (nq + 2 * nkv))],
+      ['attn', f32(T * nq)],
+      ['gateUp', f32(T * 2 * ff)],
+      ['act', f32(T * ff)],
+      ['logits', f32(sizes.maxSampled * hp.nVocab)],
+      ['rowInfo', 8 * T],
+      ['blockTable', 4 * sizes.numSlots * sizes.maxPagesPerSeq],
+      ['ropeTable', f32(sizes.maxPagesPerSeq * PAGE_TOKENS * hp.ropeDims)],
+    ] as const) {
+      plan.add(name, bytes, 64);
+    }
+    reserveControl(plan, maxOps(hp, sizes.maxSampled), 'pool-control');
+    const vectors: VectorSpec[] = [tensors.outputNorm];
+    const linears: LinearSpec[] = [tensors.output];
+    for (const layer of tensors.layers) {
+      vectors.push(layer.attnNorm, layer.ffnNorm);
+      for (const v of [layer.qkvBias, layer.qNorm, layer.kNorm]) if (v) vectors.push(v);
+      linears.push(...layer.qkv, layer.attnOutput, ...layer.gateUp, layer.down);
+    }
+    for (const v of vectors) {
+      plan.add(`v:${v.name}`, f32(v.length), 64);
+      layout.weightBytes += f32(v.length);
+    }
+    for (const s of linears) {
+      const bytes = sizing.linearBytes(s);
+      plan.addWeights(`w:${s.name}`, bytes);
+      layout.weightBytes += bytes;
+    }
+    for (let l = 0; l < hp.nLayers; l++) {
+      for (const kv of ['k', 'v'])
+        plan.add(`${kv}${l}`, kvPoolBytes(sizes.numPages, hp.nKvHeads, hp.headDim), 64);
+    }
+    layout.kvBytes = 2 * hp.nLayers * kvPoolBytes(sizes.numPages, hp.nKvHeads, hp.headDim);
+    return { plan, layout };
+  }
+
+  /** Takes the offsets of an arena allocated from this layout's plan. */
+  bind(arena: Arena): void {
+    const at = (name: string) => arena.region(name).offset;
+    this.x = at('x');
+    this.h = at('h');
+    this.xq = at('xq');
+    this.qkv = at('qkv');
+    this.attn = at('attn');
+    this.gateUp = at('gateUp');
+    this.act = at('act');
+    this.logits = at('logits');
+    this.rowInfo = at('rowInfo');
+    this.blockTable = at('blockTable');
+    this.ropeTable = at('ropeTable');
+    this.control = at('pool-control');
+    this.kvPools = [];
+    for (let l = 0; l < this.hp.nLayers; l++) this.kvPools.push(at(`k${l}`), at(`v${l}`));
+    for (const r of arena.regions.values()) this.offsets.set(r.name, r.offset);
+  }
+
+  /** Offset of a linear's repacked weights. */
+  weight(name: string): number {
+    return this.need(`w:${name}`);
+  }
+
+  /** Offset of an f32 vector. */
+  vector(name: string): number {
+    return this.need(`v:${name}`);
+  }
+
+  private need(key: string): number {
+    const o = this.offsets.get(key);
+    if (o === undefined) throw new RangeError(`WasmLayout: nothing placed under ${key}`);
+    return o;
+  }
+}
