@@ -139,7 +139,7 @@ function single(t: GgufTensorInfo, cols: number, rows: number): LinearSpec {
 
 /** Matrices stacked by rows into one linear when they share a type, else one linear each. */
 function stacked(name: string, ts: GgufTensorInfo[], cols: number, rows: number[]): LinearSpec[] {
-  ts.forEach((t, i) => checkMatrix(t, cols, rows[i] as number));
+  for (const [i, t] of ts.entries()) checkMatrix(t, cols, rows[i] as number);
   const type = ts[0]?.type.name;
   if (ts.every((t) => t.type.name === type)) {
     const total = rows.reduce((a, b) => a + b, 0);
