@@ -1,0 +1,50 @@
+// The matmul kernels' tuning space: the parameters the runtime's tuner may time per shape, with
+// a default per format. Defaults come from bench-matmul.ts on a 2-core x86 (see README.md).
+import { formatOf, type WeightType } from '../../weights/index.ts';
+
+/** Candidate values of each tunable parameter, and the default to use untuned. */
+export interface MatmulTuningSpace {
+  /** Tiles of 4 weight rows per pass. */
+  readonly rowTiles: readonly (1 | 2)[];
+  /** Activation rows per pass (only values ≤ m matter; m = 1 always runs one row). */
+  readonly actTile: readonly number[];
+  /** Relaxed dot or plain i16 dot (relaxed only where the engine validates relaxed SIMD). */
+  readonly relaxed: readonly boolean[];
+  /** The untuned choice. */
+  readonly defaults: { readonly rowTiles: 1 | 2; readonly actTile: number; readonly relaxed: boolean };
+}
+
+/** Tuning spaces per value kind of the packed format. */
+export const MATMUL_TUNING: Readonly<Record<'u4' | 'u8' | 's8' | 'f32', MatmulTuningSpace>> = {
+  u4: {
+    rowTiles: [1, 2],
+    actTile: [1, 2, 4, 8],
+    relaxed: [true, false],
+    defaults: { rowTiles: 1, actTile: 4, relaxed: true },
+  },
+  u8: {
+    rowTiles: [1, 2],
+    actTile: [1, 2, 4, 8],
+    relaxed: [true, false],
+    defaults: { rowTiles: 1, actTile: 4, relaxed: true },
+  },
+  s8: {
+    rowTiles: [1, 2],
+    actTile: [1, 2, 4, 8],
+    relaxed: [false],
+    defaults: { rowTiles: 1, actTile: 4, relaxed: false },
+  },
+  f32: {
+    rowTiles: [1, 2],
+    actTile: [1, 2, 4, 8],
+    relaxed: [false],
+    defaults: { rowTiles: 1, actTile: 4, relaxed: false },
+  },
+};
+
+/** The tuning space of a weight type; without relaxed SIMD its relaxed candidates are dropped. */
+export function matmulTuningSpace(type: WeightType, relaxedSimd: boolean): MatmulTuningSpace {
+  const space = MATMUL_TUNING[formatOf(type).kind];
+  if (relaxedSimd) return space;
+  return { ...space, relaxed: [false], defaults: { ...space.defaults, relaxed: false } };
+}
