@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine, getTask } from '@ruminate/controller';
 import { RuminateEngine } from '@ruminate/runtime';
+import { BACKEND_OPTIONS, BACKEND_USAGE, backendOptions } from '../backend-option.ts';
 import type { Command } from '../command.ts';
 import { log, out } from '../log.ts';
 import { readProblems } from './eval.ts';
@@ -14,11 +15,12 @@ export const demoCommand: Command = {
   name: 'demo',
   summary: 'Ruminate’s main job on the bundled model: solve sample problems with test-time scaling',
   usage: [
-    'ruminate demo [--problems N] [--strategy S] [--seed S]',
+    'ruminate demo [--problems N] [--strategy S] [--seed S] [--backend auto|webgpu|wasm] [--threads N]',
     '',
     '  Loads the bundled model (models/mul-q8_0.gguf, two-digit multiplication with worked steps),',
     '  solves N held-out problems (default 3) with best-of-8 under a verifier that re-checks the',
     '  written work (it never sees the answer), and prints each answer, the verdicts and tok/s.',
+    BACKEND_USAGE,
   ].join('\n'),
   async run(argv) {
     const { values } = parseArgs({
@@ -27,12 +29,14 @@ export const demoCommand: Command = {
         problems: { type: 'string', default: '3' },
         strategy: { type: 'string', default: 'bon@8' },
         seed: { type: 'string', default: '7' },
+        ...BACKEND_OPTIONS,
       },
     });
     const task = getTask('mul');
     let tuningAnnounced = false;
     const runtime = new RuminateEngine({
       maxSequences: 32,
+      ...backendOptions(values),
       // Only a first run on a device has shapes left to tune; later runs reuse the cached winners.
       onTuningProgress: () => {
         if (tuningAnnounced) return;
@@ -43,8 +47,10 @@ export const demoCommand: Command = {
     const t0 = performance.now();
     const engine = await createEngine({ engine: runtime, model: { path: MODEL }, measure: false });
     const info = await runtime.info();
+    const where =
+      info?.backend === 'wasm' ? `wasm, ${info.threads?.count ?? 1} threads` : (info?.backend ?? 'webgpu');
     log(
-      `loaded ${MODEL} (${info?.parameters.toLocaleString()} parameters, ${info?.weightType}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      `loaded ${MODEL} (${info?.parameters.toLocaleString()} parameters, ${info?.weightType}) on ${where} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
     const problems = readProblems(PROBLEMS).slice(0, Number(values.problems));
     let solved = 0;

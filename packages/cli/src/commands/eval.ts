@@ -11,12 +11,13 @@ import {
 } from '@ruminate/controller';
 import { RuminateError } from '@ruminate/gpu';
 import { RuminateEngine } from '@ruminate/runtime';
+import { BACKEND_OPTIONS, BACKEND_USAGE, backendOptions } from '../backend-option.ts';
 import type { Command } from '../command.ts';
 import { log, out, table } from '../log.ts';
 
 const usage = [
   'ruminate eval --model PATH --task TASK [--strategies LIST] [--problems FILE] [--limit N] [--offset N]',
-  '              [--temperature T] [--seed S] [--out DIR] [--json]',
+  '              [--temperature T] [--seed S] [--out DIR] [--json] [--backend auto|webgpu|wasm] [--threads N]',
   '',
   '  --task TASK         a registered task (mul: the bundled model’s)',
   '  --strategies LIST   default greedy,sc@4,sc@16,bon@16,pass@16,asc,pf@16; sc@k, bon@k and pass@k',
@@ -24,6 +25,7 @@ const usage = [
   '  --problems FILE     held-out set, JSONL of {id, prompt, answer} (default models/<task>-eval.jsonl)',
   '  --limit N           evaluate the first N problems (after --offset)',
   '  --out DIR           where <task>.json and <task>.svg go (default docs/eval)',
+  BACKEND_USAGE,
 ].join('\n');
 
 /** Reads a JSONL problem set. */
@@ -67,6 +69,7 @@ export const evalCommand: Command = {
         seed: { type: 'string', default: '1' },
         out: { type: 'string', default: 'docs/eval' },
         json: { type: 'boolean' },
+        ...BACKEND_OPTIONS,
       },
     });
     if (!values.model || !values.task) {
@@ -81,7 +84,7 @@ export const evalCommand: Command = {
       throw new RuminateError('invalid-argument', 'No problems selected.', { field: 'limit' });
     const strategies = values.strategies.split(',').map((s) => s.trim());
     const engine = await createEngine({
-      engine: new RuminateEngine({ maxSequences: 64 }),
+      engine: new RuminateEngine({ maxSequences: 64, ...backendOptions(values) }),
       model: { path: values.model },
     });
     log(`eval ${task.name}: ${problems.length} problems × ${strategies.join(', ')}`);

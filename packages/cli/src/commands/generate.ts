@@ -2,13 +2,14 @@ import { parseArgs } from 'node:util';
 import { getTask, type RunRequest, resultToJson, runStrategy } from '@ruminate/controller';
 import { RuminateError } from '@ruminate/gpu';
 import { RuminateEngine, type StepResult } from '@ruminate/runtime';
+import { BACKEND_OPTIONS, BACKEND_USAGE, backendOptions } from '../backend-option.ts';
 import type { Command } from '../command.ts';
 import { log, out } from '../log.ts';
 
 const usage = [
   'ruminate generate --model PATH (--prompt TEXT | --tokens 1,2,3) [--max-tokens N] [--temperature T]',
   '                  [--seed S] [--top-k K] [--top-p P] [--context N] [--json]',
-  '                  [--strategy NAME --n N [--task TASK]]',
+  '                  [--strategy NAME --n N [--task TASK]] [--backend auto|webgpu|wasm] [--threads N]',
   '',
   '  --model PATH      a GGUF file',
   '  --prompt TEXT     text to continue (tokenized with the model’s tokenizer, BOS as the model asks)',
@@ -24,6 +25,7 @@ const usage = [
   '  --task TASK       take the verifier, step scorer, step delimiter, answer extraction and default',
   '                    --max-tokens from a registered task (mul: the bundled model’s)',
   '                    (with --strategy, --temperature defaults to the strategy’s own, 0.8 for sampling)',
+  BACKEND_USAGE,
 ].join('\n');
 
 /** Parses a number option, or throws invalid-argument naming it. */
@@ -37,7 +39,7 @@ function num(v: string | undefined, name: string, fallback: number): number {
 
 export const generateCommand: Command = {
   name: 'generate',
-  summary: 'Continue a prompt with a GGUF model on WebGPU (prints text, or JSON with tok/s)',
+  summary: 'Continue a prompt with a GGUF model (prints text, or JSON with tok/s)',
   usage,
   async run(argv) {
     const { values } = parseArgs({
@@ -56,6 +58,7 @@ export const generateCommand: Command = {
         n: { type: 'string' },
         task: { type: 'string' },
         json: { type: 'boolean', default: false },
+        ...BACKEND_OPTIONS,
       },
     });
     if (values.strategy !== undefined) return runWithStrategy(values);
@@ -74,7 +77,7 @@ export const generateCommand: Command = {
       ...(values['top-k'] ? { topK: num(values['top-k'], 'top-k', 0) } : {}),
       ...(values['top-p'] ? { topP: num(values['top-p'], 'top-p', 1) } : {}),
     };
-    const { engine, info } = await loadEngine(values.model, values.context, 4);
+    const { engine, info } = await loadEngine({ ...values, model: values.model }, 4);
     const prompt = values.tokens
       ? values.tokens.split(',').map((s) => num(s.trim(), 'tokens', 0))
       : await engine.tokenize(values.prompt ?? '', { addBos: true });
@@ -130,6 +133,8 @@ interface GenerateValues {
   n?: string;
   task?: string;
   json?: boolean;
+  backend?: string;
+  threads?: string;
 }
 
 /** Builds the controller request of `generate --strategy` (task parts from `--task` when given). */
@@ -160,15 +165,17 @@ export function strategyRequest(values: GenerateValues): RunRequest {
  * but starts no background tuning: tuning would share the device with the run whose tok/s this
  * command reports (`ruminate tune` tunes; the winners are used here).
  */
-async function loadEngine(model: string, context: string | undefined, maxSequences: number) {
-  const engine = new RuminateEngine({ maxSequences, tuning: 'cache' });
+async function loadEngine(values: GenerateValues & { model: string }, maxSequences: number) {
+  const engine = new RuminateEngine({ maxSequences, tuning: 'cache', ...backendOptions(values) });
   const t0 = performance.now();
   const info = await engine.load(
-    { path: model },
-    context ? { contextLength: num(context, 'context', 0) } : {},
+    { path: values.model },
+    values.context ? { contextLength: num(values.context, 'context', 0) } : {},
   );
+  const where =
+    info.backend === 'wasm' ? `wasm, ${info.threads?.count ?? 1} threads` : (info.backend ?? 'webgpu');
   log(
-    `loaded ${info.architecture} ${info.weightType} (${(info.weightBytes / 2 ** 20).toFixed(1)} MiB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    `loaded ${info.architecture} ${info.weightType} (${(info.weightBytes / 2 ** 20).toFixed(1)} MiB) on ${where} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
   return { engine, info };
 }
@@ -180,7 +187,7 @@ async function runWithStrategy(values: GenerateValues): Promise<number> {
     return 2;
   }
   const req = strategyRequest(values);
-  const { engine } = await loadEngine(values.model, values.context, 64);
+  const { engine } = await loadEngine(values as GenerateValues & { model: string }, 64);
   try {
     const result = await runStrategy(engine, req);
     if (values.json) out(JSON.stringify(resultToJson(result)));

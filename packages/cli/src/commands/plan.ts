@@ -11,6 +11,7 @@ import {
 } from '@ruminate/controller';
 import { RuminateError } from '@ruminate/gpu';
 import type { Engine } from '@ruminate/runtime';
+import { BACKEND_OPTIONS, BACKEND_USAGE, backendOptions } from '../backend-option.ts';
 import type { Command } from '../command.ts';
 import { log, out, table } from '../log.ts';
 
@@ -35,7 +36,8 @@ const USAGE = `ruminate plan --model PATH (--latency-ms MS | --tokens N) [option
   --n N               most samples to consider (the @N)
   --max-tokens N      per-candidate token limit (default 512; lowered to fit)
   --prompt TEXT       prompt to plan for (its length counts; default a short question)
-  --json              print the plan as one JSON object (strategy, n, maxTokens, expectedMs, …)`;
+  --json              print the plan as one JSON object (strategy, n, maxTokens, expectedMs, …)
+${BACKEND_USAGE}`;
 
 async function runtimeEngine(): Promise<Engine> {
   const runtime = (await import('@ruminate/runtime')) as unknown as {
@@ -66,6 +68,7 @@ export async function planCommandResult(
       'max-tokens': { type: 'string' },
       prompt: { type: 'string' },
       json: { type: 'boolean' },
+      ...BACKEND_OPTIONS,
     },
   });
   const num = (v: string | undefined, field: string): number | undefined => {
@@ -85,9 +88,10 @@ export async function planCommandResult(
     });
   }
   const engine = await (deps.createEngine ?? runtimeEngine)();
-  await engine.load({ path: values.model });
+  const info = await engine.load({ path: values.model }, backendOptions(values));
   const cache = deps.speedCache ?? fileSpeedCache();
-  const device = hostname();
+  // Speeds are per device and backend: the same machine decodes at different rates on each.
+  const device = info.backend ? `${hostname()}/${info.backend}` : hostname();
   log('measuring decode speed at 1, 4, 16 sequences (cached per model and device)…');
   const speed = await cachedDecodeSpeed(engine, { cache, device });
   const req: RunRequest = {

@@ -63,6 +63,8 @@ export interface RuminateEngineOptions {
   maxPassTokens?: number;
   /** Default backend of every load (a load's own `backend` option wins; default `auto`). */
   backend?: BackendChoice;
+  /** Default compute threads of the wasm backend (a load's own `threads` option wins). */
+  threads?: number;
 }
 
 /** What the header fit check allows on the wasm backend: 32-bit memory (4 GiB) holds weights, KV and scratch. */
@@ -113,6 +115,9 @@ export class RuminateEngine implements Engine {
         ...opts,
         ...(this.opts.maxSequences ? { maxSequences: this.opts.maxSequences } : {}),
         ...(this.opts.maxPassTokens ? { maxPassTokens: this.opts.maxPassTokens } : {}),
+        ...(opts.threads === undefined && this.opts.threads !== undefined
+          ? { threads: this.opts.threads }
+          : {}),
       };
       // Free the previous model's memory only once the new one is known to be readable.
       const loaded = ctx
