@@ -37,6 +37,10 @@ export function emitIntInner(ctx: PassContext): void {
   const xs = scratch('v128', 'xsplat');
   // integer accumulators: [u][a][slot] (relaxed: one; plain: low and high row pairs)
   const ia = (u: number, a: number, h: number, part = 0) => scratch('v128', `ia${u}_${a}_${h}_${part}`);
+  const i16 = (u: number, a: number, h: number) => scratch('v128', `i16_${u}_${a}_${h}`);
+  const i16Dots = spec.relaxedDot === 'i16';
+  // chunks whose i16 pair sums (each ≤ 2·127·maxValue) add up without overflow
+  const cap = Math.max(1, Math.min(8, Math.floor(32767 / (2 * 127 * f.maxValue))));
   const W = scratch('v128', 'w');
   const W2 = scratch('v128', 'w2');
   const wl = scratch('v128', 'wl');
@@ -49,13 +53,40 @@ export function emitIntInner(ctx: PassContext): void {
   if (f.kind === 'u4') b.v128({ bytes: new Array<number>(16).fill(15) }).set(mask);
   b.i32(spec.k / 32).set(count);
   b.loop((again) => {
+    const flushed = new Set<string>();
     for (let u = 0; u < rt; u++) {
       const seen = new Set<string>();
+      const run = [0, 0]; // chunks summed in the i16 accumulators of each slot since the last flush
+      const done = [0, 0]; // chunks of each slot processed
       /** Dots of chunk c (weights in local `wv`) into every activation row's accumulator. */
       const chunk = (c: number, wv: Local) => {
         const h = slotOf(c);
         const first = !seen.has(`${h}`);
         seen.add(`${h}`);
+        if (relaxed && i16Dots) {
+          // i16x8.relaxed_dot_i8x16_i7x16_s (one pmaddubsw on x86) summed in i16 over `cap`
+          // chunks, then widened once: |x| ≤ 127 and w ≤ maxValue keep every i16 sum exact.
+          for (let a = 0; a < at; a++) {
+            b.get(xp[a] as Local)
+              .op('v128.load32_splat', 4 * c, 0)
+              .get(wv);
+            b.op('i16x8.relaxed_dot_i8x16_i7x16_s');
+            if (run[h]) b.get(i16(u, a, h)).op('i16x8.add');
+            b.set(i16(u, a, h));
+          }
+          run[h] = (run[h] ?? 0) + 1;
+          done[h] = (done[h] ?? 0) + 1;
+          if (run[h] === cap || done[h] === 8 / slots) {
+            for (let a = 0; a < at; a++) {
+              b.get(i16(u, a, h)).op('i32x4.extadd_pairwise_i16x8_s');
+              if (flushed.has(`${u}_${a}_${h}`)) b.get(ia(u, a, h)).op('i32x4.add');
+              flushed.add(`${u}_${a}_${h}`);
+              b.set(ia(u, a, h));
+            }
+            run[h] = 0;
+          }
+          return;
+        }
         if (relaxed) {
           // Every operand comes from a local: Node 20's V8 (11.3) baseline compiler may give the
           // result the accumulator's register when that is a temporary, and then returns 2·dot

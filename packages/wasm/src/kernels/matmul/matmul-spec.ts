@@ -15,6 +15,8 @@ export interface MatmulSpec {
   readonly actTile?: number;
   /** Use i32x4.relaxed_dot_i8x16_i7x16_add_s (u4 and u8 formats; s8 and f32 ignore it). */
   readonly relaxed?: boolean;
+  /** Relaxed dot flavour: i16 dots summed in i16 then widened (default), or i32 dot-add per chunk. */
+  readonly relaxedDot?: 'i16' | 'i32';
   /** Add to y instead of overwriting it. */
   readonly accumulate?: boolean;
   /** Add bias[r] (f32, n values) — takes an extra `bias` pointer argument. */
@@ -43,11 +45,12 @@ export function resolveMatmulSpec(spec: MatmulSpec): ResolvedMatmulSpec {
     throw new RangeError(`matmul: actTile ${actTile} is not in 1…8`);
   }
   const relaxed = (spec.relaxed ?? false) && (f.kind === 'u4' || f.kind === 'u8');
+  const relaxedDot = spec.relaxedDot ?? 'i16';
   const accumulate = spec.accumulate ?? false;
   const bias = spec.bias ?? false;
   const name =
     spec.name ??
-    `matmul_${spec.type}_k${k}_n${n}_r${rowTiles}_a${actTile}${relaxed ? '_rx' : ''}` +
+    `matmul_${spec.type}_k${k}_n${n}_r${rowTiles}_a${actTile}${relaxed ? `_rx${relaxedDot === 'i32' ? '32' : ''}` : ''}` +
       `${accumulate ? '_acc' : ''}${bias ? '_bias' : ''}`;
-  return { type: spec.type, k, n, rowTiles, actTile, relaxed, accumulate, bias, name };
+  return { type: spec.type, k, n, rowTiles, actTile, relaxed, relaxedDot, accumulate, bias, name };
 }
