@@ -88,10 +88,9 @@ export async function planCommandResult(
     });
   }
   const engine = await (deps.createEngine ?? runtimeEngine)();
-  const info = await engine.load({ path: values.model }, backendOptions(values));
+  await engine.load({ path: values.model }, backendOptions(values));
   const cache = deps.speedCache ?? fileSpeedCache();
-  // Speeds are per device and backend: the same machine decodes at different rates on each.
-  const device = info.backend ? `${hostname()}/${info.backend}` : hostname();
+  const device = hostname(); // the speed cache key adds the backend (speedCacheKey)
   log('measuring decode speed at 1, 4, 16 sequences (cached per model and device)…');
   const speed = await cachedDecodeSpeed(engine, { cache, device });
   const req: RunRequest = {

@@ -30,6 +30,8 @@ export function speedCacheKey(info: ModelInfo | undefined, device = 'default'): 
     info.weightType,
     info.weightBytes,
     device,
+    // The same device decodes at different rates on each backend (and wasm thread count).
+    ...(info.backend ? [info.backend === 'wasm' ? `wasm×${info.threads?.count ?? 1}` : info.backend] : []),
   ].join('|');
 }
 
