@@ -11,7 +11,7 @@ import { readHparams } from '../model/hparams.ts';
 import { WasmKernels } from '../model/wasm/wasm-kernels.ts';
 import { WasmLayout } from '../model/wasm/wasm-layout.ts';
 import { WasmModel } from '../model/wasm/wasm-model.ts';
-import { type LinearSpec, modelTensors, type VectorSpec } from '../model/wasm/wasm-tensors.ts';
+import { modelLinears, modelTensors, modelVectors } from '../model/wasm/wasm-tensors.ts';
 import type { LoadedModel, ModelLoadOptions } from './load-model.ts';
 import { modelInfo } from './load-model.ts';
 import { SequenceEngine } from './sequence-engine.ts';
@@ -115,13 +115,8 @@ async function placeWeights(
   source: ByteSource,
   opts: WasmLoadOptions,
 ): Promise<void> {
-  const linears: LinearSpec[] = [tensors.output];
-  const vectors: VectorSpec[] = [tensors.outputNorm];
-  for (const l of tensors.layers) {
-    linears.push(...l.qkv, l.attnOutput, ...l.gateUp, l.down);
-    vectors.push(l.attnNorm, l.ffnNorm);
-    for (const v of [l.qkvBias, l.qNorm, l.kNorm]) if (v) vectors.push(v);
-  }
+  const linears = modelLinears(tensors).map((l) => l.spec);
+  const vectors = modelVectors(tensors);
   const total = linears.reduce((s, l) => s + l.sources.reduce((a, t) => a + t.bytes, 0), 0);
   let done = 0;
   const read = async (t: GgufTensorInfo) => {

@@ -8,7 +8,8 @@ import type { ReferenceTensor, ReferenceTensorLookup } from './forward.ts';
  * device's KernelContext says), q4_0 matrices round their input activations to 8 bits as the
  * GPU matmul then does (`ReferenceTensor.roundsInput`); MoE expert stacks (3-D) do not, as the
  * expert matmul keeps f32 activations. `q8Activations: 'quantized'` models the WebAssembly
- * backend, where every matrix of a quantized type (not f32, f16, bf16) rounds its input.
+ * backend, where every matrix of a quantized type (not f32, f16, bf16) rounds its input, MoE
+ * expert stacks included (its expert matmuls are the dense kernels over each expert's slice).
  */
 export async function readReferenceWeights(
   header: GgufHeader,
@@ -28,7 +29,8 @@ export async function readReferenceWeights(
       opts.q8Activations === 'quantized'
         ? !['f32', 'f16', 'bf16'].includes(t.type.name)
         : opts.q8Activations === true && t.type.name === 'q4_0';
-    const roundsInput = rounding && t.dims.length === 2;
+    const roundsInput =
+      rounding && (t.dims.length === 2 || (opts.q8Activations === 'quantized' && t.dims.length === 3));
     tensors.set(t.name, {
       dims: t.dims,
       data: dequantize(t.type.name, bytes, t.elements),

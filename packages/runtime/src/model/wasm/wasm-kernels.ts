@@ -7,12 +7,14 @@ import {
   type Arena,
   actRowBytes,
   buildRopeTable,
+  emitGatherRows,
   emitKvWrite,
   emitMatmul,
   emitPagedAttention,
   emitQuantizeActivations,
   emitRmsNorm,
   emitRope,
+  emitScaledAccumulate,
   emitSiluMul,
   formatOf,
   type KernelExport,
@@ -26,7 +28,7 @@ import {
 } from '@ruminate/wasm';
 import type { Hparams } from '../hparams.ts';
 import type { WasmLayout, WeightSizing } from './wasm-layout.ts';
-import type { LinearSpec, ModelTensors } from './wasm-tensors.ts';
+import { type LinearSpec, type ModelTensors, modelLinears } from './wasm-tensors.ts';
 
 /** CPU features the kernels are specialised on. */
 export interface WasmKernelFeatures {
@@ -102,15 +104,14 @@ export class WasmKernels implements WeightSizing {
     add('rope', emitRope(mod, { ...heads, ropeDims: hp.ropeDims, style: hp.ropeStyle, name: 'rope' }));
     add('kvWrite', emitKvWrite(mod, { nKvHeads: hp.nKvHeads, headDim: hd, name: 'kv_write' }));
     add('attention', emitPagedAttention(mod, { ...heads, name: 'attention' }));
-    add('siluMul', emitSiluMul(mod, { ff: hp.nFf, name: 'silu_mul' }));
-    const linears: [LinearSpec, boolean, boolean][] = [[tensors.output, false, false]];
-    for (const l of tensors.layers) {
-      for (const s of l.qkv) linears.push([s, false, l.qkvBias !== undefined]);
-      linears.push([l.attnOutput, true, false]);
-      for (const s of l.gateUp) linears.push([s, false, false]);
-      linears.push([l.down, true, false]);
+    const widths = new Set([hp.nFf]);
+    if (tensors.layers.some((l) => l.moe)) {
+      add('gatherRows', emitGatherRows(mod, { dim: hp.nEmbd, name: 'gather_rows' }));
+      add('scaledAccumulate', emitScaledAccumulate(mod, { dim: hp.nEmbd, name: 'scaled_accumulate' }));
+      if (hp.nFfShared > 0) widths.add(hp.nFfShared);
     }
-    for (const [s, accumulate, bias] of linears) {
+    for (const ff of widths) add(`siluMul:${ff}`, emitSiluMul(mod, { ff, name: `silu_mul_${ff}` }));
+    for (const { spec: s, accumulate, bias } of modelLinears(tensors)) {
       const key = this.matmulKey(s, accumulate, bias);
       if (this.emitted.has(key)) continue;
       add(key, emitMatmul(mod, this.matmulSpec(s, accumulate, bias)));
@@ -198,10 +199,21 @@ export class WasmKernels implements WeightSizing {
     ]);
   }
 
-  /** silu(gate)·up of fused gate|up rows into `out` (rows of ff). */
-  siluMul(gateUp: number, out: number, rows: number): Op {
-    const ff = this.hp.nFf;
-    return this.op('siluMul', [gateUp, gateUp + 4 * ff, 2 * ff, out, ff, rows]);
+  /** silu(gate)·up of fused gate|up rows into `out` (rows of ff, the model's nFf unless given). */
+  siluMul(gateUp: number, out: number, rows: number, ff = this.hp.nFf): Op {
+    return this.op(`siluMul:${ff}`, [gateUp, gateUp + 4 * ff, 2 * ff, out, ff, rows]);
+  }
+
+  /** dst[i] = src[index[i]] for `count` rows of nEmbd floats (index: u32 row numbers). */
+  gatherRows(src: number, index: number, dst: number, count: number): Op {
+    const e = this.hp.nEmbd;
+    return this.op('gatherRows', [src, e, index, dst, e, count]);
+  }
+
+  /** x[row_i] += weight_i · y[i] over `count` (u32 row, f32 weight) pairs, rows of nEmbd floats. */
+  scaledAccumulate(x: number, y: number, pairs: number, count: number): Op {
+    const e = this.hp.nEmbd;
+    return this.op('scaledAccumulate', [x, e, y, e, pairs, count]);
   }
 
   /** Rounds m rows of k f32 values (row stride k) to 8 bits per block of 32, for the next matmul. */

@@ -7,7 +7,7 @@ import { kvPoolBytes, PAGE_TOKENS } from '@ruminate/gpu';
 import { type Arena, MemoryPlan, reserveControl } from '@ruminate/wasm';
 import type { KvGeometry } from '../backend.ts';
 import type { Hparams } from '../hparams.ts';
-import type { LinearSpec, ModelTensors, VectorSpec } from './wasm-tensors.ts';
+import { type LinearSpec, type ModelTensors, modelLinears, modelVectors } from './wasm-tensors.ts';
 
 /** Sizes the CPU model is planned for. */
 export interface WasmSizes extends KvGeometry {
@@ -25,9 +25,20 @@ export interface WeightSizing {
   quantizedBytes(m: number, k: number): number;
 }
 
-/** Most ops one pass records: per layer at most 16, plus the head's (one quantize and matmul per run of sampled rows). */
+/**
+ * Most ops one program records: per layer at most 16, plus in a MoE layer the expert phase (a
+ * gather, quantizes, silu-muls, a combine, and a gate|up and down matmul per expert and for the
+ * shared expert, each at most two when its tensors differ in type), plus the head's (one quantize
+ * and matmul per run of sampled rows).
+ */
 export function maxOps(hp: Hparams, maxSampled: number): number {
-  return 16 * hp.nLayers + 1 + 2 * maxSampled;
+  const moe = hp.nExperts > 0 ? 12 + 3 * (hp.nExperts + 1) : 0;
+  return (16 + moe) * hp.nLayers + 1 + 2 * maxSampled;
+}
+
+/** Rows the experts of one MoE layer compute in a pass of `rows` tokens (each token's top k). */
+export function routedRows(hp: Hparams, rows: number): number {
+  return hp.nExperts > 0 ? rows * hp.nExpertsUsed : 0;
 }
 
 /** Byte offsets of everything in the memory (after `WasmLayout.plan` and allocation). */
@@ -46,6 +57,16 @@ export class WasmLayout {
   gateUp = 0;
   /** silu(gate)·up `[maxRows][ff]`. */
   act = 0;
+  /** MoE router logits `[maxRows][routerWidth]`. */
+  router = 0;
+  /** MoE: the normed rows each expert reads, gathered expert after expert `[routed][nEmbd]`. */
+  moeIn = 0;
+  /** MoE: each expert's rows, then the shared expert's `[routed + maxRows][nEmbd]`, before weighting. */
+  moeOut = 0;
+  /** MoE: u32 row index of each gathered row `[routed]`. */
+  moeIndex = 0;
+  /** MoE: (u32 row, f32 weight) of each moeOut row `[routed + maxRows][2]`. */
+  moePairs = 0;
   /** Logits of the sampled rows `[maxSampled][vocab]`. */
   logits = 0;
   /** (slot, position) per row, u32. */
@@ -107,15 +128,24 @@ export class WasmLayout {
     const nq = hp.nHeads * hp.headDim;
     const nkv = hp.nKvHeads * hp.headDim;
     const ff = hp.nFf;
-    const widest = Math.max(hp.nEmbd, nq, ff);
+    const routed = routedRows(hp, T);
+    const widest = Math.max(hp.nEmbd, nq, ff, hp.nFfShared);
+    // Feed-forward rows: T dense rows, or the routed rows of the experts and T of the shared one.
+    const ffRows = hp.nExperts > 0 ? Math.max(routed * ff, T * hp.nFfShared) : T * ff;
+    const routerWidth = tensors.layers[0]?.moe?.routerWidth ?? 0;
     for (const [name, bytes] of [
       ['x', f32(T * hp.nEmbd)],
       ['h', f32(T * hp.nEmbd)],
-      ['xq', Math.max(64, sizing.quantizedBytes(T, widest))],
+      ['xq', Math.max(64, sizing.quantizedBytes(Math.max(T, routed), widest))],
       ['qkv', f32(T * (nq + 2 * nkv))],
       ['attn', f32(T * nq)],
-      ['gateUp', f32(T * 2 * ff)],
-      ['act', f32(T * ff)],
+      ['gateUp', f32(2 * ffRows)],
+      ['act', f32(ffRows)],
+      ['router', f32(T * routerWidth)],
+      ['moeIn', f32(routed * hp.nEmbd)],
+      ['moeOut', f32((routed + (hp.nExperts > 0 ? T : 0)) * hp.nEmbd)],
+      ['moeIndex', f32(routed)],
+      ['moePairs', f32(2 * (routed + T))],
       ['logits', f32(sizes.maxSampled * hp.nVocab)],
       ['rowInfo', 8 * T],
       ['blockTable', 4 * sizes.numSlots * sizes.maxPagesPerSeq],
@@ -124,13 +154,8 @@ export class WasmLayout {
       plan.add(name, bytes, 64);
     }
     reserveControl(plan, maxOps(hp, sizes.maxSampled), 'pool-control');
-    const vectors: VectorSpec[] = [tensors.outputNorm];
-    const linears: LinearSpec[] = [tensors.output];
-    for (const layer of tensors.layers) {
-      vectors.push(layer.attnNorm, layer.ffnNorm);
-      for (const v of [layer.qkvBias, layer.qNorm, layer.kNorm]) if (v) vectors.push(v);
-      linears.push(...layer.qkv, layer.attnOutput, ...layer.gateUp, layer.down);
-    }
+    const vectors = modelVectors(tensors);
+    const linears: LinearSpec[] = modelLinears(tensors).map((l) => l.spec);
     for (const v of vectors) {
       plan.add(`v:${v.name}`, f32(v.length), 64);
       layout.weightBytes += f32(v.length);
@@ -158,6 +183,11 @@ export class WasmLayout {
     this.attn = at('attn');
     this.gateUp = at('gateUp');
     this.act = at('act');
+    this.router = at('router');
+    this.moeIn = at('moeIn');
+    this.moeOut = at('moeOut');
+    this.moeIndex = at('moeIndex');
+    this.moePairs = at('moePairs');
     this.logits = at('logits');
     this.rowInfo = at('rowInfo');
     this.blockTable = at('blockTable');

@@ -1,7 +1,11 @@
 // Which GGUF tensors the CPU backend places where: per layer, the matrices one matmul op reads
 // (q, k and v rows stacked into one matrix when they share a type, and gate and up likewise, so
 // that one op and one barrier serve all three or both), the f32 vectors (norms, biases), and the
-// output head (output.weight, or token_embd.weight when the embedding is tied).
+// output head (output.weight, or token_embd.weight when the embedding is tied). A mixture-of-
+// experts layer (mixtral: llama with experts; qwen2moe) has instead a router (ffn_gate_inp, with
+// qwen2moe's shared-expert gate ffn_gate_inp_shexp stacked as one more row), each expert's
+// gate|up and down as ordinary matrices sliced out of the 3-D `_exps` stacks, and qwen2moe's
+// shared expert.
 import { RuminateError } from '@ruminate/errors';
 import type { GgufTensorInfo } from '../../gguf/types.ts';
 import type { Hparams } from '../hparams.ts';
@@ -50,10 +54,34 @@ export interface LayerTensors {
   attnOutput: LinearSpec;
   /** Pre-FFN norm. */
   ffnNorm: VectorSpec;
-  /** gate|up projection(s) into one row of 2·ff columns. */
+  /** gate|up projection(s) into one row of 2·ff columns (empty in a MoE layer). */
+  gateUp: LinearSpec[];
+  /** Down projection (absent in a MoE layer). */
+  down: LinearSpec | undefined;
+  /** The experts of a MoE layer. */
+  moe: MoeTensors | undefined;
+}
+
+/** One SwiGLU feed-forward: gate|up into rows of 2·ff, down back to nEmbd. */
+export interface FfnTensors {
+  /** gate|up projection(s). */
   gateUp: LinearSpec[];
   /** Down projection. */
   down: LinearSpec;
+  /** Feed-forward width. */
+  ff: number;
+}
+
+/** A mixture-of-experts layer (llama.cpp build_moe_ffn). */
+export interface MoeTensors {
+  /** Router logits, rows of `routerWidth`: nExperts, then (qwen2moe) the shared expert's gate logit. */
+  router: LinearSpec[];
+  /** Columns of a router row. */
+  routerWidth: number;
+  /** Per expert: its slices of the `_exps` stacks. */
+  experts: FfnTensors[];
+  /** qwen2moe's shared expert, added with weight sigmoid(router column nExperts). */
+  shared: FfnTensors | undefined;
 }
 
 /** Every tensor the CPU backend reads, grouped as its ops read them. */
@@ -66,15 +94,40 @@ export interface ModelTensors {
   output: LinearSpec;
 }
 
-/** Groups the GGUF tensors of a dense model (llama, qwen2, qwen3) for the CPU backend. */
-export function modelTensors(hp: Hparams, tensors: readonly GgufTensorInfo[]): ModelTensors {
-  if (hp.nExperts > 0) {
-    throw new RuminateError(
-      'gguf-unsupported',
-      `The WebAssembly backend does not run mixture-of-experts models yet (${hp.arch} with ${hp.nExperts} experts); ` +
-        "load it with backend: 'webgpu'.",
-    );
+/** Every linear of a model, with whether its matmul adds into its output and reads a bias. */
+export function modelLinears(
+  tensors: ModelTensors,
+): { spec: LinearSpec; accumulate: boolean; bias: boolean }[] {
+  const out = [{ spec: tensors.output, accumulate: false, bias: false }];
+  const plain = (specs: readonly LinearSpec[]) => {
+    for (const spec of specs) out.push({ spec, accumulate: false, bias: false });
+  };
+  for (const l of tensors.layers) {
+    for (const spec of l.qkv) out.push({ spec, accumulate: false, bias: l.qkvBias !== undefined });
+    out.push({ spec: l.attnOutput, accumulate: true, bias: false });
+    plain(l.gateUp);
+    if (l.down) out.push({ spec: l.down, accumulate: true, bias: false });
+    if (l.moe) {
+      plain(l.moe.router);
+      for (const f of [...l.moe.experts, ...(l.moe.shared ? [l.moe.shared] : [])])
+        plain([...f.gateUp, f.down]);
+    }
   }
+  return out;
+}
+
+/** Every f32 vector of a model. */
+export function modelVectors(tensors: ModelTensors): VectorSpec[] {
+  const out: VectorSpec[] = [tensors.outputNorm];
+  for (const l of tensors.layers) {
+    out.push(l.attnNorm, l.ffnNorm);
+    for (const v of [l.qkvBias, l.qNorm, l.kNorm]) if (v) out.push(v);
+  }
+  return out;
+}
+
+/** Groups the GGUF tensors of a model (llama, qwen2, qwen3; mixtral, qwen2moe) for the CPU backend. */
+export function modelTensors(hp: Hparams, tensors: readonly GgufTensorInfo[]): ModelTensors {
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const need = (name: string): GgufTensorInfo => {
     const t = byName.get(name);
@@ -116,11 +169,9 @@ export function modelTensors(hp: Hparams, tensors: readonly GgufTensorInfo[]): M
       kNorm: optionalVector(`${p}attn_k_norm.weight`, hd),
       attnOutput: single(need(`${p}attn_output.weight`), nq, hp.nEmbd),
       ffnNorm: vector(`${p}ffn_norm.weight`, hp.nEmbd),
-      gateUp: stacked(`${p}ffn_gate_up`, [need(`${p}ffn_gate.weight`), need(`${p}ffn_up.weight`)], hp.nEmbd, [
-        hp.nFf,
-        hp.nFf,
-      ]),
-      down: single(need(`${p}ffn_down.weight`), hp.nFf, hp.nEmbd),
+      ...(hp.nExperts > 0
+        ? { gateUp: [], down: undefined, moe: moeTensors(hp, p, need, byName) }
+        : { ...ffn(p, '', hp.nFf, need, hp.nEmbd), moe: undefined }),
     });
   }
   const head = byName.get('output.weight') ?? need('token_embd.weight');
@@ -129,6 +180,91 @@ export function modelTensors(hp: Hparams, tensors: readonly GgufTensorInfo[]): M
     outputNorm: vector('output_norm.weight', hp.nEmbd),
     output: single(head, hp.nEmbd, hp.nVocab),
   };
+}
+
+/** A SwiGLU feed-forward of width ff from tensors `<p>ffn_{gate,up,down}<suffix>.weight`. */
+function ffn(
+  p: string,
+  suffix: string,
+  ff: number,
+  need: (name: string) => GgufTensorInfo,
+  nEmbd: number,
+): FfnTensors {
+  const gate = need(`${p}ffn_gate${suffix}.weight`);
+  const up = need(`${p}ffn_up${suffix}.weight`);
+  return {
+    gateUp: stacked(`${p}ffn_gate_up${suffix}`, [gate, up], nEmbd, [ff, ff]),
+    down: single(need(`${p}ffn_down${suffix}.weight`), ff, nEmbd),
+    ff,
+  };
+}
+
+/** The router, experts (sliced out of the 3-D stacks) and shared expert of one MoE layer. */
+function moeTensors(
+  hp: Hparams,
+  p: string,
+  need: (name: string) => GgufTensorInfo,
+  byName: ReadonlyMap<string, GgufTensorInfo>,
+): MoeTensors {
+  const E = hp.nExperts;
+  const ff = hp.nFf;
+  const routerInputs = [need(`${p}ffn_gate_inp.weight`)];
+  const routerRows = [E];
+  if (hp.nFfShared > 0) {
+    routerInputs.push(need(`${p}ffn_gate_inp_shexp.weight`));
+    routerRows.push(1);
+  }
+  const router = stacked(`${p}ffn_router`, routerInputs, hp.nEmbd, routerRows);
+  const stacks = {
+    gate: expertStack(need(`${p}ffn_gate_exps.weight`), hp.nEmbd, ff, E),
+    up: expertStack(need(`${p}ffn_up_exps.weight`), hp.nEmbd, ff, E),
+    down: expertStack(need(`${p}ffn_down_exps.weight`), ff, hp.nEmbd, E),
+  };
+  const experts: FfnTensors[] = [];
+  for (let e = 0; e < E; e++) {
+    const slice = (n: keyof typeof stacks) => stacks[n][e] as GgufTensorInfo;
+    experts.push({
+      gateUp: stacked(`${p}ffn_gate_up_exps.${e}`, [slice('gate'), slice('up')], hp.nEmbd, [ff, ff]),
+      down: single(slice('down'), ff, hp.nEmbd),
+      ff,
+    });
+  }
+  const shared =
+    hp.nFfShared > 0 && byName.has(`${p}ffn_gate_shexp.weight`)
+      ? ffn(p, '_shexp', hp.nFfShared, need, hp.nEmbd)
+      : undefined;
+  if (hp.nFfShared > 0 && !shared) {
+    throw new RuminateError(
+      'gguf-invalid',
+      `The model lacks tensor ${p}ffn_gate_shexp.weight; the file is incomplete.`,
+    );
+  }
+  return { router, routerWidth: routerRows.reduce((a, b) => a + b, 0), experts, shared };
+}
+
+/** The experts of a 3-D stack `[experts][rows][cols]` as one 2-D tensor each (`<name>.<e>`, a byte range of the stack). */
+function expertStack(t: GgufTensorInfo, cols: number, rows: number, experts: number): GgufTensorInfo[] {
+  if (t.dims.length !== 3 || t.dims[0] !== cols || t.dims[1] !== rows || t.dims[2] !== experts) {
+    throw new RuminateError(
+      'gguf-invalid',
+      `Tensor ${t.name} has dims [${t.dims.join(', ')}], expected [${cols}, ${rows}, ${experts}].`,
+    );
+  }
+  const bytes = t.bytes / experts;
+  if (!Number.isInteger(bytes)) {
+    throw new RuminateError(
+      'gguf-invalid',
+      `Tensor ${t.name}: ${t.bytes} bytes do not split into ${experts} experts.`,
+    );
+  }
+  return Array.from({ length: experts }, (_, e) => ({
+    ...t,
+    name: `${t.name}.${e}`,
+    dims: [cols, rows],
+    elements: cols * rows,
+    offset: t.offset + e * bytes,
+    bytes,
+  }));
 }
 
 /** One GGUF matrix of `rows` × `cols` as a linear. */
