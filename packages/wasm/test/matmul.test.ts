@@ -162,6 +162,7 @@ describe('activation quantization', () => {
 interface Variant {
   relaxed: boolean;
   relaxedDot?: 'i16' | 'i32';
+  blockBytes?: number;
   rowTiles: 1 | 2;
   actTile: number;
   accumulate?: boolean;
@@ -175,6 +176,8 @@ const VARIANTS: Variant[] = [
   { relaxed: false, rowTiles: 2, actTile: 3, bias: true },
   { relaxed: true, rowTiles: 1, actTile: 1, accumulate: true },
   { relaxed: true, relaxedDot: 'i32', rowTiles: 1, actTile: 2 },
+  { relaxed: true, rowTiles: 2, actTile: 2, blockBytes: 1 }, // blocks of one tile
+  { relaxed: false, rowTiles: 1, actTile: 2, blockBytes: 4 * 4096 },
 ];
 
 const TYPES: WeightType[] = [

@@ -53,6 +53,8 @@ export function emitMatmul(mod: ModuleBuilder, spec: MatmulSpec): KernelExport {
     const thread = p[p.length - 2] as Local;
     const threads = p[p.length - 1] as Local;
     const t = b.local('i32', 't');
+    const blockStart = b.local('i32', 'blockStart');
+    const blockEnd = b.local('i32', 'blockEnd');
     const tEnd = b.local('i32', 'tEnd');
     const j = b.local('i32', 'j');
     const wp = b.local('i32', 'wp');
@@ -143,32 +145,42 @@ export function emitMatmul(mod: ModuleBuilder, spec: MatmulSpec): KernelExport {
       }, full);
     };
 
-    /** All activation rows for the tiles at t (rt of them). */
-    const rows = (rt: number) => {
-      b.i32(0).set(j);
-      const loopRows = (at: number) =>
-        b.block((exit) => {
-          b.loop((again) => {
-            b.get(j).i32(at).op('i32.add').get(m).op('i32.gt_s').brIf(exit);
-            pass(rt, at);
-            b.get(j).i32(at).op('i32.add').set(j).br(again);
-          });
-        });
-      loopRows(s.actTile);
-      if (s.actTile > 1) loopRows(1);
-    };
-
-    emitShare(b, nTiles, thread, threads, t, tEnd);
-    const loopTiles = (rt: number) =>
+    // Loops: tile blocks of the thread's share (a block's weights, ≤ blockBytes, stay in cache)
+    // × activation rows, actTile at a time (their activations stay in L1) × the block's tiles,
+    // rowTiles at a time. A batch reads each weight from memory once per block, not per row.
+    const blockTiles = Math.max(1, Math.floor(s.blockBytes / tb));
+    const tilesOfBlock = (rt: number, at: number) =>
       b.block((exit) => {
         b.loop((again) => {
-          b.get(t).i32(rt).op('i32.add').get(tEnd).op('i32.gt_s').brIf(exit);
-          rows(rt);
+          b.get(t).i32(rt).op('i32.add').get(blockEnd).op('i32.gt_s').brIf(exit);
+          pass(rt, at);
           b.get(t).i32(rt).op('i32.add').set(t).br(again);
         });
       });
-    loopTiles(s.rowTiles);
-    if (s.rowTiles > 1) loopTiles(1);
+    const rowsOfBlock = (at: number) =>
+      b.block((exit) => {
+        b.loop((again) => {
+          b.get(j).i32(at).op('i32.add').get(m).op('i32.gt_s').brIf(exit);
+          b.get(blockStart).set(t);
+          tilesOfBlock(s.rowTiles, at);
+          if (s.rowTiles > 1) tilesOfBlock(1, at);
+          b.get(j).i32(at).op('i32.add').set(j).br(again);
+        });
+      });
+
+    emitShare(b, nTiles, thread, threads, blockStart, tEnd);
+    b.block((exit) => {
+      b.loop((again) => {
+        b.get(blockStart).get(tEnd).op('i32.ge_s').brIf(exit);
+        // blockEnd = min(blockStart + blockTiles, tEnd)
+        b.get(blockStart).i32(blockTiles).op('i32.add').get(tEnd);
+        b.get(blockStart).i32(blockTiles).op('i32.add').get(tEnd).op('i32.lt_s').select().set(blockEnd);
+        b.i32(0).set(j);
+        rowsOfBlock(s.actTile);
+        if (s.actTile > 1) rowsOfBlock(1);
+        b.get(blockEnd).set(blockStart).br(again);
+      });
+    });
   });
   return { name: s.name, args };
 }

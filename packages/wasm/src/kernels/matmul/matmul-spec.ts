@@ -17,6 +17,8 @@ export interface MatmulSpec {
   readonly relaxed?: boolean;
   /** Relaxed dot flavour: i16 dots summed in i16 then widened (default), or i32 dot-add per chunk. */
   readonly relaxedDot?: 'i16' | 'i32';
+  /** Weight bytes per tile block: every activation row passes over a block before the next (default 64 KiB). */
+  readonly blockBytes?: number;
   /** Add to y instead of overwriting it. */
   readonly accumulate?: boolean;
   /** Add bias[r] (f32, n values) — takes an extra `bias` pointer argument. */
@@ -46,11 +48,24 @@ export function resolveMatmulSpec(spec: MatmulSpec): ResolvedMatmulSpec {
   }
   const relaxed = (spec.relaxed ?? false) && (f.kind === 'u4' || f.kind === 'u8');
   const relaxedDot = spec.relaxedDot ?? 'i16';
+  const blockBytes = spec.blockBytes ?? 65536;
   const accumulate = spec.accumulate ?? false;
   const bias = spec.bias ?? false;
   const name =
     spec.name ??
     `matmul_${spec.type}_k${k}_n${n}_r${rowTiles}_a${actTile}${relaxed ? `_rx${relaxedDot === 'i32' ? '32' : ''}` : ''}` +
       `${accumulate ? '_acc' : ''}${bias ? '_bias' : ''}`;
-  return { type: spec.type, k, n, rowTiles, actTile, relaxed, relaxedDot, accumulate, bias, name };
+  return {
+    type: spec.type,
+    k,
+    n,
+    rowTiles,
+    actTile,
+    relaxed,
+    relaxedDot,
+    blockBytes,
+    accumulate,
+    bias,
+    name,
+  };
 }
