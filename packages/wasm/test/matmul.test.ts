@@ -21,6 +21,7 @@ import {
   emitMatmul,
   emitQuantizeActivations,
   type MatmulSpec,
+  matmulTuningSpace,
 } from '../src/kernels/matmul/index.ts';
 import { KernelHarness } from '../src/testing/kernel-harness.ts';
 import { formatOf, packedLayout, repack, type WeightType } from '../src/weights/index.ts';
@@ -297,5 +298,33 @@ describe('q4_0 kernel code', () => {
       expect(body.filter((l) => l === 'f32x4.convert_i32x4_s').length).toBe(1);
       expect(body.some((l) => /extract_lane|f32\.convert|replace_lane/.test(l))).toBe(false);
     }
+  });
+});
+
+describe('matmul tuning space', () => {
+  it('every candidate of every format kind emits a module that validates', () => {
+    for (const type of ['q4_0', 'q6_k', 'q8_0', 'f16'] as const) {
+      const space = matmulTuningSpace(type, relaxedOk);
+      const mod = new ModuleBuilder().importMemory({ initial: 1 });
+      let i = 0;
+      for (const rowTiles of space.rowTiles)
+        for (const actTile of space.actTile)
+          for (const relaxed of space.relaxed)
+            for (const blockBytes of space.blockBytes)
+              emitMatmul(mod, {
+                type,
+                k: 256,
+                n: 9,
+                rowTiles,
+                actTile,
+                relaxed,
+                blockBytes,
+                name: `c${i++}`,
+              });
+      expect(WebAssembly.validate(mod.encode())).toBe(true);
+      expect(space.rowTiles).toContain(space.defaults.rowTiles);
+      expect(space.actTile).toContain(space.defaults.actTile);
+    }
+    expect(matmulTuningSpace('q4_0', false).relaxed).toEqual([false]);
   });
 });

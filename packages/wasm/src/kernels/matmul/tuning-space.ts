@@ -1,5 +1,5 @@
 // The matmul kernels' tuning space: the parameters the runtime's tuner may time per shape, with
-// a default per format. Defaults come from bench-matmul.ts on a 2-core x86 (see README.md).
+// a default per format. Defaults come from timings on a 2-core x86 (README.md, "Matmul kernels").
 import { formatOf, type WeightType } from '../../weights/index.ts';
 
 /** Candidate values of each tunable parameter, and the default to use untuned. */
@@ -8,11 +8,20 @@ export interface MatmulTuningSpace {
   readonly rowTiles: readonly (1 | 2)[];
   /** Activation rows per pass (only values ≤ m matter; m = 1 always runs one row). */
   readonly actTile: readonly number[];
-  /** Relaxed dot or plain i16 dot (relaxed only where the engine validates relaxed SIMD). */
+  /** Relaxed dot or plain i16 dot (relaxed only where the engine computes relaxed SIMD right). */
   readonly relaxed: readonly boolean[];
+  /** Weight bytes per tile block (matters when m > actTile). */
+  readonly blockBytes: readonly number[];
   /** The untuned choice. */
-  readonly defaults: { readonly rowTiles: 1 | 2; readonly actTile: number; readonly relaxed: boolean };
+  readonly defaults: {
+    readonly rowTiles: 1 | 2;
+    readonly actTile: number;
+    readonly relaxed: boolean;
+    readonly blockBytes: number;
+  };
 }
+
+const BLOCKS = [16384, 65536, 262144];
 
 /** Tuning spaces per value kind of the packed format. */
 export const MATMUL_TUNING: Readonly<Record<'u4' | 'u8' | 's8' | 'f32', MatmulTuningSpace>> = {
@@ -20,25 +29,29 @@ export const MATMUL_TUNING: Readonly<Record<'u4' | 'u8' | 's8' | 'f32', MatmulTu
     rowTiles: [1, 2],
     actTile: [1, 2, 4, 8],
     relaxed: [true, false],
-    defaults: { rowTiles: 1, actTile: 4, relaxed: true },
+    blockBytes: BLOCKS,
+    defaults: { rowTiles: 1, actTile: 4, relaxed: true, blockBytes: 65536 },
   },
   u8: {
     rowTiles: [1, 2],
     actTile: [1, 2, 4, 8],
     relaxed: [true, false],
-    defaults: { rowTiles: 1, actTile: 4, relaxed: true },
+    blockBytes: BLOCKS,
+    defaults: { rowTiles: 1, actTile: 4, relaxed: true, blockBytes: 65536 },
   },
   s8: {
     rowTiles: [1, 2],
     actTile: [1, 2, 4, 8],
     relaxed: [false],
-    defaults: { rowTiles: 1, actTile: 4, relaxed: false },
+    blockBytes: BLOCKS,
+    defaults: { rowTiles: 1, actTile: 4, relaxed: false, blockBytes: 65536 },
   },
   f32: {
     rowTiles: [1, 2],
     actTile: [1, 2, 4, 8],
     relaxed: [false],
-    defaults: { rowTiles: 1, actTile: 4, relaxed: false },
+    blockBytes: BLOCKS,
+    defaults: { rowTiles: 1, actTile: 4, relaxed: false, blockBytes: 65536 },
   },
 };
 
