@@ -30,6 +30,8 @@ let relaxedOk = false;
 let baselineBroken = false;
 beforeAll(async () => {
   const features = await enableRelaxedSimdInNode();
+  // MATMUL_TIER=optimized runs every kernel of this file compiled by V8's optimizing tier only.
+  if (process.env.MATMUL_TIER === 'optimized') (await import('node:v8')).setFlagsFromString('--no-liftoff');
   relaxedOk = WebAssembly.validate(FEATURE_PROBES.relaxedSimd);
   // Node 20's flagged V8 (11.3) validates relaxed SIMD but its baseline compiler (Liftoff) can
   // return 2·dot instead of dot + acc from i32x4.relaxed_dot_i8x16_i7x16_add_s (register
