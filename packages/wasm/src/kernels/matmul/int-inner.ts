@@ -13,7 +13,7 @@
 // result equals llama.cpp's integer Σ(q−8)·x scaled per block up to f32 rounding.
 import type { Local } from '../../encoder/index.ts';
 import { recordBytes, recordDataBytes } from '../../weights/index.ts';
-import { ACT_D, ACT_RECORD_BYTES, ACT_SUM, ACT_SUM16 } from './activation-layout.ts';
+import { ACT_D, ACT_I16, ACT_RECORD_BYTES, ACT_SUM, ACT_SUM16 } from './activation-layout.ts';
 import type { PassContext } from './emit-matmul.ts';
 import { i32Lanes } from './quantize-activations.ts';
 
@@ -112,8 +112,7 @@ export function emitIntInner(ctx: PassContext): void {
         for (let a = 0; a < at; a++) {
           const x = xp[a] as Local;
           b.get(x)
-            .op('v128.load32_splat', 4 * c, 0)
-            .op('i16x8.extend_low_i8x16_s')
+            .op('v128.load64_splat', ACT_I16 + 8 * c, 0)
             .set(x16);
           for (const [part, half] of [
             [0, wl],

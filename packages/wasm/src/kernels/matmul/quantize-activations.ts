@@ -5,7 +5,7 @@
 // Thread shares are whole records, so one row of k is split over threads too.
 import type { FunctionBuilder, Local, ModuleBuilder } from '../../encoder/index.ts';
 import { emitShare, THREAD_PARAMS } from '../thread-share.ts';
-import { ACT_D, ACT_RECORD_BYTES, ACT_SUM, ACT_SUM16 } from './activation-layout.ts';
+import { ACT_D, ACT_I16, ACT_RECORD_BYTES, ACT_SUM, ACT_SUM16 } from './activation-layout.ts';
 
 /** What the activation quantizer is specialised on. */
 export interface QuantizeActivationsSpec {
@@ -181,15 +181,6 @@ function emitRecord(b: FunctionBuilder, l: RecordLocals): void {
     q(v);
     for (let w = v + 1; w < v + 4; w++) q(w).op('i32x4.add');
   };
-  // int8 values: narrow i32 → i16 → i8 (saturating; |q| ≤ 127 already).
-  for (const half of [0, 1]) {
-    b.get(dst);
-    q(4 * half);
-    q(4 * half + 1).op('i16x8.narrow_i32x4_s');
-    q(4 * half + 2);
-    q(4 * half + 3).op('i16x8.narrow_i32x4_s');
-    b.op('i8x16.narrow_i16x8_s').op('v128.store', 16 * half);
-  }
   // sums: lanes (Σ first 16 in lanes 0,1 | Σ last 16 in lanes 2,3) folded to lanes 0 and 2.
   sum4(0);
   b.set(sums);
@@ -205,6 +196,23 @@ function emitRecord(b: FunctionBuilder, l: RecordLocals): void {
     .set(sums);
   b.get(sums).op('i32x4.extract_lane', 0).get(sums).op('i32x4.extract_lane', 1).op('i32.add').set(lo);
   b.get(sums).op('i32x4.extract_lane', 2).get(sums).op('i32x4.extract_lane', 3).op('i32.add').set(hi);
+  // i16 values (stored for the plain dots), then int8: narrow i32 → i16 → i8 (|q| ≤ 127 already).
+  for (let v = 0; v < 4; v++) {
+    q(2 * v);
+    q(2 * v + 1)
+      .op('i16x8.narrow_i32x4_s')
+      .set(qs[2 * v] as Local);
+    b.get(dst)
+      .get(qs[2 * v] as Local)
+      .op('v128.store', ACT_I16 + 16 * v);
+  }
+  for (const half of [0, 1]) {
+    b.get(dst);
+    q(4 * half);
+    q(4 * half + 2)
+      .op('i8x16.narrow_i16x8_s')
+      .op('v128.store', 16 * half);
+  }
   b.get(dst).get(d).op('f32.store', ACT_D);
   b.get(dst)
     .get(d)
