@@ -29,3 +29,4 @@ export { emitShare, shareOf, THREAD_PARAMS } from './kernels/thread-share.ts';
 export * from './memory/index.ts';
 export * from './pool/index.ts';
 export * from './weights/index.ts';
+export * from './tuner/index.ts';

@@ -15,11 +15,14 @@ import { modelLinears, modelTensors, modelVectors } from '../model/wasm/wasm-ten
 import type { LoadedModel, ModelLoadOptions } from './load-model.ts';
 import { modelInfo } from './load-model.ts';
 import { SequenceEngine } from './sequence-engine.ts';
+import { applyWasmTuning, type WasmTuningOptions } from './wasm-tuning.ts';
 
 /** Options of the CPU backend beyond ModelLoadOptions. */
 export interface WasmLoadOptions extends ModelLoadOptions {
   /** Compute threads (default: every core, where the page is cross-origin isolated). */
   threads?: number;
+  /** Kernel tuning: cached winners, timing at a first load, or the shipped defaults (default `off`; RuminateEngine passes its own). */
+  tuning?: WasmTuningOptions;
 }
 
 /** Loads a parsed GGUF onto the WebAssembly backend. */
@@ -66,6 +69,12 @@ export async function loadWasmModel(
   const tensors = modelTensors(hp, header.tensors);
   const threading = await planThreading(opts.threads);
   const kernels = new WasmKernels(hp, { relaxedSimd: features.relaxedSimd });
+  const tuning = await applyWasmTuning(kernels, tensors, features, {
+    mode: 'off',
+    ...opts.tuning,
+    ...(opts.onProgress && !opts.tuning?.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   const { plan, layout } = WasmLayout.plan(hp, tensors, sizes, kernels);
   const arena = createMemory(plan, { shared: threading.shared });
   layout.bind(arena);
@@ -89,6 +98,7 @@ export async function loadWasmModel(
     threadsReason: threading.reason,
     relaxedSimd: features.relaxedSimd,
     memoryBytes: arena.bytes,
+    tuning,
   });
   const kv = new PagedKvCache({ numPages, pageTokens: PAGE_TOKENS, numSlots: maxSequences, contextLength });
   const info = {

@@ -51,7 +51,7 @@ export interface RuminateEngineOptions {
   tuning?: 'background' | 'cache' | 'off';
   /** Where winners persist (default: IndexedDB in browsers, `$RUMINATE_CACHE_DIR/tuning.json` in Node). */
   tuningStore?: TuningStore;
-  /** Background tuning budget per load (default 30 000 ms; 15 000 ms on CPU adapters such as SwiftShader). */
+  /** Background tuning budget per load (default 30 000 ms; 15 000 ms on CPU adapters such as SwiftShader; on the wasm backend the timing at a first load, default 3000 ms). */
   tuningBudgetMs?: number;
   /** Background tuning progress (problems done of total). */
   onTuningProgress?: (p: ModelTuningProgress) => void;
@@ -122,7 +122,14 @@ export class RuminateEngine implements Engine {
       // Free the previous model's memory only once the new one is known to be readable.
       const loaded = ctx
         ? await loadModel(ctx, header, bytes, sizing)
-        : await loadWasmModel(header, bytes, sizing);
+        : await loadWasmModel(header, bytes, {
+            ...sizing,
+            tuning: {
+              mode: this.opts.tuning ?? 'background',
+              ...(this.opts.tuningStore ? { store: this.opts.tuningStore } : {}),
+              ...(this.opts.tuningBudgetMs !== undefined ? { budgetMs: this.opts.tuningBudgetMs } : {}),
+            },
+          });
       const eos = new Set([...loaded.info.eosTokenIds, ...tokenizer.eogIds]);
       loaded.info.eosTokenIds = [...eos];
       loaded.engine.setEosTokens(eos);

@@ -7,6 +7,7 @@ import {
   type Arena,
   actRowBytes,
   buildRopeTable,
+  defaultMatmulChoice,
   emitGatherRows,
   emitKvWrite,
   emitMatmul,
@@ -18,8 +19,11 @@ import {
   emitSiluMul,
   formatOf,
   type KernelExport,
+  type MatmulChoice,
+  type MatmulProblem,
   type MatmulSpec,
   ModuleBuilder,
+  matmulProblemKey,
   type Op,
   packedLayout,
   repack,
@@ -47,11 +51,33 @@ export class WasmKernels implements WeightSizing {
   private readonly emitted = new Map<string, Emitted>();
   private names: string[] = [];
   private layout: WasmLayout | undefined;
+  /** Tuned matmul choices by `matmulProblemKey` (absent: the shipped default). */
+  private readonly choices = new Map<string, MatmulChoice>();
 
   constructor(
     private readonly hp: Hparams,
     private readonly features: WasmKernelFeatures,
   ) {}
+
+  /**
+   * The matmul problems a tuner may time for this model: every (type, k, n) at one activation
+   * row (decode) and at 16 (batched steps and prefill).
+   */
+  matmulProblems(tensors: ModelTensors): MatmulProblem[] {
+    const seen = new Map<string, MatmulProblem>();
+    for (const { spec } of modelLinears(tensors)) {
+      for (const m of [1, 16]) {
+        const p = { type: weightType(spec), k: spec.cols, n: spec.rows, m };
+        seen.set(matmulProblemKey(p), p);
+      }
+    }
+    return [...seen.values()];
+  }
+
+  /** Uses `choice` for `problem` (call before compile). */
+  choose(problem: MatmulProblem, choice: MatmulChoice): void {
+    this.choices.set(matmulProblemKey(problem), choice);
+  }
 
   /** Bytes of a linear's weights once repacked. */
   linearBytes(spec: LinearSpec): number {
@@ -112,9 +138,16 @@ export class WasmKernels implements WeightSizing {
     }
     for (const ff of widths) add(`siluMul:${ff}`, emitSiluMul(mod, { ff, name: `silu_mul_${ff}` }));
     for (const { spec: s, accumulate, bias } of modelLinears(tensors)) {
-      const key = this.matmulKey(s, accumulate, bias);
-      if (this.emitted.has(key)) continue;
-      add(key, emitMatmul(mod, this.matmulSpec(s, accumulate, bias)));
+      for (const rows of ['one', 'many'] as const) {
+        const key = this.matmulKey(s, accumulate, bias, rows);
+        if (this.emitted.has(key)) continue;
+        const spec = this.matmulSpec(s, accumulate, bias, rows);
+        // One kernel serves both when the tuned choices agree.
+        const twin =
+          rows === 'many' ? this.emitted.get(this.matmulKey(s, accumulate, bias, 'one')) : undefined;
+        if (twin && twin.name === spec.name) this.emitted.set(key, twin);
+        else add(key, emitMatmul(mod, spec));
+      }
       const qk = `quantize:${s.cols}`;
       if (this.quantizesInput(s) && !this.emitted.has(qk)) {
         add(qk, emitQuantizeActivations(mod, { k: s.cols, name: `quantize_k${s.cols}` }));
@@ -234,22 +267,32 @@ export class WasmKernels implements WeightSizing {
   ): Op {
     const args = [x, w, y, m, ldy];
     if (bias !== undefined) args.push(bias);
-    return this.op(this.matmulKey(s, accumulate, bias !== undefined), args);
+    return this.op(this.matmulKey(s, accumulate, bias !== undefined, m === 1 ? 'one' : 'many'), args);
   }
 
-  private matmulSpec(s: LinearSpec, accumulate: boolean, bias: boolean): MatmulSpec {
+  private matmulSpec(s: LinearSpec, accumulate: boolean, bias: boolean, rows: 'one' | 'many'): MatmulSpec {
+    const type = weightType(s);
+    const problem = { type, k: s.cols, n: s.rows, m: rows === 'one' ? 1 : 16 };
+    const choice =
+      this.choices.get(matmulProblemKey(problem)) ?? defaultMatmulChoice(type, this.features.relaxedSimd);
+    const c = rows === 'one' ? { ...choice, actTile: 1 } : choice;
+    const name =
+      `matmul_${type}_k${s.cols}_n${s.rows}_r${c.rowTiles}_a${c.actTile}_b${c.blockBytes}` +
+      `${c.relaxed ? '_rx' : ''}${accumulate ? '_acc' : ''}${bias ? '_bias' : ''}`;
     return {
-      type: weightType(s),
+      type,
       k: s.cols,
       n: s.rows,
-      relaxed: this.features.relaxedSimd,
+      ...c,
+      relaxed: c.relaxed && this.features.relaxedSimd,
       accumulate,
       bias,
+      name,
     };
   }
 
-  private matmulKey(s: LinearSpec, accumulate: boolean, bias: boolean): string {
-    return `matmul:${s.type}:${s.cols}:${s.rows}:${accumulate}:${bias}`;
+  private matmulKey(s: LinearSpec, accumulate: boolean, bias: boolean, rows: 'one' | 'many'): string {
+    return `matmul:${s.type}:${s.cols}:${s.rows}:${accumulate}:${bias}:${rows}`;
   }
 
   private op(key: string, args: number[]): Op {

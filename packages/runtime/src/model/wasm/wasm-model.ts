@@ -11,6 +11,7 @@
 import { RuminateError } from '@ruminate/errors';
 import { samplerCandidatesFor } from '@ruminate/gpu';
 import { type Arena, type Op, Program, type ThreadPool } from '@ruminate/wasm';
+import type { WasmTuningReport } from '../../engine/wasm-tuning.ts';
 import { sampleRows } from '../../sampling/cpu-sampler.ts';
 import { toSampledToken } from '../../sampling/sampled-token.ts';
 import { samplerRowParams } from '../../sampling/sampler-row-params.ts';
@@ -31,6 +32,8 @@ export interface WasmBackendInfo {
   relaxedSimd: boolean;
   /** Bytes of WebAssembly memory held. */
   memoryBytes: number;
+  /** What kernel tuning did at load. */
+  tuning: WasmTuningReport;
 }
 
 /** A loaded model on the CPU backend. */
