@@ -2,13 +2,14 @@
 // random-weight fixtures with peaked logits: greedy continuations and teacher-forced top-5
 // log-probabilities, for every weight type and architecture the issue lists.
 import { readFile } from 'node:fs/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { type StandardFixture, standardFixture } from '../../../tools/fixtures/standard-fixtures.ts';
 import { type LoadedModel, loadModel } from '../src/engine/load-model.ts';
 import { memorySource } from '../src/gguf/memory-source.ts';
 import { parseGguf } from '../src/gguf/parse.ts';
 import { sharedKernelContext } from './engine-test-context.ts';
 import { disposeLlamaCpp, llamaCppGreedy } from './parity-llama-cpp.ts';
+import { checkAgainstLlamaCpp, PARITY_PROMPT, PARITY_STEPS } from './parity-suite.ts';
 
 const loaded: LoadedModel[] = [];
 afterAll(async () => {
@@ -53,9 +54,6 @@ const cases: { name: StandardFixture; margin: number; lpTol: number; lpTolQ8?: n
     },
   ];
 
-const PROMPT = [1, 17, 200, 33, 5, 99, 140, 7, 64, 300, 2, 11];
-const STEPS = 32;
-
 describe('GPU engine vs llama.cpp', () => {
   for (const c of cases) {
     (c.knownBug ? it.fails : it)(
@@ -70,53 +68,8 @@ describe('GPU engine vs llama.cpp', () => {
           maxSequences: 4,
         });
         loaded.push(gpu);
-        const ref = await llamaCppGreedy(path, PROMPT, STEPS);
-        const forced = gpu.engine.createSequence(PROMPT);
-        const free = gpu.engine.createSequence(PROMPT);
-        let greedyEqual = true;
-        let decided = 0;
-        let worst = 0;
-        for (let i = 0; i < ref.length; i++) {
-          const step = ref[i]!;
-          const [tf, g] = await gpu.engine.step([
-            { seq: forced, sampling: { temperature: 0 }, forceToken: step.token, want: { topLogprobs: 5 } },
-            { seq: free, sampling: { temperature: 0 } },
-          ]);
-          // Teacher-forced: every one of llama.cpp's top-5 tokens is in ours with a close log-probability.
-          const mine = new Map(tf!.topLogprobs!.map((t) => [t.token, t.logprob]));
-          const fifth = tf!.topLogprobs!.at(-1)!.logprob;
-          for (const t of step.top) {
-            const lp = mine.get(t.token);
-            if (lp === undefined) {
-              // Not in our top-5: allowed only when llama.cpp ranks it within the tolerance of the cut.
-              expect(
-                t.logprob,
-                `${c.name} step ${i}: llama.cpp's token ${t.token} missing from our top-5`,
-              ).toBeLessThan(fifth + lpTol);
-              continue;
-            }
-            const err = Math.abs(lp - t.logprob);
-            worst = Math.max(worst, err);
-            expect(err, `${c.name} step ${i} token ${t.token}: ${lp} vs llama.cpp ${t.logprob}`).toBeLessThan(
-              lpTol,
-            );
-          }
-          // Greedy: equal until llama.cpp's own choice is within the tolerance of a tie.
-          if (greedyEqual) {
-            if (step.margin < c.margin) greedyEqual = false;
-            else {
-              expect(g!.token, `${c.name} greedy step ${i} (margin ${step.margin.toFixed(3)})`).toBe(
-                step.token,
-              );
-              decided++;
-            }
-          }
-        }
-        console.log(
-          `${c.name}: ${decided}/${STEPS} greedy steps decided and equal; worst top-5 |Δlogprob| ${worst.toExponential(2)}`,
-        );
-        // (q4_k's fixture has a 0.26 margin at step 3; teacher forcing still checks all 32 steps.)
-        expect(decided, `${c.name}: greedy steps compared`).toBeGreaterThanOrEqual(c.margin < 0.1 ? 8 : 3);
+        const ref = await llamaCppGreedy(path, PARITY_PROMPT, PARITY_STEPS);
+        await checkAgainstLlamaCpp(c.name, gpu.engine, PARITY_PROMPT, ref, { margin: c.margin, lpTol });
       },
     );
   }
