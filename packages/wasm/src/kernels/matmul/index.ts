@@ -1,4 +1,12 @@
-export { ACT_D, ACT_I16, ACT_RECORD_BYTES, ACT_SUM, ACT_SUM16, actRowBytes } from './activation-layout.ts';
+export {
+  ACT_D,
+  ACT_I16_BYTES,
+  ACT_RECORD_BYTES,
+  ACT_SUM,
+  ACT_SUM16,
+  actI16Offset,
+  actRowBytes,
+} from './activation-layout.ts';
 export { emitMatmul, matmulActivationBytes, type PassContext } from './emit-matmul.ts';
 export { type MatmulSpec, type ResolvedMatmulSpec, resolveMatmulSpec } from './matmul-spec.ts';
 export {

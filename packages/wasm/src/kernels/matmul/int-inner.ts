@@ -13,7 +13,14 @@
 // result equals llama.cpp's integer Σ(q−8)·x scaled per block up to f32 rounding.
 import type { Local } from '../../encoder/index.ts';
 import { recordBytes, recordDataBytes } from '../../weights/index.ts';
-import { ACT_D, ACT_I16, ACT_RECORD_BYTES, ACT_SUM, ACT_SUM16 } from './activation-layout.ts';
+import {
+  ACT_D,
+  ACT_I16_BYTES,
+  ACT_RECORD_BYTES,
+  ACT_SUM,
+  ACT_SUM16,
+  actI16Offset,
+} from './activation-layout.ts';
 import type { PassContext } from './emit-matmul.ts';
 import { i32Lanes } from './quantize-activations.ts';
 
@@ -51,6 +58,13 @@ export function emitIntInner(ctx: PassContext): void {
 
   if (relaxed) b.v128({ i32: [0, 0, 0, 0] }).set(zero);
   if (f.kind === 'u4') b.v128({ bytes: new Array<number>(16).fill(15) }).set(mask);
+  // the plain dots read the i16 copy of the activations, in its own region after the records
+  const x16p = relaxed ? [] : xp.map((_, a) => scratch('i32', `x16p${a}`));
+  for (const [a, p] of x16p.entries())
+    b.get(xp[a] as Local)
+      .i32(actI16Offset(spec.k))
+      .op('i32.add')
+      .set(p);
   b.i32(spec.k / 32).set(count);
   b.loop((again) => {
     const flushed = new Set<string>();
@@ -110,9 +124,8 @@ export function emitIntInner(ctx: PassContext): void {
           .op(signed ? 'i16x8.extend_high_i8x16_s' : 'i16x8.extend_high_i8x16_u')
           .set(wh);
         for (let a = 0; a < at; a++) {
-          const x = xp[a] as Local;
-          b.get(x)
-            .op('v128.load64_splat', ACT_I16 + 8 * c, 0)
+          b.get(x16p[a] as Local)
+            .op('v128.load64_splat', 8 * c, 0)
             .set(x16);
           for (const [part, half] of [
             [0, wl],
@@ -189,6 +202,7 @@ export function emitIntInner(ctx: PassContext): void {
     }
     b.get(wp).i32(rec).op('i32.add').set(wp);
     for (const x of xp) b.get(x).i32(ACT_RECORD_BYTES).op('i32.add').set(x);
+    for (const p of x16p) b.get(p).i32(ACT_I16_BYTES).op('i32.add').set(p);
     b.get(count).i32(1).op('i32.sub').tee(count).brIf(again);
   });
 }

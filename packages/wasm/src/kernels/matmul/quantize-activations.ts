@@ -5,7 +5,15 @@
 // Thread shares are whole records, so one row of k is split over threads too.
 import type { FunctionBuilder, Local, ModuleBuilder } from '../../encoder/index.ts';
 import { emitShare, THREAD_PARAMS } from '../thread-share.ts';
-import { ACT_D, ACT_I16, ACT_RECORD_BYTES, ACT_SUM, ACT_SUM16 } from './activation-layout.ts';
+import {
+  ACT_D,
+  ACT_I16_BYTES,
+  ACT_RECORD_BYTES,
+  ACT_SUM,
+  ACT_SUM16,
+  actI16Offset,
+  actRowBytes,
+} from './activation-layout.ts';
 
 /** What the activation quantizer is specialised on. */
 export interface QuantizeActivationsSpec {
@@ -48,6 +56,7 @@ export function emitQuantizeActivations(mod: ModuleBuilder, spec: QuantizeActiva
     const blk = b.local('i32', 'blk');
     const src = b.local('i32', 'src');
     const dst = b.local('i32', 'dst');
+    const dst16 = b.local('i32', 'dst16');
     const amax = b.local('f32', 'amax');
     const d = b.local('f32', 'd');
     const vid = b.local('v128', 'vid');
@@ -67,7 +76,15 @@ export function emitQuantizeActivations(mod: ModuleBuilder, spec: QuantizeActiva
         b.get(i).get(row).i32(kb).op('i32.mul').op('i32.sub').set(blk);
         b.get(x).get(row).get(ldx).op('i32.mul').get(blk).i32(32).op('i32.mul').op('i32.add');
         b.i32(2).op('i32.shl').op('i32.add').set(src);
-        b.get(xq).get(i).i32(ACT_RECORD_BYTES).op('i32.mul').op('i32.add').set(dst);
+        // dst = xq + row·rowBytes + 48·blk; its i16 copy at dst + i16Offset + 16·blk
+        b.get(xq).get(row).i32(actRowBytes(k)).op('i32.mul').op('i32.add');
+        b.get(blk).i32(ACT_RECORD_BYTES).op('i32.mul').op('i32.add').set(dst);
+        b.get(dst)
+          .get(blk)
+          .i32(ACT_I16_BYTES - ACT_RECORD_BYTES)
+          .op('i32.mul')
+          .op('i32.add')
+          .set(dst16);
         if (tail === 0) loadFull(b, src, xs);
         else {
           b.get(blk)
@@ -78,7 +95,7 @@ export function emitQuantizeActivations(mod: ModuleBuilder, spec: QuantizeActiva
             () => loadFull(b, src, xs),
           );
         }
-        emitRecord(b, { xs, qs, vid, amax, d, sums, lo, hi, dst });
+        emitRecord(b, { xs, qs, vid, amax, d, sums, lo, hi, dst, dst16, i16At: actI16Offset(k) });
         b.get(i).i32(1).op('i32.add').set(i).br(again);
       });
     });
@@ -120,11 +137,13 @@ interface RecordLocals {
   lo: Local;
   hi: Local;
   dst: Local;
+  dst16: Local;
+  i16At: number;
 }
 
 /** Rounds the 32 values in xs and writes the record at dst. */
 function emitRecord(b: FunctionBuilder, l: RecordLocals): void {
-  const { xs, qs, vid, amax, d, sums, lo, hi, dst } = l;
+  const { xs, qs, vid, amax, d, sums, lo, hi, dst, dst16, i16At } = l;
   // amax: lane-wise max of |x| over the 8 vectors, then across lanes.
   b.get(xs[0] as Local).op('f32x4.abs');
   for (let v = 1; v < 8; v++)
@@ -202,9 +221,9 @@ function emitRecord(b: FunctionBuilder, l: RecordLocals): void {
     q(2 * v + 1)
       .op('i16x8.narrow_i32x4_s')
       .set(qs[2 * v] as Local);
-    b.get(dst)
+    b.get(dst16)
       .get(qs[2 * v] as Local)
-      .op('v128.store', ACT_I16 + 16 * v);
+      .op('v128.store', i16At + 16 * v);
   }
   for (const half of [0, 1]) {
     b.get(dst);
