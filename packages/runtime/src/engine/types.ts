@@ -34,6 +34,8 @@ export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   /** Cancels the load; the previous model (if any) stays usable. */
   signal?: AbortSignal;
+  /** Load even when the file holds tensors the model never reads (refused by default, as llama.cpp does); for experiments. */
+  allowUnusedTensors?: boolean;
 }
 
 /** What a loaded model is. */
