@@ -13,6 +13,7 @@ import { memorySource } from '../src/gguf/memory-source.ts';
 import { gguf } from '../src/gguf/metadata.ts';
 import { parseGguf } from '../src/gguf/parse.ts';
 import type { GgufHeader, GgufValue } from '../src/gguf/types.ts';
+import { kvBytesPerToken } from '../src/loading/model-fit.ts';
 import { type Hparams, readHparams } from '../src/model/hparams.ts';
 import { checkModelTensors } from '../src/model/tensor-names.ts';
 
@@ -59,6 +60,12 @@ describe('key fixtures', () => {
     expect(h.metadata.has('qwen2moe.expert_feed_forward_length')).toBe(false);
     const hp = hparamsOf(h);
     expect([hp.nFf, hp.nFfShared]).toEqual([128, 256]);
+  });
+  it("the header's fit check reads per-layer arrays as the loader does", async () => {
+    const alt = await parse(await readFile(await keyFixture('llama-keys-alt')));
+    expect(alt.metadata.get('llama.attention.head_count_kv')?.type).toBe('array');
+    // 2 layers × 1 KV head × (128 + 128) × 4 bytes.
+    expect(kvBytesPerToken(alt.metadata)).toBe(2 * 1 * 256 * 4);
   });
   it('qwen2moe without feed_forward_length takes both widths from their own keys', async () => {
     const h = await parse(await readFile(await keyFixture('qwen2moe-keys-alt')));
