@@ -69,7 +69,7 @@ export function readU32PerLayer(meta: Metadata, key: string, nLayers: number): n
   if (item !== 'u32' && item !== 'i32' && item !== 'bool') {
     throw wrongType(key, `an array of ${item}`, 'u32 or an array of u32/i32/bool');
   }
-  const values = Array.from(v.values ?? [], (x) => (typeof x === 'boolean' ? Number(x) : Number(x)));
+  const values = Array.from(v.values ?? [], Number);
   if (values.length !== nLayers) {
     throw new RuminateError(
       'gguf-invalid',
