@@ -62,6 +62,13 @@ export { type TensorChunk, type TensorChunkOptions, tensorChunks } from './loadi
 export { type Architecture, type Hparams, readHparams } from './model/hparams.ts';
 export { type ModelMatmulProblem, modelMatmulProblems, TUNED_ROW_COUNTS } from './model/matmul-problems.ts';
 export {
+  checkModelTensors,
+  type ExpectedTensor,
+  expectedTensors,
+  type FileTensor,
+  type TensorCheckOptions,
+} from './model/tensor-names.ts';
+export {
   type GgufMetadataLike,
   readTokenizerSpec,
   type SpecialTokenName,

@@ -1,9 +1,16 @@
 // Ruminate's GPU engine against llama.cpp (node-llama-cpp 3.21.1, CPU) on the project's
 // random-weight fixtures with peaked logits: greedy continuations and teacher-forced top-5
-// log-probabilities, for every weight type and architecture the issue lists.
+// log-probabilities, for every weight type and architecture the issue lists, and for fixtures
+// that leave metadata keys out or spell them as llama.cpp also accepts (issue #22).
 import { readFile } from 'node:fs/promises';
-import { afterAll, describe, it } from 'vitest';
-import { type StandardFixture, standardFixture } from '../../../tools/fixtures/standard-fixtures.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { KEY_FIXTURES, keyFixture } from '../../../tools/fixtures/key-fixtures.ts';
+import type { ModelGgufOptions } from '../../../tools/fixtures/model-gguf.ts';
+import {
+  fixtureFile,
+  type StandardFixture,
+  standardFixture,
+} from '../../../tools/fixtures/standard-fixtures.ts';
 import { type LoadedModel, loadModel } from '../src/engine/load-model.ts';
 import { memorySource } from '../src/gguf/memory-source.ts';
 import { parseGguf } from '../src/gguf/parse.ts';
@@ -59,18 +66,55 @@ describe('GPU engine vs llama.cpp', () => {
     (c.knownBug ? it.fails : it)(
       `${c.name}: 32-token greedy and teacher-forced top-5 log-probabilities`,
       async () => {
-        const path = await standardFixture(c.name);
-        const src = memorySource(new Uint8Array(await readFile(path)), path);
-        const ctx = await sharedKernelContext();
-        const lpTol = (ctx.q8Activations ? c.lpTolQ8 : undefined) ?? c.lpTol;
-        const gpu = await loadModel(ctx, await parseGguf(src), src, {
-          contextLength: 128,
-          maxSequences: 4,
-        });
-        loaded.push(gpu);
-        const ref = await llamaCppGreedy(path, PARITY_PROMPT, PARITY_STEPS);
-        await checkAgainstLlamaCpp(c.name, gpu.engine, PARITY_PROMPT, ref, { margin: c.margin, lpTol });
+        await compareWithLlamaCpp(c.name, await standardFixture(c.name), c, PARITY_STEPS);
       },
     );
   }
 });
+
+// Issue #22: metadata read as llama.cpp reads it. Per architecture, a fixture with every optional
+// key, one with every optional key that can be absent left out (qwen2moe: the two expert widths,
+// which fall back to feed_forward_length), and one with llama.cpp's alternative spellings
+// (per-layer arrays, `rope.scale_linear`); f32, 16 steps each to keep the suite short.
+describe('GPU engine vs llama.cpp on metadata variants', () => {
+  for (const name of Object.keys(KEY_FIXTURES)) {
+    it(`${name}: 16-token greedy and teacher-forced top-5 log-probabilities`, async () => {
+      await compareWithLlamaCpp(name, await keyFixture(name), { margin: 1e-2, lpTol: 1e-2 }, 16);
+    });
+  }
+
+  it('llama-optional-tensors (q/k/v, output and FFN biases, rope_freqs): 16-token greedy and top-5', async () => {
+    const path = await keyFixture('llama-optional-tensors');
+    await compareWithLlamaCpp('llama-optional-tensors', path, { margin: 1e-2, lpTol: 1e-2 }, 16);
+  });
+
+  it('a file with a tensor the model never reads: llama.cpp refuses it, and so does Ruminate', async () => {
+    const path = await fixtureFile('llama-unused-tensor', {
+      ...(KEY_FIXTURES['llama-keys-absent'] as ModelGgufOptions),
+      extraTensors: [{ name: 'blk.1.ffn_extra.weight', dims: [256, 32] }],
+    });
+    await expect(llamaCppGreedy(path, PARITY_PROMPT, 1)).rejects.toThrow();
+    const src = memorySource(new Uint8Array(await readFile(path)), path);
+    const header = await parseGguf(src);
+    const ctx = await sharedKernelContext();
+    await expect(loadModel(ctx, header, src, { contextLength: 128, maxSequences: 2 })).rejects.toThrow(
+      /blk\.1\.ffn_extra\.weight/,
+    );
+  });
+});
+
+/** Greedy tokens and teacher-forced top-5 log-probabilities of the GPU engine against llama.cpp's, `steps` steps. */
+async function compareWithLlamaCpp(
+  name: string,
+  path: string,
+  c: { margin: number; lpTol: number; lpTolQ8?: number },
+  steps: number,
+): Promise<void> {
+  const src = memorySource(new Uint8Array(await readFile(path)), path);
+  const ctx = await sharedKernelContext();
+  const lpTol = (ctx.q8Activations ? c.lpTolQ8 : undefined) ?? c.lpTol;
+  const gpu = await loadModel(ctx, await parseGguf(src), src, { contextLength: 128, maxSequences: 4 });
+  loaded.push(gpu);
+  const ref = await llamaCppGreedy(path, PARITY_PROMPT, steps);
+  await checkAgainstLlamaCpp(name, gpu.engine, PARITY_PROMPT, ref, { margin: c.margin, lpTol });
+}

@@ -65,6 +65,11 @@ export async function llamaCppGreedy(
 
 /** Releases llama.cpp models (call in afterAll). */
 export async function disposeLlamaCpp(): Promise<void> {
-  for (const m of models.values()) await (await m).dispose();
+  // A model llama.cpp refused to load (a refusal test) has nothing to dispose.
+  for (const m of models.values())
+    await m.then(
+      (x) => x.dispose(),
+      () => undefined,
+    );
   models.clear();
 }

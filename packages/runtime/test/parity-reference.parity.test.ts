@@ -3,6 +3,7 @@
 // and close top-5 log-probabilities.
 import { readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
+import { keyFixture } from '../../../tools/fixtures/key-fixtures.ts';
 import {
   fixtureFile,
   STANDARD_FIXTURES,
@@ -21,8 +22,16 @@ afterAll(disposeLlamaCpp);
 /** qwen2moe in f32 too: the MoE routing and shared expert checked without quantization noise. */
 const qwen2moeF32 = { ...STANDARD_FIXTURES['qwen2moe-q8_0'], weightType: 'f32' as const };
 
-async function reference(name: StandardFixture | 'qwen2moe-f32') {
-  const path = name === 'qwen2moe-f32' ? await fixtureFile(name, qwen2moeF32) : await standardFixture(name);
+/** Fixtures beyond the standard ones: RoPE scaling, frequency factors and optional tensors (issue #22). */
+type ExtraFixture = 'qwen2moe-f32' | 'llama-keys-all' | 'llama-optional-tensors';
+
+async function reference(name: StandardFixture | ExtraFixture) {
+  const path =
+    name === 'qwen2moe-f32'
+      ? await fixtureFile(name, qwen2moeF32)
+      : name === 'llama-keys-all' || name === 'llama-optional-tensors'
+        ? await keyFixture(name)
+        : await standardFixture(name);
   const src = memorySource(new Uint8Array(await readFile(path)), path);
   const header = await parseGguf(src);
   const { lookup } = await readReferenceWeights(header, src);
@@ -34,12 +43,15 @@ async function reference(name: StandardFixture | 'qwen2moe-f32') {
 // reference in f64: where the top-2 margin is below this, either choice is numerically valid.
 const MARGIN = { f32: 1e-3, quant: 0.1 };
 
-const cases: { name: StandardFixture | 'qwen2moe-f32'; margin: number; lpTol: number }[] = [
+const cases: { name: StandardFixture | ExtraFixture; margin: number; lpTol: number }[] = [
   { name: 'llama-f32', margin: MARGIN.f32, lpTol: 1e-3 },
   { name: 'qwen2-f32', margin: MARGIN.f32, lpTol: 1e-3 },
   { name: 'qwen3-f32', margin: MARGIN.f32, lpTol: 1e-3 },
   { name: 'mixtral-f32', margin: MARGIN.f32, lpTol: 1e-3 },
   { name: 'qwen2moe-f32', margin: MARGIN.f32, lpTol: 1e-3 },
+  // Linear RoPE scaling (factor 4) with Llama 3.1 frequency factors, and llama's optional biases.
+  { name: 'llama-keys-all', margin: MARGIN.f32, lpTol: 1e-3 },
+  { name: 'llama-optional-tensors', margin: MARGIN.f32, lpTol: 1e-3 },
   // llama.cpp quantizes activations to q8_0 for q8_0 weights: ~1% relative error in every matmul.
   { name: 'qwen2moe-q8_0', margin: MARGIN.quant, lpTol: 0.3 },
 ];

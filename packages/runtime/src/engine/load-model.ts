@@ -9,6 +9,7 @@ import { GpuModel } from '../model/gpu-model.ts';
 import { GpuWeights } from '../model/gpu-weights.ts';
 import { type Hparams, readHparams } from '../model/hparams.ts';
 import { modelMatmulProblems } from '../model/matmul-problems.ts';
+import { checkModelTensors } from '../model/tensor-names.ts';
 import { SequenceEngine } from './sequence-engine.ts';
 import type { LoadOptions, ModelInfo } from './types.ts';
 
@@ -40,6 +41,8 @@ export async function loadModel(
   opts: ModelLoadOptions = {},
 ): Promise<LoadedModel<GpuModel>> {
   const hp = readHparams(header.metadata, (n) => header.tensors.find((t) => t.name === n)?.dims);
+  // Every tensor the model reads is present and shaped right, and nothing else is in the file.
+  const tensors = checkModelTensors(hp, header.tensors, opts);
   const contextLength = opts.contextLength ?? Math.min(hp.contextLength, 4096);
   if (!Number.isInteger(contextLength) || contextLength < 1) {
     throw new RuminateError(
@@ -67,12 +70,12 @@ export async function loadModel(
         `${fit}; load with a contextLength ≤ ${fit * PAGE_TOKENS}.`,
     );
   }
-  const embInfo = header.tensors.find((t) => t.name === 'token_embd.weight');
+  const embInfo = tensors.find((t) => t.name === 'token_embd.weight');
   if (!embInfo)
     throw new RuminateError('gguf-invalid', 'The model lacks token_embd.weight; the file is incomplete.');
   // The embedding table lives on the CPU; the GPU needs it only as a tied output matrix.
-  const tied = !header.tensors.some((t) => t.name === 'output.weight');
-  const gpuTensors = tied ? header.tensors : header.tensors.filter((t) => t !== embInfo);
+  const tied = !tensors.some((t) => t.name === 'output.weight');
+  const gpuTensors = tied ? tensors : tensors.filter((t) => t !== embInfo);
   const sizes = {
     numPages,
     pageTokens: PAGE_TOKENS,
@@ -81,7 +84,7 @@ export async function loadModel(
     maxRows: opts.maxPassTokens ?? 128,
   };
   // Kernels compile while the weights stream in (on a CPU adapter compiling takes seconds).
-  const problems = modelMatmulProblems(header.tensors, [1, sizes.maxRows]);
+  const problems = modelMatmulProblems(tensors, [1, sizes.maxRows]);
   const kernels = GpuModel.compileKernels(ctx, hp, sizes, problems);
   kernels.catch(() => undefined); // awaited below; a failed upload must not leave it unhandled
   const embedding = await CpuEmbedding.read(embInfo, source);

@@ -8,6 +8,7 @@ import type { ByteSource, GgufHeader, GgufTensorInfo } from '../gguf/types.ts';
 import { PagedKvCache } from '../kv/paged-kv-cache.ts';
 import { CpuEmbedding } from '../model/cpu-embedding.ts';
 import { readHparams } from '../model/hparams.ts';
+import { checkModelTensors } from '../model/tensor-names.ts';
 import { WasmKernels } from '../model/wasm/wasm-kernels.ts';
 import { WasmLayout } from '../model/wasm/wasm-layout.ts';
 import { WasmModel } from '../model/wasm/wasm-model.ts';
@@ -66,7 +67,9 @@ export async function loadWasmModel(
   const embInfo = header.tensors.find((t) => t.name === 'token_embd.weight');
   if (!embInfo)
     throw new RuminateError('gguf-invalid', 'The model lacks token_embd.weight; the file is incomplete.');
-  const tensors = modelTensors(hp, header.tensors);
+  // The same tensor check as the WebGPU path: nothing missing, nothing misshapen, nothing unread.
+  const fileTensors = checkModelTensors(hp, header.tensors, opts);
+  const tensors = modelTensors(hp, fileTensors);
   const threading = await planThreading(opts.threads);
   const kernels = new WasmKernels(hp, { relaxedSimd: features.relaxedSimd });
   const tuning = await applyWasmTuning(kernels, tensors, features, {
@@ -85,7 +88,12 @@ export async function loadWasmModel(
   await placeWeights(arena.memory, layout, tensors, kernels, source, opts);
   const module = await compiled;
   opts.onProgress?.({ phase: 'compile', done: 1, total: 1 });
-  writeRopeTable(arena.memory, layout, kernels);
+  const freqs = header.tensors.find((t) => t.name === 'rope_freqs.weight');
+  const freqFactors =
+    hp.ropeFreqFactors && freqs
+      ? dequantize(freqs.type.name, await source.read(freqs.offset, freqs.bytes), freqs.elements)
+      : undefined;
+  writeRopeTable(arena.memory, layout, kernels, freqFactors);
   const pool = await ThreadPool.create({
     module,
     memory: arena.memory,
@@ -162,7 +170,12 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 /** Fills the RoPE cos/sin table for every position the context can reach. */
-function writeRopeTable(memory: WebAssembly.Memory, layout: WasmLayout, kernels: WasmKernels): void {
-  const table = kernels.ropeTable(layout.maxPagesPerSeq * PAGE_TOKENS);
+function writeRopeTable(
+  memory: WebAssembly.Memory,
+  layout: WasmLayout,
+  kernels: WasmKernels,
+  freqFactors: Float32Array | undefined,
+): void {
+  const table = kernels.ropeTable(layout.maxPagesPerSeq * PAGE_TOKENS, freqFactors);
   new Float32Array(memory.buffer, layout.ropeTable, table.length).set(table);
 }

@@ -18,6 +18,7 @@ import type { ByteSource } from '../gguf/types.ts';
 import { checkModelFit } from '../loading/model-fit.ts';
 import { createSourceOpener } from '../loading/source-opener.ts';
 import { readHparams } from '../model/hparams.ts';
+import { checkModelTensors } from '../model/tensor-names.ts';
 import { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { type ModelTuningProgress, tuneModelKernels } from './kernel-tuning.ts';
 import { type LoadedModel, loadModel } from './load-model.ts';
@@ -95,6 +96,7 @@ export class RuminateEngine implements Engine {
       createSourceOpener({
         checkHeader: (m) => {
           const hp = readHparams(m.metadata, (n) => m.tensors.find((t) => t.name === n)?.dims);
+          checkModelTensors(hp, m.tensors, opts);
           checkModelFit(
             m,
             { contextLength: opts.contextLength ?? Math.min(hp.contextLength, 4096) },

@@ -42,6 +42,8 @@ export interface LoadOptions {
   backend?: BackendChoice;
   /** Compute threads of the wasm backend (default: every core, where the page is cross-origin isolated). */
   threads?: number;
+  /** Load even when the file holds tensors the model never reads (refused by default, as llama.cpp does); for experiments. */
+  allowUnusedTensors?: boolean;
 }
 
 /** The backends a model can run on, or `auto` to let the engine pick. */

@@ -42,12 +42,21 @@ export interface FitReport {
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
+/** A key llama.cpp also accepts as one value per layer (`get_key_or_arr`): its largest value. */
+function perLayerMax(metadata: GgufHeader['metadata'], key: string, fallback?: number): number {
+  const v = metadata.get(key);
+  if (v?.type === 'array' && v.itemType !== 'string' && v.itemType !== 'array' && v.values.length > 0) {
+    return Math.max(...Array.from(v.values as ArrayLike<number | bigint | boolean>, Number));
+  }
+  return metaNumber(metadata, key, fallback);
+}
+
 /** KV bytes per token of context for the model in `metadata`. */
 export function kvBytesPerToken(metadata: GgufHeader['metadata'], kvBytesPerElement = 4): number {
   const arch = metaString(metadata, 'general.architecture');
   const nLayers = metaNumber(metadata, `${arch}.block_count`);
-  const nHeads = metaNumber(metadata, `${arch}.attention.head_count`);
-  const nKv = metaNumber(metadata, `${arch}.attention.head_count_kv`, nHeads);
+  const nHeads = perLayerMax(metadata, `${arch}.attention.head_count`);
+  const nKv = perLayerMax(metadata, `${arch}.attention.head_count_kv`, nHeads);
   const nEmbd = metaNumber(metadata, `${arch}.embedding_length`);
   const kDim = metaNumber(metadata, `${arch}.attention.key_length`, nEmbd / nHeads);
   const vDim = metaNumber(metadata, `${arch}.attention.value_length`, kDim);

@@ -44,6 +44,8 @@ export interface CompiledKernels {
   ops: Ops;
   /** Matmul shape classes already compiled (`Matmul.shapeClass`). */
   preparedMatmuls: ReadonlySet<string>;
+  /** The model's rotation; its `freqFactors` buffer (Llama 3.1+ `rope_freqs.weight`) is filled by `create`. */
+  rope: RopeParams;
 }
 
 /** Usage of activation buffers (a function: GPUBufferUsage exists only once WebGPU is set up). */
@@ -91,6 +93,7 @@ export class GpuModel implements ModelBackend {
     private readonly ops: Ops,
     private readonly embedding: CpuEmbedding,
     private readonly moe: MoeBlock | undefined,
+    private readonly rope: RopeParams,
   ) {
     const { device } = ctx;
     const T = sizes.maxRows;
@@ -155,7 +158,20 @@ export class GpuModel implements ModelBackend {
     sizes: GpuModelSizes,
     problems: readonly MatmulShape[],
   ): Promise<CompiledKernels> {
-    const rope: RopeParams = { neox: hp.ropeStyle === 'neox', base: hp.ropeBase, nRot: hp.ropeDims };
+    const rope: RopeParams = {
+      neox: hp.ropeStyle === 'neox',
+      base: hp.ropeBase,
+      nRot: hp.ropeDims,
+      scale: hp.ropeScale,
+    };
+    if (hp.ropeFreqFactors) {
+      // The kernels bind the factors' buffer when compiled; `create` copies rope_freqs.weight into it.
+      rope.freqFactors = ctx.device.createBuffer({
+        label: 'rope_freqs',
+        size: Math.max(16, (hp.ropeDims / 2) * 4),
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+      });
+    }
     const matmul = new Matmul(ctx);
     const prepared = new Set<string>();
     const matmuls: Promise<void>[] = [];
@@ -177,7 +193,7 @@ export class GpuModel implements ModelBackend {
           maxPagesPerSeq: sizes.maxPagesPerSeq,
           rope,
         }),
-        RopeOp.prepare(ctx),
+        RopeOp.prepare(ctx, { freqFactors: hp.ropeFreqFactors }),
         PagedAttentionOp.prepare(ctx, {
           nHeads: hp.nHeads,
           nKvHeads: hp.nKvHeads,
@@ -201,7 +217,7 @@ export class GpuModel implements ModelBackend {
       siluMul,
       sampler,
     };
-    return { ops, preparedMatmuls: prepared };
+    return { ops, preparedMatmuls: prepared, rope };
   }
 
   /**
@@ -228,7 +244,15 @@ export class GpuModel implements ModelBackend {
     }
     const compiled = kernels ?? (await GpuModel.compileKernels(ctx, hp, sizes, []));
     const moe = hp.nExperts > 0 ? await MoeBlock.create(ctx, hp, weights, sizes.maxRows) : undefined;
-    const model = new GpuModel(ctx, hp, weights, sizes, compiled.ops, embedding, moe);
+    const model = new GpuModel(ctx, hp, weights, sizes, compiled.ops, embedding, moe, compiled.rope);
+    const factors = compiled.rope.freqFactors as GPUBuffer | undefined;
+    if (factors) {
+      model.buffers.push(factors);
+      const src = model.f32('rope_freqs.weight');
+      const enc = ctx.device.createCommandEncoder({ label: 'rope_freqs' });
+      enc.copyBufferToBuffer(src.buffer, src.offset, factors, 0, (hp.ropeDims / 2) * 4);
+      ctx.device.queue.submit([enc.finish()]);
+    }
     // Warm the sampler's sorts now, off the load's path; a step that needs them awaits them.
     void compiled.ops.sampler.ready(SAMPLER_MAX_CANDIDATES).catch(() => undefined);
     for (const key of compiled.preparedMatmuls) model.preparedMatmuls.add(key);
@@ -372,7 +396,7 @@ export class GpuModel implements ModelBackend {
         headDim: hd,
         posStride: 2,
         posOffset: 1,
-        rope: { neox: hp.ropeStyle === 'neox', base: hp.ropeBase, nRot: hp.ropeDims },
+        rope: this.rope,
       });
       const kPool = this.kPools[l] as GPUBuffer;
       const vPool = this.vPools[l] as GPUBuffer;

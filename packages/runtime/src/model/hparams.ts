@@ -1,7 +1,24 @@
-// Architecture hyper-parameters from GGUF metadata. Key names follow llama.cpp's
-// `LLM_KV_*` table (src/llama-arch.cpp) and the GGUF spec's "LLM" section
-// (ggml/docs/gguf.md): `<arch>.block_count`, `<arch>.embedding_length`, …
-import { RuminateError } from '@ruminate/gpu';
+// Architecture hyper-parameters from GGUF metadata, read key by key as llama.cpp reads them:
+// `llama_model_base::load_hparams` (src/llama-model.cpp) for the keys every architecture shares,
+// `load_arch_hparams` in src/models/{llama,qwen2,qwen3,qwen2moe}.cpp for the rest, key names from
+// `LLM_KV_NAMES` (src/llama-arch.cpp). Defaults when a key is absent are llama.cpp's; where
+// llama.cpp refuses a file (a required key missing, a key of the wrong type, an assertion of its
+// graph builders) Ruminate refuses it too, naming the key. The table is in packages/runtime/README.md
+// ("GGUF metadata keys").
+import { RuminateError } from '@ruminate/errors';
+import {
+  type Metadata,
+  type MetadataValue,
+  readBool,
+  readF32,
+  readString,
+  readU32,
+  readU32PerLayer,
+  uniform,
+} from './metadata-keys.ts';
+import { refuseUnimplementedArchitecture } from './unsupported-architectures.ts';
+
+export type { MetadataValue } from './metadata-keys.ts';
 
 /** Architectures Ruminate runs (`general.architecture`). */
 export type Architecture = 'llama' | 'qwen2' | 'qwen3' | 'qwen2moe';
@@ -38,10 +55,14 @@ export interface Hparams {
   rmsEps: number;
   /** RoPE base frequency. */
   ropeBase: number;
-  /** Dimensions rotated by RoPE (≤ headDim). */
+  /** Dimensions rotated by RoPE (= headDim for every supported architecture). */
   ropeDims: number;
   /** RoPE pairing. */
   ropeStyle: RopeStyle;
+  /** Linear RoPE scaling factor: positions are divided by it (1: no scaling). */
+  ropeScale: number;
+  /** Whether each RoPE frequency is divided by a factor from `rope_freqs.weight` (Llama 3.1+). */
+  ropeFreqFactors: boolean;
   /** Trained context length. */
   contextLength: number;
   /** Experts per MoE layer (0: dense). */
@@ -50,16 +71,26 @@ export interface Hparams {
   nExpertsUsed: number;
   /** Renormalise the selected experts' softmax weights to sum to one (mixtral yes, qwen2moe no). */
   normalizeExpertWeights: boolean;
-  /** Shared-expert feed-forward width (qwen2moe; 0 when absent). */
+  /** Shared-expert feed-forward width (qwen2moe; 0 when the architecture has none). */
   nFfShared: number;
 }
 
-/** A metadata value as the GGUF parser stores it (only scalars are read here). */
-export interface MetadataValue {
-  /** GGUF value type. */
-  type: string;
-  /** Scalar payload. */
-  value?: unknown;
+/** llama.cpp's LLAMA_MAX_LAYERS and LLAMA_MAX_EXPERTS (src/llama-hparams.h). */
+const MAX_LAYERS = 512;
+const MAX_EXPERTS = 1024;
+
+function refused(what: string): RuminateError {
+  return new RuminateError(
+    'gguf-invalid',
+    `${what} llama.cpp refuses this file too; it is damaged or mislabelled.`,
+  );
+}
+
+function unimplemented(what: string): RuminateError {
+  return new RuminateError(
+    'gguf-unsupported',
+    `${what} Ruminate does not implement it yet, so it refuses the file rather than compute something else.`,
+  );
 }
 
 /** Reads the hyper-parameters of a supported architecture from GGUF metadata. */
@@ -67,72 +98,168 @@ export function readHparams(
   metadata: ReadonlyMap<string, MetadataValue>,
   tensorDims?: (name: string) => readonly number[] | undefined,
 ): Hparams {
-  const archValue = metadata.get('general.architecture')?.value;
+  const meta: Metadata = metadata;
+  const archValue = meta.get('general.architecture')?.value;
   if (typeof archValue !== 'string' || !(ARCHITECTURES as readonly string[]).includes(archValue)) {
-    throw new RuminateError(
-      'gguf-unsupported',
-      `Architecture "${String(archValue)}" is not supported; Ruminate runs ${ARCHITECTURES.join(', ')} ` +
-        '(mixtral files are llama with experts).',
-    );
+    refuseUnimplementedArchitecture(archValue, ARCHITECTURES);
   }
   const arch = archValue as Architecture;
-  const num = (key: string, fallback?: number): number => {
-    const v = metadata.get(`${arch}.${key}`)?.value;
-    const n = typeof v === 'bigint' ? Number(v) : v;
-    if (typeof n === 'number' && Number.isFinite(n)) return n;
-    if (fallback !== undefined) return fallback;
-    throw new RuminateError(
-      'gguf-invalid',
-      `The model's metadata lacks ${arch}.${key}; the file is incomplete.`,
-    );
+  const key = (k: string) => `${arch}.${k}`;
+  const required = (k: string): number => {
+    const v = readU32(meta, key(k));
+    if (v === undefined) throw refused(`The model's metadata lacks ${key(k)}, which llama.cpp requires.`);
+    return v;
   };
-  const nEmbd = num('embedding_length');
-  const nHeads = num('attention.head_count');
-  const headDim = num('attention.key_length', nEmbd / nHeads);
-  const vocabDims = tensorDims?.('token_embd.weight');
-  const tokens = metadata.get('tokenizer.ggml.tokens') as { values?: unknown[] } | undefined;
-  const nVocab = num('vocab_size', vocabDims?.[1] ?? tokens?.values?.length ?? Number.NaN);
-  const nExperts = num('expert_count', 0);
+
+  // llama_model_base::load_hparams: the keys every architecture shares.
+  const contextLength = required('context_length');
+  const nEmbd = required('embedding_length');
+  const nLayers = required('block_count');
+  if (nLayers < 1 || nLayers > MAX_LAYERS)
+    throw refused(`${key('block_count')} = ${nLayers} is outside 1..${MAX_LAYERS}.`);
+  const nExpertsKey = readU32(meta, key('expert_count')) ?? 0;
+  const usedPerLayer = readU32PerLayer(meta, key('expert_used_count'), nLayers) ?? [0];
+  const nExpertsUsedKey = Math.max(...usedPerLayer);
+  const groups = readU32(meta, key('expert_group_count')) ?? 0;
+  readU32(meta, key('expert_group_used_count'));
+  if (nExpertsKey > MAX_EXPERTS)
+    throw refused(`${key('expert_count')} = ${nExpertsKey} exceeds ${MAX_EXPERTS}.`);
+  if (nExpertsUsedKey > nExpertsKey) {
+    throw refused(
+      `${key('expert_used_count')} = ${nExpertsUsedKey} exceeds ${key('expert_count')} = ${nExpertsKey}.`,
+    );
+  }
+  if (nExpertsKey > 0 && nExpertsUsedKey === 0) {
+    throw refused(`${key('expert_count')} = ${nExpertsKey} but ${key('expert_used_count')} is absent or 0.`);
+  }
+  if (nExpertsKey === 0 && groups !== 0)
+    throw refused(`${key('expert_group_count')} is set on a model without experts.`);
+  if (groups > 1) throw unimplemented(`${key('expert_group_count')} = ${groups}: grouped expert routing.`);
+  const nFfLayers = readU32PerLayer(meta, key('feed_forward_length'), nLayers);
+  const nFfKey = nFfLayers ? uniform(key('feed_forward_length'), nFfLayers) : 0;
+  const headsLayers = readU32PerLayer(meta, key('attention.head_count'), nLayers);
+  const nHeads = headsLayers ? uniform(key('attention.head_count'), headsLayers) : 0;
+  const kvLayers = readU32PerLayer(meta, key('attention.head_count_kv'), nLayers);
+  const nKvHeads = kvLayers ? uniform(key('attention.head_count_kv'), kvLayers) : nHeads;
+  if (nExpertsKey > 0) uniform(key('expert_used_count'), usedPerLayer);
+  readBool(meta, key('rope.scaling.finetuned'));
+  readU32(meta, key('rope.scaling.original_context_length'));
+  const ropeBase = readF32(meta, key('rope.freq_base')) ?? 10000;
+  const scaling = readString(meta, key('rope.scaling.type')) ?? 'linear';
+  if (!['none', 'linear', 'yarn', 'longrope'].includes(scaling)) {
+    throw refused(
+      `${key('rope.scaling.type')} = "${scaling}" is not a RoPE scaling type llama.cpp knows (none, linear, yarn, longrope).`,
+    );
+  }
+  if (scaling === 'yarn' || scaling === 'longrope') {
+    throw unimplemented(
+      `${key('rope.scaling.type')} = "${scaling}": ${scaling === 'yarn' ? 'YaRN' : 'LongRoPE'} RoPE scaling (only none, linear and Llama 3 frequency factors are implemented).`,
+    );
+  }
+  // The factor's old spelling `rope.scale_linear` is read when `rope.scaling.factor` is absent; 0 means 1.
+  const factor = readF32(meta, key('rope.scaling.factor')) ?? readF32(meta, key('rope.scale_linear')) ?? 0;
+  const ropeScale = scaling === 'none' || factor === 0 ? 1 : factor;
+  const attnFactor = readF32(meta, key('rope.scaling.attn_factor')) ?? 1;
+  if (attnFactor !== 1)
+    throw unimplemented(`${key('rope.scaling.attn_factor')} = ${attnFactor}: RoPE magnitude scaling.`);
+  readF32(meta, key('rope.scaling.alpha'));
+  if (nHeads === 0) {
+    throw refused(
+      `The model's metadata lacks ${key('attention.head_count')} (llama.cpp then builds no attention and the tensors' shapes do not match).`,
+    );
+  }
+  // C integer division, as llama.cpp computes the defaults.
+  const headDim = readU32(meta, key('attention.key_length')) ?? Math.floor(nEmbd / nHeads);
+  const headDimV = readU32(meta, key('attention.value_length')) ?? Math.floor(nEmbd / nHeads);
+  const ropeDims = readU32(meta, key('rope.dimension_count')) ?? headDim;
+  readU32(meta, key('attention.key_length_swa'));
+  readU32(meta, key('attention.value_length_swa'));
+  readU32(meta, key('rope.dimension_count_swa'));
+  // Every supported graph builder asserts n_embd_head_v == n_embd_head_k == n_rot; llama's loader
+  // throws "invalid n_rot" first (src/llama-model.cpp, src/models/*.cpp).
+  if (ropeDims !== headDim) {
+    throw refused(
+      `${key('rope.dimension_count')} = ${ropeDims} differs from the head size ${headDim} (${key('attention.key_length')}).`,
+    );
+  }
+  if (headDimV !== headDim) {
+    throw refused(
+      `${key('attention.value_length')} = ${headDimV} differs from ${key('attention.key_length')} = ${headDim}.`,
+    );
+  }
+
+  // load_arch_hparams: every supported architecture requires the RMSNorm epsilon.
+  const rmsEps = readF32(meta, key('attention.layer_norm_rms_epsilon'));
+  if (rmsEps === undefined) {
+    throw refused(
+      `The model's metadata lacks ${key('attention.layer_norm_rms_epsilon')}, which llama.cpp requires for ${arch}.`,
+    );
+  }
+  const tokens = meta.get('tokenizer.ggml.tokens');
+  const vocabKey = arch === 'llama' ? readU32(meta, key('vocab_size')) : undefined;
+  // llama.cpp sizes token_embd and output by the tokenizer's token count (vocab.n_tokens()).
+  const nVocab = tokens?.values?.length ?? vocabKey ?? tensorDims?.('token_embd.weight')?.[1] ?? Number.NaN;
+
+  let nExperts = 0;
+  let nExpertsUsed = 0;
+  let nFf = nFfKey;
+  let nFfShared = 0;
+  if (arch === 'llama' && nExpertsKey > 0) {
+    // Mixtral: llama with experts, each of width feed_forward_length (src/models/llama.cpp).
+    nExperts = nExpertsKey;
+    nExpertsUsed = nExpertsUsedKey;
+  } else if (arch === 'qwen2moe') {
+    if (nExpertsKey === 0) throw refused(`${key('expert_count')} is absent or 0; qwen2moe needs experts.`);
+    nExperts = nExpertsKey;
+    nExpertsUsed = nExpertsUsedKey;
+    // src/models/qwen2moe.cpp: n_ff_exp falls back to n_ff / n_expert_used, n_ff_shexp to n_ff.
+    const expLayers = readU32PerLayer(meta, key('expert_feed_forward_length'), nLayers);
+    const exp = expLayers ? uniform(key('expert_feed_forward_length'), expLayers) : 0;
+    nFf = exp || Math.floor(nFfKey / nExpertsUsed);
+    nFfShared = readU32(meta, key('expert_shared_feed_forward_length')) || nFfKey;
+    if (nFf === 0 || nFfShared === 0) {
+      throw refused(
+        `The model's metadata lacks ${key('feed_forward_length')}, which sizes the experts when ${key('expert_feed_forward_length')} ` +
+          `or ${key('expert_shared_feed_forward_length')} is absent.`,
+      );
+    }
+  }
+  if (nFf === 0) throw refused(`The model's metadata lacks ${key('feed_forward_length')}.`);
+  const ropeFreqFactors = arch === 'llama' && tensorDims?.('rope_freqs.weight') !== undefined;
+
   const hp: Hparams = {
     arch,
-    nLayers: num('block_count'),
+    nLayers,
     nEmbd,
     nHeads,
-    nKvHeads: num('attention.head_count_kv', nHeads),
+    nKvHeads,
     headDim,
-    nFf:
-      nExperts > 0
-        ? num('expert_feed_forward_length', num('feed_forward_length', 0))
-        : num('feed_forward_length'),
+    nFf,
     nVocab,
-    rmsEps: num('attention.layer_norm_rms_epsilon', 1e-5),
-    ropeBase: num('rope.freq_base', 10000),
-    ropeDims: num('rope.dimension_count', headDim),
+    rmsEps,
+    ropeBase,
+    ropeDims,
     ropeStyle: arch === 'llama' ? 'norm' : 'neox',
-    contextLength: num('context_length', 2048),
+    ropeScale,
+    ropeFreqFactors,
+    contextLength,
     nExperts,
-    nExpertsUsed: num('expert_used_count', 0),
+    nExpertsUsed,
     normalizeExpertWeights: arch === 'llama',
-    nFfShared: arch === 'qwen2moe' ? num('expert_shared_feed_forward_length', 0) : 0,
+    nFfShared,
   };
   const bad = (what: string) =>
     new RuminateError(
       'gguf-invalid',
       `Inconsistent model metadata: ${what}. The file is damaged or mislabelled.`,
     );
-  for (const [k, v] of Object.entries(hp)) {
-    if (typeof v === 'number' && (!Number.isInteger(v) || v < 0) && k !== 'rmsEps' && k !== 'ropeBase') {
-      throw bad(`${k} = ${v}`);
-    }
-  }
-  if (hp.nLayers < 1 || hp.nEmbd < 1 || hp.nHeads < 1 || hp.nVocab < 1) throw bad('a zero dimension');
-  if (hp.nKvHeads < 1 || hp.nHeads % hp.nKvHeads !== 0)
-    throw bad(`${hp.nHeads} heads over ${hp.nKvHeads} KV heads`);
-  if (hp.headDim % 2 !== 0 || hp.ropeDims > hp.headDim || hp.ropeDims % 2 !== 0) {
-    throw bad(`head dim ${hp.headDim}, rope dims ${hp.ropeDims}`);
-  }
-  if (hp.nExperts > 0 && (hp.nExpertsUsed < 1 || hp.nExpertsUsed > hp.nExperts)) {
-    throw bad(`${hp.nExpertsUsed} of ${hp.nExperts} experts used`);
+  if (!Number.isInteger(nVocab) || nVocab < 1)
+    throw bad('no vocabulary size (tokenizer.ggml.tokens is missing)');
+  if (nEmbd < 1) throw bad(`${key('embedding_length')} = 0`);
+  if (nKvHeads < 1 || nHeads % nKvHeads !== 0) throw bad(`${nHeads} heads over ${nKvHeads} KV heads`);
+  if (headDim < 2 || headDim % 2 !== 0) throw bad(`head size ${headDim}`);
+  if (!(rmsEps > 0) || !(ropeBase > 1) || !(ropeScale > 0)) {
+    throw bad(`RMSNorm epsilon ${rmsEps}, RoPE base ${ropeBase}, RoPE scale ${ropeScale}`);
   }
   return hp;
 }

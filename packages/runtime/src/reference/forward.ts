@@ -48,13 +48,18 @@ function rmsNorm(x: Vec, w: ReferenceTensor, eps: number, len = x.length): Vec {
   return y;
 }
 
-/** Rotates each head of `x` (heads × headDim) in place for position `pos`. */
-function rope(x: Vec, heads: number, hp: Hparams, pos: number): void {
+/**
+ * Rotates each head of `x` (heads × headDim) in place for position `pos`: ggml's rope with
+ * ext_factor 0, θᵢ = pos · base^(−2i/nRot) / scale / factorᵢ (linear scaling; Llama 3.1+
+ * frequency factors from `rope_freqs.weight`).
+ */
+function rope(x: Vec, heads: number, hp: Hparams, pos: number, factors?: ReferenceTensor): void {
   const half = hp.ropeDims / 2;
   for (let h = 0; h < heads; h++) {
     const base = h * hp.headDim;
     for (let i = 0; i < half; i++) {
-      const theta = pos * hp.ropeBase ** ((-2 * i) / hp.ropeDims);
+      const factor = factors ? (factors.data[i] as number) : 1;
+      const theta = (pos * hp.ropeBase ** ((-2 * i) / hp.ropeDims)) / hp.ropeScale / factor;
       const c = Math.cos(theta);
       const s = Math.sin(theta);
       const [a, b] = hp.ropeStyle === 'norm' ? [base + 2 * i, base + 2 * i + 1] : [base + i, base + i + half];
@@ -145,8 +150,9 @@ export class ReferenceForward {
     const kn = this.t(`${p}attn_k_norm.weight`);
     const qr = qn ? rmsNorm(q, qn, hp.rmsEps, hd) : q;
     const kr = kn ? rmsNorm(k, kn, hp.rmsEps, hd) : k;
-    rope(qr, hp.nHeads, hp, pos);
-    rope(kr, hp.nKvHeads, hp, pos);
+    const factors = hp.ropeFreqFactors ? this.w('rope_freqs.weight') : undefined;
+    rope(qr, hp.nHeads, hp, pos, factors);
+    rope(kr, hp.nKvHeads, hp, pos, factors);
     kv.write(l, pos, kr, v);
     const group = hp.nHeads / hp.nKvHeads;
     const o = new Float64Array(hp.nHeads * hd);
@@ -168,17 +174,19 @@ export class ReferenceForward {
           o[head * hd + i] = (o[head * hd + i] as number) + a * (vt[kvh * hd + i] as number);
       }
     }
-    return matvec(this.w(`${p}attn_output.weight`), o, hp.nEmbd);
+    return matvec(this.w(`${p}attn_output.weight`), o, hp.nEmbd, 0, this.t(`${p}attn_output.bias`));
   }
 
   /** SwiGLU feed-forward: down(silu(gate·x) ⊙ up·x), with tensors `<p>ffn_{gate,up,down}<suffix>`. */
   private ffn(p: string, suffix: string, x: Vec, nFf: number, expert = -1): Vec {
     const hp = this.hp;
     const off = (w: number) => (expert < 0 ? 0 : expert * w);
-    const gate = matvec(this.w(`${p}ffn_gate${suffix}.weight`), x, nFf, off(nFf * hp.nEmbd));
-    const up = matvec(this.w(`${p}ffn_up${suffix}.weight`), x, nFf, off(nFf * hp.nEmbd));
+    // Biases exist only on llama's dense feed-forward (optional there).
+    const bias = (n: string) => (expert < 0 ? this.t(`${p}ffn_${n}${suffix}.bias`) : undefined);
+    const gate = matvec(this.w(`${p}ffn_gate${suffix}.weight`), x, nFf, off(nFf * hp.nEmbd), bias('gate'));
+    const up = matvec(this.w(`${p}ffn_up${suffix}.weight`), x, nFf, off(nFf * hp.nEmbd), bias('up'));
     const act = gate.map((g, i) => silu(g) * (up[i] as number));
-    return matvec(this.w(`${p}ffn_down${suffix}.weight`), act, hp.nEmbd, off(nFf * hp.nEmbd));
+    return matvec(this.w(`${p}ffn_down${suffix}.weight`), act, hp.nEmbd, off(nFf * hp.nEmbd), bias('down'));
   }
 
   /** Top-k mixture of experts (softmax router), plus qwen2moe's sigmoid-gated shared expert. */

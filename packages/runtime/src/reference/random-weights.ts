@@ -99,6 +99,8 @@ export function smallHparams(overrides: Partial<Hparams> = {}): Hparams {
     ropeBase: 10000,
     ropeDims: 16,
     ropeStyle: arch === 'llama' ? 'norm' : 'neox',
+    ropeScale: 1,
+    ropeFreqFactors: false,
     contextLength: 256,
     nExperts: 0,
     nExpertsUsed: 0,

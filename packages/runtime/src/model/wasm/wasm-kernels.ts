@@ -99,9 +99,15 @@ export class WasmKernels implements WeightSizing {
     repack(weightType(spec), src, spec.rows, spec.cols, dst);
   }
 
-  /** The RoPE (cos, sin) table for positions 0 … positions − 1. */
-  ropeTable(positions: number): Float32Array {
-    return buildRopeTable({ ropeDims: this.hp.ropeDims, base: this.hp.ropeBase, maxPositions: positions });
+  /** The RoPE (cos, sin) table for positions 0 … positions − 1 (linear scaling and Llama 3 frequency factors included). */
+  ropeTable(positions: number, freqFactors?: ArrayLike<number>): Float32Array {
+    return buildRopeTable({
+      ropeDims: this.hp.ropeDims,
+      base: this.hp.ropeBase,
+      maxPositions: positions,
+      linearScale: this.hp.ropeScale,
+      ...(freqFactors ? { freqFactors } : {}),
+    });
   }
 
   /** Export names in op `fn` order (after compile). */

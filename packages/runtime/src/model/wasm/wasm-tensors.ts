@@ -128,6 +128,16 @@ export function modelVectors(tensors: ModelTensors): VectorSpec[] {
 
 /** Groups the GGUF tensors of a model (llama, qwen2, qwen3; mixtral, qwen2moe) for the CPU backend. */
 export function modelTensors(hp: Hparams, tensors: readonly GgufTensorInfo[]): ModelTensors {
+  // Optional tensors llama.cpp binds that this backend does not implement yet: refused, never ignored.
+  const unread = tensors.find((t) =>
+    /^(output|blk\.\d+\.(attn_output|ffn_gate|ffn_up|ffn_down))\.bias$/.test(t.name),
+  );
+  if (unread) {
+    throw new RuminateError(
+      'gguf-unsupported',
+      `Tensor ${unread.name} is a bias the WebAssembly backend does not apply yet; load the model with backend: 'webgpu'.`,
+    );
+  }
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const need = (name: string): GgufTensorInfo => {
     const t = byName.get(name);

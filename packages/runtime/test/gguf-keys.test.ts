@@ -1,0 +1,196 @@
+// Metadata read as llama.cpp reads it (defaults, alternative spellings, refusals) and the tensor
+// check (missing, misshapen, unimplemented and unused tensors), on files from the fixture writer.
+import { readFile } from 'node:fs/promises';
+import { isRuminateError } from '@ruminate/errors';
+import { describe, expect, it } from 'vitest';
+import { KEY_FIXTURES, keyFixture, keyFixtureCoverage } from '../../../tools/fixtures/key-fixtures.ts';
+import {
+  type FixtureArch,
+  type ModelGgufOptions,
+  makeModelGguf,
+} from '../../../tools/fixtures/model-gguf.ts';
+import { memorySource } from '../src/gguf/memory-source.ts';
+import { gguf } from '../src/gguf/metadata.ts';
+import { parseGguf } from '../src/gguf/parse.ts';
+import type { GgufHeader, GgufValue } from '../src/gguf/types.ts';
+import { kvBytesPerToken } from '../src/loading/model-fit.ts';
+import { type Hparams, readHparams } from '../src/model/hparams.ts';
+import { checkModelTensors } from '../src/model/tensor-names.ts';
+
+const parse = (bytes: Uint8Array) => parseGguf(memorySource(bytes, 'test.gguf'));
+const hparamsOf = (h: GgufHeader): Hparams =>
+  readHparams(h.metadata, (n) => h.tensors.find((t) => t.name === n)?.dims);
+const small = (o: Partial<ModelGgufOptions> = {}): Promise<GgufHeader> =>
+  parse(makeModelGguf({ arch: 'llama', seed: 1, ...o }));
+
+/** Runs `f` and returns the RuminateError it throws (failing when it throws none). */
+function errorOf(f: () => unknown): { code: string; message: string } {
+  try {
+    f();
+  } catch (e) {
+    if (isRuminateError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a RuminateError');
+}
+
+describe('key fixtures', () => {
+  for (const arch of ['llama', 'mixtral', 'qwen2', 'qwen3', 'qwen2moe'] as FixtureArch[]) {
+    it(`${arch}: every optional key is left out by some fixture`, () => {
+      expect(keyFixtureCoverage(arch)).toEqual([]);
+    });
+  }
+  for (const name of Object.keys(KEY_FIXTURES)) {
+    it(`${name} reads and binds every tensor`, async () => {
+      const h = await parse(await readFile(await keyFixture(name)));
+      const hp = hparamsOf(h);
+      expect(checkModelTensors(hp, h.tensors)).toHaveLength(h.tensors.length);
+      const r = KEY_FIXTURES[name] as ModelGgufOptions;
+      expect(hp.nKvHeads).toBe(r.nKvHeads);
+      expect(hp.headDim).toBe(128);
+      expect(hp.ropeScale).toBe(r.ropeScaling?.factor ?? 1);
+      expect(hp.ropeBase).toBe(r.ropeBase ?? 10000);
+      expect(hp.ropeFreqFactors).toBe(r.ropeFreqFactors === true);
+      expect(hp.nVocab).toBe(512);
+    });
+  }
+  it('qwen2moe without the expert widths falls back as llama.cpp does: n_ff / n_expert_used and n_ff', async () => {
+    const h = await parse(await readFile(await keyFixture('qwen2moe-keys-absent')));
+    expect(h.metadata.has('qwen2moe.expert_shared_feed_forward_length')).toBe(false);
+    expect(h.metadata.has('qwen2moe.expert_feed_forward_length')).toBe(false);
+    const hp = hparamsOf(h);
+    expect([hp.nFf, hp.nFfShared]).toEqual([128, 256]);
+  });
+  it("the header's fit check reads per-layer arrays as the loader does", async () => {
+    const alt = await parse(await readFile(await keyFixture('llama-keys-alt')));
+    expect(alt.metadata.get('llama.attention.head_count_kv')?.type).toBe('array');
+    // 2 layers × 1 KV head × (128 + 128) × 4 bytes.
+    expect(kvBytesPerToken(alt.metadata)).toBe(2 * 1 * 256 * 4);
+  });
+  it('qwen2moe without feed_forward_length takes both widths from their own keys', async () => {
+    const h = await parse(await readFile(await keyFixture('qwen2moe-keys-alt')));
+    expect(h.metadata.has('qwen2moe.feed_forward_length')).toBe(false);
+    const hp = hparamsOf(h);
+    expect([hp.nFf, hp.nFfShared]).toEqual([128, 256]);
+  });
+});
+
+describe('metadata refused as llama.cpp refuses it, or as not implemented', () => {
+  const meta = (entries: [string, GgufValue][], o: Partial<ModelGgufOptions> = {}) =>
+    small({ ...o, extraMetadata: entries });
+
+  it('a RoPE scaling type other than none/linear names the key and what is missing', async () => {
+    for (const [type, what] of [
+      ['yarn', 'YaRN'],
+      ['longrope', 'LongRoPE'],
+    ]) {
+      const h = await meta([['llama.rope.scaling.type', gguf.str(type as string)]]);
+      const e = errorOf(() => hparamsOf(h));
+      expect(e.code).toBe('gguf-unsupported');
+      expect(e.message).toContain('llama.rope.scaling.type');
+      expect(e.message).toContain(what);
+    }
+    const h = await meta([['llama.rope.scaling.type', gguf.str('ntk')]]);
+    expect(errorOf(() => hparamsOf(h)).code).toBe('gguf-invalid');
+    const attn = await meta([['llama.rope.scaling.attn_factor', gguf.f32(1.2)]]);
+    expect(errorOf(() => hparamsOf(attn)).message).toContain('llama.rope.scaling.attn_factor');
+  });
+
+  it('a required key missing, or stored with another type, is refused naming it', async () => {
+    const noEps = await small({ omitKeys: ['attention.layer_norm_rms_epsilon'] });
+    expect(errorOf(() => hparamsOf(noEps)).message).toContain('llama.attention.layer_norm_rms_epsilon');
+    const noCtx = await small({ omitKeys: ['context_length'] });
+    expect(errorOf(() => hparamsOf(noCtx)).message).toContain('llama.context_length');
+    const u64 = await meta([['llama.context_length', gguf.u64(512)]]);
+    const e = errorOf(() => hparamsOf(u64));
+    expect(e.code).toBe('gguf-invalid');
+    expect(e.message).toMatch(/llama\.context_length is stored as u64.*u32/);
+  });
+
+  it('per-layer arrays: the wrong length is refused, different values are not implemented', async () => {
+    const short = await meta([['llama.attention.head_count', gguf.u32s([4])]]);
+    expect(errorOf(() => hparamsOf(short)).message).toContain('wrong array length');
+    const mixed = await meta([['llama.feed_forward_length', gguf.u32s([128, 64])]]);
+    const e = errorOf(() => hparamsOf(mixed));
+    expect(e.code).toBe('gguf-unsupported');
+    expect(e.message).toContain('llama.feed_forward_length');
+  });
+
+  it('a rotary dimension other than the head size is refused (llama.cpp: invalid n_rot)', async () => {
+    const h = await meta([['llama.rope.dimension_count', gguf.u32(8)]]);
+    expect(errorOf(() => hparamsOf(h)).message).toContain('llama.rope.dimension_count');
+  });
+
+  it('an unknown architecture says what Ruminate lacks for it', async () => {
+    const h = await meta([['general.architecture', gguf.str('gemma2')]]);
+    const e = errorOf(() => hparamsOf(h));
+    expect(e.code).toBe('gguf-unsupported');
+    expect(e.message).toMatch(/gemma2.*soft-capping.*sliding-window/);
+  });
+});
+
+describe('tensors', () => {
+  it('a tensor the model never reads is refused naming it, unless allowUnusedTensors', async () => {
+    const h = await small({ extraTensors: [{ name: 'blk.0.ffn_extra.weight', dims: [64, 8] }] });
+    const hp = hparamsOf(h);
+    const e = errorOf(() => checkModelTensors(hp, h.tensors));
+    expect(e.code).toBe('gguf-unsupported');
+    expect(e.message).toContain('blk.0.ffn_extra.weight');
+    expect(e.message).toContain('allowUnusedTensors');
+    const bound = checkModelTensors(hp, h.tensors, { allowUnusedTensors: true });
+    expect(bound.map((t) => t.name)).not.toContain('blk.0.ffn_extra.weight');
+    expect(bound).toHaveLength(h.tensors.length - 1);
+  });
+
+  it('a needed tensor missing, or misshapen, is refused naming it', async () => {
+    const h = await small();
+    const hp = hparamsOf(h);
+    const missing = errorOf(() =>
+      checkModelTensors(
+        hp,
+        h.tensors.filter((t) => t.name !== 'blk.1.ffn_up.weight'),
+      ),
+    );
+    expect(missing.message).toContain('blk.1.ffn_up.weight');
+    const wrong = h.tensors.map((t) => (t.name === 'blk.0.attn_k.weight' ? { ...t, dims: [64, 16] } : t));
+    expect(errorOf(() => checkModelTensors(hp, wrong)).message).toMatch(
+      /blk\.0\.attn_k\.weight has shape \[64, 16\]/,
+    );
+    // Without head_count_kv, llama.cpp assumes 4 KV heads: the 2-head K/V tensors no longer fit.
+    const noKv = await small({ omitKeys: ['attention.head_count_kv'] });
+    expect(errorOf(() => checkModelTensors(hparamsOf(noKv), noKv.tensors)).message).toContain(
+      'attn_k.weight',
+    );
+  });
+
+  it('a fused QKV tensor (read by llama.cpp, not implemented) is refused naming it', async () => {
+    const h = await small({ extraTensors: [{ name: 'blk.0.attn_qkv.weight', dims: [64, 128] }] });
+    const e = errorOf(() => checkModelTensors(hparamsOf(h), h.tensors, { allowUnusedTensors: true }));
+    expect(e.code).toBe('gguf-unsupported');
+    expect(e.message).toMatch(/blk\.0\.attn_qkv\.weight.*fused QKV/);
+  });
+
+  it('optional tensors llama.cpp reads for llama are bound: biases and rope_freqs', async () => {
+    const h = await small({
+      ropeFreqFactors: true,
+      extraTensors: [
+        { name: 'blk.0.attn_output.bias', dims: [64] },
+        { name: 'blk.1.ffn_down.bias', dims: [64] },
+      ],
+    });
+    const hp = hparamsOf(h);
+    expect(hp.ropeFreqFactors).toBe(true);
+    expect(checkModelTensors(hp, h.tensors)).toHaveLength(h.tensors.length);
+    // qwen2's loader creates no output-projection bias: there it is refused as unused.
+    const q = await parse(
+      makeModelGguf({
+        arch: 'qwen2',
+        seed: 2,
+        extraTensors: [{ name: 'blk.0.attn_output.bias', dims: [64] }],
+      }),
+    );
+    expect(errorOf(() => checkModelTensors(hparamsOf(q), q.tensors)).message).toContain(
+      'blk.0.attn_output.bias',
+    );
+  });
+});
