@@ -1,6 +1,9 @@
-// The peers benchmark page: the same GGUF, prompt ids and token count through Ruminate
-// (WebGPU) and wllama (wasm CPU, then its WebGPU backend), one engine at a time so they never
-// compete for the CPU. Called by `ruminate bench peers` through `window.benchPeers`.
+// The peers benchmark page: the same GGUF, prompt ids and token count through Ruminate (its
+// WebAssembly backend, then its WebGPU backend, each forced with the `backend` load option, each
+// in its own worker) and wllama (wasm with all threads, with one thread, then its WebGPU build),
+// one engine at a time so they never compete for the CPU. Called by `ruminate bench peers`
+// through `window.benchPeers`; the server sends COOP/COEP, so the page is cross-origin isolated
+// and both Ruminate's pool and wllama get threads.
 import type { EngineFailure, EngineRun, PeersPageRequest, PeersPageResult } from '../peers/types.ts';
 import { runRuminate } from './peers-ruminate.ts';
 import { runWllama } from './peers-wllama.ts';
@@ -36,14 +39,24 @@ window.benchPeers = async (req) => {
     crossOriginIsolated,
     adapter: await adapterName(),
   };
-  let ruminate: PeersPageResult['ruminate'] = { engine: 'ruminate', error: 'skipped' };
+  let ruminateWasm: PeersPageResult['ruminateWasm'] = { engine: 'ruminate (wasm)', error: 'skipped' };
+  let batchWasm: PeersPageResult['batchWasm'] = { error: 'skipped' };
+  if (!req.skip.includes('ruminate-wasm')) {
+    try {
+      ({ run: ruminateWasm, batch: batchWasm } = await runRuminate(req, 'wasm', status));
+    } catch (e) {
+      ruminateWasm = failed('ruminate (wasm)', e);
+      batchWasm = { error: 'ruminate wasm failed' };
+    }
+  }
+  let ruminate: PeersPageResult['ruminate'] = { engine: 'ruminate (webgpu)', error: 'skipped' };
   let batch: PeersPageResult['batch'] = { error: 'skipped' };
   if (!req.skip.includes('ruminate')) {
     try {
-      ({ run: ruminate, batch } = await runRuminate(req, status));
+      ({ run: ruminate, batch } = await runRuminate(req, 'webgpu', status));
     } catch (e) {
-      ruminate = failed('ruminate', e);
-      batch = { error: 'ruminate failed' };
+      ruminate = failed('ruminate (webgpu)', e);
+      batch = { error: 'ruminate webgpu failed' };
     }
   }
   // wllama at its best: all cores' threads (its default is half), one thread (busy-waiting
@@ -64,5 +77,5 @@ window.benchPeers = async (req) => {
     }
   }
   status('done');
-  return { ruminate, batch, wllama, page };
+  return { ruminate, batch, ruminateWasm, batchWasm, wllama, page };
 };

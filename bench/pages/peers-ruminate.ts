@@ -1,6 +1,8 @@
-// Ruminate's side of the peers benchmark, on the page's WebGPU adapter: load from a URL,
+// Ruminate's side of the peers benchmark, on the backend the page forces with the `backend` load
+// option (WebGPU on the page's adapter, or WebAssembly on a pool of threads): load from a URL,
 // a cold first request (time to first token, shader compilation included), warm timed runs
-// of one greedy sequence, then N sequences forked from one prefilled prompt stepped together.
+// of one greedy sequence, N sequences forked from one prefilled prompt stepped together, and
+// the wall time of 16 samples from one new prompt (one prefill, fork, stepped together).
 import { connectEngine, createSourceOpener, type RemoteEngine, RuminateEngine } from '@ruminate/runtime';
 import { median } from '../peers/median.ts';
 import type { BatchRun, EngineRun, PeersPageRequest } from '../peers/types.ts';
@@ -8,7 +10,17 @@ import type { BatchRun, EngineRun, PeersPageRequest } from '../peers/types.ts';
 /** The Engine methods the benchmark calls, as promises (a worker proxy or an in-page engine). */
 type BenchEngine = Pick<
   RemoteEngine,
-  'load' | 'createSequence' | 'step' | 'fork' | 'free' | 'memory' | 'detokenize' | 'unload' | 'whenTuned'
+  | 'load'
+  | 'createSequence'
+  | 'step'
+  | 'fork'
+  | 'truncate'
+  | 'append'
+  | 'free'
+  | 'memory'
+  | 'detokenize'
+  | 'unload'
+  | 'whenTuned'
 >;
 
 /** Starts the engine in a dedicated worker; falls back to the page when the worker cannot start. */
@@ -29,20 +41,32 @@ async function startEngine(): Promise<{ engine: BenchEngine; where: string; clos
   }
 }
 
-/** Runs Ruminate on `req`; returns the single-sequence run and the shared-prompt batch run. */
+/**
+ * Runs Ruminate on `req` with the model on `backend`; returns the single-sequence run (with the
+ * samples figure in it) and the shared-prompt batch run.
+ */
 export async function runRuminate(
   req: PeersPageRequest,
+  backend: 'webgpu' | 'wasm',
   status: (s: string) => void,
 ): Promise<{ run: EngineRun; batch: BatchRun | { error: string } }> {
   const { engine, where, close } = await startEngine();
+  const say = (s: string) => status(`ruminate ${backend}: ${s}`);
   try {
-    status('ruminate: loading');
+    say('loading');
     const t0 = performance.now();
-    const info = await engine.load(req.url, { contextLength: req.prompt.length + req.decodeTokens + 32 });
+    const info = await engine.load(req.url, {
+      contextLength:
+        Math.max(req.prompt.length + req.decodeTokens, req.samplesPrompt.length + req.sampleTokens) + 32,
+      backend,
+      ...(backend === 'wasm' && req.threads ? { threads: req.threads } : {}),
+    });
     const loadMs = performance.now() - t0;
+    if (info.backend && info.backend !== backend)
+      throw new Error(`asked for the ${backend} backend, the engine loaded on ${info.backend}`);
     // The engine tunes its kernels for this model in the background after a load (IndexedDB
     // is empty in the bench's fresh profile, so this is a first visit); timing starts after.
-    status('ruminate: tuning kernels');
+    say('tuning kernels');
     const t1 = performance.now();
     const tuned = await engine.whenTuned();
     const tuneMs = performance.now() - t1;
@@ -74,19 +98,23 @@ export async function runRuminate(
       return { firstMs, decodeMs, tokens };
     };
 
-    status('ruminate: cold request');
+    say('cold request');
     const cold = await single(0);
     const warm = [];
     for (let r = 0; r < req.runs; r++) {
-      status(`ruminate: run ${r + 1}/${req.runs}`);
+      say(`run ${r + 1}/${req.runs}`);
       warm.push(await single(r + 1));
     }
     const first = cold; // the benchmark prompt itself (warm runs change its first token)
     const decodeTokS = median(warm.map((w) => (req.decodeTokens - 1) / (w.decodeMs / 1000)));
+    const threads = backend === 'wasm' ? info.threads?.count : undefined;
     const run: EngineRun = {
-      engine: `ruminate (webgpu, ${where})`,
+      engine: `ruminate (${backend}${threads ? `, ${threads} thread${threads === 1 ? '' : 's'}` : ''}, ${where})`,
+      backend,
+      ...(threads ? { threads } : {}),
       loadMs,
-      tuneMs,
+      // No tuning report (the wasm backend has no background tuner yet): no tuning figure.
+      ...(tuned ? { tuneMs } : {}),
       ttftMs: cold.firstMs,
       prefillTokS: median(warm.map((w) => req.prompt.length / (w.firstMs / 1000))),
       decodeTokS,
@@ -98,12 +126,13 @@ export async function runRuminate(
         `${info.architecture} ${info.weightType}, ${(info.parameters / 1e6).toFixed(1)}M parameters`,
         `tokens ${first.tokens.join(',')}`,
         tunedNote,
+        ...(info.threads ? [`threads ${info.threads.count}: ${info.threads.reason}`] : []),
       ],
     };
 
     let batch: BatchRun | { error: string };
     try {
-      status(`ruminate: ${req.batch} sequences sharing the prompt`);
+      say(`${req.batch} sequences sharing the prompt`);
       const measureBatch = async (steps: number) => {
         const root = await engine.createSequence(req.prompt);
         await engine.step([{ seq: root, sampling }]);
@@ -130,6 +159,46 @@ export async function runRuminate(
       };
     } catch (e) {
       batch = { error: (e as Error).message };
+    }
+
+    /**
+     * req.samples samples of req.sampleTokens tokens from `prompt`: the prompt less its last token
+     * is prefilled once (the token that pass samples is dropped), then the last prompt token is
+     * forked req.samples ways and the copies stepped together, so every sample draws its own
+     * first token (temperature 1, seed 2000 + k). Wall time from createSequence to the last token.
+     */
+    const sampleRun = async (prompt: number[]) => {
+      const t = performance.now();
+      const root = await engine.createSequence(prompt.slice(0, -1));
+      await engine.step([{ seq: root, sampling }]);
+      await engine.truncate(root, prompt.length - 1);
+      await engine.append(root, prompt.slice(-1));
+      const seqs = [root, ...(await engine.fork(root, req.samples - 1))];
+      const each = seqs.map((seq, k) => ({ seq, sampling: { ...sampling, temperature: 1, seed: 2000 + k } }));
+      const tokens = seqs.map(() => [] as number[]);
+      for (let i = 0; i < req.sampleTokens; i++) {
+        const rs = await engine.step(each);
+        for (const [k, r] of rs.entries()) tokens[k]?.push(r.token);
+      }
+      const wallMs = performance.now() - t;
+      for (const s of seqs) await engine.free(s);
+      return { wallMs, distinct: new Set(tokens.map((t) => t.join(','))).size };
+    };
+    try {
+      say(`${req.samples} samples of ${req.sampleTokens} tokens from one prompt`);
+      // Untimed warm-up on the same shapes with another first token (no prefix shared with the timed prompt).
+      const p = req.samplesPrompt;
+      await sampleRun([((p[0] ?? 0) + 7) % info.vocabSize, ...p.slice(1)]);
+      const timed = await sampleRun(p);
+      run.samples = {
+        samples: req.samples,
+        tokens: req.sampleTokens,
+        wallMs: timed.wallMs,
+        distinct: timed.distinct,
+        how: `one prefill of ${p.length - 1} tokens, fork ${req.samples}, stepped together`,
+      };
+    } catch (e) {
+      run.samples = { error: (e as Error).message };
     }
     await engine.unload();
     return { run, batch };

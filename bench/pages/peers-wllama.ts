@@ -4,10 +4,12 @@
 // (its default is half the cores). `n_gpu_layers: 0` selects its CPU (wasm SIMD) path; leaving it
 // out offloads every layer to its WebGPU backend (which needs JSPI in the browser). Rates are
 // llama.cpp's own `timings` (prompt_per_second, predicted_per_second); TTFT is the page's clock
-// to the first streamed chunk.
+// to the first streamed chunk. The samples figure: N completions of the samples prompt one after
+// another (wllama has no batched API for one prompt), each with its seed, prompt cache on (so
+// only the first prefills, as llama-server does), not streamed; wall time on the page's clock.
 import { LoggerWithoutDebug, type RawCompletionChunk, type ResultTimings, Wllama } from '@wllama/wllama';
 import { median } from '../peers/median.ts';
-import type { EngineRun, PeersPageRequest } from '../peers/types.ts';
+import type { EngineRun, PeersPageRequest, SamplesRun } from '../peers/types.ts';
 
 const WASM = '/node_modules/@wllama/wllama/esm/wasm/wllama.wasm';
 
@@ -36,7 +38,7 @@ export async function runWllama(
     status(`${label}: loading`);
     const t0 = performance.now();
     await wllama.loadModelFromUrl(req.url, {
-      n_ctx: req.prompt.length + req.decodeTokens + 32,
+      n_ctx: Math.max(req.prompt.length + req.decodeTokens, req.samplesPrompt.length + req.sampleTokens) + 32,
       n_threads: threads,
       n_batch: 512,
       ...(gpu ? {} : { n_gpu_layers: 0 }),
@@ -78,6 +80,35 @@ export async function runWllama(
       warm.push(await complete());
     }
     const first = warm[0] ?? cold;
+
+    let samples: SamplesRun | { error: string };
+    try {
+      status(`${label}: ${req.samples} samples of ${req.sampleTokens} tokens, one after another`);
+      const texts: string[] = [];
+      let cached = 0;
+      const t = performance.now();
+      for (let k = 0; k < req.samples; k++) {
+        const r = await wllama.createCompletion({
+          prompt: req.samplesPromptText,
+          max_tokens: req.sampleTokens,
+          temperature: 1,
+          seed: 2000 + k,
+          ignore_eos: true,
+          cache_prompt: true,
+        } as Parameters<Wllama['createCompletion']>[0] & { stream?: false });
+        texts.push(r.choices[0]?.text ?? '');
+        cached = Math.max(cached, r.timings?.cache_n ?? 0);
+      }
+      samples = {
+        samples: req.samples,
+        tokens: req.sampleTokens,
+        wallMs: performance.now() - t,
+        distinct: new Set(texts).size,
+        how: `${req.samples} completions one after another, prompt cache on (up to ${cached} prompt tokens reused)`,
+      };
+    } catch (e) {
+      samples = { error: (e as Error).message };
+    }
     return {
       engine: label,
       loadMs,
@@ -88,6 +119,8 @@ export async function runWllama(
       promptTokens: first.timings.prompt_n,
       decodeTokens: first.timings.predicted_n,
       text: first.text,
+      threads: wllama.getNumThreads(),
+      samples,
       notes: [
         `multithread ${wllama.isMultithread()}, ${wllama.getNumThreads()} threads`,
         ...(gpu

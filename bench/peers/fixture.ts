@@ -44,14 +44,16 @@ export interface BenchPrompt {
  * About `count` prompt tokens of printable-ASCII corpus text for the model at `path`, as text and
  * ids such that encoding the text (with BOS) gives exactly those ids, since wllama takes text:
  * the ids are cut at `count`, decoded, and cut one token shorter until the text round-trips.
+ * `fromLine` starts the text at that line of the corpus (a second prompt no engine has cached).
  */
-export async function benchPrompt(path: string, count: number): Promise<BenchPrompt> {
+export async function benchPrompt(path: string, count: number, fromLine = 0): Promise<BenchPrompt> {
   const source = await nodeFileSource(path);
   try {
     const header = await parseGguf(source);
     const tokenizer = Tokenizer.fromMetadata(header.metadata);
     const ascii = FIXTURE_CORPUS.replace(/[^\x20-\x7e\n]/g, ' ');
-    let text = ascii;
+    const lines = ascii.split('\n');
+    let text = lines.slice(fromLine % lines.length).join('\n');
     let ids = tokenizer.encode(text, { addBos: true });
     while (ids.length < count) {
       text += ` ${ascii}`;

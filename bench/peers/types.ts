@@ -25,6 +25,30 @@ export interface EngineRun {
   text: string;
   /** Extra facts (threads, backend, worker or page). */
   notes: string[];
+  /** Ruminate: the backend the model ran on (forced with the `backend` load option). */
+  backend?: 'webgpu' | 'wasm';
+  /** Compute threads (Ruminate wasm: the engine's count and reason; wllama: its worker threads). */
+  threads?: number;
+  /** 16 samples of N tokens from one prompt, wall time (see SamplesRun). */
+  samples?: SamplesRun | { error: string };
+}
+
+/**
+ * N samples (temperature 1, one seed each) of `tokens` new tokens from one prompt the engine has
+ * not seen before, wall time from submitting the prompt to the last token. Ruminate: one
+ * prefill, fork, the N sequences stepped together; wllama: N completions one after another
+ * (its prompt cache on, so only the first prefills).
+ */
+export interface SamplesRun {
+  samples: number;
+  /** New tokens per sample. */
+  tokens: number;
+  /** Wall time, ms. */
+  wallMs: number;
+  /** Distinct sample texts (or token lists) among the N: they should differ. */
+  distinct: number;
+  /** How it was run. */
+  how: string;
 }
 
 /** Ruminate's batched figure: N sequences forked from one prefilled prompt, stepped together. */
@@ -46,8 +70,12 @@ export interface EngineFailure {
 
 /** What the page returns for one model. */
 export interface PeersPageResult {
+  /** Ruminate on its WebGPU backend (forced). */
   ruminate: EngineRun | EngineFailure;
   batch: BatchRun | { error: string };
+  /** Ruminate on its WebAssembly backend (forced), same page, same worker setup. */
+  ruminateWasm: EngineRun | EngineFailure;
+  batchWasm: BatchRun | { error: string };
   /** wllama's configurations: wasm with all cores' threads, wasm with 1 thread, its WebGPU backend. */
   wllama: (EngineRun | EngineFailure)[];
   /** Page facts: user agent, hardwareConcurrency, cross-origin isolation, adapter. */
@@ -68,6 +96,15 @@ export interface PeersPageRequest {
   runs: number;
   /** Sequences for the shared-prompt batch figure. */
   batch: number;
-  /** Skip an engine: 'ruminate' | 'wllama-cpu' | 'wllama-cpu1' | 'wllama-webgpu'. */
+  /** The samples figure's prompt (a different text than `prompt`, so no engine has it cached). */
+  samplesPrompt: number[];
+  samplesPromptText: string;
+  /** Samples from one prompt (16). */
+  samples: number;
+  /** New tokens per sample (32). */
+  sampleTokens: number;
+  /** Ruminate wasm threads (absent: the engine's default, every core where cross-origin isolated). */
+  threads?: number;
+  /** Skip an engine: 'ruminate' | 'ruminate-wasm' | 'wllama-cpu' | 'wllama-cpu1' | 'wllama-webgpu'. */
   skip: string[];
 }

@@ -12,13 +12,18 @@ import { log, out, table } from '../log.ts';
 import type { BenchSuite } from './bench.ts';
 
 const usage = [
-  'ruminate bench peers [--model PATH]… [--prompt-tokens N] [--decode-tokens N] [--runs N] [--batch N] [--skip ENGINE]… [--out FILE] [--json]',
+  'ruminate bench peers [--model PATH]… [--prompt-tokens N] [--decode-tokens N] [--runs N] [--batch N]',
+  '                      [--samples N] [--sample-tokens N] [--threads N] [--skip ENGINE]… [--out FILE] [--json]',
   '',
-  '  The same GGUF in the same headless Chromium: Ruminate (WebGPU, in a Web Worker) vs @wllama/wllama',
-  '  (wasm with navigator.hardwareConcurrency threads, and its WebGPU backend). Same prompt ids, greedy,',
-  '  same token count. Without --model: the project-written 31M Q4_0 llama (.cache/fixtures/) and the',
-  '  bundled models/mul-q8_0.gguf when present. ENGINE: ruminate, wllama-cpu, wllama-webgpu.',
-  '  Writes bench/results/peers.json (or --out FILE, for trial runs).',
+  '  The same GGUF in the same headless Chromium (page cross-origin isolated): Ruminate on its wasm',
+  '  backend and on its WebGPU backend (each forced with the backend load option, in a Web Worker) vs',
+  '  @wllama/wllama (wasm with navigator.hardwareConcurrency threads, with 1 thread, and its WebGPU',
+  '  build). Same prompt ids, greedy, same token count; then --samples samples (default 16) of',
+  '  --sample-tokens tokens (default 32) from one new prompt: Ruminate forks and steps them together,',
+  '  wllama runs them one after another (wall time). --threads: Ruminate wasm threads (default: every',
+  '  core). Without --model: the project-written 31M Q4_0 llama (.cache/fixtures/) and the bundled',
+  '  models/mul-q8_0.gguf when present. ENGINE: ruminate (WebGPU), ruminate-wasm, wllama-cpu,',
+  '  wllama-cpu1, wllama-webgpu. Writes bench/results/peers.json (or --out FILE, for trial runs).',
 ].join('\n');
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -35,12 +40,20 @@ interface PeersModelRow {
   result: PeersPageResult;
   /** The wllama path with the higher decode rate (the peer at its best). */
   wllamaBest: string | null;
-  /** Ruminate decode tok/s over wllama's best. */
+  /** Ruminate (WebGPU) decode tok/s over wllama's best. */
   decodeRatio: number | null;
-  /** Ruminate prefill tok/s over wllama's best path's prefill. */
+  /** Ruminate (WebGPU) prefill tok/s over wllama's best path's prefill. */
   prefillRatio: number | null;
+  /** Ruminate (wasm) decode tok/s over wllama's best. */
+  wasmDecodeRatio: number | null;
+  /** Ruminate (wasm) prefill tok/s over wllama's best path's prefill. */
+  wasmPrefillRatio: number | null;
+  /** wllama's fastest 16-samples wall time over Ruminate wasm's (how many times faster Ruminate is). */
+  wasmSamplesSpeedup: number | null;
   /** Greedy texts equal over the shorter of the two (Ruminate vs wllama wasm), as a sanity check. */
   greedyAgreeChars: number | null;
+  /** The same for Ruminate's wasm backend. */
+  wasmGreedyAgreeChars: number | null;
   /** Prompt tokens each engine reports having processed (equal when the comparison is fair). */
   promptTokensByEngine: Record<string, number>;
 }
@@ -71,11 +84,28 @@ function commonPrefix(a: string, b: string): number {
   return i;
 }
 
+const samplesMs = (e: EngineRun | undefined): number | undefined =>
+  e?.samples && !('error' in e.samples) ? e.samples.wallMs : undefined;
+
+/** wllama's configurations that ran, best decode first. */
+const wllamaByDecode = (result: PeersPageResult) =>
+  result.wllama.filter(ok).sort((a, b) => b.decodeTokS - a.decodeTokS);
+
+/** wllama's fastest 16-samples run (lowest wall time). */
+function wllamaBestSamples(result: PeersPageResult): EngineRun | undefined {
+  return result.wllama
+    .filter(ok)
+    .filter((e) => samplesMs(e) !== undefined)
+    .sort((a, b) => (samplesMs(a) as number) - (samplesMs(b) as number))[0];
+}
+
 function summarize(model: string, bytes: number, result: PeersPageResult): PeersModelRow {
-  const candidates = result.wllama.filter(ok);
-  const best = candidates.sort((a, b) => b.decodeTokS - a.decodeTokS)[0];
+  const best = wllamaByDecode(result)[0];
   const r = ok(result.ruminate) ? result.ruminate : undefined;
-  const cpu = candidates.find((e) => e.engine.startsWith('wllama (wasm'));
+  const w = ok(result.ruminateWasm) ? result.ruminateWasm : undefined;
+  const cpu = result.wllama.filter(ok).find((e) => e.engine.startsWith('wllama (wasm'));
+  const wSamples = samplesMs(w);
+  const peerSamples = samplesMs(wllamaBestSamples(result));
   return {
     model,
     bytes,
@@ -83,69 +113,119 @@ function summarize(model: string, bytes: number, result: PeersPageResult): Peers
     wllamaBest: best?.engine ?? null,
     decodeRatio: r && best ? r.decodeTokS / best.decodeTokS : null,
     prefillRatio: r && best ? r.prefillTokS / best.prefillTokS : null,
+    wasmDecodeRatio: w && best ? w.decodeTokS / best.decodeTokS : null,
+    wasmPrefillRatio: w && best ? w.prefillTokS / best.prefillTokS : null,
+    wasmSamplesSpeedup: wSamples && peerSamples ? peerSamples / wSamples : null,
     greedyAgreeChars: r && cpu ? commonPrefix(r.text, cpu.text) : null,
+    wasmGreedyAgreeChars: w && cpu ? commonPrefix(w.text, cpu.text) : null,
     promptTokensByEngine: Object.fromEntries(
-      [result.ruminate, ...result.wllama].filter(ok).map((e) => [e.engine, e.promptTokens]),
+      [result.ruminateWasm, result.ruminate, ...result.wllama]
+        .filter(ok)
+        .map((e) => [e.engine, e.promptTokens]),
     ),
   };
 }
 
-function render(rows: PeersModelRow[]): string {
+function render(rows: PeersModelRow[], samples: number, sampleTokens: number): string {
   const f = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
   const parts: string[] = [];
   for (const row of rows) {
-    const { ruminate, wllama, batch } = row.result;
-    const engines: Outcome[] = [ruminate, ...wllama];
-    const cell = (e: Outcome, pick: (r: EngineRun) => number, d = 1) => (ok(e) ? f(pick(e), d) : 'n/a');
-    const ratio = (pick: (r: EngineRun) => number, inverse = false) => {
-      const best = wllama.filter(ok).map(pick);
-      if (!ok(ruminate) || best.length === 0) return '—';
-      const peer = inverse ? Math.min(...best) : Math.max(...best);
-      return `${(pick(ruminate) / peer).toFixed(2)}×`;
-    };
+    const { ruminate, ruminateWasm, wllama, batch, batchWasm } = row.result;
+    const ours: [Outcome, PeersPageResult['batch']][] = [
+      [ruminateWasm, batchWasm],
+      [ruminate, batch],
+    ];
+    const engines: Outcome[] = [ruminateWasm, ruminate, ...wllama];
+    const cell = (e: Outcome, pick: (r: EngineRun) => number | undefined, d = 1) =>
+      ok(e) ? f(pick(e), d) : 'n/a';
+    /** Ruminate's figure over wllama's best (lowest for ms rows: < 1 is better there). */
+    const ratios = (pick: (r: EngineRun) => number | undefined, inverse = false) =>
+      ours.map(([e]) => {
+        const peers = wllama
+          .filter(ok)
+          .map(pick)
+          .filter((v): v is number => v !== undefined);
+        const mine = ok(e) ? pick(e) : undefined;
+        if (mine === undefined || peers.length === 0) return '—';
+        return `${(mine / (inverse ? Math.min(...peers) : Math.max(...peers))).toFixed(2)}×`;
+      });
+    const batchCell = (b: PeersPageResult['batch']) =>
+      batchOk(b) ? `${f(b.totalTokS)} (${f(b.overSingle, 2)}× one)` : b.error;
+    const batchRatio = ours.map(([, b]) => {
+      const peer = Math.max(...wllama.filter(ok).map((e) => e.decodeTokS));
+      return batchOk(b) && Number.isFinite(peer) ? `${(b.totalTokS / peer).toFixed(2)}×` : '—';
+    });
+    const seqs = batchOk(batchWasm) ? batchWasm.sequences : batchOk(batch) ? batch.sequences : '?';
     parts.push(`${row.model} (${(row.bytes / 2 ** 20).toFixed(1)} MiB)`);
     parts.push(
       table(
-        ['', ...engines.map((e) => e.engine), 'Ruminate / wllama best'],
+        ['', ...engines.map((e) => e.engine), 'wasm / wllama best', 'WebGPU / wllama best'],
         [
-          ['load ms', ...engines.map((e) => cell(e, (r) => r.loadMs, 0)), ratio((r) => r.loadMs, true)],
+          ['load ms', ...engines.map((e) => cell(e, (r) => r.loadMs, 0)), ...ratios((r) => r.loadMs, true)],
           [
             'kernel tuning ms (first visit)',
             ...engines.map((e) => (ok(e) && e.tuneMs !== undefined ? f(e.tuneMs, 0) : '—')),
+            '',
             '',
           ],
           [
             'TTFT ms (cold)',
             ...engines.map((e) => cell(e, (r) => r.ttftMs, 0)),
-            ratio((r) => r.ttftMs, true),
+            ...ratios((r) => r.ttftMs, true),
           ],
           [
             'prefill tok/s',
             ...engines.map((e) => cell(e, (r) => r.prefillTokS)),
-            ratio((r) => r.prefillTokS),
+            ...ratios((r) => r.prefillTokS),
           ],
-          ['decode tok/s', ...engines.map((e) => cell(e, (r) => r.decodeTokS)), ratio((r) => r.decodeTokS)],
           [
-            `${batchOk(batch) ? batch.sequences : '?'} seqs, shared prompt, tok/s`,
-            batchOk(batch) ? `${f(batch.totalTokS)} (${f(batch.overSingle, 2)}× one)` : batch.error,
-            ...wllama.map(() => 'not measured'),
-            '',
+            'decode tok/s',
+            ...engines.map((e) => cell(e, (r) => r.decodeTokS)),
+            ...ratios((r) => r.decodeTokS),
+          ],
+          [
+            `${seqs} seqs, shared prompt, tok/s in all`,
+            ...ours.map(([, b]) => batchCell(b)),
+            ...wllama.map((e) => (ok(e) ? `${f(e.decodeTokS)} (one at a time)` : 'n/a')),
+            ...batchRatio,
+          ],
+          [
+            `${samples} samples × ${sampleTokens} tok, one prompt: wall ms`,
+            ...engines.map((e) =>
+              ok(e) && e.samples && 'error' in e.samples ? 'failed' : cell(e, samplesMs, 0),
+            ),
+            ...ratios(samplesMs, true),
           ],
         ],
       ),
     );
-    for (const e of engines) if (!ok(e)) parts.push(`  ${e.engine}: ${e.error}`);
+    for (const e of engines) {
+      if (!ok(e)) parts.push(`  ${e.engine}: ${e.error}`);
+      else if (e.samples && 'error' in e.samples) parts.push(`  ${e.engine} samples: ${e.samples.error}`);
+    }
     parts.push(
-      '  ratio: Ruminate over the best wllama figure (for ms rows, the lowest; < 1 is better there)',
+      '  ratio: Ruminate over the best wllama figure (for ms rows, the lowest; < 1 is better there);',
+      `  ${seqs} seqs: wllama decodes one sequence at a time, so its figure there is its decode rate`,
     );
+    const peerSamples = wllamaBestSamples(row.result);
+    if (row.wasmSamplesSpeedup !== null && peerSamples) {
+      parts.push(
+        `  ${samples} samples: Ruminate wasm ${row.wasmSamplesSpeedup.toFixed(2)}× faster than ${peerSamples.engine}'s ${samples} runs`,
+      );
+    }
     const counts = new Set(Object.values(row.promptTokensByEngine));
     if (counts.size > 1)
       parts.push(`  prompt token counts differ: ${JSON.stringify(row.promptTokensByEngine)}`);
-    if (row.greedyAgreeChars !== null) {
+    if (row.greedyAgreeChars !== null || row.wasmGreedyAgreeChars !== null) {
       parts.push(
-        `  greedy text: Ruminate and wllama (wasm) agree on the first ${row.greedyAgreeChars} characters`,
+        `  greedy text vs wllama (wasm): Ruminate wasm agrees on the first ${row.wasmGreedyAgreeChars ?? '—'} characters, WebGPU on ${row.greedyAgreeChars ?? '—'}`,
       );
     }
+    const distinct = engines
+      .filter(ok)
+      .map((e) => (e.samples && !('error' in e.samples) ? `${e.engine} ${e.samples.distinct}` : undefined))
+      .filter(Boolean);
+    if (distinct.length) parts.push(`  distinct samples of ${samples}: ${distinct.join(', ')}`);
     parts.push('');
   }
   return parts.join('\n');
@@ -163,6 +243,9 @@ export const benchPeers: BenchSuite = {
         'decode-tokens': { type: 'string', default: '32' },
         runs: { type: 'string', default: '2' },
         batch: { type: 'string', default: '16' },
+        samples: { type: 'string', default: '16' },
+        'sample-tokens': { type: 'string', default: '32' },
+        threads: { type: 'string' },
         skip: { type: 'string', multiple: true },
         json: { type: 'boolean', default: false },
         out: { type: 'string' },
@@ -177,10 +260,17 @@ export const benchPeers: BenchSuite = {
     const decodeTokens = Number(values['decode-tokens']);
     const runs = Number(values.runs);
     const batchSize = Number(values.batch);
-    if (!(promptCount >= 2 && decodeTokens >= 2 && runs >= 1 && batchSize >= 2)) {
+    const samples = Number(values.samples);
+    const sampleTokens = Number(values['sample-tokens']);
+    const threads = values.threads === undefined ? undefined : Number(values.threads);
+    if (
+      !(promptCount >= 2 && decodeTokens >= 2 && runs >= 1 && batchSize >= 2) ||
+      !(Number.isInteger(samples) && samples >= 1 && Number.isInteger(sampleTokens) && sampleTokens >= 1) ||
+      (threads !== undefined && !(Number.isInteger(threads) && threads >= 1))
+    ) {
       throw new RuminateError(
         'invalid-argument',
-        '--prompt-tokens and --decode-tokens must be ≥ 2, --runs ≥ 1 and --batch ≥ 2.',
+        '--prompt-tokens and --decode-tokens must be ≥ 2, --runs ≥ 1, --batch ≥ 2, --samples, --sample-tokens and --threads integers ≥ 1.',
       );
     }
     let models = values.model ?? [];
@@ -195,6 +285,8 @@ export const benchPeers: BenchSuite = {
       for (const model of models) {
         const bytes = statSync(model).size;
         const prompt = await benchPrompt(model, promptCount);
+        // The samples prompt starts further into the corpus: no engine has it cached.
+        const samplesPrompt = await benchPrompt(model, promptCount, 7);
         const req: PeersPageRequest = {
           url: servedUrl(model),
           prompt: prompt.ids,
@@ -202,6 +294,11 @@ export const benchPeers: BenchSuite = {
           decodeTokens,
           runs,
           batch: batchSize,
+          samplesPrompt: samplesPrompt.ids,
+          samplesPromptText: samplesPrompt.text,
+          samples,
+          sampleTokens,
+          ...(threads !== undefined ? { threads } : {}),
           skip: values.skip ?? [],
         };
         log(`${model}: ${req.prompt.length} prompt tokens, ${decodeTokens} new tokens, ${runs} timed runs…`);
@@ -216,14 +313,18 @@ export const benchPeers: BenchSuite = {
     }
     const primary = rows[0];
     const pr = primary && ok(primary.result.ruminate) ? primary.result.ruminate : undefined;
-    const pw = primary
-      ? primary.result.wllama.filter(ok).sort((a, b) => b.decodeTokS - a.decodeTokS)[0]
-      : undefined;
+    const pwasm = primary && ok(primary.result.ruminateWasm) ? primary.result.ruminateWasm : undefined;
+    const pw = primary ? wllamaByDecode(primary.result)[0] : undefined;
+    const pws = primary ? wllamaBestSamples(primary.result) : undefined;
     const pb = primary && batchOk(primary.result.batch) ? primary.result.batch : undefined;
+    const pbw = primary && batchOk(primary.result.batchWasm) ? primary.result.batchWasm : undefined;
+    const build = (e: EngineRun) => (e.engine.includes('webgpu') ? 'webgpu' : 'wasm');
     const report = {
       date: new Date().toISOString(),
       device: primary?.result.page.adapter ?? 'unknown',
       browser: primary?.result.page.userAgent ?? 'unknown',
+      crossOriginIsolated: primary?.result.page.crossOriginIsolated ?? null,
+      hardwareConcurrency: primary?.result.page.hardwareConcurrency ?? null,
       machine: {
         cpus: cpus().length,
         cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -250,6 +351,40 @@ export const benchPeers: BenchSuite = {
       ruminateBatch16TokS: pb && pb.sequences === 16 ? pb.totalTokS : null,
       ruminateBatchTokS: pb?.totalTokS ?? null,
       batchSequences: batchSize,
+      // The wasm backend (forced with backend: 'wasm'), same run, same page.
+      ruminateWasmEngine: pwasm?.engine ?? null,
+      ruminateWasmThreads: pwasm?.threads ?? null,
+      ruminateWasmLoadMs: pwasm?.loadMs ?? null,
+      ruminateWasmTtftMs: pwasm?.ttftMs ?? null,
+      ruminateWasmPrefillTokS: pwasm?.prefillTokS ?? null,
+      ruminateWasmDecodeTokS: pwasm?.decodeTokS ?? null,
+      ruminateWasmBatch16TokS: pbw && pbw.sequences === 16 ? pbw.totalTokS : null,
+      ruminateWasmBatchTokS: pbw?.totalTokS ?? null,
+      ruminateWasmBatchOverSingle: pbw?.overSingle ?? null,
+      wasmDecodeRatio: primary?.wasmDecodeRatio ?? null,
+      wasmPrefillRatio: primary?.wasmPrefillRatio ?? null,
+      wasmLoadRatio: pwasm && pw ? pwasm.loadMs / pw.loadMs : null,
+      // N samples of M tokens from one new prompt: wall time (Ruminate: fork and step together;
+      // wllama: N completions one after another, its fastest configuration).
+      samples,
+      sampleTokens,
+      ruminateSamples16Ms: samples === 16 ? (samplesMs(pr) ?? null) : null,
+      ruminateWasmSamples16Ms: samples === 16 ? (samplesMs(pwasm) ?? null) : null,
+      wllamaSamples16Ms: samples === 16 ? (samplesMs(pws) ?? null) : null,
+      wllamaSamplesEngine: pws?.engine ?? null,
+      wasmSamplesSpeedup: primary?.wasmSamplesSpeedup ?? null,
+      wllamaConfig: pw
+        ? {
+            engine: pw.engine,
+            build: build(pw),
+            threads: pw.threads ?? null,
+            chosenBy: 'highest decode tok/s of the configurations tried',
+            tried: primary?.result.wllama.map((e) =>
+              ok(e) ? { engine: e.engine, build: build(e), threads: e.threads ?? null } : e,
+            ),
+            notes: pw.notes.filter((n) => /thread|adapter|WebGPU/i.test(n)),
+          }
+        : null,
       models: rows,
     };
     const path = values.out ? resolve(values.out) : join(REPO_ROOT, 'bench', 'results', 'peers.json');
@@ -258,7 +393,7 @@ export const benchPeers: BenchSuite = {
     log(`wrote ${path}`);
     if (values.json) out(JSON.stringify(report));
     else {
-      out(render(rows));
+      out(render(rows, samples, sampleTokens));
       out(
         `${report.date} — ${report.device}; ${report.machine.cpus} × ${report.machine.cpuModel}, load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before`,
       );
