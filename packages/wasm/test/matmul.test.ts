@@ -314,17 +314,11 @@ describe('matmul tuning space', () => {
       for (const rowTiles of space.rowTiles)
         for (const actTile of space.actTile)
           for (const relaxed of space.relaxed)
-            for (const blockBytes of space.blockBytes)
-              emitMatmul(mod, {
-                type,
-                k: 256,
-                n: 9,
-                rowTiles,
-                actTile,
-                relaxed,
-                blockBytes,
-                name: `c${i++}`,
-              });
+            for (const relaxedDot of space.relaxedDot)
+              for (const blockBytes of space.blockBytes) {
+                const spec = { type, k: 256, n: 9, rowTiles, actTile, relaxed, relaxedDot, blockBytes };
+                emitMatmul(mod, { ...spec, name: `c${i++}` });
+              }
       expect(WebAssembly.validate(mod.encode())).toBe(true);
       expect(space.rowTiles).toContain(space.defaults.rowTiles);
       expect(space.actTile).toContain(space.defaults.actTile);

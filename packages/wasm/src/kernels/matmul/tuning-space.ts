@@ -10,6 +10,8 @@ export interface MatmulTuningSpace {
   readonly actTile: readonly number[];
   /** Relaxed dot or plain i16 dot (relaxed only where the engine computes relaxed SIMD right). */
   readonly relaxed: readonly boolean[];
+  /** Relaxed dot flavour: i16 dots summed in i16, or the i32 dot-add (faster where V8 lowers it to VNNI). */
+  readonly relaxedDot: readonly ('i16' | 'i32')[];
   /** Weight bytes per tile block (matters when m > actTile). */
   readonly blockBytes: readonly number[];
   /** The untuned choice. */
@@ -17,6 +19,7 @@ export interface MatmulTuningSpace {
     readonly rowTiles: 1 | 2;
     readonly actTile: number;
     readonly relaxed: boolean;
+    readonly relaxedDot: 'i16' | 'i32';
     readonly blockBytes: number;
   };
 }
@@ -29,35 +32,48 @@ export const MATMUL_TUNING: Readonly<Record<'u4' | 'u8' | 's8' | 'f32', MatmulTu
     rowTiles: [1, 2],
     actTile: [1, 2, 4, 8],
     relaxed: [true, false],
+    relaxedDot: ['i16', 'i32'],
     blockBytes: BLOCKS,
-    defaults: { rowTiles: 1, actTile: 4, relaxed: true, blockBytes: 65536 },
+    defaults: { rowTiles: 1, actTile: 4, relaxed: true, relaxedDot: 'i16', blockBytes: 65536 },
   },
   u8: {
     rowTiles: [1, 2],
     actTile: [1, 2, 4, 8],
     relaxed: [true, false],
+    relaxedDot: ['i16', 'i32'],
     blockBytes: BLOCKS,
-    defaults: { rowTiles: 1, actTile: 4, relaxed: true, blockBytes: 65536 },
+    defaults: { rowTiles: 1, actTile: 4, relaxed: true, relaxedDot: 'i16', blockBytes: 65536 },
   },
   s8: {
     rowTiles: [1, 2],
     actTile: [1, 2, 4, 8],
     relaxed: [false],
+    relaxedDot: ['i16'],
     blockBytes: BLOCKS,
-    defaults: { rowTiles: 1, actTile: 4, relaxed: false, blockBytes: 65536 },
+    defaults: { rowTiles: 1, actTile: 4, relaxed: false, relaxedDot: 'i16', blockBytes: 65536 },
   },
   f32: {
     rowTiles: [1, 2],
     actTile: [1, 2, 4, 8],
     relaxed: [false],
+    relaxedDot: ['i16'],
     blockBytes: BLOCKS,
-    defaults: { rowTiles: 1, actTile: 4, relaxed: false, blockBytes: 65536 },
+    defaults: { rowTiles: 1, actTile: 4, relaxed: false, relaxedDot: 'i16', blockBytes: 65536 },
   },
 };
 
-/** The tuning space of a weight type; without relaxed SIMD its relaxed candidates are dropped. */
-export function matmulTuningSpace(type: WeightType, relaxedSimd: boolean): MatmulTuningSpace {
+/**
+ * The tuning space of a weight type. Without relaxed SIMD its relaxed candidates are dropped;
+ * `relaxedDotAdd` false (an engine whose i32x4.relaxed_dot_i8x16_i7x16_add_s computes wrong, as
+ * Node 20's flagged V8 does in its baseline tier) drops the i32 dot-add flavour.
+ */
+export function matmulTuningSpace(
+  type: WeightType,
+  relaxedSimd: boolean,
+  relaxedDotAdd = relaxedSimd,
+): MatmulTuningSpace {
   const space = MATMUL_TUNING[formatOf(type).kind];
-  if (relaxedSimd) return space;
-  return { ...space, relaxed: [false], defaults: { ...space.defaults, relaxed: false } };
+  const dots = relaxedDotAdd ? space.relaxedDot : space.relaxedDot.filter((d) => d !== 'i32');
+  if (relaxedSimd) return { ...space, relaxedDot: dots };
+  return { ...space, relaxed: [false], relaxedDot: ['i16'], defaults: { ...space.defaults, relaxed: false } };
 }
