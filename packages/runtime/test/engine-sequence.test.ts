@@ -204,4 +204,26 @@ describe(`SequenceEngine on the CPU paged model (seed ${seed})`, () => {
     const [r] = await eng.step([{ seq: s, sampling: greedy }]);
     expect(r!.token).toBe(reference(prompt(60, 2), 1)[0]!.token);
   });
+
+  it('a sequence whose last token was computed by a pass before an abort gets its own token when the step is retried', async () => {
+    // Two passes of 16 rows: the first computes all of `short` (and samples it, a result the abort
+    // then drops), the second would finish `long`. The retried step must compute `short`'s last
+    // token again rather than sample another sequence's row.
+    const { eng, backend } = engine({ maxPassTokens: 16 });
+    const short = eng.createSequence(prompt(6, 7));
+    const long = eng.createSequence(prompt(20, 8));
+    const pending = eng.step([
+      { seq: short, sampling: greedy },
+      { seq: long, sampling: greedy },
+    ]);
+    eng.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'aborted' });
+    expect(backend.rows).toEqual([16]);
+    const [a, b] = await eng.step([
+      { seq: short, sampling: greedy },
+      { seq: long, sampling: greedy },
+    ]);
+    expect(a!.token).toBe(reference(prompt(6, 7), 1)[0]!.token);
+    expect(b!.token).toBe(reference(prompt(20, 8), 1)[0]!.token);
+  });
 });

@@ -30,6 +30,8 @@ export class SequenceEngine {
   private eos: ReadonlySet<number>;
   private readonly maxPassTokens: number;
   private aborted = false;
+  /** Aborts the pass in flight, on backends that can stop one between ops (the wasm backend). */
+  private passAbort: AbortController | undefined;
   private running = false;
   /** Passes run since creation (diagnostics: how a step was chunked). */
   passes = 0;
@@ -81,7 +83,10 @@ export class SequenceEngine {
 
   /** Makes the running step (if any) stop before its next pass with an `aborted` error. */
   abort(): void {
-    if (this.running) this.aborted = true;
+    if (this.running) {
+      this.aborted = true;
+      this.passAbort?.abort();
+    }
   }
 
   /** One token for each listed sequence. */
@@ -138,13 +143,15 @@ export class SequenceEngine {
       // Sequences with the fewest tokens left go first, so decode rows are never starved by a long prompt.
       const order = batch
         .filter((r) => !done.has(r.seq))
-        .map((r) => ({ r, left: this.kv.tokens(r.seq).length - this.kv.cachedLength(r.seq) }))
+        // At least the last token is computed again: a sequence whose every token was computed by
+        // a pass whose sample was then dropped (an aborted step) still needs its logits.
+        .map((r) => ({ r, left: Math.max(1, this.kv.tokens(r.seq).length - this.kv.cachedLength(r.seq)) }))
         .sort((a, b) => a.left - b.left);
       for (const { r, left } of order) {
         if (budget === 0) break;
         const n = Math.min(left, budget);
         budget -= n;
-        const from = this.kv.cachedLength(r.seq);
+        const from = this.kv.tokens(r.seq).length - left;
         copies.push(...this.kv.reserve(r.seq, from + n));
         const tokens = this.kv.tokens(r.seq);
         const slot = this.kv.slot(r.seq);
@@ -166,12 +173,14 @@ export class SequenceEngine {
         }
       }
       const dirtySlots = this.kv.takeDirtySlots();
+      this.passAbort = new AbortController();
       const sampled = await this.backend.forward({
         rows,
         copies,
         blockTable: this.kv.blockTable,
         dirtySlots,
         sample,
+        signal: this.passAbort.signal,
       });
       this.passes++;
       for (const [seq, upto] of commits) this.kv.commit(seq, upto);

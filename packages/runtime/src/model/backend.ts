@@ -45,6 +45,8 @@ export interface ForwardPass {
   dirtySlots: number[];
   /** Rows whose next-token distribution is sampled, in result order. */
   sample: RowSampling[];
+  /** Stops the pass at the next op boundary where the backend can (wasm); the pass then rejects with `aborted` and commits nothing. */
+  signal?: AbortSignal;
 }
 
 /** The outcome of sampling one row. */

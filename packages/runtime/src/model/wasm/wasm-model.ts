@@ -111,9 +111,9 @@ export class WasmModel implements ModelBackend {
   }
 
   /** Runs one program on the pool, keeping a dead worker's error for every later call. */
-  private async run(ops: Op[]): Promise<void> {
+  private async run(ops: Op[], signal: AbortSignal | undefined): Promise<void> {
     try {
-      await this.pool.run(Program.from(ops));
+      await this.pool.run(Program.from(ops), signal ? { signal } : {});
     } catch (e) {
       if (e instanceof RuminateError && e.code === 'worker-failed') this.failed = e;
       throw e;
@@ -160,7 +160,7 @@ export class WasmModel implements ModelBackend {
       if (layer.moe) {
         const moe = layer.moe;
         linear(moe.router, L.h, T, L.router, moe.routerWidth, false);
-        await this.run(ops.splice(0));
+        await this.run(ops.splice(0), pass.signal);
         const { start, count, pairs } = this.route(moe, T);
         const R = T * hp.nExpertsUsed;
         // Each expert's rows of h, gathered expert after expert, rounded once for all experts.
@@ -231,7 +231,7 @@ export class WasmModel implements ModelBackend {
         i += n;
       }
     }
-    if (ops.length > 0) await this.run(ops);
+    if (ops.length > 0) await this.run(ops, pass.signal);
   }
 
   /** Op builders over `ops` for y (+)= W·x, rounding x to 8 bits first where W needs it. */
