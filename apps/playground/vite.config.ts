@@ -46,8 +46,17 @@ const copyModel: Plugin = {
   },
 };
 
+// Cross-origin isolation (COOP/COEP) gives the WebAssembly backend its threads (shared memory);
+// without it the model runs on one thread. A static host must send the same two headers.
+const isolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 export default defineConfig({
   base: './',
+  server: { headers: isolation },
+  preview: { headers: isolation },
   plugins: [react(), copyModel],
   logLevel: 'warn',
   define: {

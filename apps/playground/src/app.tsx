@@ -1,12 +1,14 @@
-import { type Plan, RuminateError } from '@ruminate/controller';
+import type { Plan } from '@ruminate/controller';
 import {
   type DeviceInfo,
+  type Engine,
   type RuminateOptions,
   type RunView,
   readDeviceInfo,
   useRuminate,
 } from '@ruminate/react';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { describeBackend, type LoadedOn } from './backend.ts';
 import { CandidateBoard } from './candidate-board.tsx';
 import { demoEngine } from './demo-model.ts';
 import { DevicePanel } from './device-panel.tsx';
@@ -14,7 +16,13 @@ import { EvalChart, evalSeries } from './eval-chart.tsx';
 import { friendlyError } from './friendly-error.ts';
 import { LiveEval } from './live-eval.tsx';
 import { LoadProgressBars } from './load-progress.tsx';
-import { BUNDLED_MODEL_URL, type ModelChoice, ModelPicker } from './model-picker.tsx';
+import {
+  BACKENDS,
+  type BackendChoice,
+  BUNDLED_MODEL_URL,
+  type ModelChoice,
+  ModelPicker,
+} from './model-picker.tsx';
 import { PlanView } from './plan-view.tsx';
 import { RunPanel, type RunSettings, requestOf } from './run-panel.tsx';
 import { workerEngine } from './worker-engine.ts';
@@ -28,56 +36,99 @@ const INITIAL: RunSettings = {
   maxTokens: 16,
 };
 
-function optionsFor(choice: ModelChoice): RuminateOptions {
+/**
+ * The options for one load. The engine is made by the caller for each load (and handed over by a
+ * factory: a worker engine is a proxy that must not be called as one), so the page can ask that
+ * engine what it runs on.
+ */
+function optionsFor(choice: ModelChoice, backend: BackendChoice, made: Engine): RuminateOptions {
+  const engine = () => made;
   switch (choice.kind) {
     case 'demo':
-      return {
-        engine: () => demoEngine(),
-        model: 'scripted-demo',
-        measure: false,
-        answer: { mode: 'last-number' },
-      };
+      return { engine, model: 'scripted-demo', measure: false, answer: { mode: 'last-number' } };
     case 'bundled':
     case 'url':
       // Absolute, since the worker resolves relative URLs against its own script.
       return {
-        engine: workerEngine,
+        engine,
         model: new URL(choice.url, location.href).href,
+        load: { backend },
         answer: { mode: 'last-number' },
       };
     case 'file':
-      return { engine: workerEngine, model: choice.file, answer: { mode: 'last-number' } };
+      return { engine, model: choice.file, load: { backend }, answer: { mode: 'last-number' } };
   }
 }
 
-function statusText(choice: ModelChoice | null, status: string, noGpu: boolean): string {
+function statusText(choice: ModelChoice | null, status: string, on: LoadedOn | null): string {
   if (choice === null) return 'No model loaded yet: choose one and press Load model.';
-  if (noGpu || status === 'error') return 'The model did not load.';
+  if (status === 'error') return 'The model did not load.';
   if (status === 'loading') return 'Loading the model…';
-  if (status === 'ready') return `Ready${choice.kind === 'demo' ? ' (scripted demo model)' : ''}.`;
+  if (status === 'ready') {
+    if (choice.kind === 'demo') return 'Ready (scripted demo model).';
+    return on ? `Ready on ${describeBackend(on)}.` : 'Ready.';
+  }
   if (status === 'running') return 'Running…';
   return 'Idle.';
+}
+
+function backendParam(): BackendChoice {
+  const b = new URLSearchParams(location.search).get('backend');
+  return BACKENDS.some(([k]) => k === b) ? (b as BackendChoice) : 'auto';
 }
 
 /** The playground: model, device, plan, run, candidates, eval chart. */
 export function App() {
   const [choice, setChoice] = useState<ModelChoice | null>(null);
   const [options, setOptions] = useState<RuminateOptions | undefined>(undefined);
+  // A load clears `options` for one render, then sets the new ones: useRuminate then makes a new
+  // engine even when only the backend changed (it keys its engine on the model and options' presence).
+  const [pending, setPending] = useState<RuminateOptions | null>(null);
   const [device, setDevice] = useState<DeviceInfo | null>(null);
   const [plan, setPlan] = useState<Plan | null>(null);
   const [run, setRun] = useState<RunView | null>(null);
-  // A real model needs WebGPU: without it, say so instead of starting an engine.
-  const noGpu = choice !== null && choice.kind !== 'demo' && device !== null && !device.webgpu;
-  const r = useRuminate(noGpu ? undefined : options);
+  const [backend, setBackend] = useState<BackendChoice>(backendParam);
+  // A ref, not state: a worker engine is a proxy that React would call as an updater function.
+  const engineRef = useRef<Engine | null>(null);
+  const [loadedOn, setLoadedOn] = useState<LoadedOn | null>(null);
+  const r = useRuminate(options);
   useEffect(() => {
     void readDeviceInfo().then(setDevice);
   }, []);
+  const backendRef = useRef(backend);
+  backendRef.current = backend;
   const load = useCallback((c: ModelChoice) => {
+    // The scripted demo is a teaching aid in this page; every real model runs in a worker.
+    const e = c.kind === 'demo' ? demoEngine() : workerEngine();
     setChoice(c);
     setPlan(null);
     setRun(null);
-    setOptions(optionsFor(c));
+    setLoadedOn(null);
+    engineRef.current = e;
+    setOptions(undefined);
+    setPending(optionsFor(c, backendRef.current, e));
   }, []);
+  useEffect(() => {
+    if (pending && options === undefined) {
+      setOptions(pending);
+      setPending(null);
+    }
+  }, [pending, options]);
+  // Once loaded, ask the engine what it runs on (the ModelInfo of the load: backend and threads).
+  useEffect(() => {
+    const engine = engineRef.current;
+    if (r.status !== 'ready' || !engine || choice?.kind === 'demo') return;
+    let live = true;
+    engine.info().then(
+      (info) => {
+        if (live && info) setLoadedOn({ backend: info.backend, threads: info.threads });
+      },
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [r.status, choice]);
   useEffect(() => {
     // ?model=demo or ?model=<GGUF URL> loads at once (shareable links, tests).
     const q = new URLSearchParams(location.search).get('model');
@@ -86,28 +137,32 @@ export function App() {
     else if (q) load({ kind: 'url', url: q });
   }, [load]);
   const live = r.status === 'running' ? r.run : (run ?? r.run);
-  const failure = noGpu
-    ? new RuminateError('webgpu-unavailable', device?.problem ?? 'This browser has no WebGPU.')
-    : r.error;
+  const failure = r.error;
   const err = failure && (failure as { code?: string }).code !== 'aborted' ? friendlyError(failure) : null;
   return (
     <>
       <header>
         <h1>Ruminate playground</h1>
         <p>
-          A language model running in this page on WebGPU, spending extra compute at test time: many samples,
-          votes and verifiers.
+          A language model running in this page — on WebGPU, or on the CPU with WebAssembly where there is no
+          GPU — spending extra compute at test time: many samples, votes and verifiers.
         </p>
       </header>
       <main>
         <div className="grid">
-          <ModelPicker busy={r.status === 'loading'} current={choice?.kind} onLoad={load} />
-          <DevicePanel device={device} />
+          <ModelPicker
+            busy={r.status === 'loading'}
+            current={choice?.kind}
+            backend={backend}
+            onBackend={setBackend}
+            onLoad={load}
+          />
+          <DevicePanel device={device} loadedOn={choice?.kind === 'demo' ? null : loadedOn} />
         </div>
         <section className="panel" aria-labelledby="status-h">
           <h2 id="status-h">Status</h2>
           <p role="status" data-testid="status">
-            {statusText(choice, r.status, noGpu)}
+            {statusText(choice, r.status, loadedOn)}
           </p>
           <LoadProgressBars progress={r.progress} loading={r.status === 'loading'} />
           {err && (

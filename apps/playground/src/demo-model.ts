@@ -1,8 +1,9 @@
-// A scripted demo model for trying the strategies without WebGPU or a download: it "answers"
-// multiplication questions the way a small, unreliable model does, each digit right with
-// probability `skill`, so sampling disagrees and voting visibly helps. It runs on the CPU
-// through the controller's ScriptedEngine (the full Engine contract: forks, batched steps,
-// per-sequence random streams, log-probabilities). It is not a language model.
+// A scripted demo model, a teaching aid for seeing how the strategies sample, vote and verify in a
+// second or two with no download. It is not a language model and not a stand-in for one: without
+// WebGPU the real model runs on the CPU backend. It "answers" multiplication questions the way a
+// small, unreliable model does, each digit right with probability `skill`, so sampling disagrees
+// and voting visibly helps. It runs in the page through the controller's ScriptedEngine (the full
+// Engine contract: forks, batched steps, per-sequence random streams, log-probabilities).
 import { ScriptedEngine, type ScriptedModel } from '@ruminate/controller';
 
 const DIGITS = '0123456789'.split('');

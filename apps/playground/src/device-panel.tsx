@@ -6,6 +6,7 @@ import {
 } from '@ruminate/gpu';
 import type { DeviceInfo } from '@ruminate/react';
 import { useState } from 'react';
+import { BACKEND_NAMES, describeBackend, type LoadedOn } from './backend.ts';
 
 type State =
   | { kind: 'idle' }
@@ -13,10 +14,17 @@ type State =
   | { kind: 'ready'; profile: DeviceProfile; tuned: [string, TuningRecord][] }
   | { kind: 'error'; message: string };
 
-/** The browser's WebGPU device: adapter, features, limits, measured speed and the tuner's choices (measured on request). */
-export function DevicePanel(props: { device: DeviceInfo | null }) {
+const yes = (b: boolean) => (b ? 'yes' : 'no');
+
+/**
+ * What this browser can run a model on: the backend the loaded model runs on (with its threads,
+ * and why only one where so), the WebGPU adapter, the WebAssembly CPU backend's features, and
+ * on request the WebGPU adapter's measured speed and the tuner's choices.
+ */
+export function DevicePanel(props: { device: DeviceInfo | null; loadedOn: LoadedOn | null }) {
   const [state, setState] = useState<State>({ kind: 'idle' });
   const d = props.device;
+  const on = props.loadedOn;
   const measure = () => {
     setState({ kind: 'measuring' });
     Promise.all([
@@ -29,23 +37,59 @@ export function DevicePanel(props: { device: DeviceInfo | null }) {
       (e: Error) => setState({ kind: 'error', message: e.message }),
     );
   };
+  const single = on?.backend === 'wasm' && on.threads && on.threads.count <= 1;
   return (
     <section className="panel" aria-labelledby="device-h">
       <h2 id="device-h">Your device</h2>
-      {d === null && <p>Looking for WebGPU…</p>}
-      {d && !d.webgpu && (
-        <p role="alert" className="warn">
-          {d.problem} You can still try the scripted demo model.
+      {d === null && <p>Looking for WebGPU and WebAssembly…</p>}
+      {on?.backend && (
+        <p data-testid="backend" className="backend">
+          The model runs on <strong>{describeBackend(on)}</strong>.
+          {single && on.threads ? ` One thread: ${on.threads.reason}` : ''}
         </p>
       )}
-      {d?.webgpu && state.kind !== 'ready' && (
-        <p data-testid="adapter">
-          {`Adapter: ${[d.vendor, d.architecture, d.description].filter(Boolean).join(' / ') || 'unnamed'}; features: ${d.features.join(', ') || 'none'}.`}
+      {d && (
+        <table data-testid="backends">
+          <caption className="sr-only">What this browser can compute on</caption>
+          <tbody>
+            <tr>
+              <th scope="row">WebGPU</th>
+              <td data-testid="adapter">
+                {d.webgpu
+                  ? `${[d.vendor, d.architecture, d.description].filter(Boolean).join(' / ') || 'unnamed adapter'}${d.cpuAdapter ? ' (computes on the CPU)' : ''}; features: ${d.features.join(', ') || 'none'}.`
+                  : d.problem}
+              </td>
+            </tr>
+            <tr>
+              <th scope="row">WebAssembly</th>
+              <td data-testid="wasm">
+                {d.wasm.problem ??
+                  `SIMD128 ${yes(d.wasm.simd128)}; relaxed SIMD ${yes(d.wasm.relaxedSimd)}; threads ${yes(d.wasm.threads)}; cross-origin isolated ${yes(d.wasm.crossOriginIsolated)}; ${d.wasm.hardwareConcurrency} core${d.wasm.hardwareConcurrency === 1 ? '' : 's'}.`}
+              </td>
+            </tr>
+            <tr>
+              <th scope="row">Auto picks</th>
+              <td data-testid="auto-backend">
+                {d.autoBackend
+                  ? `${BACKEND_NAMES[d.autoBackend]}${
+                      d.autoBackend === 'wasm'
+                        ? `, ${d.wasm.defaultThreads} thread${d.wasm.defaultThreads === 1 ? '' : 's'} (${d.webgpu ? 'the WebGPU adapter computes on the CPU' : 'no WebGPU here'})`
+                        : ''
+                    }`
+                  : 'Nothing: this browser has neither WebGPU nor WebAssembly SIMD.'}
+              </td>
+            </tr>
+          </tbody>
+        </table>
+      )}
+      {d && !on && d.wasm.available && d.wasm.defaultThreads === 1 && d.wasm.singleThreadReason && (
+        <p className="notes" data-testid="threads-note">
+          {d.wasm.singleThreadReason}
         </p>
       )}
       {d?.webgpu && state.kind === 'idle' && (
         <button type="button" onClick={measure}>
-          Measure bandwidth and GFLOP/s
+          Measure WebGPU bandwidth and GFLOP/s
         </button>
       )}
       {state.kind === 'measuring' && <p aria-live="polite">Measuring bandwidth and matmul speed…</p>}

@@ -6,10 +6,21 @@ export function friendlyError(e: Error): { title: string; advice: string } {
   switch (code) {
     case 'webgpu-unavailable':
     case 'adapter-unavailable':
+      // Only when WebGPU was asked for: Auto runs the model on the CPU where there is no GPU.
       return {
         title: 'WebGPU is not available in this browser.',
         advice:
-          'Use a recent Chrome, Edge or Safari on https or localhost — or try the scripted demo model, which needs no GPU.',
+          'Choose Auto or WebAssembly under “Where the model computes” to run the model on the CPU, or use a browser with WebGPU (a recent Chrome, Edge or Safari on https or localhost).',
+      };
+    case 'wasm-unsupported':
+      return {
+        title: "This browser's WebAssembly cannot run the model on the CPU.",
+        advice: `${e.message} Use a recent Chrome, Edge, Firefox or Safari, or a browser with WebGPU.`,
+      };
+    case 'worker-failed':
+      return {
+        title: 'A compute thread stopped.',
+        advice: `${e.message} Load the model again.`,
       };
     case 'model-too-large':
     case 'limit-too-low':

@@ -3,8 +3,8 @@ import { useEffect, useState } from 'react';
 
 const PHASES: [LoadProgress['phase'], string][] = [
   ['download', 'Download'],
-  ['upload', 'Upload to GPU'],
-  ['compile', 'Shader compilation'],
+  ['upload', 'Weights to the backend'],
+  ['compile', 'Kernel compilation'],
   ['tune', 'Kernel tuning'],
 ];
 

@@ -7,13 +7,25 @@ export type ModelChoice =
   | { kind: 'url'; url: string }
   | { kind: 'file'; file: File };
 
+/** Where a real model computes: `auto` lets the engine pick (WebAssembly without a real GPU). */
+export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
+
+/** The backend switch's choices and their labels. */
+export const BACKENDS: [BackendChoice, string][] = [
+  ['auto', 'Auto (WebGPU on a real GPU, else WebAssembly on the CPU)'],
+  ['webgpu', 'WebGPU'],
+  ['wasm', 'WebAssembly (CPU, every core where the page is cross-origin isolated)'],
+];
+
 /** The bundled default model, served next to the site. */
 export const BUNDLED_MODEL_URL: string = import.meta.env.VITE_RUMINATE_MODEL || '';
 
-/** Picks the bundled model, a GGUF URL, a dropped local file, or the scripted demo. */
+/** Picks the bundled model, a GGUF URL, a dropped local file, or the scripted demo; and the backend. */
 export function ModelPicker(props: {
   busy: boolean;
   current: ModelChoice['kind'] | undefined;
+  backend: BackendChoice;
+  onBackend: (backend: BackendChoice) => void;
   onLoad: (choice: ModelChoice) => void;
 }) {
   const [kind, setKind] = useState<ModelChoice['kind']>(BUNDLED_MODEL_URL ? 'bundled' : 'demo');
@@ -50,7 +62,7 @@ export function ModelPicker(props: {
     ],
     ['url', 'A GGUF file from a URL'],
     ['file', 'A GGUF file from this computer'],
-    ['demo', 'Scripted demo (no GPU, not a language model: shows how the strategies work)'],
+    ['demo', 'Scripted demo (a teaching aid, not a language model: shows how the strategies vote)'],
   ];
   return (
     <form onSubmit={submit} className="panel" aria-labelledby={`${id}-h`}>
@@ -69,6 +81,26 @@ export function ModelPicker(props: {
             {label}
           </label>
         ))}
+      </fieldset>
+      <fieldset disabled={kind === 'demo'} aria-describedby={kind === 'demo' ? `${id}-demo-note` : undefined}>
+        <legend>Where the model computes</legend>
+        {BACKENDS.map(([b, label]) => (
+          <label key={b} className="choice">
+            <input
+              type="radio"
+              name={`${id}-backend`}
+              value={b}
+              checked={props.backend === b}
+              onChange={() => props.onBackend(b)}
+            />
+            {label}
+          </label>
+        ))}
+        {kind === 'demo' && (
+          <p id={`${id}-demo-note`} className="note">
+            The scripted demo is a small script in this page, not a model: it uses neither backend.
+          </p>
+        )}
       </fieldset>
       {kind === 'url' && (
         <label className="field">
