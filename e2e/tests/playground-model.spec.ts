@@ -1,6 +1,8 @@
 // The playground with the bundled model (models/*.gguf, copied into the site by its build) in a
-// Web Worker on WebGPU (SwiftShader here): load it with progress, then self-consistency and
-// best-of-N on a multiplication, checking the answer and candidates on screen.
+// Web Worker on WebGPU (SwiftShader here), picked with the backend switch (?backend=webgpu: auto
+// would pick WebAssembly on a CPU adapter; e2e/tests/no-webgpu.spec.ts covers that): load it with
+// progress, then self-consistency and best-of-N on a multiplication, checking the answer and
+// candidates on screen.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
@@ -30,15 +32,17 @@ test('bundled model: loads in a worker, self-consistency and best-of-N answer 12
   test.skip(!bundled, 'no models/*.gguf in this checkout');
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('/playground/?model=bundled');
+  await page.goto('/playground/?model=bundled&backend=webgpu');
   const status = page.getByTestId('status');
-  await expect(status).toHaveText(/^(Ready\.|The model did not load\.)$/, { timeout: 180_000 });
+  await expect(status).toHaveText(/^(Ready on .*|The model did not load\.)$/, { timeout: 180_000 });
   const alert = (await page.getByRole('alert').allTextContents()).join(' ');
-  expect(await status.textContent(), alert).toBe('Ready.');
-  // Progress was reported: the weights' bytes (download or upload to the GPU) and shader compilation.
+  expect(await status.textContent(), alert).toBe('Ready on WebGPU.');
+  await expect(page.getByRole('radio', { name: /^WebGPU/ })).toBeChecked();
+  await expect(page.getByTestId('backend')).toHaveText('The model runs on WebGPU.');
+  // Progress was reported: the weights' bytes (download or upload to the GPU) and kernel compilation.
   const bars = await page.locator('.progress .bar').allTextContents();
   expect(bars.join(' | ')).toMatch(/\d+\.\d of \d+\.\d MB/);
-  expect(bars.find((b) => b.startsWith('Shader compilation'))).toMatch(/\d+ of \d+/);
+  expect(bars.find((b) => b.startsWith('Kernel compilation'))).toMatch(/\d+ of \d+/);
   await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill('12*34');
   await page.getByLabel('Strategy').selectOption('sc');
   await page.getByLabel('Samples (N)').fill('3');

@@ -141,18 +141,30 @@ test('readable at phone width (375×812): no sideways scrolling', async ({ page 
   await screenshot(page, 'playground-phone');
 });
 
-test('says clearly when WebGPU is missing, and the demo still runs', async ({ page }) => {
+test('without WebGPU: the device panel says the CPU runs the model; the demo is only a teaching aid', async ({
+  page,
+}) => {
   await page.addInitScript(() => {
     Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
   });
   await page.goto('/playground/');
-  await expect(page.getByRole('alert').first()).toContainText('This browser has no WebGPU');
-  await page.getByRole('radio', { name: /Bundled model/ }).check();
-  await page.getByRole('button', { name: 'Load model' }).click();
-  await expect(page.getByRole('alert').filter({ hasText: 'WebGPU is not available' })).toBeVisible({
-    timeout: 30_000,
-  });
-  await page.getByRole('radio', { name: /Scripted demo/ }).check();
+  await expect(page.getByTestId('adapter')).toHaveText(
+    'This browser has no WebGPU. Ruminate runs the model on the CPU with WebAssembly instead.',
+  );
+  await expect(page.getByTestId('wasm')).toContainText('SIMD128 yes');
+  await expect(page.getByTestId('wasm')).toContainText('cross-origin isolated yes');
+  await expect(page.getByTestId('auto-backend')).toHaveText(/^WebAssembly, \d+ threads? \(no WebGPU here\)$/);
+  // Not an error, and no pointer to the demo as the way out.
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await expect(page.getByText(/needs? (a )?(WebGPU|GPU)/)).toHaveCount(0);
+  const demo = page.getByRole('radio', { name: /Scripted demo/ });
+  await expect(demo).toHaveAccessibleName(/teaching aid, not a language model/);
+  // The backend switch applies to real models only.
+  const where = page.getByRole('group', { name: 'Where the model computes' });
+  await expect(where.getByRole('radio', { name: /^Auto/ })).toBeChecked();
+  await expect(where.getByRole('radio', { name: /^WebAssembly/ })).toBeEnabled();
+  await demo.check();
+  await expect(where.getByRole('radio', { name: /^WebAssembly/ })).toBeDisabled();
   await page.getByRole('button', { name: 'Load model' }).click();
   await expect(page.getByTestId('status')).toHaveText('Ready (scripted demo model).', { timeout: 30_000 });
   await screenshot(page, 'playground-no-webgpu');

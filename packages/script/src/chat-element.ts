@@ -160,8 +160,7 @@ export class RuminateChatElement extends Base {
     const ctrl = new AbortController();
     this.loadCtrl = ctrl;
     const model = this.getAttribute('model') ?? '';
-    const engine =
-      this.engine ?? defaultEngine() ?? (webgpuProblem() ? undefined : () => bundledWorkerEngine());
+    const engine = this.engine ?? defaultEngine() ?? (() => bundledWorkerEngine());
     this.ready = (async () => {
       this.setError('');
       const problem = engine ? null : webgpuProblem();
