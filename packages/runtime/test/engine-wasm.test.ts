@@ -281,7 +281,9 @@ describe('RuminateEngine on the WebAssembly backend', () => {
     // The next pass runs the pool's fault-injection op instead of its kernels: thread 1 dies mid-step.
     const pool = poolOf(engine);
     const realRun = pool.run.bind(pool);
-    pool.run = (_program, options) => realRun(Program.from([faultInjectionOp(1)]), options);
+    // (On the pool's threads: a pass the model would run inline has no thread 1 to kill.)
+    pool.run = (_program, options) =>
+      realRun(Program.from([faultInjectionOp(1)]), { ...options, inline: false });
     const err = await expectCode(engine.step([{ seq, sampling: greedy }]), 'worker-failed');
     expect(err.message).toMatch(/thread/);
     pool.run = realRun;

@@ -133,6 +133,20 @@ describe('ThreadPool', () => {
     expect(ints(inline, inline.b)).toEqual(b);
   });
 
+  it("runs a program on the caller's thread alone when asked (inline), with the same result as its threads", async () => {
+    const s = await setup(2);
+    const result = async (inline: boolean) => {
+      ints(s, s.a).fill(0);
+      ints(s, s.b).fill(0);
+      for (let r = 0; r < 5; r++) await s.pool.run(Program.from(chain(s, 12)), { inline });
+      expectGuardsIntact(s);
+      return [...ints(s, s.a)];
+    };
+    const threaded = await result(false);
+    expect(threaded.some((v) => v !== 0)).toBe(true);
+    expect(await result(true)).toEqual(threaded);
+  });
+
   it('runs queued runs one after another', async () => {
     const s = await setup(2);
     ints(s, s.a).fill(0);

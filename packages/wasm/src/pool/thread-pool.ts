@@ -48,6 +48,11 @@ export interface ThreadPoolOptions {
 export interface RunOptions {
   /** Aborting stops the run at the next op boundary; run() then rejects with RuminateError('aborted'). */
   signal?: AbortSignal;
+  /**
+   * Run on the caller's thread alone (thread 0 of 1) even when the pool has workers: for programs
+   * too small to repay a barrier per op (a pool's owner may time both ways and keep the faster).
+   */
+  inline?: boolean;
 }
 
 type WaitAsync = (
@@ -122,7 +127,10 @@ export class ThreadPool {
     }
     if (info.threads > 1) {
       const ctl = controlView(options.memory, options.control);
-      const pool = new ThreadPool({ ...info, shared: true }, names, [], ctl, options);
+      // An instance on the caller's thread too, for runs asked to go inline.
+      const local = await WebAssembly.instantiate(options.module, { env: { memory: options.memory } });
+      const localKernels = names.map((n) => local.exports[n] as Kernel);
+      const pool = new ThreadPool({ ...info, shared: true }, names, localKernels, ctl, options);
       try {
         await pool.start(options, ctl);
         return pool;
@@ -139,8 +147,8 @@ export class ThreadPool {
   /** Runs `program` to its end (runs are queued one after another); rejects with 'aborted', 'worker-failed' or 'internal' (a kernel trapped). */
   run(program: Program, options: RunOptions = {}): Promise<void> {
     const next = this.queue.then(
-      () => this.runNow(program, options.signal),
-      () => this.runNow(program, options.signal),
+      () => this.runNow(program, options.signal, options.inline === true),
+      () => this.runNow(program, options.signal, options.inline === true),
     );
     this.queue = next;
     return next;
@@ -167,7 +175,7 @@ export class ThreadPool {
     return gone;
   }
 
-  private async runNow(program: Program, signal: AbortSignal | undefined): Promise<void> {
+  private async runNow(program: Program, signal: AbortSignal | undefined, inline: boolean): Promise<void> {
     if (this.broken) throw this.broken;
     if (this.destroyed) throw new RuminateError('not-loaded', 'the WebAssembly thread pool was destroyed');
     if (signal?.aborted) throw abortedAt(0, program.length);
@@ -183,7 +191,7 @@ export class ThreadPool {
         );
       }
     }
-    if (!this.ctl) {
+    if (!this.ctl || inline) {
       try {
         await runInline(this.kernels, this.names, program, signal, this.yieldMs);
       } catch (e) {

@@ -18,6 +18,7 @@ import { samplerRowParams } from '../../sampling/sampler-row-params.ts';
 import type { BackendMemory, ForwardPass, ModelBackend, SampledToken } from '../backend.ts';
 import type { CpuEmbedding } from '../cpu-embedding.ts';
 import type { Hparams } from '../hparams.ts';
+import { ThreadChoice } from './thread-choice.ts';
 import type { WasmKernels } from './wasm-kernels.ts';
 import type { WasmLayout } from './wasm-layout.ts';
 import type { LinearSpec, MoeTensors } from './wasm-tensors.ts';
@@ -39,6 +40,10 @@ export interface WasmBackendInfo {
 /** A loaded model on the CPU backend. */
 export class WasmModel implements ModelBackend {
   private destroyed = false;
+  /** Per pass size, threads or the engine's thread alone, whichever is measured faster. */
+  private readonly threadChoice: ThreadChoice;
+  /** How the pass in flight runs. */
+  private inlineNow = false;
   private failed: RuminateError | undefined;
 
   constructor(
@@ -50,7 +55,14 @@ export class WasmModel implements ModelBackend {
     private readonly embedding: CpuEmbedding,
     /** What the backend runs on. */
     readonly info: WasmBackendInfo,
-  ) {}
+  ) {
+    this.threadChoice = new ThreadChoice(pool.info.threads > 1);
+  }
+
+  /** Per pass size, whether passes now run on the pool's threads or the engine's thread alone, with the times measured. */
+  threadUse(): ReturnType<ThreadChoice['summary']> {
+    return this.threadChoice.summary();
+  }
 
   memory(): BackendMemory {
     return {
@@ -97,7 +109,10 @@ export class WasmModel implements ModelBackend {
       pass.rows.map((r) => r.token),
       new Float32Array(buf, L.x, T * hp.nEmbd),
     );
+    this.inlineNow = this.threadChoice.inline(T);
+    const started = performance.now();
     await this.runPass(pass);
+    this.threadChoice.record(T, this.inlineNow, performance.now() - started);
     if (S === 0) return [];
     const rows = pass.sample.map(samplerRowParams);
     const candidates = samplerCandidatesFor(
@@ -113,7 +128,7 @@ export class WasmModel implements ModelBackend {
   /** Runs one program on the pool, keeping a dead worker's error for every later call. */
   private async run(ops: Op[], signal: AbortSignal | undefined): Promise<void> {
     try {
-      await this.pool.run(Program.from(ops), signal ? { signal } : {});
+      await this.pool.run(Program.from(ops), { inline: this.inlineNow, ...(signal ? { signal } : {}) });
     } catch (e) {
       if (e instanceof RuminateError && e.code === 'worker-failed') this.failed = e;
       throw e;
