@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { makeModelGguf } from '../../../tools/fixtures/model-gguf.ts';
 import { memorySource } from '../src/gguf/memory-source.ts';
 import { parseGguf } from '../src/gguf/parse.ts';
-import { checkModelFit, kvBytesPerToken } from '../src/loading/model-fit.ts';
+import { checkModelFit, kvBytesPerToken, WASM_DEVICE_BUDGET } from '../src/loading/model-fit.ts';
 
 // 3 layers, 2 KV heads of dim 32 (head_count 4, embedding 128): K+V per token per layer =
 // 2 × 2 × 32 elements.
@@ -54,5 +54,18 @@ describe('model fit from the header', () => {
     expect(() =>
       checkModelFit(h, { contextLength: 16 }, { ...big, maxStorageBufferBindingSize: 256 }),
     ).toThrow(/storage-binding limit/);
+  });
+
+  it('on the CPU backend, a model over 32-bit WebAssembly memory is refused from its header, with the numbers', async () => {
+    const h = await parseGguf(memorySource(file));
+    // The same header with a 5 GiB weight (nothing is read: the check sees sizes only).
+    const huge = {
+      ...h,
+      tensors: [...h.tensors, { ...h.tensors[0]!, name: 'blk.9.huge', bytes: 5 * 2 ** 30 }],
+    };
+    expect(() => checkModelFit(huge, { contextLength: 16 }, WASM_DEVICE_BUDGET)).toThrow(
+      /weights alone need 5\d{3}\.\d MiB .* 4096\.0 MiB of WebAssembly memory/,
+    );
+    expect(checkModelFit(h, { contextLength: 16 }, WASM_DEVICE_BUDGET).totalBytes).toBeLessThan(2 ** 32);
   });
 });

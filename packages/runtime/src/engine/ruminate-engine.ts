@@ -15,7 +15,7 @@ import {
 import { applyChatTemplate } from '../chat/chat-template.ts';
 import { parseGguf } from '../gguf/parse.ts';
 import type { ByteSource } from '../gguf/types.ts';
-import { checkModelFit } from '../loading/model-fit.ts';
+import { checkModelFit, WASM_DEVICE_BUDGET } from '../loading/model-fit.ts';
 import { createSourceOpener } from '../loading/source-opener.ts';
 import { readHparams } from '../model/hparams.ts';
 import { checkModelTensors } from '../model/tensor-names.ts';
@@ -68,9 +68,6 @@ export interface RuminateEngineOptions {
   threads?: number;
 }
 
-/** What the header fit check allows on the wasm backend: 32-bit memory (4 GiB) holds weights, KV and scratch. */
-const WASM_BUDGET = { maxBufferSize: 2 ** 32, maxStorageBufferBindingSize: 2 ** 32, memoryBytes: 2 ** 32 };
-
 interface Loaded extends LoadedModel {
   tokenizer: Tokenizer;
 }
@@ -105,7 +102,7 @@ export class RuminateEngine implements Engine {
                   maxBufferSize: ctx.limits.maxBufferSize ?? 2 ** 28,
                   maxStorageBufferBindingSize: ctx.limits.maxStorageBufferBindingSize ?? 2 ** 27,
                 }
-              : WASM_BUDGET,
+              : WASM_DEVICE_BUDGET,
           );
         },
       });

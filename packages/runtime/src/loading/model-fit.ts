@@ -17,6 +17,8 @@ export interface DeviceBudget {
   maxStorageBufferBindingSize: number;
   /** Bytes of GPU memory the model may use (an estimate; omit to check buffer limits only). */
   memoryBytes?: number;
+  /** What that memory is, for messages (default `GPU memory`; the wasm backend says `WebAssembly memory (32-bit: 4 GiB)`). */
+  memoryName?: string;
 }
 
 /** What to fit. */
@@ -39,6 +41,14 @@ export interface FitReport {
   /** Largest context that fits the memory budget (Infinity without one). */
   maxContextLength: number;
 }
+
+/** What the CPU (wasm) backend offers: one 32-bit WebAssembly memory holds weights, KV and scratch. */
+export const WASM_DEVICE_BUDGET: DeviceBudget = {
+  maxBufferSize: 2 ** 32,
+  maxStorageBufferBindingSize: 2 ** 32,
+  memoryBytes: 2 ** 32,
+  memoryName: 'WebAssembly memory (32-bit: 4 GiB) on the CPU backend',
+};
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
@@ -95,8 +105,8 @@ export function checkModelFit(
     throw new RuminateError(
       'model-too-large',
       weightBytes * overhead > memory
-        ? `The model's weights alone need ${mib(weightBytes * overhead)} (with ${Math.round((overhead - 1) * 100)}% overhead) but about ${mib(memory)} of GPU memory is available. Use a smaller model or a smaller quantization (e.g. Q4_K_M instead of Q8_0).`
-        : `The model needs ${mib(totalBytes)}: weights ${mib(weightBytes)} + KV cache ${mib(kvBytes)} for ${request.contextLength} tokens (+${Math.round((overhead - 1) * 100)}%), but about ${mib(memory)} of GPU memory is available. The largest context that fits is ${maxContextLength} tokens; ask for contextLength ≤ ${maxContextLength}.`,
+        ? `The model's weights alone need ${mib(weightBytes * overhead)} (with ${Math.round((overhead - 1) * 100)}% overhead) but about ${mib(memory)} of ${device.memoryName ?? 'GPU memory'} is available. Use a smaller model or a smaller quantization (e.g. Q4_K_M instead of Q8_0).`
+        : `The model needs ${mib(totalBytes)}: weights ${mib(weightBytes)} + KV cache ${mib(kvBytes)} for ${request.contextLength} tokens (+${Math.round((overhead - 1) * 100)}%), but about ${mib(memory)} of ${device.memoryName ?? 'GPU memory'} is available. The largest context that fits is ${maxContextLength} tokens; ask for contextLength ≤ ${maxContextLength}.`,
     );
   }
   const layerKv =
