@@ -17,6 +17,6 @@ describe('ruminate CLI help', () => {
     const r = run('test-kernels', '--bogus');
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("Unknown option '--bogus'");
-    expect(r.stderr).toContain('ruminate test-kernels [--all]');
+    expect(r.stderr).toContain('ruminate test-kernels [--backend webgpu|wasm] [--all]');
   });
 });

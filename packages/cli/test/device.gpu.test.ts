@@ -14,5 +14,15 @@ describe('ruminate device --json', () => {
     for (const k of ['bandwidthGBps', 'matmulGflops', 'dispatchUs', 'readbackMs']) {
       expect(Number.isFinite(p[k]) && p[k] > 0, k).toBe(true);
     }
+    expect(p.webgpu).toEqual({ available: true });
+    // The CPU backend beside it: probed features and two measured numbers.
+    expect(Object.keys(p.wasm.features)).toEqual(
+      expect.arrayContaining(['simd128', 'relaxedSimd', 'threads', 'sharedMemory']),
+    );
+    expect(p.wasm.features.simd128).toBe(true);
+    expect(p.wasm.cores).toBeGreaterThanOrEqual(1);
+    for (const k of ['memorySweepGBps', 'q4_0GemvGflops']) {
+      expect(Number.isFinite(p.wasm[k]) && p.wasm[k] > 0, `wasm.${k}`).toBe(true);
+    }
   });
 });

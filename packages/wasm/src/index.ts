@@ -28,5 +28,6 @@ export * from './kernels/rope/index.ts';
 export { emitShare, shareOf, THREAD_PARAMS } from './kernels/thread-share.ts';
 export * from './memory/index.ts';
 export * from './pool/index.ts';
+export * from './profile/index.ts';
 export * from './tuner/index.ts';
 export * from './weights/index.ts';

@@ -16,7 +16,8 @@ const suites: { name: string; summary: string; load: () => Promise<BenchSuite> }
   {
     name: 'kernels',
     summary:
-      'untuned vs tuned kernels on model shapes, vs tfjs and onnxruntime-web (bench/results/kernels.json)',
+      'untuned vs tuned kernels on model shapes, vs tfjs and onnxruntime-web (bench/results/kernels.json); ' +
+      '--backend wasm: the wasm matmul kernels, one thread and all threads (bench/results/kernels-wasm.json)',
     load: async () => (await import('./bench-kernels.ts')).benchKernels,
   },
   {

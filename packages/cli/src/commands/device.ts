@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { type DeviceProfile, measureDeviceProfile } from '@ruminate/gpu';
+import { type CpuProfile, measureCpuProfile } from '@ruminate/wasm';
 import type { Command } from '../command.ts';
 import { log, out, table } from '../log.ts';
 
@@ -43,16 +44,100 @@ export function profileTable(p: DeviceProfile): string {
   );
 }
 
+/** The CPU backend's profile as the `wasm` object of `ruminate device --json`. */
+export function cpuProfileJson(p: CpuProfile): Record<string, unknown> {
+  return {
+    features: {
+      simd128: p.features.simd128,
+      relaxedSimd: p.features.relaxedSimd,
+      relaxedSimdValidates: p.features.relaxedSimdValidates,
+      threads: p.features.threads,
+      sharedMemory: p.features.sharedMemory,
+      crossOriginIsolated: p.features.crossOriginIsolated,
+    },
+    cores: p.cores,
+    threads: p.threads,
+    threadingReason: p.threadingReason,
+    memorySweepGBps: p.memorySweepGBps,
+    sweepBytes: p.sweepBytes,
+    q4_0GemvGflops: p.q4_0GemvGflops,
+    q4_0GemvWeightGBps: p.q4_0GemvWeightGBps,
+    q4_0GemvRelaxed: p.q4_0GemvRelaxed,
+    measureMs: p.measureMs,
+    measuredAt: p.measuredAt,
+  };
+}
+
+/** The CPU backend's profile as table rows (after the WebGPU rows). */
+export function cpuProfileRows(p: CpuProfile): string[][] {
+  const yes = (b: boolean) => (b ? 'yes' : 'no');
+  const f = p.features;
+  const relaxed = f.relaxedSimd
+    ? 'yes'
+    : f.relaxedSimdValidates
+      ? 'no (validates, but the dot-add computes wrong here)'
+      : 'no';
+  return [
+    ['wasm SIMD128', yes(f.simd128)],
+    ['wasm relaxed SIMD', relaxed],
+    [
+      'wasm threads',
+      `${yes(f.threads && f.sharedMemory)} (atomics ${yes(f.threads)}, shared memory ${yes(f.sharedMemory)})`,
+    ],
+    ['wasm cores / threads', `${p.cores} / ${p.threads} (${p.threadingReason})`],
+    [
+      'wasm memory sweep',
+      `${p.memorySweepGBps.toFixed(2)} GB/s (one thread, ${(p.sweepBytes / 2 ** 20).toFixed(0)} MiB)`,
+    ],
+    [
+      'wasm q4_0 GEMV 2048²',
+      `${p.q4_0GemvGflops.toFixed(2)} GFLOP/s, ${p.q4_0GemvWeightGBps.toFixed(2)} GB/s of weights (one thread${p.q4_0GemvRelaxed ? ', relaxed dots' : ''})`,
+    ],
+  ];
+}
+
+/** Why WebGPU could not be measured, in one line. */
+function reasonOf(e: unknown): string {
+  if (e instanceof Error)
+    return 'code' in e && typeof e.code === 'string' ? `${e.code}: ${e.message}` : e.message;
+  return String(e);
+}
+
 export const deviceCommand: Command = {
   name: 'device',
-  summary: 'Measure this machine’s WebGPU device and print its DeviceProfile',
+  summary: 'Measure this machine’s WebGPU device and WebAssembly CPU backend and print their profiles',
   usage:
-    'ruminate device [--json]\n\n  --json   print one JSON object (adapter, features, limits, bandwidthGBps, matmulGflops, dispatchUs, readbackMs)',
+    'ruminate device [--json]\n\n' +
+    '  --json   print one JSON object: the WebGPU DeviceProfile (adapter, features, limits, bandwidthGBps, matmulGflops,\n' +
+    '           dispatchUs, readbackMs; absent when WebGPU is missing), webgpu { available, reason }, and the CPU\n' +
+    '           backend as wasm { features, cores, threads, memorySweepGBps, q4_0GemvGflops, … }',
   async run(argv) {
     const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' } } });
-    log('measuring the device (bandwidth, matmul, dispatch, readback)…');
-    const profile = await measureDeviceProfile();
-    out(values.json ? JSON.stringify(profileJson(profile)) : profileTable(profile));
+    log('measuring the WebGPU device (bandwidth, matmul, dispatch, readback)…');
+    let profile: DeviceProfile | undefined;
+    let reason: string | undefined;
+    try {
+      profile = await measureDeviceProfile();
+    } catch (e) {
+      reason = reasonOf(e);
+      log(`WebGPU unavailable: ${reason}`);
+    }
+    log('measuring the WebAssembly CPU backend (features, memory sweep, q4_0 GEMV)…');
+    const cpu = await measureCpuProfile();
+    if (values.json) {
+      out(
+        JSON.stringify({
+          ...(profile ? profileJson(profile) : {}),
+          webgpu: profile ? { available: true } : { available: false, reason },
+          wasm: cpuProfileJson(cpu),
+        }),
+      );
+      return 0;
+    }
+    const gpu = profile
+      ? profileTable(profile)
+      : table(['property', 'value'], [['WebGPU', `unavailable: ${reason}`]]);
+    out(`${gpu}\n\n${table(['CPU backend (WebAssembly)', 'value'], cpuProfileRows(cpu))}`);
     return 0;
   },
 };
