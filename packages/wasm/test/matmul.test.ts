@@ -282,25 +282,33 @@ describe('matmul', () => {
 });
 
 describe('q4_0 kernel code', () => {
-  it('has integer dots and one f32x4 conversion per accumulator in its inner loop, no per-lane converts', () => {
+  it('has integer dots in a step loop and one f32x4 conversion per accumulator per record, no per-lane converts', () => {
     for (const relaxed of [true, false]) {
       const mod = new ModuleBuilder().importMemory({ initial: 1 });
       emitMatmul(mod, { type: 'q4_0', k: 512, n: 512, relaxed, rowTiles: 1, actTile: 1 });
       const text = disassemble(mod.encode());
-      // the innermost loop: the one holding the dots
       const lines = text.split('\n');
+      /** The body of the loop enclosing line `i`. */
+      const loopAround = (i: number) => {
+        let start = i;
+        while (!lines[start]!.trim().startsWith('loop')) start--;
+        const indent = lines[start]!.indexOf('loop');
+        let end = start + 1;
+        while (!(lines[end]!.indexOf('end') === indent && lines[end]!.trim() === 'end')) end++;
+        return { start, body: lines.slice(start, end).map((l) => l.trim()) };
+      };
       const dot = relaxed ? 'i16x8.relaxed_dot_i8x16_i7x16_s' : 'i32x4.dot_i16x8_s';
       const first = lines.findIndex((l) => l.includes(dot));
       expect(first).toBeGreaterThan(0);
-      let start = first;
-      while (!lines[start]!.trim().startsWith('loop')) start--;
-      const indent = lines[start]!.indexOf('loop');
-      let end = start + 1;
-      while (!(lines[end]!.indexOf('end') === indent && lines[end]!.trim() === 'end')) end++;
-      const body = lines.slice(start, end).map((l) => l.trim());
-      expect(body.filter((l) => l === dot).length).toBe(relaxed ? 8 : 16);
-      expect(body.filter((l) => l === 'f32x4.convert_i32x4_s').length).toBe(1);
-      expect(body.some((l) => /extract_lane|f32\.convert|replace_lane/.test(l))).toBe(false);
+      // the step loop: chunks p and p + 4 of one weight v128
+      const step = loopAround(first);
+      expect(step.body.filter((l) => l === dot).length).toBe(relaxed ? 2 : 4);
+      expect(step.body.some((l) => l.startsWith('f32x4'))).toBe(false);
+      // the record loop around it: one conversion per accumulator
+      const record = loopAround(step.start - 1);
+      expect(record.body.filter((l) => l === dot).length).toBe(relaxed ? 2 : 4);
+      expect(record.body.filter((l) => l === 'f32x4.convert_i32x4_s').length).toBe(1);
+      expect(record.body.some((l) => /extract_lane|f32\.convert|replace_lane/.test(l))).toBe(false);
     }
   });
 });

@@ -9,6 +9,7 @@ import type { FunctionBuilder, Local, ModuleBuilder } from '../../encoder/index.
 import { formatOf, type PackedFormat, TILE_ROWS, tileBytes } from '../../weights/index.ts';
 import { emitShare, THREAD_PARAMS } from '../thread-share.ts';
 import { actRowBytes } from './activation-layout.ts';
+import { emitBatchedIntInner } from './batched-inner.ts';
 import { emitF32Inner } from './f32-inner.ts';
 import { emitIntInner } from './int-inner.ts';
 import { type MatmulSpec, type ResolvedMatmulSpec, resolveMatmulSpec } from './matmul-spec.ts';
@@ -97,7 +98,8 @@ export function emitMatmul(mod: ModuleBuilder, spec: MatmulSpec): KernelExport {
         scratch,
       };
       if (isF32) emitF32Inner(ctx);
-      else emitIntInner(ctx);
+      else if (s.relaxed && s.relaxedDot === 'i32') emitIntInner(ctx);
+      else emitBatchedIntInner(ctx);
       for (let u = 0; u < rt; u++) for (let a = 0; a < at; a++) store(u, a);
     };
 
