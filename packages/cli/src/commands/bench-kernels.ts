@@ -397,10 +397,25 @@ export function renderWasmTable(rows: WasmKernelBenchRow[], meta: WasmKernelBenc
       `${n}T GB/s`,
       '% sweep',
       `${n}T/1T`,
+      '',
     ],
     rows.map((r) =>
       r.skipped
-        ? [r.model, r.op, `${r.k}×${r.n}`, r.type, r.m, `skipped: ${r.skipped}`, '', '', '', '', '', '']
+        ? [
+            r.model,
+            r.op,
+            `${r.k}×${r.n}`,
+            r.type,
+            r.m,
+            '—',
+            '—',
+            '—',
+            '—',
+            '—',
+            '—',
+            '—',
+            `skipped: ${r.skipped}`,
+          ]
         : [
             r.model,
             r.op,
@@ -414,6 +429,7 @@ export function renderWasmTable(rows: WasmKernelBenchRow[], meta: WasmKernelBenc
             fmt(r.allThreads?.weightGBps),
             pct(r.allThreads?.weightGBps, r.allThreads?.sweepGBps),
             r.allThreads && r.oneThread ? `${(r.allThreads.gflops / r.oneThread.gflops).toFixed(2)}×` : '—',
+            '',
           ],
     ),
   );
