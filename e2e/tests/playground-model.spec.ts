@@ -35,6 +35,8 @@ test('bundled model: loads in a worker, self-consistency and best-of-N answer 12
   await expect(status).toHaveText(/^(Ready\.|The model did not load\.)$/, { timeout: 180_000 });
   const alert = (await page.getByRole('alert').allTextContents()).join(' ');
   expect(await status.textContent(), alert).toBe('Ready.');
+  // The controller's default engine: the model runs in a dedicated Web Worker, never on the page.
+  expect(page.workers().filter((w) => /engine-worker/.test(w.url()))).toHaveLength(1);
   // Progress was reported: the weights' bytes (download or upload to the GPU) and shader compilation.
   const bars = await page.locator('.progress .bar').allTextContents();
   expect(bars.join(' | ')).toMatch(/\d+\.\d of \d+\.\d MB/);

@@ -17,7 +17,6 @@ import { LoadProgressBars } from './load-progress.tsx';
 import { BUNDLED_MODEL_URL, type ModelChoice, ModelPicker } from './model-picker.tsx';
 import { PlanView } from './plan-view.tsx';
 import { RunPanel, type RunSettings, requestOf } from './run-panel.tsx';
-import { workerEngine } from './worker-engine.ts';
 
 const INITIAL: RunSettings = {
   prompt: '68*24=',
@@ -39,14 +38,11 @@ function optionsFor(choice: ModelChoice): RuminateOptions {
       };
     case 'bundled':
     case 'url':
-      // Absolute, since the worker resolves relative URLs against its own script.
-      return {
-        engine: workerEngine,
-        model: new URL(choice.url, location.href).href,
-        answer: { mode: 'last-number' },
-      };
+      // No engine: the controller's default, the runtime in a Web Worker of its own. The URL is
+      // absolute, since the worker resolves relative URLs against its own script.
+      return { model: new URL(choice.url, location.href).href, answer: { mode: 'last-number' } };
     case 'file':
-      return { engine: workerEngine, model: choice.file, answer: { mode: 'last-number' } };
+      return { model: choice.file, answer: { mode: 'last-number' } };
   }
 }
 
