@@ -1,7 +1,7 @@
 // @ruminate/controller: the main-thread API (OpenAI-shaped completions), test-time compute
 // strategies over the Generator, verifiers and scorers, and the device-aware budget planner.
 
-export { isRuminateError, RuminateError, type RuminateErrorCode } from '@ruminate/gpu';
+export { isRuminateError, RuminateError, type RuminateErrorCode } from '@ruminate/errors';
 export { ChunkQueue } from './api/chunk-queue.ts';
 export {
   type ChatCompletions,

@@ -41,8 +41,7 @@ export {
 } from './gguf/write.ts';
 export { type PageCopy, PagedKvCache, type PagedKvCacheOptions } from './kv/paged-kv-cache.ts';
 export { DirectoryModelCache } from './loading/directory-cache.ts';
-/** Former name of openFileSource (the engine's own file source was replaced by the loading module's). */
-export { openFileSource, openFileSource as nodeFileSource } from './loading/file-source.ts';
+export { openFileSource } from './loading/file-source.ts';
 export { type HttpSourceOptions, openHttpSource } from './loading/http-source.ts';
 export { mergedSplitSource } from './loading/merged-source.ts';
 export type { CachedModel, ModelCache } from './loading/model-cache.ts';
@@ -75,5 +74,3 @@ export {
   SUPPORTED_PRE_TYPES,
   type TokenizerConfig,
 } from './tokenizer/tokenizer-config.ts';
-export { connectEngine, type RemoteEngine } from './worker/connect-engine.ts';
-export { exposeEngine } from './worker/expose-engine.ts';

@@ -9,7 +9,7 @@ import {
   getTask,
   runEval,
 } from '@ruminate/controller';
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import { RuminateEngine } from '@ruminate/runtime';
 import type { Command } from '../command.ts';
 import { log, out, table } from '../log.ts';

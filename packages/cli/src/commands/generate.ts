@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { getTask, type RunRequest, resultToJson, runStrategy } from '@ruminate/controller';
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import { RuminateEngine, type StepResult } from '@ruminate/runtime';
 import type { Command } from '../command.ts';
 import { log, out } from '../log.ts';

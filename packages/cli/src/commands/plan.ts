@@ -9,7 +9,7 @@ import {
   type SpeedCache,
   throughputAt,
 } from '@ruminate/controller';
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { Engine } from '@ruminate/runtime';
 import type { Command } from '../command.ts';
 import { log, out, table } from '../log.ts';

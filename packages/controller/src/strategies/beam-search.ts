@@ -4,7 +4,7 @@
 // to M by forking its KV cache. After the last iteration the survivors finish to the end. The
 // answer is the best finished beam by its aggregated step scores (last by default; min or prod).
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { Branch } from '../generator/branch.ts';
 import { choiceParam, numberParam } from './params.ts';
 import { aggregateStepScores, formatScore, type StepAggregate, scoreSteps } from './scoring.ts';

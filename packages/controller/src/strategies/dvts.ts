@@ -3,7 +3,7 @@
 // current node, scores them, keeps its best and drops the rest; a subtree ends when its best is
 // finished. All subtrees' candidates are decoded in one batch. The answer: the best final node.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { Branch } from '../generator/branch.ts';
 import { AGGREGATES, finishAndRank } from './beam-search.ts';
 import { choiceParam, numberParam } from './params.ts';

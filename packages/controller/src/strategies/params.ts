@@ -1,6 +1,6 @@
 // Typed reading of strategy parameters, with errors that name the offending field.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 
 /** Reads a numeric parameter, checking range and integrality. */
 export function numberParam(

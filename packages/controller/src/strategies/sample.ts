@@ -1,7 +1,7 @@
 // Plain sampling (temperature, top-k, top-p, min-p, penalties): `samples` independent answers,
 // returned in the order drawn (OpenAI's `n` choices).
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import { sampleWaves } from './sampling-waves.ts';
 import type { StrategyDefinition } from './types.ts';
 

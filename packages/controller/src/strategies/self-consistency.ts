@@ -1,7 +1,7 @@
 // Self-consistency (Wang et al. 2022): sample N reasoning paths, extract each final answer,
 // return the most frequent.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import { sampleWaves } from './sampling-waves.ts';
 import type { StrategyDefinition } from './types.ts';
 import { voteOutcome } from './voting.ts';

@@ -1,7 +1,7 @@
 // Weighted self-consistency: each candidate votes for its answer with its verifier score
 // (mapped to a non-negative weight); the answer with the largest total wins.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import { verdictWeight } from '../verifiers/types.ts';
 import { sampleWaves } from './sampling-waves.ts';
 import { scoreOutcomes } from './scoring.ts';

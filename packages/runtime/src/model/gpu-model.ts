@@ -2,6 +2,7 @@
 // package's ops, one command buffer and one submit per forward pass: page copies, embedding,
 // every layer, the final norm, the output matmul for the sampled rows only, the sampler, and a
 // 192-byte-per-row readback. Graph semantics: see reference/forward.ts (the float64 oracle).
+import { RuminateError } from '@ruminate/errors';
 import {
   type BufferSlice,
   countTokens,
@@ -18,7 +19,6 @@ import {
   RopeOp,
   type RopeParams,
   type RowRange,
-  RuminateError,
   SAMPLER_MAX_CANDIDATES,
   SamplerOp,
   type SamplerRowParams,

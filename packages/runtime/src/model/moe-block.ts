@@ -6,6 +6,7 @@
 // the shared down projection is bound as expert 0 of a 2-expert tensor whose expert 1 is zeros,
 // and the gating + combine ops then add exactly sigmoid(g)·down(act). (A dedicated sigmoid-gated
 // add op would save the zero half and one dispatch.)
+import { RuminateError } from '@ruminate/errors';
 import {
   type BufferSlice,
   ExpertMatmulOp,
@@ -16,7 +17,6 @@ import {
   type Matmul,
   MoeCombineOp,
   MoeGatingOp,
-  RuminateError,
   type SiluMulOp,
   type WeightMatrix,
 } from '@ruminate/gpu';
