@@ -12,7 +12,7 @@ import { standardFixture } from '../../../tools/fixtures/standard-fixtures.ts';
 import { logSoftmax, ReferenceModel } from '../../runtime/src/reference/forward.ts';
 import { readReferenceWeights } from '../../runtime/src/reference/gguf-weights.ts';
 import {
-  type RuminateEngine as Client,
+  type RuminateClient as Client,
   createEngine,
   rewardModel,
   runVerifier,

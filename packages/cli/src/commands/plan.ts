@@ -38,16 +38,8 @@ const USAGE = `ruminate plan --model PATH (--latency-ms MS | --tokens N) [option
   --json              print the plan as one JSON object (strategy, n, maxTokens, expectedMs, …)`;
 
 async function runtimeEngine(): Promise<Engine> {
-  const runtime = (await import('@ruminate/runtime')) as unknown as {
-    createNodeEngine?: () => Engine | Promise<Engine>;
-    RuminateEngine?: new () => Engine;
-  };
-  if (runtime.createNodeEngine) return runtime.createNodeEngine();
-  if (runtime.RuminateEngine) return new runtime.RuminateEngine();
-  throw new RuminateError(
-    'not-loaded',
-    '@ruminate/runtime exports neither createNodeEngine nor RuminateEngine yet; `ruminate plan` needs one.',
-  );
+  const { RuminateEngine } = await import('@ruminate/runtime');
+  return new RuminateEngine();
 }
 
 /** Parses the arguments, loads the model, measures (or reads) its speed and plans. */

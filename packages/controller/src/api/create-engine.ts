@@ -78,7 +78,7 @@ export interface Completions {
 }
 
 /** What `createEngine` returns. */
-export interface RuminateEngine {
+export interface RuminateClient {
   /** `chat.completions.create(request, { signal })`. */
   readonly chat: { readonly completions: ChatCompletions };
   /** `completions.create(request, { signal })`. */
@@ -109,15 +109,15 @@ export async function defaultEngine(): Promise<Engine> {
     typeof process.versions?.node === 'string' &&
     typeof window === 'undefined';
   if (inNode) {
-    const { RuminateEngine } = await import('@ruminate/runtime');
-    return new RuminateEngine();
+    const runtime = await import('@ruminate/runtime');
+    return new runtime.RuminateEngine();
   }
   const { createWorkerEngine } = await import('@ruminate/runtime/worker');
   return createWorkerEngine({ shared: false, closeOnUnload: true }).engine;
 }
 
 /** Creates the engine: loads the model and returns the OpenAI-shaped client. */
-export async function createEngine(options: CreateEngineOptions): Promise<RuminateEngine> {
+export async function createEngine(options: CreateEngineOptions): Promise<RuminateClient> {
   const engine =
     typeof options.engine === 'function'
       ? await options.engine()
