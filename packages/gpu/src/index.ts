@@ -29,6 +29,7 @@ export * from './ops/moe/index.ts';
 export * from './ops/norm/index.ts';
 export * from './ops/rope/index.ts';
 export * from './ops/sampling/index.ts';
+export * from './ops/shared/index.ts';
 export {
   type GgmlTypeInfo,
   type GgmlTypeName,

@@ -4,7 +4,7 @@
 import { type AcquiredDevice, requestDevice } from '../device/request-device.ts';
 import type { KernelContext } from '../ops/context.ts';
 import { kernelContextFor } from '../ops/context.ts';
-import { defaultIndex, type TuningPoint, type TuningSpace } from '../ops/elementwise/tuning-space.ts';
+import { defaultIndex, type TuningPoint, type TuningSpace } from '../ops/shared/tuning-space.ts';
 
 let shared: Promise<AcquiredDevice> | undefined;
 

@@ -1,5 +1,6 @@
 // Scatter of new K and V rows into the paged pools, optionally rotating k (kernels-wgsl/attention/kv-write.wgsl).
 import type { KernelContext } from '../context.ts';
+import { type RopeParams, ropeUniforms, withRopeSnippet } from '../rope/rope-params.ts';
 import {
   type BufferArg,
   bindGroup,
@@ -8,15 +9,9 @@ import {
   type EncodeTarget,
   grid,
   withPass,
-} from '../elementwise/dispatch.ts';
-import {
-  chooseConfig,
-  type TuningPoint,
-  type TuningSpace,
-  tuningSpace,
-} from '../elementwise/tuning-space.ts';
-import { UniformCache } from '../elementwise/uniform-cache.ts';
-import { type RopeParams, ropeUniforms, withRopeSnippet } from '../rope/rope-params.ts';
+} from '../shared/dispatch.ts';
+import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
+import { UniformCache } from '../shared/uniform-cache.ts';
 
 /** The KV write kernel's declared tuning space. */
 export const kvWriteTuningSpace: TuningSpace = tuningSpace('attention/kv-write.tuning.json');

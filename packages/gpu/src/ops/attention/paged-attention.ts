@@ -11,14 +11,9 @@ import {
   type EncodeTarget,
   grid,
   withPass,
-} from '../elementwise/dispatch.ts';
-import {
-  chooseConfig,
-  type TuningPoint,
-  type TuningSpace,
-  tuningSpace,
-} from '../elementwise/tuning-space.ts';
-import { UniformCache } from '../elementwise/uniform-cache.ts';
+} from '../shared/dispatch.ts';
+import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
+import { UniformCache } from '../shared/uniform-cache.ts';
 
 /** The paged attention kernels' declared tuning space. */
 export const pagedAttentionTuningSpace: TuningSpace = tuningSpace('attention/paged-attention.tuning.json');

@@ -2,7 +2,7 @@
 // (the benchmark shape is 16 sequences at 1k context), on pools this object owns.
 import type { Tunable } from '../../tuner/tunable.ts';
 import type { KernelConfig, KernelContext } from '../context.ts';
-import { defaultIndex } from '../elementwise/tuning-space.ts';
+import { defaultIndex } from '../shared/tuning-space.ts';
 import { PagedAttentionOp, pagedAttentionTuningSpace } from './paged-attention.ts';
 import { PAGE_TOKENS } from './paged-kv-layout.ts';
 

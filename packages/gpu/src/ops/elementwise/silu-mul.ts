@@ -9,9 +9,9 @@ import {
   type EncodeTarget,
   grid,
   withPass,
-} from './dispatch.ts';
-import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from './tuning-space.ts';
-import { UniformCache } from './uniform-cache.ts';
+} from '../shared/dispatch.ts';
+import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
+import { UniformCache } from '../shared/uniform-cache.ts';
 
 /** The silu-mul kernel's declared tuning space. */
 export const siluMulTuningSpace: TuningSpace = tuningSpace('elementwise/silu-mul.tuning.json');

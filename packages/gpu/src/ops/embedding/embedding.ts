@@ -5,6 +5,7 @@ import { kernelSources } from '../../kernels/sources.generated.ts';
 import { ggmlRowBytes, ggmlType } from '../../quant/ggml-types.ts';
 import type { WeightMatrix } from '../../tensor.ts';
 import type { KernelContext } from '../context.ts';
+import { dequantSnippet } from '../matmul/shader-source.ts';
 import {
   type BufferArg,
   bindGroup,
@@ -13,15 +14,9 @@ import {
   type EncodeTarget,
   grid,
   withPass,
-} from '../elementwise/dispatch.ts';
-import {
-  chooseConfig,
-  type TuningPoint,
-  type TuningSpace,
-  tuningSpace,
-} from '../elementwise/tuning-space.ts';
-import { UniformCache } from '../elementwise/uniform-cache.ts';
-import { dequantSnippet } from '../matmul/shader-source.ts';
+} from '../shared/dispatch.ts';
+import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
+import { UniformCache } from '../shared/uniform-cache.ts';
 
 /** The embedding kernel's declared tuning space. */
 export const embeddingTuningSpace: TuningSpace = tuningSpace('embedding/embedding.tuning.json');

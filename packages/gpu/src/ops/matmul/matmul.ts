@@ -7,8 +7,8 @@ import { specializationKey } from '../../jit/pipeline-cache.ts';
 import { type GgmlTypeName, ggmlRowBytes, ggmlType } from '../../quant/ggml-types.ts';
 import type { BufferSlice, WeightMatrix } from '../../tensor.ts';
 import type { KernelConfig, KernelContext } from '../context.ts';
-import { bindGroup, check, type EncodeTarget, grid, withPass } from '../elementwise/dispatch.ts';
-import { UniformCache } from '../elementwise/uniform-cache.ts';
+import { bindGroup, check, type EncodeTarget, grid, withPass } from '../shared/dispatch.ts';
+import { UniformCache } from '../shared/uniform-cache.ts';
 import {
   isMatmulDtype,
   MATMUL_DTYPES,

@@ -7,6 +7,7 @@ import { kernelSources } from '../../kernels/sources.generated.ts';
 import { type GgmlTypeName, ggmlRowBytes, ggmlType } from '../../quant/ggml-types.ts';
 import type { BufferSlice } from '../../tensor.ts';
 import type { KernelContext } from '../context.ts';
+import { dequantSnippet } from '../matmul/shader-source.ts';
 import {
   type BufferArg,
   bindGroup,
@@ -15,15 +16,9 @@ import {
   type EncodeTarget,
   grid,
   withPass,
-} from '../elementwise/dispatch.ts';
-import {
-  chooseConfig,
-  type TuningPoint,
-  type TuningSpace,
-  tuningSpace,
-} from '../elementwise/tuning-space.ts';
-import { UniformCache } from '../elementwise/uniform-cache.ts';
-import { dequantSnippet } from '../matmul/shader-source.ts';
+} from '../shared/dispatch.ts';
+import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
+import { UniformCache } from '../shared/uniform-cache.ts';
 
 /** The expert matmul's declared tuning space. */
 export const expertMatmulTuningSpace: TuningSpace = tuningSpace('moe/expert-matmul.tuning.json');

@@ -5,7 +5,7 @@ import { type GgmlTypeName, ggmlRowBytes, ggmlType } from '../../quant/ggml-type
 import { quantize } from '../../quant/quantize.ts';
 import type { Tunable } from '../../tuner/tunable.ts';
 import type { KernelConfig, KernelContext } from '../context.ts';
-import { defaultIndex } from '../elementwise/tuning-space.ts';
+import { defaultIndex } from '../shared/tuning-space.ts';
 import { ExpertMatmulOp, expertMatmulTuningSpace } from './expert-matmul.ts';
 import { MoeGatingOp } from './moe-gating.ts';
 import { moeRouteReference } from './moe-reference.ts';

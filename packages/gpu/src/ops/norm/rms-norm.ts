@@ -10,14 +10,9 @@ import {
   type EncodeTarget,
   grid,
   withPass,
-} from '../elementwise/dispatch.ts';
-import {
-  chooseConfig,
-  type TuningPoint,
-  type TuningSpace,
-  tuningSpace,
-} from '../elementwise/tuning-space.ts';
-import { UniformCache } from '../elementwise/uniform-cache.ts';
+} from '../shared/dispatch.ts';
+import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
+import { UniformCache } from '../shared/uniform-cache.ts';
 
 /** The RMSNorm kernel's declared tuning space. */
 export const rmsNormTuningSpace: TuningSpace = tuningSpace('norm/rms-norm.tuning.json');
