@@ -10,7 +10,7 @@ import {
   type KernelContext,
   KvWriteOp,
   kvPoolBytes,
-  Matmul,
+  MatmulOp,
   type MatmulShape,
   PAGE_TOKENS,
   PagedAttentionOp,
@@ -42,7 +42,7 @@ export interface GpuModelSizes extends KvGeometry {
 export interface CompiledKernels {
   /** The ops of a forward pass. */
   ops: Ops;
-  /** Matmul shape classes already compiled (`Matmul.shapeClass`). */
+  /** MatmulOp shape classes already compiled (`MatmulOp.shapeClass`). */
   preparedMatmuls: ReadonlySet<string>;
 }
 
@@ -51,7 +51,7 @@ const storage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBuff
 
 /** The ops one forward pass records. */
 export interface Ops {
-  matmul: Matmul;
+  matmul: MatmulOp;
   norm: RmsNormOp;
   normResidual: RmsNormOp;
   normInPlace: RmsNormOp | undefined;
@@ -156,14 +156,14 @@ export class GpuModel implements ModelBackend {
     problems: readonly MatmulShape[],
   ): Promise<CompiledKernels> {
     const rope: RopeParams = { neox: hp.ropeStyle === 'neox', base: hp.ropeBase, nRot: hp.ropeDims };
-    const matmul = new Matmul(ctx);
+    const matmul = await MatmulOp.prepare(ctx);
     const prepared = new Set<string>();
     const matmuls: Promise<void>[] = [];
     for (const { m, k, n, dtype } of problems) {
       const key = matmul.shapeClass(dtype, m, k);
       if (prepared.has(key)) continue;
       prepared.add(key);
-      matmuls.push(matmul.prepare({ dtype, rows: n, cols: k, m }));
+      matmuls.push(matmul.prepareShape({ dtype, rows: n, cols: k, m }));
     }
     const [norm, normResidual, normInPlace, kvWrite, ropeOp, attention, siluMul, sampler] = await Promise.all(
       [
@@ -477,7 +477,7 @@ export class GpuModel implements ModelBackend {
           const key = this.ops.matmul.shapeClass(p.dtype, m, p.cols);
           if (this.preparedMatmuls.has(key)) continue;
           this.preparedMatmuls.add(key);
-          jobs.push(this.ops.matmul.prepare({ dtype: p.dtype, rows: p.rows, cols: p.cols, m }));
+          jobs.push(this.ops.matmul.prepareShape({ dtype: p.dtype, rows: p.rows, cols: p.cols, m }));
         }
       }
     }

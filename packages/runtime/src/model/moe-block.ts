@@ -14,7 +14,7 @@ import {
   ggmlRowBytes,
   ggmlType,
   type KernelContext,
-  type Matmul,
+  type MatmulOp,
   MoeCombineOp,
   MoeGatingOp,
   type SiluMulOp,
@@ -135,7 +135,7 @@ export class MoeBlock {
   encode(
     enc: GPUCommandEncoder,
     l: number,
-    io: { h: BufferSlice; out: GPUBuffer; rows: number; matmul: Matmul; siluMul: SiluMulOp },
+    io: { h: BufferSlice; out: GPUBuffer; rows: number; matmul: MatmulOp; siluMul: SiluMulOp },
   ): void {
     const hp = this.hp;
     const T = io.rows;
@@ -189,7 +189,7 @@ export class MoeBlock {
   private encodeShared(
     enc: GPUCommandEncoder,
     l: number,
-    io: { h: BufferSlice; out: GPUBuffer; rows: number; matmul: Matmul; siluMul: SiluMulOp },
+    io: { h: BufferSlice; out: GPUBuffer; rows: number; matmul: MatmulOp; siluMul: SiluMulOp },
     s: SharedExpert,
   ): void {
     const hp = this.hp;

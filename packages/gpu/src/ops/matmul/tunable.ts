@@ -6,7 +6,8 @@ import { ggmlRowBytes, ggmlType } from '../../quant/ggml-types.ts';
 import { quantize } from '../../quant/quantize.ts';
 import type { Tunable } from '../../tuner/tunable.ts';
 import type { KernelConfig, KernelContext } from '../context.ts';
-import { GEMV_MAX_M, gemvMTile, Matmul, matmulKernelFor, matmulOpName, matmulShapeBucket } from './matmul.ts';
+import { MatmulOp } from './matmul.ts';
+import { GEMV_MAX_M, gemvMTile, matmulKernelFor, matmulOpName, matmulShapeBucket } from './select-kernel.ts';
 import type { MatmulDtype } from './shader-source.ts';
 import { usableCandidates } from './tuning-space.ts';
 
@@ -87,7 +88,7 @@ export function matmulTunable(ctx: KernelContext, shape: MatmulShape): MatmulTun
     const y = device.createBuffer({ label: 'tune/matmul y', size: m * n * 4, usage: GPUBufferUsage.STORAGE });
     return { w, x, y };
   };
-  const op = new Matmul(ctx);
+  let op: MatmulOp | undefined;
   const desc = { dtype, rows: n, cols: k, m };
   return {
     op: matmulOpName(kernel),
@@ -95,12 +96,13 @@ export function matmulTunable(ctx: KernelContext, shape: MatmulShape): MatmulTun
     candidates: candidates.map((c) => c.config),
     ids: candidates.map((c) => c.id),
     defaultIndex,
-    prepare: (config: KernelConfig) => {
+    prepare: async (config: KernelConfig) => {
       buffers ??= allocate();
-      return op.prepare(desc, config);
+      op ??= await MatmulOp.prepare(ctx);
+      return op.prepareShape(desc, config);
     },
     encode: (encoder: GPUCommandEncoder, config: KernelConfig) => {
-      if (!buffers) {
+      if (!buffers || !op) {
         throw new RuminateError(
           'invalid-argument',
           'matmulTunable: prepare() a configuration before encode().',
@@ -116,7 +118,7 @@ export function matmulTunable(ctx: KernelContext, shape: MatmulShape): MatmulTun
     },
     work: { flops: 2 * m * k * n, bytes: rowBytes * n + 4 * m * k + 4 * m * n },
     dispose: () => {
-      op.destroy();
+      op?.destroy();
       buffers?.w.destroy();
       buffers?.x.destroy();
       buffers?.y.destroy();
