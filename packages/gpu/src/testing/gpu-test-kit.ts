@@ -169,7 +169,7 @@ export function candidateSample<T>(all: readonly T[], count: number, seed: numbe
  */
 export function spaceSample(space: TuningSpace, count: number, seed: number): TuningPoint[] {
   const sampled = candidateSample(space.candidates, count, seed, defaultIndex(space));
-  const cpu = space.cpuDefault;
+  const cpu = space.cpuDefaults[0];
   const same = (c: TuningPoint) => JSON.stringify(c) === JSON.stringify(cpu);
   return cpu && !sampled.some(same) ? [...sampled, cpu] : sampled;
 }
