@@ -6,9 +6,9 @@ import {
   bindGroup,
   bindingOf,
   check,
+  dispatch,
   type EncodeTarget,
   grid,
-  withPass,
 } from '../shared/dispatch.ts';
 import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
 import { UniformCache } from '../shared/uniform-cache.ts';
@@ -163,15 +163,16 @@ export class KvWriteOp {
     entries.push(args.q ? bindingOf(args.q) : undefined);
     const group = bindGroup(this.ctx.device, this.pipeline, 'attention/kv-write', entries);
     const wg = this.config.WG ?? 64;
-    const [x, y] = grid(
-      Math.ceil((args.rows * (qHeads + nKvHeads) * (headDim / 2)) / wg),
-      this.ctx.limits.maxComputeWorkgroupsPerDimension,
+    dispatch(
+      target,
+      'attention/kv-write',
+      this.pipeline,
+      group,
+      ...grid(
+        Math.ceil((args.rows * (qHeads + nKvHeads) * (headDim / 2)) / wg),
+        this.ctx.limits.maxComputeWorkgroupsPerDimension,
+      ),
     );
-    withPass(target, 'attention/kv-write', (pass) => {
-      pass.setPipeline(this.pipeline);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(x, y);
-    });
   }
   /** Frees the op's uniform buffers; the op must not be encoded again. */
   destroy(): void {

@@ -11,9 +11,9 @@ import {
   bindGroup,
   bindingOf,
   check,
+  dispatch,
   type EncodeTarget,
   grid,
-  withPass,
 } from '../shared/dispatch.ts';
 import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
 import { UniformCache } from '../shared/uniform-cache.ts';
@@ -109,15 +109,13 @@ export class EmbeddingOp {
       bindingOf(args.out),
     ]);
     const wg = this.config.WG ?? 64;
-    const [x, y] = grid(
-      Math.ceil((rows * table.cols) / 8 / wg),
-      this.ctx.limits.maxComputeWorkgroupsPerDimension,
+    dispatch(
+      target,
+      'embedding/lookup',
+      this.pipeline,
+      group,
+      ...grid(Math.ceil((rows * table.cols) / 8 / wg), this.ctx.limits.maxComputeWorkgroupsPerDimension),
     );
-    withPass(target, 'embedding/lookup', (pass) => {
-      pass.setPipeline(this.pipeline);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(x, y);
-    });
   }
   /** Frees the op's uniform buffers; the op must not be encoded again. */
   destroy(): void {

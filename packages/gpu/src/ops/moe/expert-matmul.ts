@@ -13,9 +13,9 @@ import {
   bindGroup,
   bindingOf,
   check,
+  dispatch,
   type EncodeTarget,
   grid,
-  withPass,
 } from '../shared/dispatch.ts';
 import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
 import { UniformCache } from '../shared/uniform-cache.ts';
@@ -189,11 +189,7 @@ export class ExpertMatmulOp {
       bindingOf(args.groups),
       bindingOf(args.y),
     ]);
-    withPass(target, 'moe/expert-matmul', (pass) => {
-      pass.setPipeline(this.pipeline);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(Math.ceil(w.rows / rpw), w.experts);
-    });
+    dispatch(target, 'moe/expert-matmul', this.pipeline, group, Math.ceil(w.rows / rpw), w.experts);
   }
 }
 
@@ -265,10 +261,6 @@ export class MoeCombineOp {
       bindingOf(args.weights),
       bindingOf(args.out),
     ]);
-    withPass(target, 'moe/combine', (pass) => {
-      pass.setPipeline(this.pipeline);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(gx, gy);
-    });
+    dispatch(target, 'moe/combine', this.pipeline, group, gx, gy);
   }
 }
