@@ -63,3 +63,11 @@ export function booleanParam(
   }
   return v;
 }
+
+/** Throws `invalid-argument` on `n` when more choices are asked for than the `samples` drawn. */
+export function checkChoicesWithinSamples(samples: number, n: number): void {
+  if (n > samples)
+    throw new RuminateError('invalid-argument', `n (${n}) exceeds the samples drawn (${samples}).`, {
+      field: 'n',
+    });
+}

@@ -6,6 +6,7 @@ import { ggmlRowBytes, ggmlType } from '../../quant/ggml-types.ts';
 import { quantize } from '../../quant/quantize.ts';
 import type { Tunable } from '../../tuner/tunable.ts';
 import type { KernelConfig, KernelContext } from '../context.ts';
+import { pseudoRandom } from '../shared/pseudo-random.ts';
 import { MatmulOp } from './matmul.ts';
 import { GEMV_MAX_M, gemvMTile, matmulKernelFor, matmulOpName, matmulShapeBucket } from './select-kernel.ts';
 import type { MatmulDtype } from './shader-source.ts';
@@ -39,18 +40,6 @@ export function reducedMatmulShape<S extends MatmulShape>(s: S): S {
 export interface MatmulTunable extends Tunable {
   /** Candidate ids, parallel to `candidates`. */
   ids: readonly string[];
-}
-
-function pseudoRandom(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
-  }
-  return out;
 }
 
 /**
