@@ -163,12 +163,14 @@ export class PagedAttentionOp {
     const config = chooseConfig(ctx, pagedAttentionTuningSpace, `g${group}-d${headDim}`, opts.config);
     const decodePlan = fitPlan(ctx, headDim, group, 1, config);
     const prefillPlan = fitPlan(ctx, headDim, group, config.ROWS ?? 4, config);
-    const source = kernelSources['attention/paged-attention.wgsl'] ?? '';
+    // Both kernels share one Params layout and set of bindings (paged-attention-bindings.wgsl).
+    const bindings = kernelSources['attention/paged-attention-bindings.wgsl'] ?? '';
+    const source = `${bindings}\n${kernelSources['attention/paged-attention.wgsl'] ?? ''}`;
     const compile = (p: AttentionPlan) =>
       p.serial
         ? ctx.pipelines.get({
             name: 'attention/paged-attention-serial',
-            source: kernelSources['attention/paged-attention-serial.wgsl'] ?? '',
+            source: `${bindings}\n${kernelSources['attention/paged-attention-serial.wgsl'] ?? ''}`,
             counts: { HEAD_VEC4S: headDim / 4, Q_HEADS: p.qh },
             constants: { HD: headDim, WG: p.wg, QH: p.qh },
           })
