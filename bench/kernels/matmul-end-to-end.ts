@@ -1,6 +1,6 @@
 // Times Ruminate's f32 matmul the way the peers are timed on the page: upload the
 // activations, compute, read the product back; weights stay resident. Median of `reps`.
-import { type KernelConfig, type KernelContext, Matmul } from '@ruminate/gpu';
+import { type KernelConfig, type KernelContext, MatmulOp } from '@ruminate/gpu';
 
 /** Median wall ms of upload + matmul + readback for f32 weights [n, k] and m rows. */
 export async function timeMatmulEndToEnd(
@@ -22,8 +22,8 @@ export async function timeMatmulEndToEnd(
   const weights = new Float32Array(n * k).map((_, i) => ((i * 13) % 17) / 17 - 0.5);
   device.queue.writeBuffer(w, 0, weights);
   const activations = new Float32Array(m * k).map((_, i) => ((i * 7) % 11) / 11 - 0.5);
-  const op = new Matmul(ctx);
-  await op.prepare({ dtype: 'f32', rows: n, cols: k, m }, config);
+  const op = await MatmulOp.prepare(ctx);
+  await op.prepareShape({ dtype: 'f32', rows: n, cols: k, m }, config);
   const times: number[] = [];
   try {
     for (let i = 0; i <= reps; i++) {

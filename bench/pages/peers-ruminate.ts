@@ -3,41 +3,26 @@
 // a cold first request (time to first token, shader compilation included), warm timed runs
 // of one greedy sequence, N sequences forked from one prefilled prompt stepped together, and
 // the wall time of 16 samples from one new prompt (one prefill, fork, stepped together).
-import { connectEngine, createSourceOpener, type RemoteEngine, RuminateEngine } from '@ruminate/runtime';
+import { isRuminateError } from '@ruminate/errors';
+import { RuminateEngine } from '@ruminate/runtime';
+import { createWorkerEngine, type RemoteEngine } from '@ruminate/runtime/worker';
 import { median } from '../peers/median.ts';
 import type { BatchRun, EngineRun, PeersPageRequest } from '../peers/types.ts';
 
-/** The Engine methods the benchmark calls, as promises (a worker proxy or an in-page engine). */
-type BenchEngine = Pick<
-  RemoteEngine,
-  | 'load'
-  | 'createSequence'
-  | 'step'
-  | 'fork'
-  | 'truncate'
-  | 'append'
-  | 'free'
-  | 'memory'
-  | 'detokenize'
-  | 'unload'
-  | 'whenTuned'
->;
-
-/** Starts the engine in a dedicated worker; falls back to the page when the worker cannot start. */
-async function startEngine(): Promise<{ engine: BenchEngine; where: string; close: () => void }> {
+/** Starts the engine in a dedicated worker (peers-worker.ts); falls back to the page when the worker cannot start. */
+async function startEngine(): Promise<{ engine: RemoteEngine; where: string; close: () => void }> {
+  const worker = new Worker(new URL('./peers-worker.ts', import.meta.url), { type: 'module' });
+  const { engine, close } = createWorkerEngine({ worker });
   try {
-    const worker = new Worker(new URL('./peers-worker.ts', import.meta.url), { type: 'module' });
-    const failed = new Promise<never>((_, reject) =>
-      worker.addEventListener('error', (e) => reject(new Error(`worker failed to start: ${e.message}`))),
-    );
-    const engine = connectEngine(worker);
-    // A round trip proves the worker is up (memory() works before any model is loaded or throws typed).
-    await Promise.race([engine.memory().catch(() => undefined), failed]);
-    return { engine, where: 'web worker', close: () => worker.terminate() };
+    // A round trip proves the worker is up (memory() before a load throws not-loaded, typed).
+    await engine.memory().catch((e: unknown) => {
+      if (isRuminateError(e, 'worker-failed')) throw e;
+    });
+    return { engine, where: 'web worker', close };
   } catch (e) {
     console.warn(`ruminate in a worker failed (${(e as Error).message}); running in the page`);
-    const engine = new RuminateEngine({ openSource: createSourceOpener(), maxSequences: 40 });
-    return { engine: engine as unknown as BenchEngine, where: 'page (worker failed)', close: () => {} };
+    const engine = new RuminateEngine({ maxSequences: 40 });
+    return { engine, where: 'page (worker failed)', close: () => {} };
   }
 }
 

@@ -3,7 +3,7 @@
 // llama-bpe vocabulary of printable-ASCII tokens, since wllama throws on text that is not
 // valid UTF-8), cached under .cache/fixtures/. Plus the benchmark's prompt, as token ids.
 
-import { nodeFileSource, parseGguf, Tokenizer } from '@ruminate/runtime';
+import { openFileSource, parseGguf, Tokenizer } from '@ruminate/runtime';
 import type { ModelGgufOptions } from '../../tools/fixtures/model-gguf.ts';
 import { fixtureFile } from '../../tools/fixtures/standard-fixtures.ts';
 import { FIXTURE_CORPUS, llamaBpeVocab } from '../../tools/fixtures/vocab/index.ts';
@@ -47,7 +47,7 @@ export interface BenchPrompt {
  * `fromLine` starts the text at that line of the corpus (a second prompt no engine has cached).
  */
 export async function benchPrompt(path: string, count: number, fromLine = 0): Promise<BenchPrompt> {
-  const source = await nodeFileSource(path);
+  const source = await openFileSource(path);
   try {
     const header = await parseGguf(source);
     const tokenizer = Tokenizer.fromMetadata(header.metadata);

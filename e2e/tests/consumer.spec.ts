@@ -13,7 +13,8 @@ test.describe.configure({ timeout: 300_000 });
 const work = join(repoRoot, '.cache/consumer');
 const packs = join(work, 'packs');
 const app = join(work, 'app');
-const PACKAGES = ['gpu', 'runtime', 'controller', 'react', 'script'];
+// Every package a packed one depends on (errors under gpu, runtime and controller; wasm under runtime).
+const PACKAGES = ['errors', 'gpu', 'wasm', 'runtime', 'controller', 'react', 'script'];
 
 const run = (cmd: string, args: string[], cwd: string) =>
   execFileSync(cmd, args, { cwd, stdio: 'pipe', encoding: 'utf8', env: { ...process.env, CI: '1' } });

@@ -39,6 +39,8 @@ test('bundled model: loads in a worker, self-consistency and best-of-N answer 12
   expect(await status.textContent(), alert).toBe('Ready on WebGPU.');
   await expect(page.getByRole('radio', { name: /^WebGPU/ })).toBeChecked();
   await expect(page.getByTestId('backend')).toHaveText('The model runs on WebGPU.');
+  // The controller's default engine: the model runs in a dedicated Web Worker, never on the page.
+  expect(page.workers().filter((w) => /engine-worker/.test(w.url()))).toHaveLength(1);
   // Progress was reported: the weights' bytes (download or upload to the GPU) and kernel compilation.
   const bars = await page.locator('.progress .bar').allTextContents();
   expect(bars.join(' | ')).toMatch(/\d+\.\d of \d+\.\d MB/);

@@ -25,40 +25,9 @@ override HD: u32 = 64u;
 override BK: u32 = 16u;
 override QT: u32 = 1u;
 override WG: u32 = 64u;
-const PAGE_TOKENS: u32 = 16u;
 // vec4 outputs per thread: QT·HD/4 ≤ MAX_ACC·WG (the host sizes WG to fit).
 const MAX_ACC: u32 = 8u;
-// Masked score; finite so that (NEG − NEG) stays 0 rather than NaN.
-const NEG: f32 = -3.0e38;
-
-struct Params {
-  rowStart: u32,
-  rowCount: u32,
-  rowsPerTile: u32,
-  group: u32,
-  nKv: u32,
-  qStride: u32,   // in vec4s
-  qOffset: u32,   // in vec4s
-  oStride: u32,   // in vec4s
-  oOffset: u32,   // in vec4s
-  maxPages: u32,
-  splitTokens: u32,
-  numSplits: u32,
-  scale: f32,
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
-}
-
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> kPool: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> vPool: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read> blockTable: array<u32>;
-@group(0) @binding(5) var<storage, read> rowInfo: array<u32>;
-@group(0) @binding(6) var<storage, read_write> out: array<vec4<f32>>;
-// Per (row, head, split): HD/4 unnormalised output vec4s, then (m, l, 0, 0).
-@group(0) @binding(7) var<storage, read_write> partial: array<vec4<f32>>;
+// PAGE_TOKENS, NEG, Params and the bindings: paged-attention-bindings.wgsl (prepended by the op).
 
 override HD4: u32 = HD / 4u;
 

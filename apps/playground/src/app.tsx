@@ -7,6 +7,7 @@ import {
   readDeviceInfo,
   useRuminate,
 } from '@ruminate/react';
+import { createWorkerEngine } from '@ruminate/runtime/worker';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { describeBackend, type LoadedOn } from './backend.ts';
 import { CandidateBoard } from './candidate-board.tsx';
@@ -25,7 +26,6 @@ import {
 } from './model-picker.tsx';
 import { PlanView } from './plan-view.tsx';
 import { RunPanel, type RunSettings, requestOf } from './run-panel.tsx';
-import { workerEngine } from './worker-engine.ts';
 
 const INITIAL: RunSettings = {
   prompt: '68*24=',
@@ -99,7 +99,8 @@ export function App() {
   backendRef.current = backend;
   const load = useCallback((c: ModelChoice) => {
     // The scripted demo is a teaching aid in this page; every real model runs in a worker.
-    const e = c.kind === 'demo' ? demoEngine() : workerEngine();
+    const e =
+      c.kind === 'demo' ? demoEngine() : createWorkerEngine({ shared: false, closeOnUnload: true }).engine;
     setChoice(c);
     setPlan(null);
     setRun(null);

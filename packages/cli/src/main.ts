@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { isRuminateError } from '@ruminate/gpu';
+import { isRuminateError } from '@ruminate/errors';
 import { commands } from './commands/index.ts';
 import { log, out } from './log.ts';
 

@@ -1,7 +1,7 @@
 // `generate --strategy` argument mapping (no GPU): --n is the strategy's sample count, --task
 // brings the task's verifier, step scorer, answer extraction, step delimiter and token limit.
 import { mulTask, type Verifier } from '@ruminate/controller';
-import { isRuminateError } from '@ruminate/gpu';
+import { isRuminateError } from '@ruminate/errors';
 import { describe, expect, it } from 'vitest';
 import { generateCommand, strategyRequest } from '../src/commands/generate.ts';
 

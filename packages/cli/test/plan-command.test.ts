@@ -1,5 +1,5 @@
 import { type DecodeSpeed, ScriptedEngine, type SpeedCache } from '@ruminate/controller';
-import { isRuminateError } from '@ruminate/gpu';
+import { isRuminateError } from '@ruminate/errors';
 import { describe, expect, it, vi } from 'vitest';
 import { planCommandResult, runPlanCommand } from '../src/commands/plan.ts';
 import { strategiesCommand, strategiesJson } from '../src/commands/strategies.ts';

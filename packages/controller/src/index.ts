@@ -1,30 +1,22 @@
 // @ruminate/controller: the main-thread API (OpenAI-shaped completions), test-time compute
 // strategies over the Generator, verifiers and scorers, and the device-aware budget planner.
 
-export { isRuminateError, RuminateError, type RuminateErrorCode } from '@ruminate/gpu';
-export { ChunkQueue } from './api/chunk-queue.ts';
+export { isRuminateError, RuminateError, type RuminateErrorCode } from '@ruminate/errors';
+
 export {
   type ChatCompletions,
   type Completions,
   type CreateEngineOptions,
   createEngine,
-  type RuminateEngine,
+  type RuminateClient,
 } from './api/create-engine.ts';
-export {
-  fromChatRequest,
-  fromCompletionRequest,
-  type RunRequest,
-  schemaOf,
-  validateRunRequest,
-} from './api/request.ts';
-export { toChatCompletion, toCompletion, usageOf } from './api/response.ts';
+export type { RunRequest } from './api/request.ts';
+
 export {
   type ChoiceResult,
   planFor,
-  promptTokensOf,
   type RunOptions,
   type RunResult,
-  resolveRequestStrategy,
   resultToJson,
   runStrategy,
 } from './api/run-strategy.ts';
@@ -35,23 +27,20 @@ export { majority, passAtK, subsetMean, wilson } from './eval/estimators.ts';
 export { type EvalOptions, type EvalReport, type EvalRow, runEval } from './eval/run-eval.ts';
 export { Branch, type FinishReason, type TokenLogprob } from './generator/branch.ts';
 export { EngineGenerator, type EngineGeneratorOptions } from './generator/engine-generator.ts';
-export { createRng, mixSeed, randomSeed } from './generator/seeds.ts';
-export { findStepEnd, findStop, stableLength, stopPrefixLength } from './generator/stop-strings.ts';
+export { createRng } from './generator/seeds.ts';
+export { findStop, stableLength, stopPrefixLength } from './generator/stop-strings.ts';
 export { type CandidateTrace, Trace, type TraceEvent, type TraceEventType } from './generator/trace.ts';
 export type { DeltaListener, ExtendUntil, Generator, GeneratorUsage } from './generator/types.ts';
-export { defaultSpeedCachePath, fileSpeedCache } from './planner/file-speed-cache.ts';
+export { fileSpeedCache } from './planner/file-speed-cache.ts';
 export {
   cachedDecodeSpeed,
   type MeasureOptions,
   measureDecodeSpeed,
-  memorySpeedCache,
   type SpeedCache,
   speedCacheKey,
 } from './planner/measure.ts';
 export {
-  DEFAULT_MAX_TOKENS,
   MAX_PLANNED_SAMPLES,
-  MIN_ANSWER_TOKENS,
   memorySequences,
   type PlanInput,
   planRequest,
@@ -64,14 +53,13 @@ export {
   type SpeculativeResult,
   speculativeGreedy,
 } from './speculative/greedy-speculative.ts';
-export { adaptiveSelfConsistency, ascStoppingRule, voteDecided } from './strategies/adaptive-sc.ts';
-export { beamSearch } from './strategies/beam-search.ts';
-export { bestOfN } from './strategies/best-of-n.ts';
+export { ascStoppingRule, voteDecided } from './strategies/adaptive-sc.ts';
+
 export { betaStopProbability, incompleteBetaHalf } from './strategies/beta-rule.ts';
-export { deepConf, lowestGroupConfidence, percentile, tailGroupConfidence } from './strategies/deepconf.ts';
+export { lowestGroupConfidence, percentile } from './strategies/deepconf.ts';
 export { dvts } from './strategies/dvts.ts';
 export { greedy } from './strategies/greedy.ts';
-export { particleFilter } from './strategies/particle-filter.ts';
+
 export {
   getStrategy,
   listStrategies,
@@ -81,7 +69,7 @@ export {
 } from './strategies/registry.ts';
 export { multinomialResample, softmax, systematicResample } from './strategies/resampling.ts';
 export { sample } from './strategies/sample.ts';
-export { selfConsistency } from './strategies/self-consistency.ts';
+
 export {
   ASC_DEFAULT_RULE,
   type AscGrowth,
@@ -97,14 +85,10 @@ export type {
   StrategyOutcome,
   StrategySpec,
 } from './strategies/types.ts';
-export { tallyVotes, type VoteResult, voteOutcome } from './strategies/voting.ts';
-export { weightedSelfConsistency } from './strategies/weighted-sc.ts';
-export { mulTask, scorePartialMul } from './tasks/mul.ts';
-export {
-  extractAnswer as extractMulAnswer,
-  parsePrompt as parseMulPrompt,
-  verify as verifyMulWork,
-} from './tasks/mul-work.ts';
+export { tallyVotes, type VoteResult } from './strategies/voting.ts';
+
+export { mulTask } from './tasks/mul.ts';
+
 export { getTask, registerTask } from './tasks/registry.ts';
 export type { EvalProblem, EvalTask } from './tasks/types.ts';
 export {
@@ -112,7 +96,6 @@ export {
   type AnswerOptions,
   extractAnswer,
   lastBoxed,
-  lastNumber,
   normalizeAnswer,
   stripThinking,
 } from './verifiers/answer.ts';
@@ -128,17 +111,14 @@ export {
   validateJson,
 } from './verifiers/json-schema.ts';
 export { meanLogprob, selfCertainty } from './verifiers/model-confidence.ts';
-export { resolveVerifier, type VerifierSpec } from './verifiers/resolve.ts';
-export { defaultJudgePrompt, type RewardModelOptions, rewardModel } from './verifiers/reward-model.ts';
+export type { VerifierSpec } from './verifiers/resolve.ts';
+export { type RewardModelOptions, rewardModel } from './verifiers/reward-model.ts';
 export { runSandboxed, type SandboxLimits, type SandboxResult } from './verifiers/sandbox.ts';
 export {
-  DEFAULT_VERIFIER_TIMEOUT_MS,
   failed,
   runVerifier,
   type ScoreScale,
   type Verdict,
   type Verifier,
   type VerifyInput,
-  verdictLogWeight,
-  verdictWeight,
 } from './verifiers/types.ts';

@@ -1,4 +1,4 @@
-import { isRuminateError, RuminateError } from '@ruminate/gpu';
+import { isRuminateError, RuminateError } from '@ruminate/errors';
 import { describe, expect, it } from 'vitest';
 import {
   type ChatCompletionChunk,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { RuminateEngine } from '@ruminate/runtime';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  type RuminateEngine as Client,
+  type RuminateClient as Client,
   createEngine,
   type EvalProblem,
   getTask,

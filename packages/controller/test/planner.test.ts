@@ -1,4 +1,4 @@
-import { isRuminateError, RuminateError } from '@ruminate/gpu';
+import { isRuminateError, RuminateError } from '@ruminate/errors';
 import type { MemoryReport } from '@ruminate/runtime';
 import { describe, expect, it } from 'vitest';
 import {

@@ -4,7 +4,7 @@
 // reward-model scorer must report exactly the runtime's log-probability of the judgement token.
 // (Internal runtime modules are imported by path until the runtime exports a Node engine.)
 
-import { isRuminateError } from '@ruminate/gpu';
+import { isRuminateError } from '@ruminate/errors';
 import { freshSeed, seededRandom } from '@ruminate/gpu/testing';
 import type { ChatMessage, Engine, ModelInfo, StepRequest } from '@ruminate/runtime';
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-import { isRuminateError } from '@ruminate/gpu';
+import { isRuminateError } from '@ruminate/errors';
 import { describe, expect, it } from 'vitest';
 import { createEngine, type ScriptedModel, speculativeGreedy } from '../src/index.ts';
 import { dist, engineFor } from './scripted-models.ts';

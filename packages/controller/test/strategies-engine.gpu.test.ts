@@ -3,7 +3,8 @@
 // KV page is released (also on abort), self-certainty is a KL divergence (≥ 0), and the reward
 // model's score is the judgement token's log-probability as the float64 reference computes it.
 import { readFile } from 'node:fs/promises';
-import { isRuminateError, type KernelContext, kernelContextFor } from '@ruminate/gpu';
+import { isRuminateError } from '@ruminate/errors';
+import { type KernelContext, kernelContextFor } from '@ruminate/gpu';
 import { testDevice } from '@ruminate/gpu/testing';
 import { memorySource, parseGguf, RuminateEngine, readHparams } from '@ruminate/runtime';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { standardFixture } from '../../../tools/fixtures/standard-fixtures.ts';
 import { logSoftmax, ReferenceModel } from '../../runtime/src/reference/forward.ts';
 import { readReferenceWeights } from '../../runtime/src/reference/gguf-weights.ts';
 import {
-  type RuminateEngine as Client,
+  type RuminateClient as Client,
   createEngine,
   rewardModel,
   runVerifier,

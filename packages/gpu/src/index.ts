@@ -1,7 +1,7 @@
 export { type AdapterFacts, isCpuAdapter } from './device/adapter-class.ts';
 export { type AllocationTracker, trackAllocations } from './device/allocation-tracker.ts';
 export { median } from './device/measure/timing.ts';
-export { nodeGpuImplementation, SWIFTSHADER_ICD } from './device/node-gpu.ts';
+
 export { type PassProfiler, type PassTime, profilePasses } from './device/pass-profiler.ts';
 export {
   type AdapterIdentity,
@@ -9,21 +9,10 @@ export {
   measureDeviceProfile,
   type ProfileContext,
   type ProfileOptions,
-  profileContext,
 } from './device/profile.ts';
-export {
-  type AcquiredDevice,
-  type RequestDeviceOptions,
-  requestDevice,
-  WANTED_FEATURES,
-} from './device/request-device.ts';
+export { type AcquiredDevice, type RequestDeviceOptions, requestDevice } from './device/request-device.ts';
 export { isRuminateError, RuminateError, type RuminateErrorCode } from './errors.ts';
-export {
-  type CompiledKernel,
-  type KernelSpecialization,
-  PipelineCache,
-  specializationKey,
-} from './jit/pipeline-cache.ts';
+export { type CompiledKernel, type KernelSpecialization, PipelineCache } from './jit/pipeline-cache.ts';
 export { type Defines, preprocess, type UnrollCounts } from './jit/preprocess.ts';
 export { kernelSources } from './kernels/sources.generated.ts';
 export * from './ops/attention/index.ts';
@@ -40,6 +29,7 @@ export * from './ops/moe/index.ts';
 export * from './ops/norm/index.ts';
 export * from './ops/rope/index.ts';
 export * from './ops/sampling/index.ts';
+export * from './ops/shared/index.ts';
 export {
   type GgmlTypeInfo,
   type GgmlTypeName,
@@ -49,7 +39,6 @@ export {
 } from './quant/ggml-types.ts';
 export {
   bf16BitsToF32,
-  checkedLayout,
   dequantize,
   f16BitsToF32,
   f32ToBf16Bits,
@@ -59,8 +48,6 @@ export {
   type QuantTypeName,
   quantize,
   roundActivationsQ8,
-  roundToF16,
-  scaleMinK4,
 } from './quant/index.ts';
 export type { BufferSlice, WeightMatrix } from './tensor.ts';
 export * from './tuner/index.ts';

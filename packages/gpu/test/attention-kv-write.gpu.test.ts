@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { KvWriteOp, kvWriteTuningSpace } from '../src/ops/attention/kv-write.ts';
 import { kvPoolIndex, PAGE_TOKENS } from '../src/ops/attention/paged-kv-layout.ts';
-import { defaultIndex } from '../src/ops/elementwise/tuning-space.ts';
 import type { RopeParams } from '../src/ops/rope/rope-params.ts';
+import { defaultIndex } from '../src/ops/shared/tuning-space.ts';
 import {
   candidateSample,
   expectClose,

@@ -3,7 +3,7 @@ import { KvWriteOp } from '../src/ops/attention/kv-write.ts';
 import { PagedAttentionOp, pagedAttentionTuningSpace } from '../src/ops/attention/paged-attention.ts';
 import { PAGE_TOKENS } from '../src/ops/attention/paged-kv-layout.ts';
 import type { KernelContext } from '../src/ops/context.ts';
-import { defaultIndex, type TuningPoint } from '../src/ops/elementwise/tuning-space.ts';
+import { defaultIndex, type TuningPoint } from '../src/ops/shared/tuning-space.ts';
 import {
   candidateSample,
   expectClose,

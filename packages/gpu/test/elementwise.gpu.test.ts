@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AddOp, addTuningSpace } from '../src/ops/elementwise/add.ts';
 import { SiluMulOp, siluMulTuningSpace } from '../src/ops/elementwise/silu-mul.ts';
-import { defaultIndex } from '../src/ops/elementwise/tuning-space.ts';
+import { defaultIndex } from '../src/ops/shared/tuning-space.ts';
 import {
   candidateSample,
   expectClose,

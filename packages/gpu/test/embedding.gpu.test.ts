@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultIndex } from '../src/ops/elementwise/tuning-space.ts';
 import { EmbeddingOp, embeddingTuningSpace } from '../src/ops/embedding/embedding.ts';
+import { defaultIndex } from '../src/ops/shared/tuning-space.ts';
 import { dequantize } from '../src/quant/dequantize.ts';
 import type { GgmlTypeName } from '../src/quant/ggml-types.ts';
 import { quantize } from '../src/quant/quantize.ts';

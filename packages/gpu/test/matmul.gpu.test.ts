@@ -4,8 +4,8 @@ import type { KernelConfig, KernelContext } from '../src/ops/context.ts';
 import {
   GEMV_MAX_M,
   MATMUL_DTYPES,
-  Matmul,
   type MatmulDtype,
+  MatmulOp,
   matmulCandidates,
   matmulConfigProblem,
   matmulShapeBucket,
@@ -98,15 +98,15 @@ interface RunCase {
 }
 
 /** Runs one matmul with poisoned output and guard regions; returns y and checks the guards. */
-async function runMatmul(ctx: KernelContext, op: Matmul, c: RunCase, label: string): Promise<Float32Array> {
-  await op.prepare({ dtype: c.dtype, rows: c.n, cols: c.k, m: c.m }, c.config);
+async function runMatmul(ctx: KernelContext, op: MatmulOp, c: RunCase, label: string): Promise<Float32Array> {
+  await op.prepareShape({ dtype: c.dtype, rows: c.n, cols: c.k, m: c.m }, c.config);
   return runMatmulPrepared(ctx, op, c, label);
 }
 
 /** As runMatmul, without preparing first (the op must already have the variant). */
 async function runMatmulPrepared(
   ctx: KernelContext,
-  op: Matmul,
+  op: MatmulOp,
   c: RunCase,
   label: string,
 ): Promise<Float32Array> {
@@ -174,7 +174,7 @@ function randomCase(dtype: MatmulDtype, m: number, n: number, rand: () => number
   };
 }
 
-async function checkRandom(ctx: KernelContext, op: Matmul, c: RunCase, label: string): Promise<void> {
+async function checkRandom(ctx: KernelContext, op: MatmulOp, c: RunCase, label: string): Promise<void> {
   const y = await runMatmul(ctx, op, c, label);
   expectClose(y, reference(c, ctx), tolFor(c.k), `${label} ${tag}`);
 }
@@ -186,7 +186,7 @@ async function checkRandom(ctx: KernelContext, op: Matmul, c: RunCase, label: st
  */
 async function checkOneHot(
   ctx: KernelContext,
-  op: Matmul,
+  op: MatmulOp,
   dtype: MatmulDtype,
   m: number,
   rand: () => number,
@@ -244,8 +244,8 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
       for (const cpuAdapter of [false, true]) {
         // CPU adapters round q4_0 activations to 8 bits: one-hot reads go through a context that does not.
         const ctx = { ...shared, cpuAdapter, q8Activations: cpuAdapter };
-        const op = new Matmul(ctx);
-        const exact = new Matmul({ ...ctx, q8Activations: false });
+        const op = await MatmulOp.prepare(ctx);
+        const exact = await MatmulOp.prepare({ ...ctx, q8Activations: false });
         const rand = seededRandom(SEED + i);
         const as = `${dtype} (${cpuAdapter ? 'CPU' : 'GPU'} defaults)`;
         await checkOneHot({ ...ctx, q8Activations: false }, exact, dtype, GEMV_MAX_M, rand);
@@ -263,7 +263,7 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
   for (const kernel of ['gemv', 'gemm'] as const) {
     it(`${kernel}: a seeded sample of tuning candidates (all with RUMINATE_ALL_CANDIDATES=1)`, async () => {
       const ctx = await sharedContext();
-      const op = new Matmul(ctx);
+      const op = await MatmulOp.prepare(ctx);
       const { candidates, defaultIndex } = usableCandidates(ctx, kernel);
       const sample = candidateSample(candidates, 4, SEED, defaultIndex);
       const rand = seededRandom(SEED ^ 0x5eed);
@@ -280,7 +280,7 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
 
   it('GEMV whole-block reads (q4_0, q4_1, q8_0): a seeded candidate sample over 11 blocks per row, rows at both word alignments', async () => {
     const ctx = await sharedContext();
-    const op = new Matmul(ctx);
+    const op = await MatmulOp.prepare(ctx);
     const { candidates, defaultIndex } = usableCandidates(ctx, 'gemv');
     // Unrolled and split-K candidates stride k in blocks, so 11 blocks leave ragged ends.
     const sample = candidateSample(candidates, 3, SEED ^ 0xb10c, defaultIndex);
@@ -297,7 +297,7 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
 
   it('ROWS GEMV: gemv-rows.wgsl for one row (every type, n not a multiple of 4 rows, with and without bias), gemm-rows.wgsl for batch tiles', async () => {
     const ctx = await sharedContext();
-    const op = new Matmul(ctx);
+    const op = await MatmulOp.prepare(ctx);
     const rand = seededRandom(SEED ^ 0x4085);
     const rows = usableCandidates(ctx, 'gemv', 1).candidates.filter((c) => c.config.defines?.ROWS);
     // RPT 4, 8 and 16 (one, two and four groups of 4 rows) each meet several types per run.
@@ -325,7 +325,7 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
 
   it('ROWS GEMM (gemm-rows.wgsl): every type, tiles of 4 or 8 weight rows × 4, 8 or 16 activation rows, m and n not multiples of the tile, with and without bias', async () => {
     const ctx = await sharedContext();
-    const op = new Matmul(ctx);
+    const op = await MatmulOp.prepare(ctx);
     const rand = seededRandom(SEED ^ 0x6e33);
     const rows = usableCandidates(ctx, 'gemm').candidates.filter((c) => c.config.defines?.ROWS);
     // Every (weight rows, activation rows) tile shape meets several types per run.
@@ -346,7 +346,7 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
 
   it('split-K GEMV and GEMM sum their partial planes and add the bias once (with and without bias)', async () => {
     const ctx = await sharedContext();
-    const op = new Matmul(ctx);
+    const op = await MatmulOp.prepare(ctx);
     const rand = seededRandom(SEED + 99);
     for (const [kernel, m, bias] of [
       ['gemv', 5, true],
@@ -366,7 +366,7 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
 
   it('structural variants: GEMV with subgroup shuffles (where the adapter has subgroups), GEMM with VEC4 and register tiles (REGS, with and without lane reduction)', async () => {
     const ctx = await sharedContext();
-    const op = new Matmul(ctx);
+    const op = await MatmulOp.prepare(ctx);
     const rand = seededRandom(SEED + 5);
     const dtype = MATMUL_DTYPES[SEED % MATMUL_DTYPES.length] as MatmulDtype;
     const variants = [
@@ -389,7 +389,7 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
     const base = await sharedContext();
     // A tiny per-dimension limit makes small problems take the path huge vocabularies take.
     const ctx: KernelContext = { ...base, limits: { ...base.limits, maxComputeWorkgroupsPerDimension: 4 } };
-    const op = new Matmul(ctx);
+    const op = await MatmulOp.prepare(ctx);
     const rand = seededRandom(SEED + 3);
     await checkRandom(ctx, op, randomCase('q4_1', 3, 100, rand, true), 'gemv 2-D grid');
     await checkRandom(ctx, op, randomCase('q4_1', 37, 140, rand, true), 'gemm 2-D grid');
@@ -398,7 +398,7 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
 
   it('prepareUpTo compiles every GEMV tile and GEMM bucket a range of m needs', async () => {
     const ctx = await sharedContext();
-    const op = new Matmul(ctx);
+    const op = await MatmulOp.prepare(ctx);
     const rand = seededRandom(SEED + 11);
     const k = K_OF.q8_0;
     await op.prepareUpTo({ dtype: 'q8_0', rows: 23, cols: k }, 40);
@@ -424,7 +424,7 @@ describe('matmul on SwiftShader (float64 reference, poisoned outputs)', () => {
         return op === 'matmul/gemv' ? tunedCand.config : undefined;
       },
     };
-    const op = new Matmul(ctx);
+    const op = await MatmulOp.prepare(ctx);
     const rand = seededRandom(SEED + 7);
     const c = randomCase('q4_0', 2, 33, rand, false);
     const before = base.pipelines.size;
@@ -486,7 +486,7 @@ describe('q4_0 with activations rounded to 8 bits (CPU adapters: gemv-swar-q4_0.
 
   it('one row: RPT 4, 8, 16 over even and odd block counts (1 to 12 blocks), n not a multiple of 4 (and 1, 2), with and without bias', async () => {
     const ctx = await q8Context();
-    const op = new Matmul(ctx);
+    const op = await MatmulOp.prepare(ctx);
     const rand = seededRandom(SEED ^ 0x5a4);
     const rows = usableCandidates(ctx, 'gemv', 1).candidates.filter((c) => c.config.defines?.ROWS);
     for (const [i, k] of [32, 64, 352, 384, 96].entries()) {
@@ -530,7 +530,7 @@ describe('q4_0 with activations rounded to 8 bits (CPU adapters: gemv-swar-q4_0.
 
   it('integer lanes at their bounds: all-0 and all-15 nibbles against ±amax activations, zero blocks, huge and tiny scales', async () => {
     const ctx = await q8Context();
-    const op = new Matmul(ctx);
+    const op = await MatmulOp.prepare(ctx);
     const k = 96;
     const n = 6;
     // Rows: nibbles all 0 (q − 8 = −8: the upper lane reaches −8·127·32 = −32512), all 15, alternating.
@@ -556,7 +556,7 @@ describe('q4_0 with activations rounded to 8 bits (CPU adapters: gemv-swar-q4_0.
 
   it('a row gives the same result alone (SWAR), in a batch tile (gemm-rows) and in a GEMM (x rounded by x-q8.wgsl first)', async () => {
     const ctx = await q8Context();
-    const op = new Matmul(ctx);
+    const op = await MatmulOp.prepare(ctx);
     const rand = seededRandom(SEED ^ 0x9e1);
     const k = 352;
     const n = 45;
@@ -587,7 +587,7 @@ describe('q4_0 with activations rounded to 8 bits (CPU adapters: gemv-swar-q4_0.
   it('sameX reuses the rounded x only for the same x, target and pass: fewer dispatches, the same results', async () => {
     const ctx = await q8Context();
     const { device } = ctx;
-    const op = new Matmul(ctx);
+    const op = await MatmulOp.prepare(ctx);
     const rand = seededRandom(SEED ^ 0x3c7);
     const k = 352;
     const ns = [45, 13, 29];
@@ -606,7 +606,7 @@ describe('q4_0 with activations rounded to 8 bits (CPU adapters: gemv-swar-q4_0.
     const x1 = randomF32(k, rand);
     const xBuf = uploadBuffer(device, Float32Array.of(...x0, ...new Float32Array(64 - (k % 64)), ...x1));
     const x1Offset = (k + 64 - (k % 64)) * 4;
-    for (const c of cases) await op.prepare({ dtype: 'q4_0', rows: c.n, cols: k, m: 1 });
+    for (const c of cases) await op.prepareShape({ dtype: 'q4_0', rows: c.n, cols: k, m: 1 });
     const ys = ns.map((n) => uploadBuffer(device, new Uint32Array(n).fill(POISON_BITS)));
     const ws = cases.map((c) => uploadBuffer(device, c.wBytes));
     const enc = device.createCommandEncoder();

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { KernelContext } from '../src/ops/context.ts';
-import { defaultIndex } from '../src/ops/elementwise/tuning-space.ts';
 import { ExpertMatmulOp, expertMatmulTuningSpace, MoeCombineOp } from '../src/ops/moe/expert-matmul.ts';
 import { MoeGatingOp, moeGatingTuningSpace } from '../src/ops/moe/moe-gating.ts';
 import { expertMatmulReference, moeGroupReference, moeRouteReference } from '../src/ops/moe/moe-reference.ts';
 import { moeTunable } from '../src/ops/moe/tunable.ts';
+import { defaultIndex } from '../src/ops/shared/tuning-space.ts';
 import { type GgmlTypeName, ggmlRowBytes, ggmlType } from '../src/quant/ggml-types.ts';
 import { quantize } from '../src/quant/index.ts';
 import {

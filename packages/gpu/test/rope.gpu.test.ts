@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultIndex } from '../src/ops/elementwise/tuning-space.ts';
 import { RopeOp, ropeTuningSpace } from '../src/ops/rope/rope.ts';
+import { defaultIndex } from '../src/ops/shared/tuning-space.ts';
 import {
   candidateSample,
   expectClose,

@@ -8,14 +8,14 @@ import {
   type CreateEngineOptions,
   createEngine,
   type Plan,
-  type RuminateEngine,
+  type RuminateClient,
   RuminateError,
 } from '@ruminate/controller';
 import { type DeviceInfo, readDeviceInfo } from './device-info.ts';
 import { applyChunk, emptyRun, type RunView } from './run-view.ts';
 
 /** The runtime's Engine contract, as the controller carries it. */
-export type Engine = RuminateEngine['engine'];
+export type Engine = RuminateClient['engine'];
 /** A load-progress event (download, upload, compile, tune). */
 export type LoadProgress = Parameters<NonNullable<NonNullable<CreateEngineOptions['load']>['onProgress']>>[0];
 
@@ -72,7 +72,7 @@ function asError(e: unknown): Error {
 export class RuminateStore {
   private state: RuminateState = INITIAL;
   private readonly listeners = new Set<() => void>();
-  private client: Promise<RuminateEngine> | undefined;
+  private client: Promise<RuminateClient> | undefined;
   private loadCtrl: AbortController | undefined;
   private readonly runs = new Set<AbortController>();
   /** Bumped by `dispose`, so that work started before it no longer writes state. */
@@ -101,7 +101,7 @@ export class RuminateStore {
   }
 
   /** Reads the device and loads the model (once; later calls share the first). */
-  start(): Promise<RuminateEngine> {
+  start(): Promise<RuminateClient> {
     if (this.client) return this.client;
     const gen = this.generation;
     const live = () => gen === this.generation;

@@ -1,16 +1,9 @@
-export {
-  applyChatTemplate,
-  type ChatTemplateOptions,
-  chooseChatTemplate,
-  renderChat,
-  renderChatTemplate,
-} from './chat/chat-template.ts';
+export { applyChatTemplate, type ChatTemplateOptions, renderChat } from './chat/chat-template.ts';
 export { CHATML_TEMPLATE } from './chat/chatml-template.ts';
 export {
   type ModelTuningOptions,
   type ModelTuningProgress,
   type ModelTuningTunable,
-  modelTunables,
   tuneModelKernels,
 } from './engine/kernel-tuning.ts';
 export { type LoadedModel, loadModel, type ModelLoadOptions } from './engine/load-model.ts';
@@ -18,33 +11,23 @@ export { RuminateEngine, type RuminateEngineOptions } from './engine/ruminate-en
 export { SequenceEngine, type SequenceEngineOptions } from './engine/sequence-engine.ts';
 export type * from './engine/types.ts';
 export { memorySource } from './gguf/memory-source.ts';
-export {
-  gguf,
-  metaArray,
-  metaBool,
-  metaNumber,
-  metaNumbers,
-  metaOptionalNumber,
-  metaString,
-  metaStrings,
-} from './gguf/metadata.ts';
-export { GGUF_DEFAULT_ALIGNMENT, type ParseGgufOptions, parseGguf } from './gguf/parse.ts';
+export { gguf, metaNumber, metaNumbers, metaString, metaStrings } from './gguf/metadata.ts';
+export { type ParseGgufOptions, parseGguf } from './gguf/parse.ts';
 export type * from './gguf/types.ts';
-export { GGUF_VALUE_TYPE_IDS } from './gguf/types.ts';
+
 export {
   type GgufLayout,
   type GgufWriteOptions,
   type GgufWriteTensor,
   layoutGguf,
-  tensorByteSize,
   writeGguf,
 } from './gguf/write.ts';
 export { type PageCopy, PagedKvCache, type PagedKvCacheOptions } from './kv/paged-kv-cache.ts';
 export { DirectoryModelCache } from './loading/directory-cache.ts';
-/** Former name of openFileSource (the engine's own file source was replaced by the loading module's). */
-export { openFileSource, openFileSource as nodeFileSource } from './loading/file-source.ts';
+export { openFileSource } from './loading/file-source.ts';
 export { type HttpSourceOptions, openHttpSource } from './loading/http-source.ts';
 export { mergedSplitSource } from './loading/merged-source.ts';
+
 export type { CachedModel, ModelCache } from './loading/model-cache.ts';
 export {
   checkModelFit,
@@ -53,11 +36,11 @@ export {
   type FitRequest,
   kvBytesPerToken,
 } from './loading/model-fit.ts';
-export { type OpenedModel, type OpenModelOptions, openModel, resolveParts } from './loading/open-model.ts';
+export { type OpenedModel, type OpenModelOptions, openModel } from './loading/open-model.ts';
 export { OpfsModelCache } from './loading/opfs-cache.ts';
 export { Sha256 } from './loading/sha256.ts';
 export { createSourceOpener, type SourceOpenerOptions } from './loading/source-opener.ts';
-export { type ModelTensor, mergeSplitHeaders, splitPartNames } from './loading/split-gguf.ts';
+export { type ModelTensor, splitPartNames } from './loading/split-gguf.ts';
 export { type TensorChunk, type TensorChunkOptions, tensorChunks } from './loading/tensor-stream.ts';
 export { type Architecture, type Hparams, readHparams } from './model/hparams.ts';
 export { type ModelMatmulProblem, modelMatmulProblems, TUNED_ROW_COUNTS } from './model/matmul-problems.ts';
@@ -68,19 +51,8 @@ export {
   type FileTensor,
   type TensorCheckOptions,
 } from './model/tensor-names.ts';
-export {
-  type GgufMetadataLike,
-  readTokenizerSpec,
-  type SpecialTokenName,
-  type TokenizerSpec,
-} from './tokenizer/metadata.ts';
+export type { GgufMetadataLike, SpecialTokenName, TokenizerSpec } from './tokenizer/metadata.ts';
 export { type PreTokenizerKind, preTokenize } from './tokenizer/pre-tokenize.ts';
 export { StreamingDetokenizer } from './tokenizer/streaming-detokenizer.ts';
 export { type DecodeOptions, type EncodeOptions, Tokenizer } from './tokenizer/tokenizer.ts';
-export {
-  resolveTokenizerConfig,
-  SUPPORTED_PRE_TYPES,
-  type TokenizerConfig,
-} from './tokenizer/tokenizer-config.ts';
-export { connectEngine, type RemoteEngine } from './worker/connect-engine.ts';
-export { exposeEngine } from './worker/expose-engine.ts';
+export type { TokenizerConfig } from './tokenizer/tokenizer-config.ts';

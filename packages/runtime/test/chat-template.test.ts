@@ -1,4 +1,4 @@
-import { isRuminateError } from '@ruminate/gpu';
+import { isRuminateError } from '@ruminate/errors';
 import { describe, expect, it } from 'vitest';
 import { llamaBpeVocab, qwen2Vocab, spmVocab } from '../../../tools/fixtures/vocab/index.ts';
 import { applyChatTemplate, renderChat } from '../src/chat/chat-template.ts';

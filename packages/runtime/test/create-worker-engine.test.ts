@@ -45,6 +45,8 @@ function installWorkers(withShared: boolean) {
       Comlink.expose(shared, c.port2); // the worker's `onconnect` serving its one engine
       this.port = c.port1;
     }
+    /** A SharedWorker reports a failed start as an `error` event; these stand-ins always start. */
+    addEventListener(): void {}
   }
   class FakeWorker {
     private readonly port: MessagePort;
@@ -132,5 +134,28 @@ describe('createWorkerEngine', () => {
     expect(made.map((m) => m.kind)).toEqual(['Worker']);
     expect(await counter(w.engine).hit()).toBe(1);
     w.close();
+  });
+
+  it('a worker that fails to start rejects calls with worker-failed instead of hanging; a url worker starts from that url', async () => {
+    const made: string[] = [];
+    class FailingWorker {
+      constructor(url: URL | string) {
+        made.push(String(url));
+      }
+      postMessage(): void {}
+      addEventListener(type: string, listener: (e: { message: string }) => void): void {
+        if (type === 'error') setTimeout(() => listener({ message: '404' }), 0);
+      }
+      removeEventListener(): void {}
+      terminate(): void {}
+    }
+    vi.stubGlobal('SharedWorker', undefined);
+    vi.stubGlobal('Worker', FailingWorker);
+    const w = createWorkerEngine({ url: 'https://cdn.example/ruminate-worker.js' });
+    expect(w.kind).toBe('dedicated');
+    const e = await w.engine.info().catch((x: unknown) => x);
+    expect(e).toMatchObject({ name: 'RuminateError', code: 'worker-failed' });
+    expect((e as Error).message).toContain('https://cdn.example/ruminate-worker.js');
+    expect(made).toEqual(['https://cdn.example/ruminate-worker.js']);
   });
 });

@@ -1,7 +1,7 @@
 // The engine's step logic on the float64 CPU model over paged KV: every result is compared with
 // the contiguous-KV reference model, so paging, chunked prefill, forks (copy-on-write), prefix
 // reuse and rollback must all be exact (same float64 arithmetic → identical logits).
-import { isRuminateError } from '@ruminate/gpu';
+import { isRuminateError } from '@ruminate/errors';
 import { freshSeed, seededRandom } from '@ruminate/gpu/testing';
 import { describe, expect, it } from 'vitest';
 import { SequenceEngine } from '../src/engine/sequence-engine.ts';

@@ -1,6 +1,6 @@
 // Sessions of one shared engine (the SharedWorker's tabs): queued steps, per-tab abort, and
 // sequences freed when a tab lets go — against a scripted engine, and once through Comlink.
-import { isRuminateError } from '@ruminate/gpu';
+import { isRuminateError } from '@ruminate/errors';
 import * as Comlink from 'comlink';
 import { describe, expect, it } from 'vitest';
 import type { StepRequest, StepResult } from '../src/engine/types.ts';

@@ -1,4 +1,4 @@
-import { isRuminateError } from '@ruminate/gpu';
+import { isRuminateError } from '@ruminate/errors';
 import { freshSeed, seededRandom } from '@ruminate/gpu/testing';
 import { describe, expect, it } from 'vitest';
 import { makeModelGguf } from '../../../tools/fixtures/model-gguf.ts';

@@ -1,4 +1,4 @@
-import { isRuminateError } from '@ruminate/gpu';
+import { isRuminateError } from '@ruminate/errors';
 import { freshSeed, seededRandom } from '@ruminate/gpu/testing';
 import { describe, expect, it } from 'vitest';
 import { PagePool } from '../src/kv/page-pool.ts';

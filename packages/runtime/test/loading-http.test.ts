@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRuminateError } from '@ruminate/gpu';
+import { isRuminateError } from '@ruminate/errors';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeModelGguf } from '../../../tools/fixtures/model-gguf.ts';
 import { splitGguf, splitPartName } from '../../../tools/fixtures/split-gguf.ts';

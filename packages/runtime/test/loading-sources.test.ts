@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRuminateError } from '@ruminate/gpu';
+import { isRuminateError } from '@ruminate/errors';
 import { freshSeed, seededRandom } from '@ruminate/gpu/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { byteLevelVocab } from '../../../tools/fixtures/byte-vocab.ts';

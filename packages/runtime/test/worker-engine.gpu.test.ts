@@ -2,13 +2,14 @@
 // a Web Worker or a SharedWorker port), on a real (SwiftShader) device. Load progress, tokenize,
 // steps, memory accounting of a shared prompt, abort within one step, typed errors across the
 // port, unload, and a destroyed device followed by a working reload.
-import { isRuminateError, type KernelContext, kernelContextFor, requestDevice } from '@ruminate/gpu';
+import { isRuminateError } from '@ruminate/errors';
+import { type KernelContext, kernelContextFor, requestDevice } from '@ruminate/gpu';
 import { afterAll, describe, expect, it } from 'vitest';
 import { standardFixture } from '../../../tools/fixtures/standard-fixtures.ts';
 import { RuminateEngine } from '../src/engine/ruminate-engine.ts';
 import type { LoadProgress } from '../src/engine/types.ts';
 import { connectEngine } from '../src/worker/connect-engine.ts';
-import { exposeEngine } from '../src/worker/expose-engine.ts';
+import { exposeEngine } from '../src/worker/serve-engine.ts';
 import { sharedKernelContext } from './engine-test-context.ts';
 
 const channels: MessageChannel[] = [];

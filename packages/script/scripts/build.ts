@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type InlineConfig } from 'vite';
 import { emitDeclarations } from './declarations.ts';
+import { shippedWorker } from './shipped-worker-plugin.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
@@ -17,6 +18,7 @@ const common = (entry: string, format: 'es' | 'iife', file: string): InlineConfi
   configFile: false,
   root,
   logLevel: 'warn',
+  plugins: [shippedWorker],
   // A classic script has no import.meta; the bundle finds itself through document.currentScript.
   define: {
     'process.env.NODE_ENV': '"production"',

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
+import { shippedWorker } from './shipped-worker-plugin.ts';
 
 const LIMIT_CORE_GZIP = 150_000;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,6 +25,7 @@ await build({
   logLevel: 'error',
   define: { 'process.env.NODE_ENV': '"production"' },
   plugins: [
+    shippedWorker,
     {
       name: 'no-wgsl',
       enforce: 'pre',

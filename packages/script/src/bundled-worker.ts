@@ -1,8 +1,7 @@
 // The default engine of the script bundle: the runtime in ruminate-worker-<version>.js, found next
-// to the bundle file. Same origin: started from its URL; another origin (a CDN): started from a
-// one-line blob module that imports it (needs CORS on the CDN and `worker-src blob:` under CSP).
-import { RuminateError } from '@ruminate/controller';
-import { connectEngine } from '@ruminate/runtime';
+// to the bundle file, started by the runtime's createWorkerEngine (which starts a file on another
+// origin, a CDN, from a blob module, and fails the calls of a worker that does not start).
+import { createWorkerEngine } from '@ruminate/runtime/worker';
 import type { Engine } from './engine-types.ts';
 import { VERSION } from './version.ts';
 
@@ -20,42 +19,5 @@ export function workerUrl(explicit?: string | URL): URL {
 
 /** Starts the runtime in a Web Worker and returns its Engine; `unload()` also ends the worker. */
 export function bundledWorkerEngine(url: string | URL = workerUrl()): Engine {
-  const target = new URL(url, typeof location !== 'undefined' ? location.href : undefined);
-  let worker: Worker;
-  if (typeof location !== 'undefined' && target.origin === location.origin) {
-    worker = new Worker(target, { type: 'module', name: 'ruminate-engine' });
-  } else {
-    const blob = new Blob([`import ${JSON.stringify(target.href)};`], { type: 'text/javascript' });
-    const blobUrl = URL.createObjectURL(blob);
-    worker = new Worker(blobUrl, { type: 'module', name: 'ruminate-engine' });
-    URL.revokeObjectURL(blobUrl);
-  }
-  const remote = connectEngine(worker);
-  // A worker that fails to start (404, CSP, syntax) never answers: fail the load instead of waiting.
-  const failed = new Promise<never>((_, reject) =>
-    worker.addEventListener(
-      'error',
-      (e) =>
-        reject(
-          new RuminateError(
-            'internal',
-            `The engine worker ${target.href} failed to start${e.message ? ` (${e.message})` : ''}; serve ruminate-worker-${VERSION}.js beside the bundle, or pass an engine.`,
-          ),
-        ),
-      { once: true },
-    ),
-  );
-  failed.catch(() => {});
-  const load: Engine['load'] = (source, opts) => Promise.race([remote.load(source, opts), failed]);
-  const unload = async () => {
-    try {
-      await remote.unload();
-    } finally {
-      worker.terminate();
-    }
-  };
-  return new Proxy(remote, {
-    get: (t, prop, receiver) =>
-      prop === 'unload' ? unload : prop === 'load' ? load : Reflect.get(t, prop, receiver),
-  }) as unknown as Engine;
+  return createWorkerEngine({ url, shared: false, closeOnUnload: true }).engine;
 }

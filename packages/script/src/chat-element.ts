@@ -4,7 +4,7 @@
 import {
   type ChatCompletionChunk,
   createEngine,
-  type RuminateEngine,
+  type RuminateClient,
   RuminateError,
   type RuminateExtras,
 } from '@ruminate/controller';
@@ -49,11 +49,11 @@ export class RuminateChatElement extends Base {
   /** An Engine (or factory) for this element only; default: `setDefaultEngine`'s, else the runtime in ruminate-worker-<version>.js. */
   engine: EngineSource | undefined;
   /** The loaded client, once ready. */
-  client: RuminateEngine | undefined;
+  client: RuminateClient | undefined;
   private readonly history: ChatMessage[] = [];
   private loadCtrl: AbortController | undefined;
   private runCtrl: AbortController | undefined;
-  private ready: Promise<RuminateEngine> | undefined;
+  private ready: Promise<RuminateClient> | undefined;
   private started = false;
   private readonly ui: {
     status: HTMLElement;
@@ -154,7 +154,7 @@ export class RuminateChatElement extends Base {
   }
 
   /** Loads the `model` attribute's model (once; later calls return the same promise). */
-  load(): Promise<RuminateEngine> {
+  load(): Promise<RuminateClient> {
     if (this.ready) return this.ready;
     this.loadCtrl?.abort();
     const ctrl = new AbortController();
@@ -207,7 +207,7 @@ export class RuminateChatElement extends Base {
   async ask(text: string): Promise<ChatResultDetail | undefined> {
     const content = text.trim();
     if (!content || this.runCtrl) return undefined;
-    let client: RuminateEngine;
+    let client: RuminateClient;
     try {
       client = await this.load();
     } catch {

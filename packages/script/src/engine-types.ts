@@ -1,8 +1,8 @@
 // Runtime types as the controller's API carries them (so this package depends on the controller alone).
-import type { ChatCompletionRequest, CreateEngineOptions, RuminateEngine } from '@ruminate/controller';
+import type { ChatCompletionRequest, CreateEngineOptions, RuminateClient } from '@ruminate/controller';
 
 /** The runtime's Engine contract (worker or in-process). */
-export type Engine = RuminateEngine['engine'];
+export type Engine = RuminateClient['engine'];
 /** One chat message. */
 export type ChatMessage = ChatCompletionRequest['messages'][number];
 /** Options passed to `Engine.load`. */

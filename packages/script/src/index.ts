@@ -2,13 +2,8 @@
 // a <script> tag (window.Ruminate) or an ES module import.
 export * from '@ruminate/controller';
 export { describeBudget, parseBudget } from './budget-attribute.ts';
-export { bundledWorkerEngine, workerUrl } from './bundled-worker.ts';
-export {
-  type ChatResultDetail,
-  defineChatElement,
-  describeProgress,
-  RuminateChatElement,
-} from './chat-element.ts';
+export { bundledWorkerEngine } from './bundled-worker.ts';
+export { type ChatResultDetail, defineChatElement, RuminateChatElement } from './chat-element.ts';
 export { defaultEngine, type EngineSource, setDefaultEngine, webgpuProblem } from './engine-defaults.ts';
 export type { ChatMessage, Engine, LoadOptions, LoadProgress, ModelSource } from './engine-types.ts';
 export { VERSION } from './version.ts';

@@ -1,8 +1,4 @@
-// The engine worker shipped beside the bundle (ruminate-worker-<version>.js): the runtime's engine
-// served with comlink, opening URLs, Blobs and split files through the runtime's loading module.
-import { createSourceOpener, exposeEngine, RuminateEngine } from '@ruminate/runtime';
+// The engine worker shipped beside the bundle (ruminate-worker-<version>.js).
+import { serveEngine } from '@ruminate/runtime/worker';
 
-exposeEngine(
-  globalThis as unknown as Parameters<typeof exposeEngine>[0],
-  new RuminateEngine({ openSource: createSourceOpener() }),
-);
+serveEngine();

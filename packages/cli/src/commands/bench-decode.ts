@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { RuminateError } from '@ruminate/errors';
 import {
   FileTuningStore,
   type KernelContext,
@@ -9,13 +10,12 @@ import {
   MemoryTuningStore,
   type PassTime,
   profilePasses,
-  RuminateError,
   requestDevice,
   Tuner,
   trackAllocations,
   tuningIdentity,
 } from '@ruminate/gpu';
-import { nodeFileSource, parseGguf, RuminateEngine, tuneModelKernels } from '@ruminate/runtime';
+import { openFileSource, parseGguf, RuminateEngine, tuneModelKernels } from '@ruminate/runtime';
 import { log, out, table } from '../log.ts';
 import type { BenchSuite } from './bench.ts';
 
@@ -111,7 +111,7 @@ export const benchDecode: BenchSuite = {
         const store = values.fresh ? new MemoryTuningStore() : new FileTuningStore();
         const tuner = await Tuner.open(acquired.device, tuningIdentity(acquired.info), store);
         ctx = { ...base, tuned: tuner.lookup };
-        const source = await nodeFileSource(values.model);
+        const source = await openFileSource(values.model);
         const header = await parseGguf(source);
         await source.close?.();
         const t0 = performance.now();

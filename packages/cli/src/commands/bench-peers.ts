@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { benchPrompt, peerFixture } from '@ruminate/bench/peers/fixture.ts';
 import type { BatchRun, EngineRun, PeersPageRequest, PeersPageResult } from '@ruminate/bench/peers/types.ts';
 import { openBenchPage } from '@ruminate/bench/support/browser.ts';
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import { log, out, table } from '../log.ts';
 import type { BenchSuite } from './bench.ts';
 

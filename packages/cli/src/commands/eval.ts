@@ -9,7 +9,7 @@ import {
   getTask,
   runEval,
 } from '@ruminate/controller';
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import { RuminateEngine } from '@ruminate/runtime';
 import { BACKEND_OPTIONS, BACKEND_USAGE, backendOptions } from '../backend-option.ts';
 import type { Command } from '../command.ts';

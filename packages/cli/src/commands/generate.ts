@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { getTask, type RunRequest, resultToJson, runStrategy } from '@ruminate/controller';
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import { RuminateEngine, type StepResult } from '@ruminate/runtime';
 import { BACKEND_OPTIONS, BACKEND_USAGE, backendOptions } from '../backend-option.ts';
 import type { Command } from '../command.ts';

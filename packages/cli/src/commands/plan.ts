@@ -9,7 +9,7 @@ import {
   type SpeedCache,
   throughputAt,
 } from '@ruminate/controller';
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { Engine } from '@ruminate/runtime';
 import { BACKEND_OPTIONS, BACKEND_USAGE, backendOptions } from '../backend-option.ts';
 import type { Command } from '../command.ts';
@@ -40,16 +40,8 @@ const USAGE = `ruminate plan --model PATH (--latency-ms MS | --tokens N) [option
 ${BACKEND_USAGE}`;
 
 async function runtimeEngine(): Promise<Engine> {
-  const runtime = (await import('@ruminate/runtime')) as unknown as {
-    createNodeEngine?: () => Engine | Promise<Engine>;
-    RuminateEngine?: new () => Engine;
-  };
-  if (runtime.createNodeEngine) return runtime.createNodeEngine();
-  if (runtime.RuminateEngine) return new runtime.RuminateEngine();
-  throw new RuminateError(
-    'not-loaded',
-    '@ruminate/runtime exports neither createNodeEngine nor RuminateEngine yet; `ruminate plan` needs one.',
-  );
+  const { RuminateEngine } = await import('@ruminate/runtime');
+  return new RuminateEngine();
 }
 
 /** Parses the arguments, loads the model, measures (or reads) its speed and plans. */

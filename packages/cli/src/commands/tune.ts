@@ -9,7 +9,7 @@ import {
 } from '@ruminate/gpu';
 import {
   modelMatmulProblems,
-  nodeFileSource,
+  openFileSource,
   parseGguf,
   TUNED_ROW_COUNTS,
   tuneModelKernels,
@@ -45,7 +45,7 @@ export const tuneCommand: Command = {
       log(`ruminate tune: --model PATH is required\n\n${tuneCommand.usage}`);
       return 2;
     }
-    const source = await nodeFileSource(values.model);
+    const source = await openFileSource(values.model);
     const header = await parseGguf(source);
     await source.close?.();
     const rows = values.rows ? values.rows.split(',').map(Number) : [...TUNED_ROW_COUNTS];

@@ -5,7 +5,7 @@
 // also as ordinary `choices[].delta`), then one last chunk with the chosen answer(s), usage and
 // the `ruminate` result.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { Engine, LoadOptions, ModelInfo, ModelSource } from '@ruminate/runtime';
 import { cachedDecodeSpeed, type MeasureOptions, type SpeedCache } from '../planner/measure.ts';
 import type { DecodeSpeed, DeviceProfileLike, Plan } from '../planner/types.ts';
@@ -33,7 +33,7 @@ import type {
 export interface CreateEngineOptions {
   /** The model to load (skipped when the engine already has one and no model is given). */
   model?: ModelSource;
-  /** The engine, or a factory for it (default: the runtime's engine for this environment). */
+  /** The engine, or a factory for it (default: `defaultEngine()`, a dedicated Web Worker in a browser, in-process in Node). */
   engine?: Engine | (() => Engine | Promise<Engine>);
   /** Passed to `engine.load`. */
   load?: LoadOptions;
@@ -78,7 +78,7 @@ export interface Completions {
 }
 
 /** What `createEngine` returns. */
-export interface RuminateEngine {
+export interface RuminateClient {
   /** `chat.completions.create(request, { signal })`. */
   readonly chat: { readonly completions: ChatCompletions };
   /** `completions.create(request, { signal })`. */
@@ -97,33 +97,27 @@ export interface RuminateEngine {
   unload(): Promise<void>;
 }
 
-type RuntimeFactories = {
-  createNodeEngine?: () => Engine | Promise<Engine>;
-  createWorkerEngine?: () => Engine | Promise<Engine>;
-  RuminateEngine?: new () => Engine;
-};
-
-/** The runtime's engine for this environment: its factory if exported, else the in-process RuminateEngine. */
-async function defaultEngine(): Promise<Engine> {
-  const runtime = (await import('@ruminate/runtime')) as unknown as RuntimeFactories;
+/**
+ * The runtime's engine for this environment. In a browser (a page, or a worker of one) the engine
+ * runs in a dedicated Web Worker of its own (`createWorkerEngine` from `@ruminate/runtime/worker`),
+ * so a model never runs on the page's main thread; the client's `unload()` ends that worker. In
+ * Node (the CLI, tests) there is no page to block: the engine runs in-process.
+ */
+export async function defaultEngine(): Promise<Engine> {
   const inNode =
     typeof process !== 'undefined' &&
     typeof process.versions?.node === 'string' &&
     typeof window === 'undefined';
-  const factory = inNode ? runtime.createNodeEngine : runtime.createWorkerEngine;
-  if (factory) return factory();
-  if (runtime.RuminateEngine) return new runtime.RuminateEngine();
-  throw new RuminateError(
-    'not-loaded',
-    '@ruminate/runtime exports no engine factory yet; pass { engine } to createEngine.',
-    {
-      field: 'engine',
-    },
-  );
+  if (inNode) {
+    const runtime = await import('@ruminate/runtime');
+    return new runtime.RuminateEngine();
+  }
+  const { createWorkerEngine } = await import('@ruminate/runtime/worker');
+  return createWorkerEngine({ shared: false, closeOnUnload: true }).engine;
 }
 
 /** Creates the engine: loads the model and returns the OpenAI-shaped client. */
-export async function createEngine(options: CreateEngineOptions): Promise<RuminateEngine> {
+export async function createEngine(options: CreateEngineOptions): Promise<RuminateClient> {
   const engine =
     typeof options.engine === 'function'
       ? await options.engine()

@@ -2,7 +2,7 @@
 // validation (typed errors naming the field as the caller spelled it), and the OpenAI → canonical
 // mapping.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { ChatMessage } from '@ruminate/runtime';
 import type { Budget } from '../planner/types.ts';
 import type { StrategySpec } from '../strategies/types.ts';

@@ -39,7 +39,7 @@ export interface CommonRequest {
   /** Include usage in the last streamed chunk (always included here; accepted for compatibility). */
   stream_options?: { include_usage?: boolean };
   response_format?: ResponseFormat;
-  /** Test-time compute: `name[@samples]` or an object (DESIGN.md names). */
+  /** Test-time compute: `name[@samples]` or an object (ARCHITECTURE.md lists them). */
   strategy?: StrategySpec;
   /** Latency (ms) or token budget for the test-time compute. */
   budget?: Budget;

@@ -4,7 +4,7 @@
 // self-certainty) so the controller can be tested without a model, and it records what the
 // controller asked of it (step batch sizes, live sequences, pages) for assertions.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type {
   ChatMessage,
   Engine,

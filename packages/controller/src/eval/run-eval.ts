@@ -3,7 +3,7 @@
 // are derived from one pool of samples per problem; adaptive and search strategies (`asc`, `pf`,
 // `deepconf`, `beam`, `dvts`) and `greedy` run for real through the OpenAI-shaped API.
 
-import type { RuminateEngine } from '../api/create-engine.ts';
+import type { RuminateClient } from '../api/create-engine.ts';
 import { createRng } from '../generator/seeds.ts';
 import { parseStrategy } from '../strategies/registry.ts';
 import type { EvalProblem, EvalTask } from '../tasks/types.ts';
@@ -38,7 +38,7 @@ export interface EvalReport {
 /** Options of `runEval`. */
 export interface EvalOptions {
   /** The controller engine (createEngine) with the task's model loaded. */
-  engine: RuminateEngine;
+  engine: RuminateClient;
   task: EvalTask;
   problems: readonly EvalProblem[];
   /** Strategy specs (`greedy`, `sc@4`, `bon@16`, `pass@16`, `asc`, `pf@16`, …). */

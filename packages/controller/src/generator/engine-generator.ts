@@ -3,7 +3,7 @@
 // whole list; the engine holds back incomplete UTF-8) and streams only the stable new suffix, finds stop strings that span tokens and
 // reasoning-step delimiters, and keeps usage and the trace current.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { Engine, SamplingParams, StepRequest, StepWants } from '@ruminate/runtime';
 import { Branch, type FinishReason } from './branch.ts';
 import { decodeIncremental } from './incremental-text.ts';

@@ -1,4 +1,4 @@
-// The Generator contract (DESIGN.md): what every strategy is written against. It hides the engine
+// The Generator contract (ARCHITECTURE.md): what every strategy is written against. It hides the engine
 // (Ruminate's runtime, or any other engine behind the same `Engine` interface) and adds extending
 // until a stop string or a reasoning-step delimiter, per-candidate seeds and the trace.
 

@@ -2,7 +2,7 @@
 // and device: the result is kept in a cache (in memory by default; pass a persistent one, e.g.
 // over localStorage or a file, to keep it across sessions).
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { Engine, ModelInfo } from '@ruminate/runtime';
 import type { DecodeSpeed, SpeedPoint } from './types.ts';
 

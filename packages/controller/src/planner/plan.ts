@@ -1,10 +1,10 @@
 // The budget planner: picks N (samples), batch width, max tokens and strategy parameters so a
 // request fits the caller's latency or token budget and the free KV memory. Following
-// STRATEGIES.md ("Budget"): decode throughput grows with parallel sequences up to a knee; N is
+// ARCHITECTURE.md ("Budget"): decode throughput grows with parallel sequences up to a knee; N is
 // capped by what the KV pool holds at this length; the time of N samples is predicted from the
 // measured (or estimated) throughput at the width they run at.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { MemoryReport } from '@ruminate/runtime';
 import type { ResolvedStrategy } from '../strategies/registry.ts';
 import type { StrategyDefinition } from '../strategies/types.ts';

@@ -1,7 +1,7 @@
 // Decode throughput as a function of the number of parallel sequences: interpolated between the
 // measured widths, its knee, and an estimate from the device profile when nothing was measured.
 // Decode is bandwidth-bound (every step reads all weights), so total tokens/s grows with the
-// batch until compute saturates (STRATEGIES.md, "Budget").
+// batch until compute saturates (ARCHITECTURE.md, "Budget").
 
 import type { DecodeSpeed, DeviceProfileLike } from './types.ts';
 

@@ -9,7 +9,7 @@
 // min(1, p/q), resample from max(0, p − q)); the contract reads back only top log-probabilities,
 // so only the greedy case is offered.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { Engine, SeqId } from '@ruminate/runtime';
 
 /** Options of `speculativeGreedy`. */

@@ -3,7 +3,7 @@
 // rule (stopping-rule.ts: the Beta rule or the leader's share, a batch schedule, and the default
 // chosen on the bundled model's dev set). Reports the samples saved.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { Branch } from '../generator/branch.ts';
 import { extractAnswer } from '../verifiers/answer.ts';
 import { choiceParam, numberParam } from './params.ts';

@@ -4,14 +4,11 @@
 // to M by forking its KV cache. After the last iteration the survivors finish to the end. The
 // answer is the best finished beam by its aggregated step scores (last by default; min or prod).
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { Branch } from '../generator/branch.ts';
-import { choiceParam, numberParam } from './params.ts';
 import { aggregateStepScores, formatScore, type StepAggregate, scoreSteps } from './scoring.ts';
+import { resolveTreeSearchParams, treeSearchParams, validateTreeSearchParams } from './tree-search-params.ts';
 import type { StrategyContext, StrategyDefinition, StrategyOutcome } from './types.ts';
-
-/** Step-score aggregations a search accepts. */
-export const AGGREGATES = ['last', 'min', 'prod'] as const;
 
 /** Finishes `active` to the end, scores them, and ranks `pool` by final score. */
 export async function finishAndRank(
@@ -52,31 +49,14 @@ export const beamSearch: StrategyDefinition = {
   },
   usesVerifier: false,
   usesStepScorer: true,
-  resolveParams(params, samples) {
-    return {
-      ...params,
-      width: Math.min(samples, numberParam(params, 'width', { default: Math.min(4, samples) })),
-      iterations: numberParam(params, 'iterations', { default: 40 }),
-      aggregate: choiceParam(params, 'aggregate', AGGREGATES, 'last'),
-    };
-  },
+  resolveParams: resolveTreeSearchParams,
   validate(params, samples, n) {
-    const width = numberParam(params, 'width', { default: Math.min(4, samples), min: 1, integer: true });
-    numberParam(params, 'iterations', { default: 40, min: 1, integer: true });
-    choiceParam(params, 'aggregate', AGGREGATES, 'last');
-    if (width > samples)
-      throw new RuminateError(
-        'invalid-argument',
-        `strategy.width (${width}) exceeds the beams (${samples}).`,
-        { field: 'strategy.width' },
-      );
+    validateTreeSearchParams(params, samples, 'beams');
     if (n > samples)
       throw new RuminateError('invalid-argument', `n (${n}) exceeds the beams (${samples}).`, { field: 'n' });
   },
   async run(ctx) {
-    const width = numberParam(ctx.params, 'width', { default: Math.min(4, ctx.samples) });
-    const iterations = numberParam(ctx.params, 'iterations', { default: 40 });
-    const agg = choiceParam(ctx.params, 'aggregate', AGGREGATES, 'last');
+    const { width, iterations, aggregate: agg } = treeSearchParams(ctx.params, ctx.samples);
     const keepCount = Math.max(1, Math.floor(ctx.samples / width));
     const pool: Branch[] = [];
     const scores = new Map<Branch, number>();

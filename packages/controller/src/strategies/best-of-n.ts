@@ -3,7 +3,7 @@
 // last, min or product (search-and-learn's agg_strategy). With `abstain`, no answer is returned
 // when no candidate passes (Inference Scaling fLaws: a wrong answer may cost more than none).
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { Branch } from '../generator/branch.ts';
 import { runVerifier, type Verdict, verdictWeight } from '../verifiers/types.ts';
 import { booleanParam, choiceParam } from './params.ts';

@@ -5,7 +5,7 @@
 // top 90% by default, or the top 10%); every later trace stops as soon as its current window's
 // confidence falls below it; the answer is a confidence-weighted vote over the kept traces.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { Branch } from '../generator/branch.ts';
 import { extractAnswer } from '../verifiers/answer.ts';
 import { numberParam } from './params.ts';

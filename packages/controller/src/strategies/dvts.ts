@@ -3,11 +3,11 @@
 // current node, scores them, keeps its best and drops the rest; a subtree ends when its best is
 // finished. All subtrees' candidates are decoded in one batch. The answer: the best final node.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { Branch } from '../generator/branch.ts';
-import { AGGREGATES, finishAndRank } from './beam-search.ts';
-import { choiceParam, numberParam } from './params.ts';
+import { finishAndRank } from './beam-search.ts';
 import { aggregateStepScores, scoreSteps } from './scoring.ts';
+import { resolveTreeSearchParams, treeSearchParams, validateTreeSearchParams } from './tree-search-params.ts';
 import type { StrategyDefinition } from './types.ts';
 
 /** `dvts`: independent greedy-by-verifier subtrees. */
@@ -23,24 +23,9 @@ export const dvts: StrategyDefinition = {
   },
   usesVerifier: false,
   usesStepScorer: true,
-  resolveParams(params, samples) {
-    return {
-      ...params,
-      width: Math.min(samples, numberParam(params, 'width', { default: Math.min(4, samples) })),
-      iterations: numberParam(params, 'iterations', { default: 40 }),
-      aggregate: choiceParam(params, 'aggregate', AGGREGATES, 'last'),
-    };
-  },
+  resolveParams: resolveTreeSearchParams,
   validate(params, samples, n) {
-    const width = numberParam(params, 'width', { default: Math.min(4, samples), min: 1, integer: true });
-    numberParam(params, 'iterations', { default: 40, min: 1, integer: true });
-    choiceParam(params, 'aggregate', AGGREGATES, 'last');
-    if (width > samples)
-      throw new RuminateError(
-        'invalid-argument',
-        `strategy.width (${width}) exceeds the samples (${samples}).`,
-        { field: 'strategy.width' },
-      );
+    const width = validateTreeSearchParams(params, samples, 'samples');
     if (n > Math.max(1, Math.floor(samples / width))) {
       throw new RuminateError(
         'invalid-argument',
@@ -50,9 +35,7 @@ export const dvts: StrategyDefinition = {
     }
   },
   async run(ctx) {
-    const width = numberParam(ctx.params, 'width', { default: Math.min(4, ctx.samples) });
-    const iterations = numberParam(ctx.params, 'iterations', { default: 40 });
-    const agg = choiceParam(ctx.params, 'aggregate', AGGREGATES, 'last');
+    const { width, iterations, aggregate: agg } = treeSearchParams(ctx.params, ctx.samples);
     const subtrees = Math.max(1, Math.floor(ctx.samples / width));
     const scores = new Map<Branch, number>();
     const pool: Branch[] = [];

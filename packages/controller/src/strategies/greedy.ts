@@ -1,6 +1,6 @@
 // Greedy decoding: one candidate, the argmax token at every position.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { StrategyDefinition } from './types.ts';
 
 /** `greedy`: one deterministic answer. */

@@ -1,6 +1,6 @@
 // Typed reading of strategy parameters, with errors that name the offending field.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 
 /** Reads a numeric parameter, checking range and integrality. */
 export function numberParam(
@@ -62,4 +62,12 @@ export function booleanParam(
     );
   }
   return v;
+}
+
+/** Throws `invalid-argument` on `n` when more choices are asked for than the `samples` drawn. */
+export function checkChoicesWithinSamples(samples: number, n: number): void {
+  if (n > samples)
+    throw new RuminateError('invalid-argument', `n (${n}) exceeds the samples drawn (${samples}).`, {
+      field: 'n',
+    });
 }

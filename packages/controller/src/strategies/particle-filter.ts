@@ -6,7 +6,7 @@
 // particles keep their last weight and take part in resampling. Resampling is a fork: a particle
 // drawn k times keeps its sequence and forks k − 1 copies; one drawn 0 times is released.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { Branch } from '../generator/branch.ts';
 import { createRng, mixSeed } from '../generator/seeds.ts';
 import { verdictLogWeight } from '../verifiers/types.ts';

@@ -1,7 +1,7 @@
-// The one strategy registry for the API, the CLI and evaluations (DESIGN.md): names, aliases,
+// The one strategy registry for the API, the CLI and evaluations (ARCHITECTURE.md): names, aliases,
 // and the `name[@samples]` parser.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import { adaptiveSelfConsistency } from './adaptive-sc.ts';
 import { beamSearch } from './beam-search.ts';
 import { bestOfN } from './best-of-n.ts';

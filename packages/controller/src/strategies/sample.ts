@@ -1,7 +1,7 @@
 // Plain sampling (temperature, top-k, top-p, min-p, penalties): `samples` independent answers,
 // returned in the order drawn (OpenAI's `n` choices).
 
-import { RuminateError } from '@ruminate/gpu';
+import { checkChoicesWithinSamples } from './params.ts';
 import { sampleWaves } from './sampling-waves.ts';
 import type { StrategyDefinition } from './types.ts';
 
@@ -15,10 +15,7 @@ export const sample: StrategyDefinition = {
   usesVerifier: false,
   usesStepScorer: false,
   validate(_params, samples, n) {
-    if (n > samples)
-      throw new RuminateError('invalid-argument', `n (${n}) exceeds the samples drawn (${samples}).`, {
-        field: 'n',
-      });
+    checkChoicesWithinSamples(samples, n);
   },
   async run(ctx) {
     const all = await sampleWaves(ctx, ctx.samples);

@@ -1,7 +1,7 @@
 // Self-consistency (Wang et al. 2022): sample N reasoning paths, extract each final answer,
 // return the most frequent.
 
-import { RuminateError } from '@ruminate/gpu';
+import { checkChoicesWithinSamples } from './params.ts';
 import { sampleWaves } from './sampling-waves.ts';
 import type { StrategyDefinition } from './types.ts';
 import { voteOutcome } from './voting.ts';
@@ -16,10 +16,7 @@ export const selfConsistency: StrategyDefinition = {
   usesVerifier: false,
   usesStepScorer: false,
   validate(_params, samples, n) {
-    if (n > samples)
-      throw new RuminateError('invalid-argument', `n (${n}) exceeds the samples drawn (${samples}).`, {
-        field: 'n',
-      });
+    checkChoicesWithinSamples(samples, n);
   },
   async run(ctx) {
     const all = await sampleWaves(ctx, ctx.samples);

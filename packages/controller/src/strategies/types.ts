@@ -1,4 +1,4 @@
-// What a strategy module is and what it is given. Strategies see only the Generator (DESIGN.md):
+// What a strategy module is and what it is given. Strategies see only the Generator (ARCHITECTURE.md):
 // they fork, extend, score and prune branches, and say which branch won.
 
 import type { Branch } from '../generator/branch.ts';
@@ -65,7 +65,7 @@ export interface StrategyOutcome {
 
 /** A strategy module. */
 export interface StrategyDefinition {
-  /** Canonical short name (DESIGN.md). */
+  /** Canonical short name (ARCHITECTURE.md). */
   name: string;
   /** Other names it answers to. */
   aliases: readonly string[];

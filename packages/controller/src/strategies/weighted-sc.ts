@@ -1,8 +1,8 @@
 // Weighted self-consistency: each candidate votes for its answer with its verifier score
 // (mapped to a non-negative weight); the answer with the largest total wins.
 
-import { RuminateError } from '@ruminate/gpu';
 import { verdictWeight } from '../verifiers/types.ts';
+import { checkChoicesWithinSamples } from './params.ts';
 import { sampleWaves } from './sampling-waves.ts';
 import { scoreOutcomes } from './scoring.ts';
 import type { StrategyDefinition } from './types.ts';
@@ -18,10 +18,7 @@ export const weightedSelfConsistency: StrategyDefinition = {
   usesVerifier: true,
   usesStepScorer: false,
   validate(_params, samples, n) {
-    if (n > samples)
-      throw new RuminateError('invalid-argument', `n (${n}) exceeds the samples drawn (${samples}).`, {
-        field: 'n',
-      });
+    checkChoicesWithinSamples(samples, n);
   },
   async run(ctx) {
     const all = await sampleWaves(ctx, ctx.samples);

@@ -1,4 +1,4 @@
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import { mulTask } from './mul.ts';
 import type { EvalTask } from './types.ts';
 

@@ -1,6 +1,6 @@
 // Verifier specs as callers write them (a name, a small object, or a Verifier) → a Verifier.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { AnswerOptions } from './answer.ts';
 import { exactMatch } from './exact-match.ts';
 import { javascriptTests } from './javascript-tests.ts';

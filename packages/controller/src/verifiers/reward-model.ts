@@ -4,7 +4,7 @@
 // for all candidates. With a negative token (" No") the score is the log of the normalised
 // probability p(yes) / (p(yes) + p(no)), read by forking each prompt in two.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { Engine } from '@ruminate/runtime';
 import type { Verdict, Verifier, VerifyInput } from './types.ts';
 

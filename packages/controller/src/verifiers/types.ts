@@ -3,7 +3,7 @@
 // `runVerifier`, which turns a throw, a rejection or a timeout into a failed verdict so a bad
 // verifier never stalls a search.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 
 /** What a verifier sees of a candidate. */
 export interface VerifyInput {

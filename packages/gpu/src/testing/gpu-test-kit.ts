@@ -4,7 +4,7 @@
 import { type AcquiredDevice, requestDevice } from '../device/request-device.ts';
 import type { KernelContext } from '../ops/context.ts';
 import { kernelContextFor } from '../ops/context.ts';
-import { defaultIndex, type TuningPoint, type TuningSpace } from '../ops/elementwise/tuning-space.ts';
+import { defaultIndex, type TuningPoint, type TuningSpace } from '../ops/shared/tuning-space.ts';
 
 let shared: Promise<AcquiredDevice> | undefined;
 
@@ -169,7 +169,7 @@ export function candidateSample<T>(all: readonly T[], count: number, seed: numbe
  */
 export function spaceSample(space: TuningSpace, count: number, seed: number): TuningPoint[] {
   const sampled = candidateSample(space.candidates, count, seed, defaultIndex(space));
-  const cpu = space.cpuDefault;
+  const cpu = space.cpuDefaults[0];
   const same = (c: TuningPoint) => JSON.stringify(c) === JSON.stringify(cpu);
   return cpu && !sampled.some(same) ? [...sampled, cpu] : sampled;
 }

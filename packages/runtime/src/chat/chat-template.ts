@@ -3,7 +3,7 @@
 // rendered with @huggingface/jinja and tokenized with special tokens parsed.
 
 import { Template } from '@huggingface/jinja';
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { ChatMessage } from '../engine/types.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { CHATML_TEMPLATE } from './chatml-template.ts';

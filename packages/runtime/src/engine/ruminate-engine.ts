@@ -1,4 +1,4 @@
-// The Engine (DESIGN.md), in-process: a GGUF model on WebGPU with its tokenizer and chat
+// The Engine (ARCHITECTURE.md), in-process: a GGUF model on WebGPU with its tokenizer and chat
 // template, paged KV sequences and batched steps. The worker entry exposes this same object.
 import {
   defaultTuningStore,

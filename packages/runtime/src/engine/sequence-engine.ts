@@ -2,7 +2,7 @@
 // one-token step. A step computes every sequence's uncomputed tokens (prompt chunks and the
 // token sampled last time) in passes of at most `maxPassTokens` rows, samples each sequence in
 // the pass where its last token is computed, and appends the sampled tokens.
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { PageCopy, PagedKvCache } from '../kv/paged-kv-cache.ts';
 import type { ModelBackend, PassRow, RowSampling } from '../model/backend.ts';
 import type { MemoryReport, SeqId, StepRequest, StepResult } from './types.ts';

@@ -1,4 +1,4 @@
-// The contract between the worker runtime and the main-thread controller (DESIGN.md).
+// The contract between the worker runtime and the main-thread controller (ARCHITECTURE.md).
 // A token step (`Engine.step`) advances each listed sequence by one token; the runtime
 // knows sequences and tokens, never strategies.
 

@@ -3,7 +3,7 @@
 // reading or allocating anything, so a hostile header costs time and memory proportional to
 // the bytes actually present, never to what the file claims.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { ByteSource } from './types.ts';
 
 const utf8 = new TextDecoder('utf-8');

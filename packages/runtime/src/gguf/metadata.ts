@@ -2,7 +2,7 @@
 // `gguf-invalid` RuminateError naming the key when a required entry is missing or has the
 // wrong type, so loaders never see `undefined` where a hyperparameter should be.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { GgufArrayValues, GgufValue } from './types.ts';
 
 type Meta = ReadonlyMap<string, GgufValue>;

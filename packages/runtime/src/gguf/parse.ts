@@ -6,7 +6,7 @@
 // the file before it is used, so hostile input costs time and memory bounded by the file's
 // real size, and fails with a RuminateError ('gguf-invalid' or 'gguf-unsupported').
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import { ByteReader } from './byte-reader.ts';
 import { readValue, readValueType } from './read-value.ts';
 import { tensorType } from './tensor-types.ts';

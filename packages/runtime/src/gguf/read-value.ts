@@ -4,7 +4,7 @@
 // nested arrays: their 12-byte type + length), so an array can never claim more elements
 // than the file could hold.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { ByteReader } from './byte-reader.ts';
 import { GGUF_VALUE_TYPE_IDS, type GgufArrayValues, type GgufValue, type GgufValueType } from './types.ts';
 

@@ -1,7 +1,8 @@
 // GGML type ids a GGUF file may name but Ruminate has no layout for (ggml `ggml_type`,
 // listed in ggml-org/ggml docs/gguf.md), so errors can say which type a file uses.
 
-import { type GgmlTypeInfo, ggmlTypeById, RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
+import { type GgmlTypeInfo, ggmlTypeById } from '@ruminate/gpu';
 
 const unsupportedNames: Record<number, string> = {
   4: 'q4_2 (removed from ggml)',

@@ -4,7 +4,8 @@
 // each offset equals the running padded size). `layoutGguf` computes the header and offsets
 // without tensor data, so a caller can write huge or sparse files piece by piece.
 
-import { type GgmlTypeInfo, type GgmlTypeName, ggmlType, RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
+import { type GgmlTypeInfo, type GgmlTypeName, ggmlType } from '@ruminate/gpu';
 import { ByteWriter } from './byte-writer.ts';
 import { GGUF_DEFAULT_ALIGNMENT } from './parse.ts';
 import { GGUF_VALUE_TYPE_IDS, type GgufArrayValues, type GgufValue, type GgufValueType } from './types.ts';

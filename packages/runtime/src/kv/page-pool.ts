@@ -2,7 +2,7 @@
 // Kwon et al., "Efficient Memory Management for Large Language Model Serving with
 // PagedAttention", SOSP 2023). A page is free when its count is zero; pages shared by
 // forked sequences carry a count above one and are copied before they are written.
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 
 /** Reference-counted page ids 0..numPages-1 with a LIFO free list (recently freed pages are reused first). */
 export class PagePool {

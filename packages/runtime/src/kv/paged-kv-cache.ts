@@ -3,7 +3,7 @@
 // cached prefix by a new sequence. The GPU pools themselves live in the model; this class
 // only says which page to write and which pages to copy first (vLLM's block manager and
 // SGLang's prefix reuse, re-derived for one-token steps).
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { SeqId } from '../engine/types.ts';
 import { PagePool } from './page-pool.ts';
 

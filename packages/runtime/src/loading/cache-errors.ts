@@ -1,6 +1,6 @@
 // Errors shared by the model caches.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 
 /** The error for content whose SHA-256 is not the expected one. */
 export function integrityMismatch(key: string, expected: string, actual: string): RuminateError {

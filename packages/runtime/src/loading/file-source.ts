@@ -1,7 +1,7 @@
 // ByteSources over a Node file path and over a browser File/Blob. Reads are positional, so
 // files over 2 GB (and 4 GB) work: offsets are JS numbers, exact up to 2^53.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { ByteSource } from '../gguf/types.ts';
 
 /** Default chunk for streamed reads (8 MiB). */

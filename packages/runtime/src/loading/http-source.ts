@@ -2,7 +2,7 @@
 // resumable: when a connection drops mid-body, the read continues from the last byte
 // received with a new Range request, up to `retries` times in a row.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { ByteSource } from '../gguf/types.ts';
 
 /** Options for `openHttpSource`. */

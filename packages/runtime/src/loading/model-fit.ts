@@ -5,7 +5,7 @@
 // per-tensor rule is that one row fits one binding. KV: a K and a V entry per layer per
 // token, each nKvHeads × headDim elements (llama.cpp's n_embd_k_gqa / n_embd_v_gqa).
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import { metaNumber, metaString } from '../gguf/metadata.ts';
 import type { GgufHeader, GgufTensorInfo } from '../gguf/types.ts';
 

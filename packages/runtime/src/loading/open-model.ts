@@ -5,7 +5,7 @@
 // a second open of the same URL makes no network request. Tensor data is then streamed
 // chunk by chunk (`tensorChunks`) for upload to the GPU.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { LoadProgress, ModelSource } from '../engine/types.ts';
 import { parseGguf } from '../gguf/parse.ts';
 import type { ByteSource, GgufHeader } from '../gguf/types.ts';

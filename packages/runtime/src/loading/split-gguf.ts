@@ -4,7 +4,7 @@
 // src/llama-arch.cpp LLM_KV_SPLIT_*). The model is the first part's metadata with every
 // part's tensors.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import { metaNumber, metaOptionalNumber } from '../gguf/metadata.ts';
 import type { ByteSource, GgufHeader, GgufTensorInfo } from '../gguf/types.ts';
 

@@ -2,7 +2,8 @@
 // host memory): the table is kept in its stored (usually quantized) form, and only the rows a
 // pass needs are dequantized and uploaded with one writeBuffer. An untied model then needs no GPU
 // copy of the table at all.
-import { dequantize, ggmlRowBytes, RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
+import { dequantize, ggmlRowBytes } from '@ruminate/gpu';
 import type { ByteSource, GgufTensorInfo } from '../gguf/types.ts';
 
 /** Rows of token_embd.weight, dequantized on demand from its stored bytes. */

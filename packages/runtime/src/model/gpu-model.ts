@@ -2,13 +2,14 @@
 // package's ops, one command buffer and one submit per forward pass: page copies, embedding,
 // every layer, the final norm, the output matmul for the sampled rows only, the sampler, and a
 // 192-byte-per-row readback. Graph semantics: see reference/forward.ts (the float64 oracle).
+import { RuminateError } from '@ruminate/errors';
 import {
   type BufferSlice,
   decodeSamplerOutput,
   type KernelContext,
   KvWriteOp,
   kvPoolBytes,
-  Matmul,
+  MatmulOp,
   type MatmulShape,
   PAGE_TOKENS,
   PagedAttentionOp,
@@ -17,7 +18,6 @@ import {
   RopeOp,
   type RopeParams,
   type RowRange,
-  RuminateError,
   SAMPLER_MAX_CANDIDATES,
   SamplerOp,
   SiluMulOp,
@@ -42,7 +42,7 @@ export interface GpuModelSizes extends KvGeometry {
 export interface CompiledKernels {
   /** The ops of a forward pass. */
   ops: Ops;
-  /** Matmul shape classes already compiled (`Matmul.shapeClass`). */
+  /** MatmulOp shape classes already compiled (`MatmulOp.shapeClass`). */
   preparedMatmuls: ReadonlySet<string>;
   /** The model's rotation; its `freqFactors` buffer (Llama 3.1+ `rope_freqs.weight`) is filled by `create`. */
   rope: RopeParams;
@@ -53,7 +53,7 @@ const storage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBuff
 
 /** The ops one forward pass records. */
 export interface Ops {
-  matmul: Matmul;
+  matmul: MatmulOp;
   norm: RmsNormOp;
   normResidual: RmsNormOp;
   normInPlace: RmsNormOp | undefined;
@@ -172,14 +172,14 @@ export class GpuModel implements ModelBackend {
         usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
       });
     }
-    const matmul = new Matmul(ctx);
+    const matmul = await MatmulOp.prepare(ctx);
     const prepared = new Set<string>();
     const matmuls: Promise<void>[] = [];
     for (const { m, k, n, dtype } of problems) {
       const key = matmul.shapeClass(dtype, m, k);
       if (prepared.has(key)) continue;
       prepared.add(key);
-      matmuls.push(matmul.prepare({ dtype, rows: n, cols: k, m }));
+      matmuls.push(matmul.prepareShape({ dtype, rows: n, cols: k, m }));
     }
     const [norm, normResidual, normInPlace, kvWrite, ropeOp, attention, siluMul, sampler] = await Promise.all(
       [
@@ -287,10 +287,12 @@ export class GpuModel implements ModelBackend {
     for (const op of Object.values(this.ops) as { destroy?: () => void }[]) op?.destroy?.();
   }
 
+  /**
+   * One forward pass: the pass's uploads, its copy-on-write page copies, every layer, the final
+   * norm, then (when rows are sampled) the head over the sampled rows and the sampler, read back.
+   */
   async forward(pass: ForwardPass): Promise<SampledToken[]> {
     this.checkUsable();
-    const { device } = this.ctx;
-    const hp = this.hp;
     const T = pass.rows.length;
     const S = pass.sample.length;
     if (T < 1 || T > this.sizes.maxRows || S > this.sizes.numSlots) {
@@ -304,14 +306,34 @@ export class GpuModel implements ModelBackend {
       pass.sample.some((s) => (s.want?.topLogprobs ?? 0) > 0),
     );
     await this.ops.sampler.ready(candidates);
-    // Per-pass inputs.
+    this.uploadPass(pass);
+    const enc = this.ctx.device.createCommandEncoder({ label: 'forward' });
+    this.encodePageCopies(enc, pass.copies);
+    const attention = attentionRanges(pass);
+    for (let l = 0; l < this.hp.nLayers; l++) this.encodeLayer(enc, l, T, attention);
+    // Final norm over every row (cheap), then only the sampled rows go through the output matrix.
+    this.encodeNorm(enc, 'output_norm.weight', T, true);
+    if (S === 0) {
+      // A prefill chunk with nothing to sample: submit and go on without waiting; the queue runs
+      // passes in order and the next pass's uploads are queued after this one.
+      this.ctx.device.queue.submit([enc.finish()]);
+      return [];
+    }
+    this.encodeHead(enc, pass);
+    return this.sampleAndRead(enc, pass, rowParams, candidates);
+  }
+
+  /** The pass's inputs: row (slot, position) pairs, the rows' embeddings, the changed block-table rows. */
+  private uploadPass(pass: ForwardPass): void {
+    const { device } = this.ctx;
+    const T = pass.rows.length;
     const info = new Uint32Array(T * 2);
     pass.rows.forEach((r, i) => {
       info[2 * i] = r.slot;
       info[2 * i + 1] = r.position;
     });
     device.queue.writeBuffer(this.rowInfo, 0, info);
-    const x = new Float32Array(T * hp.nEmbd);
+    const x = new Float32Array(T * this.hp.nEmbd);
     this.embedding.gather(
       pass.rows.map((r) => r.token),
       x,
@@ -327,158 +349,148 @@ export class GpuModel implements ModelBackend {
         w,
       );
     }
-    const enc = device.createCommandEncoder({ label: 'forward' });
-    for (const { src, dst } of pass.copies) {
+  }
+
+  /** Copy-on-write: each copied page of every layer's K and V pools, before any K/V is written. */
+  private encodePageCopies(enc: GPUCommandEncoder, copies: ForwardPass['copies']): void {
+    for (const { src, dst } of copies) {
       for (const pool of [...this.kPools, ...this.vPools]) {
         // WebGPU forbids a copy within one buffer: go through a one-page temporary.
         enc.copyBufferToBuffer(pool, src * this.pageBytes, this.pageTmp, 0, this.pageBytes);
         enc.copyBufferToBuffer(this.pageTmp, 0, pool, dst * this.pageBytes, this.pageBytes);
       }
     }
-    const slice = (b: GPUBuffer, floats: number): BufferSlice => ({ buffer: b, offset: 0, size: floats * 4 });
+  }
+
+  /** h = RMSNorm(x) · w over T rows; with `residual`, x += delta first (the previous block's output). */
+  private encodeNorm(enc: GPUCommandEncoder, weight: string, T: number, residual: boolean): void {
+    const args = { w: this.f32(weight), out: this.act.h, rows: T, dim: this.hp.nEmbd, eps: this.hp.rmsEps };
+    if (residual) this.ops.normResidual.encode(enc, { x: this.act.x, delta: this.act.delta, ...args });
+    else this.ops.norm.encode(enc, { x: this.act.x, ...args });
+  }
+
+  /** One decoder layer over T rows: attention (q/k/v, norms, RoPE, KV write, paged attention, output) then the FFN or MoE block. */
+  private encodeLayer(
+    enc: GPUCommandEncoder,
+    l: number,
+    T: number,
+    { attnRanges, maxKeys }: ReturnType<typeof attentionRanges>,
+  ): void {
+    const hp = this.hp;
     const e = hp.nEmbd;
     const hd = hp.headDim;
     const qw = hp.nHeads * hd;
     const kw = hp.nKvHeads * hd;
-    const { attnRanges, maxKeys } = attentionRanges(pass);
-    for (let l = 0; l < hp.nLayers; l++) {
-      const p = `blk.${l}.`;
-      const normW = this.f32(`${p}attn_norm.weight`);
-      if (l === 0)
-        this.ops.norm.encode(enc, {
-          x: this.act.x,
-          w: normW,
-          out: this.act.h,
-          rows: T,
-          dim: e,
-          eps: hp.rmsEps,
-        });
-      else {
-        this.ops.normResidual.encode(enc, {
-          x: this.act.x,
-          delta: this.act.delta,
-          w: normW,
-          out: this.act.h,
-          rows: T,
-          dim: e,
-          eps: hp.rmsEps,
-        });
-      }
-      const h = slice(this.act.h, T * e);
-      this.linear(enc, h, `${p}attn_q`, this.act.q, T, qw);
-      this.linear(enc, h, `${p}attn_k`, this.act.k, T, kw, true);
-      this.linear(enc, h, `${p}attn_v`, this.act.v, T, kw, true);
-      if (this.ops.normInPlace) {
-        const qn = this.f32(`${p}attn_q_norm.weight`);
-        const kn = this.f32(`${p}attn_k_norm.weight`);
-        this.ops.normInPlace.encode(enc, {
-          x: this.act.q,
-          w: qn,
-          rows: T,
-          dim: hd,
-          groupsPerRow: hp.nHeads,
-          eps: hp.rmsEps,
-        });
-        this.ops.normInPlace.encode(enc, {
-          x: this.act.k,
-          w: kn,
-          rows: T,
-          dim: hd,
-          groupsPerRow: hp.nKvHeads,
-          eps: hp.rmsEps,
-        });
-      }
-      this.ops.rope.encode(enc, {
+    const p = `blk.${l}.`;
+    this.encodeNorm(enc, `${p}attn_norm.weight`, T, l > 0);
+    const h = whole(this.act.h, T * e);
+    this.linear(enc, h, `${p}attn_q`, this.act.q, T, qw);
+    this.linear(enc, h, `${p}attn_k`, this.act.k, T, kw, true);
+    this.linear(enc, h, `${p}attn_v`, this.act.v, T, kw, true);
+    if (this.ops.normInPlace) {
+      const qn = this.f32(`${p}attn_q_norm.weight`);
+      const kn = this.f32(`${p}attn_k_norm.weight`);
+      this.ops.normInPlace.encode(enc, {
         x: this.act.q,
-        positions: this.rowInfo,
+        w: qn,
         rows: T,
-        nHeads: hp.nHeads,
-        headDim: hd,
-        posStride: 2,
-        posOffset: 1,
-        rope: this.rope,
-      });
-      const kPool = this.kPools[l] as GPUBuffer;
-      const vPool = this.vPools[l] as GPUBuffer;
-      this.ops.kvWrite.encode(enc, {
-        k: this.act.k,
-        v: this.act.v,
-        rowInfo: this.rowInfo,
-        blockTable: this.blockTable,
-        kPool,
-        vPool,
-        rows: T,
-      });
-      this.ops.attention.encode(enc, {
-        q: this.act.q,
-        out: this.act.attn,
-        kPool,
-        vPool,
-        blockTable: this.blockTable,
-        rowInfo: this.rowInfo,
-        ...attnRanges,
-        maxKeys,
-      });
-      this.linear(enc, slice(this.act.attn, T * qw), `${p}attn_output`, this.act.delta, T, e);
-      this.ops.normResidual.encode(enc, {
-        x: this.act.x,
-        delta: this.act.delta,
-        w: this.f32(`${p}ffn_norm.weight`),
-        out: this.act.h,
-        rows: T,
-        dim: e,
+        dim: hd,
+        groupsPerRow: hp.nHeads,
         eps: hp.rmsEps,
       });
-      if (this.moe) {
-        this.moe.encode(enc, l, {
-          h: slice(this.act.h, T * e),
-          out: this.act.delta,
-          rows: T,
-          matmul: this.ops.matmul,
-          siluMul: this.ops.siluMul,
-        });
-      } else this.encodeFfn(enc, p, T);
+      this.ops.normInPlace.encode(enc, {
+        x: this.act.k,
+        w: kn,
+        rows: T,
+        dim: hd,
+        groupsPerRow: hp.nKvHeads,
+        eps: hp.rmsEps,
+      });
     }
-    // Final norm over every row (cheap), then only the sampled rows go through the output matrix.
-    this.ops.normResidual.encode(enc, {
-      x: this.act.x,
-      delta: this.act.delta,
-      w: this.f32('output_norm.weight'),
-      out: this.act.h,
+    this.ops.rope.encode(enc, {
+      x: this.act.q,
+      positions: this.rowInfo,
       rows: T,
-      dim: e,
-      eps: hp.rmsEps,
+      nHeads: hp.nHeads,
+      headDim: hd,
+      posStride: 2,
+      posOffset: 1,
+      rope: this.rope,
     });
-    if (S === 0) {
-      // A prefill chunk with nothing to sample: submit and go on without waiting; the queue runs
-      // passes in order and the next pass's uploads are queued after this one.
-      device.queue.submit([enc.finish()]);
-      return [];
-    }
+    const kPool = this.kPools[l] as GPUBuffer;
+    const vPool = this.vPools[l] as GPUBuffer;
+    this.ops.kvWrite.encode(enc, {
+      k: this.act.k,
+      v: this.act.v,
+      rowInfo: this.rowInfo,
+      blockTable: this.blockTable,
+      kPool,
+      vPool,
+      rows: T,
+    });
+    this.ops.attention.encode(enc, {
+      q: this.act.q,
+      out: this.act.attn,
+      kPool,
+      vPool,
+      blockTable: this.blockTable,
+      rowInfo: this.rowInfo,
+      ...attnRanges,
+      maxKeys,
+    });
+    this.linear(enc, whole(this.act.attn, T * qw), `${p}attn_output`, this.act.delta, T, e);
+    this.encodeNorm(enc, `${p}ffn_norm.weight`, T, true);
+    if (this.moe) {
+      this.moe.encode(enc, l, {
+        h: whole(this.act.h, T * e),
+        out: this.act.delta,
+        rows: T,
+        matmul: this.ops.matmul,
+        siluMul: this.ops.siluMul,
+      });
+    } else this.encodeFfn(enc, p, T);
+  }
+
+  /** The head: the sampled rows' final hidden states gathered, times the output matrix (tied to the embedding when absent). */
+  private encodeHead(enc: GPUCommandEncoder, pass: ForwardPass): void {
+    const e = this.hp.nEmbd;
+    const S = pass.sample.length;
     for (let i = 0; i < S; i++) {
       const row = (pass.sample[i] as { row: number }).row;
       enc.copyBufferToBuffer(this.act.h, row * e * 4, this.act.gathered, i * e * 4, e * 4);
     }
     const head = this.weights.get('output.weight') ?? this.weights.need('token_embd.weight');
     encodeLinear(enc, this.ops.matmul, {
-      x: slice(this.act.gathered, S * e),
+      x: whole(this.act.gathered, S * e),
       w: head,
-      y: slice(this.act.logits, S * hp.nVocab),
+      y: whole(this.act.logits, S * this.hp.nVocab),
       m: S,
       ...(this.scratch ? { scratch: this.scratch } : {}),
     });
-    const params = packSamplerParams(rowParams, hp.nVocab, candidates);
+  }
+
+  /** Sampling and readback: the sampler over the logits rows, submitted, its output mapped and decoded. */
+  private async sampleAndRead(
+    enc: GPUCommandEncoder,
+    pass: ForwardPass,
+    rowParams: ReturnType<typeof samplerRowParams>[],
+    candidates: number,
+  ): Promise<SampledToken[]> {
+    const { device } = this.ctx;
+    const S = pass.sample.length;
+    const vocab = this.hp.nVocab;
+    const params = packSamplerParams(rowParams, vocab, candidates);
     if (params.byteLength > this.samplerParams.size) {
       this.samplerParams.destroy();
       this.samplerParams = this.buffer('samplerParams', params.byteLength * 2, storage());
     }
     device.queue.writeBuffer(this.samplerParams, 0, params as Uint32Array<ArrayBuffer>);
     this.ops.sampler.encode(enc, {
-      logits: slice(this.act.logits, S * hp.nVocab),
+      logits: whole(this.act.logits, S * vocab),
       params: { buffer: this.samplerParams, offset: 0, size: params.byteLength },
       out: { buffer: this.samplerOut, offset: 0, size: SamplerOp.outputBytes(S) },
       rows: S,
-      vocab: hp.nVocab,
+      vocab,
       candidates,
     });
     enc.copyBufferToBuffer(this.samplerOut, 0, this.staging, 0, SamplerOp.outputBytes(S));
@@ -501,7 +513,7 @@ export class GpuModel implements ModelBackend {
           const key = this.ops.matmul.shapeClass(p.dtype, m, p.cols);
           if (this.preparedMatmuls.has(key)) continue;
           this.preparedMatmuls.add(key);
-          jobs.push(this.ops.matmul.prepare({ dtype: p.dtype, rows: p.rows, cols: p.cols, m }));
+          jobs.push(this.ops.matmul.prepareShape({ dtype: p.dtype, rows: p.rows, cols: p.cols, m }));
         }
       }
     }
@@ -614,6 +626,11 @@ function* weightNames(hp: Hparams): Generator<string> {
       yield `blk.${l}.${n}.weight`;
     }
   }
+}
+
+/** A buffer's first `floats` f32 values as a slice. */
+function whole(b: GPUBuffer, floats: number): BufferSlice {
+  return { buffer: b, offset: 0, size: floats * 4 };
 }
 
 /** Decode rows (sequences with one row in the pass) as one range, every other sequence's rows as a prefill chunk. */

@@ -1,6 +1,7 @@
 // Uploads a GGUF file's tensors straight into GPU buffers, piece by piece: only one chunk of
 // file bytes is held in JS memory at a time (never a second full copy of the weights).
-import { type GgmlTypeName, ggmlRowBytes, RuminateError, type WeightMatrix } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
+import { type GgmlTypeName, ggmlRowBytes, type WeightMatrix } from '@ruminate/gpu';
 import type { LoadProgress } from '../engine/types.ts';
 import type { ByteSource, GgufTensorInfo } from '../gguf/types.ts';
 import { type PlacedPart, planWeights, type WeightPlan } from './weight-placement.ts';

@@ -1,6 +1,6 @@
 // y = x·Wᵀ (+ b) for a weight that may be split by rows into several bindings: each part's
 // matmul writes a `[m][partRows]` block which is then copied into its columns of y.
-import type { BufferSlice, Matmul } from '@ruminate/gpu';
+import type { BufferSlice, MatmulOp } from '@ruminate/gpu';
 import type { GpuTensor } from './gpu-weights.ts';
 
 /** Scratch a split linear writes its parts into before scattering them. */
@@ -12,7 +12,7 @@ export interface LinearScratch {
 /** Records y[m][n] = x[m][k]·Wᵀ (+ bias); `y` is a slice of m·n f32. */
 export function encodeLinear(
   enc: GPUCommandEncoder,
-  matmul: Matmul,
+  matmul: MatmulOp,
   args: {
     x: BufferSlice;
     w: GpuTensor;

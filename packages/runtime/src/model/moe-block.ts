@@ -6,6 +6,7 @@
 // the shared down projection is bound as expert 0 of a 2-expert tensor whose expert 1 is zeros,
 // and the gating + combine ops then add exactly sigmoid(g)·down(act). (A dedicated sigmoid-gated
 // add op would save the zero half and one dispatch.)
+import { RuminateError } from '@ruminate/errors';
 import {
   type BufferSlice,
   ExpertMatmulOp,
@@ -13,10 +14,9 @@ import {
   ggmlRowBytes,
   ggmlType,
   type KernelContext,
-  type Matmul,
+  type MatmulOp,
   MoeCombineOp,
   MoeGatingOp,
-  RuminateError,
   type SiluMulOp,
   type WeightMatrix,
 } from '@ruminate/gpu';
@@ -135,7 +135,7 @@ export class MoeBlock {
   encode(
     enc: GPUCommandEncoder,
     l: number,
-    io: { h: BufferSlice; out: GPUBuffer; rows: number; matmul: Matmul; siluMul: SiluMulOp },
+    io: { h: BufferSlice; out: GPUBuffer; rows: number; matmul: MatmulOp; siluMul: SiluMulOp },
   ): void {
     const hp = this.hp;
     const T = io.rows;
@@ -189,7 +189,7 @@ export class MoeBlock {
   private encodeShared(
     enc: GPUCommandEncoder,
     l: number,
-    io: { h: BufferSlice; out: GPUBuffer; rows: number; matmul: Matmul; siluMul: SiluMulOp },
+    io: { h: BufferSlice; out: GPUBuffer; rows: number; matmul: MatmulOp; siluMul: SiluMulOp },
     s: SharedExpert,
   ): void {
     const hp = this.hp;

@@ -4,7 +4,7 @@
 // bound range larger than `maxStorageBufferBindingSize`. A matrix too large for one binding
 // is split by rows into parts that each fit (e.g. a big-vocabulary output head on a phone's
 // 128 MiB binding limit); a matmul then runs once per part.
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 
 /** Byte alignment of every placed tensor (the largest minStorageBufferOffsetAlignment WebGPU allows). */
 export const PLACEMENT_ALIGNMENT = 256;

@@ -1,5 +1,6 @@
 // Reads every tensor of a GGUF file through the CPU dequantizer, for the float64 reference.
-import { dequantize, isQuantType, RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
+import { dequantize, isQuantType } from '@ruminate/gpu';
 import type { ByteSource, GgufHeader } from '../gguf/types.ts';
 import type { ReferenceTensor, ReferenceTensorLookup } from './forward.ts';
 

@@ -3,7 +3,7 @@
 // (arrays may be JS arrays or typed arrays, integers numbers or bigints), or values still in
 // the GGUF parser's typed form (`{ type, value }` / `{ type: 'array', itemType, values }`).
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 
 /** GGUF metadata: a Map or a record from key to decoded value. */
 export type GgufMetadataLike = ReadonlyMap<string, unknown> | Readonly<Record<string, unknown>>;

@@ -4,7 +4,7 @@
 // highest-scoring pair (leftmost on ties) is merged until the queue is empty. A final symbol
 // that is not a token is emitted as byte-fallback tokens `<0xXX>`, one per UTF-8 byte.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import { PriorityQueue } from './priority-queue.ts';
 import type { Vocab } from './vocab.ts';
 

@@ -3,7 +3,7 @@
 // skip merging, the BOS/EOS/space-prefix defaults the metadata may override, and whether
 // detokenized text gets its spaces cleaned.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import type { TokenizerSpec } from './metadata.ts';
 import type { PreTokenizerKind } from './pre-tokenize.ts';
 

@@ -2,7 +2,7 @@
 // (src/llama-vocab.cpp `tokenize` / `detokenize`): verbatim tokens are split out first, then
 // SentencePiece or byte-level BPE encodes each text fragment.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import { bpeEncodeWord, parseMerges } from './bpe.ts';
 import { bytesToBpeText } from './byte-encoding.ts';
 import { type GgufMetadataLike, readTokenizerSpec, type TokenizerSpec } from './metadata.ts';

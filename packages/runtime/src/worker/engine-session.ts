@@ -3,7 +3,7 @@
 // reaches only the tab's own step, and the sequences a tab created are freed when it lets go
 // (Comlink's release, or the port closing), so a closed tab does not keep KV pages forever.
 
-import { RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
 import * as Comlink from 'comlink';
 import type { RuminateEngine } from '../engine/ruminate-engine.ts';
 import type { SeqId, StepRequest, StepResult } from '../engine/types.ts';

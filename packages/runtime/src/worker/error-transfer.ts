@@ -2,7 +2,7 @@
 // also carries a RuminateError's `code` and `field`, so a caller on the page can branch on
 // `e.code` exactly as in-process. Installed by both exposeEngine and connectEngine.
 
-import { RuminateError, type RuminateErrorCode } from '@ruminate/gpu';
+import { RuminateError, type RuminateErrorCode } from '@ruminate/errors';
 import * as Comlink from 'comlink';
 
 interface SerializedError {

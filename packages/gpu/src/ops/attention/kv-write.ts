@@ -1,22 +1,17 @@
 // Scatter of new K and V rows into the paged pools, optionally rotating k (kernels-wgsl/attention/kv-write.wgsl).
 import type { KernelContext } from '../context.ts';
+import { type RopeParams, ropeUniforms, withRopeSnippet } from '../rope/rope-params.ts';
 import {
   type BufferArg,
   bindGroup,
   bindingOf,
   check,
+  dispatch,
   type EncodeTarget,
   grid,
-  withPass,
-} from '../elementwise/dispatch.ts';
-import {
-  chooseConfig,
-  type TuningPoint,
-  type TuningSpace,
-  tuningSpace,
-} from '../elementwise/tuning-space.ts';
-import { UniformCache } from '../elementwise/uniform-cache.ts';
-import { type RopeParams, ropeUniforms, withRopeSnippet } from '../rope/rope-params.ts';
+} from '../shared/dispatch.ts';
+import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
+import { UniformCache } from '../shared/uniform-cache.ts';
 
 /** The KV write kernel's declared tuning space. */
 export const kvWriteTuningSpace: TuningSpace = tuningSpace('attention/kv-write.tuning.json');
@@ -168,15 +163,16 @@ export class KvWriteOp {
     entries.push(args.q ? bindingOf(args.q) : undefined);
     const group = bindGroup(this.ctx.device, this.pipeline, 'attention/kv-write', entries);
     const wg = this.config.WG ?? 64;
-    const [x, y] = grid(
-      Math.ceil((args.rows * (qHeads + nKvHeads) * (headDim / 2)) / wg),
-      this.ctx.limits.maxComputeWorkgroupsPerDimension,
+    dispatch(
+      target,
+      'attention/kv-write',
+      this.pipeline,
+      group,
+      ...grid(
+        Math.ceil((args.rows * (qHeads + nKvHeads) * (headDim / 2)) / wg),
+        this.ctx.limits.maxComputeWorkgroupsPerDimension,
+      ),
     );
-    withPass(target, 'attention/kv-write', (pass) => {
-      pass.setPipeline(this.pipeline);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(x, y);
-    });
   }
   /** Frees the op's uniform buffers; the op must not be encoded again. */
   destroy(): void {

@@ -11,14 +11,9 @@ import {
   type EncodeTarget,
   grid,
   withPass,
-} from '../elementwise/dispatch.ts';
-import {
-  chooseConfig,
-  type TuningPoint,
-  type TuningSpace,
-  tuningSpace,
-} from '../elementwise/tuning-space.ts';
-import { UniformCache } from '../elementwise/uniform-cache.ts';
+} from '../shared/dispatch.ts';
+import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
+import { UniformCache } from '../shared/uniform-cache.ts';
 
 /** The paged attention kernels' declared tuning space. */
 export const pagedAttentionTuningSpace: TuningSpace = tuningSpace('attention/paged-attention.tuning.json');
@@ -168,12 +163,14 @@ export class PagedAttentionOp {
     const config = chooseConfig(ctx, pagedAttentionTuningSpace, `g${group}-d${headDim}`, opts.config);
     const decodePlan = fitPlan(ctx, headDim, group, 1, config);
     const prefillPlan = fitPlan(ctx, headDim, group, config.ROWS ?? 4, config);
-    const source = kernelSources['attention/paged-attention.wgsl'] ?? '';
+    // Both kernels share one Params layout and set of bindings (paged-attention-bindings.wgsl).
+    const bindings = kernelSources['attention/paged-attention-bindings.wgsl'] ?? '';
+    const source = `${bindings}\n${kernelSources['attention/paged-attention.wgsl'] ?? ''}`;
     const compile = (p: AttentionPlan) =>
       p.serial
         ? ctx.pipelines.get({
             name: 'attention/paged-attention-serial',
-            source: kernelSources['attention/paged-attention-serial.wgsl'] ?? '',
+            source: `${bindings}\n${kernelSources['attention/paged-attention-serial.wgsl'] ?? ''}`,
             counts: { HEAD_VEC4S: headDim / 4, Q_HEADS: p.qh },
             constants: { HD: headDim, WG: p.wg, QH: p.qh },
           })

@@ -2,7 +2,8 @@
 // (the benchmark shape is 16 sequences at 1k context), on pools this object owns.
 import type { Tunable } from '../../tuner/tunable.ts';
 import type { KernelConfig, KernelContext } from '../context.ts';
-import { defaultIndex } from '../elementwise/tuning-space.ts';
+import { pseudoRandom } from '../shared/pseudo-random.ts';
+import { defaultIndex } from '../shared/tuning-space.ts';
 import { PagedAttentionOp, pagedAttentionTuningSpace } from './paged-attention.ts';
 import { PAGE_TOKENS } from './paged-kv-layout.ts';
 
@@ -18,19 +19,6 @@ export interface AttentionDecodeShape {
   nKvHeads: number;
   /** Values per head. */
   headDim: number;
-}
-
-/** Deterministic values in [-1, 1) (xorshift), so tuning inputs are realistic but cheap. */
-function pseudoRandom(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
-  }
-  return out;
 }
 
 function buffer(device: GPUDevice, label: string, data: ArrayBufferView | number): GPUBuffer {

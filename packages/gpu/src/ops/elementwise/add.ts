@@ -6,12 +6,12 @@ import {
   bindGroup,
   bindingOf,
   check,
+  dispatch,
   type EncodeTarget,
   grid,
-  withPass,
-} from './dispatch.ts';
-import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from './tuning-space.ts';
-import { UniformCache } from './uniform-cache.ts';
+} from '../shared/dispatch.ts';
+import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
+import { UniformCache } from '../shared/uniform-cache.ts';
 
 /** The add kernel's declared tuning space. */
 export const addTuningSpace: TuningSpace = tuningSpace('elementwise/add.tuning.json');
@@ -120,12 +120,13 @@ export class AddOp {
       args.gate ? bindingOf(args.gate) : undefined,
     ];
     const group = bindGroup(this.ctx.device, this.pipeline, 'elementwise/add', entries);
-    const [x, y] = grid(Math.ceil(args.n / (wg * vpt)), this.ctx.limits.maxComputeWorkgroupsPerDimension);
-    withPass(target, 'elementwise/add', (pass) => {
-      pass.setPipeline(this.pipeline);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(x, y);
-    });
+    dispatch(
+      target,
+      'elementwise/add',
+      this.pipeline,
+      group,
+      ...grid(Math.ceil(args.n / (wg * vpt)), this.ctx.limits.maxComputeWorkgroupsPerDimension),
+    );
   }
   /** Frees the op's uniform buffers; the op must not be encoded again. */
   destroy(): void {

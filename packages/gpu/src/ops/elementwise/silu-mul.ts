@@ -6,12 +6,12 @@ import {
   bindGroup,
   bindingOf,
   check,
+  dispatch,
   type EncodeTarget,
   grid,
-  withPass,
-} from './dispatch.ts';
-import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from './tuning-space.ts';
-import { UniformCache } from './uniform-cache.ts';
+} from '../shared/dispatch.ts';
+import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
+import { UniformCache } from '../shared/uniform-cache.ts';
 
 /** The silu-mul kernel's declared tuning space. */
 export const siluMulTuningSpace: TuningSpace = tuningSpace('elementwise/silu-mul.tuning.json');
@@ -84,15 +84,13 @@ export class SiluMulOp {
       bindingOf(args.up),
       bindingOf(args.out),
     ]);
-    const [x, y] = grid(
-      Math.ceil((rows * cols) / (wg * vpt)),
-      this.ctx.limits.maxComputeWorkgroupsPerDimension,
+    dispatch(
+      target,
+      'elementwise/silu-mul',
+      this.pipeline,
+      group,
+      ...grid(Math.ceil((rows * cols) / (wg * vpt)), this.ctx.limits.maxComputeWorkgroupsPerDimension),
     );
-    withPass(target, 'elementwise/silu-mul', (pass) => {
-      pass.setPipeline(this.pipeline);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(x, y);
-    });
   }
   /** Frees the op's uniform buffers; the op must not be encoded again. */
   destroy(): void {

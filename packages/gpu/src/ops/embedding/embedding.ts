@@ -5,23 +5,18 @@ import { kernelSources } from '../../kernels/sources.generated.ts';
 import { ggmlRowBytes, ggmlType } from '../../quant/ggml-types.ts';
 import type { WeightMatrix } from '../../tensor.ts';
 import type { KernelContext } from '../context.ts';
+import { dequantSnippet } from '../matmul/shader-source.ts';
 import {
   type BufferArg,
   bindGroup,
   bindingOf,
   check,
+  dispatch,
   type EncodeTarget,
   grid,
-  withPass,
-} from '../elementwise/dispatch.ts';
-import {
-  chooseConfig,
-  type TuningPoint,
-  type TuningSpace,
-  tuningSpace,
-} from '../elementwise/tuning-space.ts';
-import { UniformCache } from '../elementwise/uniform-cache.ts';
-import { dequantSnippet } from '../matmul/shader-source.ts';
+} from '../shared/dispatch.ts';
+import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
+import { UniformCache } from '../shared/uniform-cache.ts';
 
 /** The embedding kernel's declared tuning space. */
 export const embeddingTuningSpace: TuningSpace = tuningSpace('embedding/embedding.tuning.json');
@@ -114,15 +109,13 @@ export class EmbeddingOp {
       bindingOf(args.out),
     ]);
     const wg = this.config.WG ?? 64;
-    const [x, y] = grid(
-      Math.ceil((rows * table.cols) / 8 / wg),
-      this.ctx.limits.maxComputeWorkgroupsPerDimension,
+    dispatch(
+      target,
+      'embedding/lookup',
+      this.pipeline,
+      group,
+      ...grid(Math.ceil((rows * table.cols) / 8 / wg), this.ctx.limits.maxComputeWorkgroupsPerDimension),
     );
-    withPass(target, 'embedding/lookup', (pass) => {
-      pass.setPipeline(this.pipeline);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(x, y);
-    });
   }
   /** Frees the op's uniform buffers; the op must not be encoded again. */
   destroy(): void {

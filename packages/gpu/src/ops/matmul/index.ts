@@ -1,13 +1,14 @@
+export { type MatmulArgs, type MatmulDesc, MatmulOp } from './matmul.ts';
 export {
   GEMV_MAX_M,
   gemvMTile,
-  Matmul,
-  type MatmulArgs,
-  type MatmulDesc,
+  type MatmulKernelChoice,
+  type MatmulShapeKey,
   matmulKernelFor,
   matmulOpName,
   matmulShapeBucket,
-} from './matmul.ts';
+  selectMatmulKernel,
+} from './select-kernel.ts';
 export {
   dequantSnippet,
   isMatmulDtype,

@@ -7,23 +7,27 @@ import { specializationKey } from '../../jit/pipeline-cache.ts';
 import { type GgmlTypeName, ggmlRowBytes, ggmlType } from '../../quant/ggml-types.ts';
 import type { BufferSlice, WeightMatrix } from '../../tensor.ts';
 import type { KernelConfig, KernelContext } from '../context.ts';
-import { bindGroup, check, type EncodeTarget, grid, withPass } from '../elementwise/dispatch.ts';
-import { UniformCache } from '../elementwise/uniform-cache.ts';
+import { bindGroup, check, type EncodeTarget, grid, withPass } from '../shared/dispatch.ts';
+import { UniformCache } from '../shared/uniform-cache.ts';
+import {
+  GEMV_MAX_M,
+  gemvMTile,
+  matmulKernelFor,
+  matmulSourceFor,
+  roundsActivations,
+  selectMatmulKernel,
+} from './select-kernel.ts';
 import {
   isMatmulDtype,
   MATMUL_DTYPES,
   matmulRowBlock,
   matmulSource,
-  matmulSourceName,
   splitKReduceSource,
   xQ8PairsSource,
   xQ8PairsWords,
   xQ8Source,
 } from './shader-source.ts';
-import { type MatmulKernelName, matmulConfigProblem, matmulDefault } from './tuning-space.ts';
-
-/** Largest m the GEMV kernel serves; larger m runs the tiled GEMM. */
-export const GEMV_MAX_M = 16;
+import { matmulConfigProblem } from './tuning-space.ts';
 
 /** The shape and weight type a matmul is compiled for. */
 export interface MatmulDesc {
@@ -58,33 +62,7 @@ export interface MatmulArgs {
   sameX?: boolean;
 }
 
-/** Which kernel serves `m` activation rows. */
-export function matmulKernelFor(m: number): MatmulKernelName {
-  return m <= GEMV_MAX_M ? 'gemv' : 'gemm';
-}
-
-/** The activation-row tile a GEMV pipeline is compiled for (1, 2, 4, 8 or 16 ≥ m). */
-export function gemvMTile(m: number): number {
-  let t = 1;
-  while (t < m) t *= 2;
-  return Math.min(t, GEMV_MAX_M);
-}
-
 const pow2Ceil = (v: number) => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
-
-/** Tuner op name for a kernel (`matmul/gemv`, `matmul/gemm`). */
-export function matmulOpName(kernel: MatmulKernelName): string {
-  return `matmul/${kernel}`;
-}
-
-/**
- * Shape bucket a tuned configuration serves, e.g. `m1-k2048-n2048-q4_0`: m by its GEMV tile
- * (1–16) or its power of two (GEMM, capped at 512), k and n rounded up to powers of two.
- */
-export function matmulShapeBucket(m: number, k: number, n: number, dtype: GgmlTypeName): string {
-  const mb = m <= GEMV_MAX_M ? gemvMTile(m) : Math.min(512, pow2Ceil(m));
-  return `m${mb}-k${pow2Ceil(k)}-n${pow2Ceil(n)}-${dtype}`;
-}
 
 const configKey = (c: KernelConfig) =>
   specializationKey({ name: '', source: '', constants: c.constants, defines: c.defines });
@@ -111,13 +89,13 @@ interface Variant {
 const X_Q8_WG = 64;
 
 /**
- * Records matmuls into a caller's encoder. One instance serves every shape and weight type;
- * `prepare` compiles what `encode` will need (it never compiles, so it can record a whole
+ * Records matmuls into a caller's encoder. One op serves every shape and weight type;
+ * `MatmulOp.prepare(ctx, shapes)` (and later `prepareShape`) compiles what `encode` will need (it never compiles, so it can record a whole
  * decoder step synchronously). When the tuner's lookup names a configuration not yet compiled,
  * `encode` keeps using one prepared for that kernel and type and compiles the new one in the
  * background, so the default serves while tuning runs.
  */
-export class Matmul {
+export class MatmulOp {
   private readonly variants = new Map<string, Variant>();
   private readonly pending = new Map<string, Promise<void>>();
   private readonly preparedFor = new Map<string, KernelConfig>();
@@ -132,21 +110,24 @@ export class Matmul {
     | { target: EncodeTarget; x: BufferSlice; m: number; k: number; kind: XPass['kind']; into: GPUBuffer }
     | undefined;
 
-  constructor(private readonly ctx: KernelContext) {
+  private constructor(private readonly ctx: KernelContext) {
     this.uniforms = new UniformCache(ctx.device, 'matmul');
   }
 
-  /** The configuration `encode` would choose for a shape: explicit, tuned, or the shipped default. */
+  /** Builds the op on `ctx` and compiles the kernels of `shapes` (more can be added with `prepareShape`). */
+  static async prepare(ctx: KernelContext, shapes: readonly MatmulDesc[] = []): Promise<MatmulOp> {
+    const op = new MatmulOp(ctx);
+    await Promise.all(shapes.map((s) => op.prepareShape(s)));
+    return op;
+  }
+
+  /** The configuration `encode` would choose for a shape: explicit, tuned, or the shipped default (`selectMatmulKernel`). */
   resolveConfig(m: number, k: number, n: number, dtype: GgmlTypeName, config?: KernelConfig): KernelConfig {
-    if (config) return config;
-    const kernel = matmulKernelFor(m);
-    const tuned = this.ctx.tuned?.(matmulOpName(kernel), matmulShapeBucket(m, k, n, dtype));
-    if (tuned && matmulConfigProblem(this.ctx, kernel, tuned, gemvMTile(m)) === undefined) return tuned;
-    return matmulDefault(kernel, this.ctx, gemvMTile(m)).config;
+    return selectMatmulKernel(this.ctx, { m, k, n, dtype }, config).config;
   }
 
   /** Compiles the kernel(s) `encode` needs for this shape (and `config`, else tuned/default). */
-  async prepare(desc: MatmulDesc, config?: KernelConfig): Promise<void> {
+  async prepareShape(desc: MatmulDesc, config?: KernelConfig): Promise<void> {
     checkDesc(desc);
     const chosen = this.resolveConfig(desc.m, desc.cols, desc.rows, desc.dtype, config);
     await this.compile(desc.dtype, desc.m, desc.cols, chosen);
@@ -163,7 +144,7 @@ export class Matmul {
     if (maxM > 1 && !ms.includes(gemvMTile(Math.min(maxM, GEMV_MAX_M)))) ms.push(Math.min(maxM, GEMV_MAX_M));
     // One m per GEMM shape bucket (32, 64, …, 512): each may have its own tuned winner.
     for (let m = 2 * GEMV_MAX_M; m < 2 * Math.min(maxM, 512); m *= 2) ms.push(Math.min(m, maxM));
-    await Promise.all(ms.map((m) => this.prepare({ ...desc, m })));
+    await Promise.all(ms.map((m) => this.prepareShape({ ...desc, m })));
   }
 
   /** Records y = x·Wᵀ (+ bias): one dispatch, two with split-K. */
@@ -205,14 +186,14 @@ export class Matmul {
     if (!variant) {
       throw new RuminateError(
         'invalid-argument',
-        `Matmul ${kernel} for ${m}×${k}×${n} ${w.dtype} with this configuration was not compiled: await matmul.prepare(...) first.`,
+        `Matmul ${kernel} for ${m}×${k}×${n} ${w.dtype} with this configuration was not compiled: await matmul.prepareShape(...) first.`,
         { field: 'config' },
       );
     }
     const split = config.constants.SPLIT_K ?? 1;
     const maxDim = this.ctx.limits.maxComputeWorkgroupsPerDimension ?? 65535;
     const c = config.constants;
-    const gemvSource = matmulSourceName(kernel, config, gemvMTile(m), this.roundsX(w.dtype)) !== 'gemm';
+    const gemvSource = matmulSourceFor(this.ctx, kernel, config, m, w.dtype) !== 'gemm';
     // GEMV source: ⌈n / rows per workgroup⌉ workgroups for each block of M_TILE activation rows.
     const groupsN = gemvSource
       ? Math.ceil(n / (((c.WG ?? 64) / (c.TPR ?? 1)) * (c.RPT ?? 1)))
@@ -306,24 +287,15 @@ export class Matmul {
     this.lastX = undefined;
   }
 
-  /**
-   * Whether matmuls over `dtype` weights compute with activations rounded to 8 bits per block of
-   * 32: q4_0 on a context that asks for it (`KernelContext.q8Activations`, CPU adapters), as
-   * llama.cpp's CPU path does, so that its integer-dot kernel (gemv-swar-q4_0.wgsl) can serve.
-   */
-  private roundsX(dtype: GgmlTypeName): boolean {
-    return this.ctx.q8Activations === true && dtype === 'q4_0';
-  }
-
   /** gemv-swar-q4_0.wgsl is compiled per parity of k's block count (ODD_BLOCKS); other sources serve every k. */
   private oddBlocks(dtype: GgmlTypeName, m: number, k: number): boolean {
-    return this.roundsX(dtype) && m === 1 && (k / 32) % 2 === 1;
+    return roundsActivations(this.ctx, dtype) && m === 1 && (k / 32) % 2 === 1;
   }
 
   /**
    * The class of shapes one prepared variant serves: same kernel, weight type, GEMV tile (and,
    * where activations are rounded, k's block parity at m = 1). A caller that prepares one shape
-   * per class (`prepare`) can record every shape of it.
+   * per class (`prepareShape`) can record every shape of it.
    */
   shapeClass(dtype: GgmlTypeName, m: number, k: number): string {
     const odd = this.oddBlocks(dtype, m, k) ? '|odd' : '';
@@ -373,8 +345,8 @@ export class Matmul {
       );
     }
     const constants: Record<string, number> = { ...config.constants };
-    const roundsX = this.roundsX(dtype);
-    const sourceName = matmulSourceName(kernel, config, mTile, roundsX);
+    const roundsX = roundsActivations(this.ctx, dtype);
+    const sourceName = matmulSourceFor(this.ctx, kernel, config, m, dtype);
     let defines = config.defines ?? {};
     if (sourceName === 'gemv-rows' || sourceName === 'gemv-swar-q4_0' || sourceName === 'gemm-rows') {
       // The rows kernels' only override is WG; their groups of 4 rows beyond the first are

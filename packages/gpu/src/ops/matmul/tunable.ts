@@ -6,7 +6,9 @@ import { ggmlRowBytes, ggmlType } from '../../quant/ggml-types.ts';
 import { quantize } from '../../quant/quantize.ts';
 import type { Tunable } from '../../tuner/tunable.ts';
 import type { KernelConfig, KernelContext } from '../context.ts';
-import { GEMV_MAX_M, gemvMTile, Matmul, matmulKernelFor, matmulOpName, matmulShapeBucket } from './matmul.ts';
+import { pseudoRandom } from '../shared/pseudo-random.ts';
+import { MatmulOp } from './matmul.ts';
+import { GEMV_MAX_M, gemvMTile, matmulKernelFor, matmulOpName, matmulShapeBucket } from './select-kernel.ts';
 import type { MatmulDtype } from './shader-source.ts';
 import { usableCandidates } from './tuning-space.ts';
 
@@ -38,18 +40,6 @@ export function reducedMatmulShape<S extends MatmulShape>(s: S): S {
 export interface MatmulTunable extends Tunable {
   /** Candidate ids, parallel to `candidates`. */
   ids: readonly string[];
-}
-
-function pseudoRandom(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
-  }
-  return out;
 }
 
 /**
@@ -87,7 +77,7 @@ export function matmulTunable(ctx: KernelContext, shape: MatmulShape): MatmulTun
     const y = device.createBuffer({ label: 'tune/matmul y', size: m * n * 4, usage: GPUBufferUsage.STORAGE });
     return { w, x, y };
   };
-  const op = new Matmul(ctx);
+  let op: MatmulOp | undefined;
   const desc = { dtype, rows: n, cols: k, m };
   return {
     op: matmulOpName(kernel),
@@ -95,12 +85,13 @@ export function matmulTunable(ctx: KernelContext, shape: MatmulShape): MatmulTun
     candidates: candidates.map((c) => c.config),
     ids: candidates.map((c) => c.id),
     defaultIndex,
-    prepare: (config: KernelConfig) => {
+    prepare: async (config: KernelConfig) => {
       buffers ??= allocate();
-      return op.prepare(desc, config);
+      op ??= await MatmulOp.prepare(ctx);
+      return op.prepareShape(desc, config);
     },
     encode: (encoder: GPUCommandEncoder, config: KernelConfig) => {
-      if (!buffers) {
+      if (!buffers || !op) {
         throw new RuminateError(
           'invalid-argument',
           'matmulTunable: prepare() a configuration before encode().',
@@ -116,7 +107,7 @@ export function matmulTunable(ctx: KernelContext, shape: MatmulShape): MatmulTun
     },
     work: { flops: 2 * m * k * n, bytes: rowBytes * n + 4 * m * k + 4 * m * n },
     dispose: () => {
-      op.destroy();
+      op?.destroy();
       buffers?.w.destroy();
       buffers?.x.destroy();
       buffers?.y.destroy();

@@ -1,8 +1,9 @@
-// The matmul kernels' declared tuning spaces (kernels-wgsl/matmul/{gemv,gemm}.tune.json) and
-// the rules that decide whether a candidate can run on a device.
+// The matmul kernels' tuning spaces (kernels-wgsl/matmul/{gemv,gemm}.tuning.json, loaded by the
+// one tuning-space loader) as candidates with names and kernel configurations, and the rules
+// that decide whether a candidate can run on a device.
 import { RuminateError } from '../../errors.ts';
-import { kernelSources } from '../../kernels/sources.generated.ts';
 import type { KernelConfig, KernelContext } from '../context.ts';
+import { candidateIndex, kernelConfigOf, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
 
 /** The two matmul kernels: GEMV for decode (m ≤ 16), tiled GEMM for prefill. */
 export type MatmulKernelName = 'gemv' | 'gemm';
@@ -19,37 +20,20 @@ export interface MatmulCandidate {
   isCpuDefault: boolean;
 }
 
-interface TuneFile {
-  kernel: string;
-  candidates: {
-    id: string;
-    constants: Record<string, number>;
-    defines?: Record<string, boolean>;
-    default?: boolean;
-    cpuDefault?: boolean;
-  }[];
-}
-
-function load(kernel: MatmulKernelName): readonly MatmulCandidate[] {
-  const text = kernelSources[`matmul/${kernel}.tune.json`];
-  if (!text)
-    throw new RuminateError('internal', `matmul/${kernel}.tune.json is missing: run pnpm run gen:wgsl.`);
-  const file = JSON.parse(text) as TuneFile;
-  const list = file.candidates.map((c) => ({
-    id: c.id,
-    config: c.defines ? { constants: c.constants, defines: c.defines } : { constants: c.constants },
-    isDefault: c.default === true,
-    isCpuDefault: c.cpuDefault === true,
+function candidatesOf(space: TuningSpace): readonly MatmulCandidate[] {
+  const gpu = candidateIndex(space, space.default);
+  const cpu = new Set(space.cpuDefaults.map((p) => candidateIndex(space, p)));
+  return space.candidates.map((point, i) => ({
+    id: space.ids[i] as string,
+    config: kernelConfigOf(space, point),
+    isDefault: i === gpu,
+    isCpuDefault: cpu.has(i),
   }));
-  if (list.filter((c) => c.isDefault).length !== 1) {
-    throw new RuminateError('internal', `matmul/${kernel}.tune.json must mark exactly one default.`);
-  }
-  return list;
 }
 
 const spaces: Record<MatmulKernelName, readonly MatmulCandidate[]> = {
-  gemv: load('gemv'),
-  gemm: load('gemm'),
+  gemv: candidatesOf(tuningSpace('matmul/gemv.tuning.json')),
+  gemm: candidatesOf(tuningSpace('matmul/gemm.tuning.json')),
 };
 
 /** Every declared candidate of a matmul kernel (device-independent; see `usableCandidates`). */

@@ -7,23 +7,18 @@ import { kernelSources } from '../../kernels/sources.generated.ts';
 import { type GgmlTypeName, ggmlRowBytes, ggmlType } from '../../quant/ggml-types.ts';
 import type { BufferSlice } from '../../tensor.ts';
 import type { KernelContext } from '../context.ts';
+import { dequantSnippet } from '../matmul/shader-source.ts';
 import {
   type BufferArg,
   bindGroup,
   bindingOf,
   check,
+  dispatch,
   type EncodeTarget,
   grid,
-  withPass,
-} from '../elementwise/dispatch.ts';
-import {
-  chooseConfig,
-  type TuningPoint,
-  type TuningSpace,
-  tuningSpace,
-} from '../elementwise/tuning-space.ts';
-import { UniformCache } from '../elementwise/uniform-cache.ts';
-import { dequantSnippet } from '../matmul/shader-source.ts';
+} from '../shared/dispatch.ts';
+import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
+import { UniformCache } from '../shared/uniform-cache.ts';
 
 /** The expert matmul's declared tuning space. */
 export const expertMatmulTuningSpace: TuningSpace = tuningSpace('moe/expert-matmul.tuning.json');
@@ -194,11 +189,7 @@ export class ExpertMatmulOp {
       bindingOf(args.groups),
       bindingOf(args.y),
     ]);
-    withPass(target, 'moe/expert-matmul', (pass) => {
-      pass.setPipeline(this.pipeline);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(Math.ceil(w.rows / rpw), w.experts);
-    });
+    dispatch(target, 'moe/expert-matmul', this.pipeline, group, Math.ceil(w.rows / rpw), w.experts);
   }
 }
 
@@ -270,10 +261,6 @@ export class MoeCombineOp {
       bindingOf(args.weights),
       bindingOf(args.out),
     ]);
-    withPass(target, 'moe/combine', (pass) => {
-      pass.setPipeline(this.pipeline);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(gx, gy);
-    });
+    dispatch(target, 'moe/combine', this.pipeline, group, gx, gy);
   }
 }

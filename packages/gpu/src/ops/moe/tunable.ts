@@ -5,7 +5,8 @@ import { type GgmlTypeName, ggmlRowBytes, ggmlType } from '../../quant/ggml-type
 import { quantize } from '../../quant/quantize.ts';
 import type { Tunable } from '../../tuner/tunable.ts';
 import type { KernelConfig, KernelContext } from '../context.ts';
-import { defaultIndex } from '../elementwise/tuning-space.ts';
+import { pseudoRandom } from '../shared/pseudo-random.ts';
+import { defaultIndex } from '../shared/tuning-space.ts';
 import { ExpertMatmulOp, expertMatmulTuningSpace } from './expert-matmul.ts';
 import { MoeGatingOp } from './moe-gating.ts';
 import { moeRouteReference } from './moe-reference.ts';
@@ -29,18 +30,6 @@ export interface MoeShape {
 /** Tuner bucket of an MoE shape, e.g. `r16-e64-t8-n1408-k2048-q8_0`. */
 export function moeShapeBucket(s: MoeShape): string {
   return `r${s.rows}-e${s.experts}-t${s.topk}-n${s.n}-k${s.k}-${s.dtype}`;
-}
-
-function pseudoRandom(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
-  }
-  return out;
 }
 
 function filled(device: GPUDevice, label: string, data: ArrayBufferView, bytes = data.byteLength): GPUBuffer {

@@ -7,17 +7,12 @@ import {
   bindGroup,
   bindingOf,
   check,
+  dispatch,
   type EncodeTarget,
   grid,
-  withPass,
-} from '../elementwise/dispatch.ts';
-import {
-  chooseConfig,
-  type TuningPoint,
-  type TuningSpace,
-  tuningSpace,
-} from '../elementwise/tuning-space.ts';
-import { UniformCache } from '../elementwise/uniform-cache.ts';
+} from '../shared/dispatch.ts';
+import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
+import { UniformCache } from '../shared/uniform-cache.ts';
 
 /** The RMSNorm kernel's declared tuning space. */
 export const rmsNormTuningSpace: TuningSpace = tuningSpace('norm/rms-norm.tuning.json');
@@ -122,12 +117,13 @@ export class RmsNormOp {
     if (args.delta) entries.push(bindingOf(args.delta));
     if (args.out) entries.push(bindingOf(args.out));
     const group = bindGroup(this.ctx.device, this.pipeline, 'norm/rms-norm', entries);
-    const [x, y] = grid(rows * gpr, this.ctx.limits.maxComputeWorkgroupsPerDimension);
-    withPass(target, 'norm/rms-norm', (pass) => {
-      pass.setPipeline(this.pipeline);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(x, y);
-    });
+    dispatch(
+      target,
+      'norm/rms-norm',
+      this.pipeline,
+      group,
+      ...grid(rows * gpr, this.ctx.limits.maxComputeWorkgroupsPerDimension),
+    );
   }
   /** Frees the op's uniform buffers; the op must not be encoded again. */
   destroy(): void {

@@ -1,7 +1,7 @@
 // The rotary-embedding parameters shared by the RoPE op and the KV write's fused k rotation.
 import { kernelSources } from '../../kernels/sources.generated.ts';
-import type { BufferArg } from '../elementwise/dispatch.ts';
-import { check } from '../elementwise/dispatch.ts';
+import type { BufferArg } from '../shared/dispatch.ts';
+import { check } from '../shared/dispatch.ts';
 
 /**
  * How a model rotates q and k (llama.cpp's rope with ext_factor 0):

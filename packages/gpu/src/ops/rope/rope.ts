@@ -5,17 +5,12 @@ import {
   bindGroup,
   bindingOf,
   check,
+  dispatch,
   type EncodeTarget,
   grid,
-  withPass,
-} from '../elementwise/dispatch.ts';
-import {
-  chooseConfig,
-  type TuningPoint,
-  type TuningSpace,
-  tuningSpace,
-} from '../elementwise/tuning-space.ts';
-import { UniformCache } from '../elementwise/uniform-cache.ts';
+} from '../shared/dispatch.ts';
+import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
+import { UniformCache } from '../shared/uniform-cache.ts';
 import { type RopeParams, ropeUniforms, withRopeSnippet } from './rope-params.ts';
 
 /** The RoPE kernel's declared tuning space. */
@@ -116,15 +111,13 @@ export class RopeOp {
     if (args.rope.freqFactors) entries.push(bindingOf(args.rope.freqFactors));
     const group = bindGroup(this.ctx.device, this.pipeline, 'rope/rope', entries);
     const wg = this.config.WG ?? 64;
-    const [x, y] = grid(
-      Math.ceil((rows * nHeads * (nRot / 2)) / wg),
-      this.ctx.limits.maxComputeWorkgroupsPerDimension,
+    dispatch(
+      target,
+      'rope/rope',
+      this.pipeline,
+      group,
+      ...grid(Math.ceil((rows * nHeads * (nRot / 2)) / wg), this.ctx.limits.maxComputeWorkgroupsPerDimension),
     );
-    withPass(target, 'rope/rope', (pass) => {
-      pass.setPipeline(this.pipeline);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(x, y);
-    });
   }
   /** Frees the op's uniform buffers; the op must not be encoded again. */
   destroy(): void {

@@ -15,14 +15,9 @@
 import { RuminateError } from '../../errors.ts';
 import { kernelSources } from '../../kernels/sources.generated.ts';
 import type { KernelContext } from '../context.ts';
-import { type BufferArg, bindingOf, check, type EncodeTarget, withPass } from '../elementwise/dispatch.ts';
-import {
-  chooseConfig,
-  type TuningPoint,
-  type TuningSpace,
-  tuningSpace,
-} from '../elementwise/tuning-space.ts';
-import { UniformCache } from '../elementwise/uniform-cache.ts';
+import { type BufferArg, bindingOf, check, type EncodeTarget, withPass } from '../shared/dispatch.ts';
+import { chooseConfig, type TuningPoint, type TuningSpace, tuningSpace } from '../shared/tuning-space.ts';
+import { UniformCache } from '../shared/uniform-cache.ts';
 import { SAMPLER_MAX_CANDIDATES, SAMPLER_OUT_WORDS, SAMPLER_PARAM_WORDS } from './sampler-params.ts';
 
 /** The sampler's declared tuning space. */

@@ -3,7 +3,7 @@
 // buffers this object owns.
 import type { Tunable } from '../../tuner/tunable.ts';
 import type { KernelConfig, KernelContext } from '../context.ts';
-import { defaultIndex } from '../elementwise/tuning-space.ts';
+import { defaultIndex } from '../shared/tuning-space.ts';
 import { SamplerOp, samplerTuningSpace } from './sampler.ts';
 import { packSamplerParams } from './sampler-params.ts';
 

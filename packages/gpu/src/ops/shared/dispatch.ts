@@ -68,3 +68,20 @@ export function bindGroup(
     ),
   });
 }
+
+/** Records one dispatch of `pipeline` (bind group 0: `group`) over x·y·z workgroups, in the caller's pass or one of its own named `label`. */
+export function dispatch(
+  target: EncodeTarget,
+  label: string,
+  pipeline: GPUComputePipeline,
+  group: GPUBindGroup,
+  x: number,
+  y = 1,
+  z = 1,
+): void {
+  withPass(target, label, (pass) => {
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(x, y, z);
+  });
+}
