@@ -39,14 +39,28 @@ export async function runRuminate(
   const say = (s: string) => status(`ruminate ${backend}: ${s}`);
   try {
     say('loading');
-    const t0 = performance.now();
-    const info = await engine.load(req.url, {
+    const loadOptions = {
       contextLength:
         Math.max(req.prompt.length + req.decodeTokens, req.samplesPrompt.length + req.sampleTokens) + 32,
       backend,
       ...(backend === 'wasm' && req.threads ? { threads: req.threads } : {}),
-    });
-    const loadMs = performance.now() - t0;
+    };
+    let t0 = performance.now();
+    let info = await engine.load(req.url, loadOptions);
+    let loadMs = performance.now() - t0;
+    // The wasm backend times its kernels at a first visit, inside load (IndexedDB is empty in the
+    // bench's fresh profile): that load's extra time is its tuning figure, and the load reported
+    // is the next visit's, with the winners cached, like wllama's load with the model cached.
+    // (A first visit's budget may leave shapes untimed; the next visit times them: reload until none is.)
+    let wasmTuneMs: number | undefined;
+    for (let visit = 0; backend === 'wasm' && visit < 4; visit++) {
+      wasmTuneMs = (wasmTuneMs ?? 0) + (info.tuning?.ms ?? 0);
+      if (!info.tuning?.timed) break;
+      await engine.unload();
+      t0 = performance.now();
+      info = await engine.load(req.url, loadOptions);
+      loadMs = performance.now() - t0;
+    }
     if (info.backend && info.backend !== backend)
       throw new Error(`asked for the ${backend} backend, the engine loaded on ${info.backend}`);
     // The engine tunes its kernels for this model in the background after a load (IndexedDB
@@ -98,8 +112,7 @@ export async function runRuminate(
       backend,
       ...(threads ? { threads } : {}),
       loadMs,
-      // No tuning report (the wasm backend has no background tuner yet): no tuning figure.
-      ...(tuned ? { tuneMs } : {}),
+      ...(tuned ? { tuneMs } : wasmTuneMs !== undefined ? { tuneMs: wasmTuneMs } : {}),
       ttftMs: cold.firstMs,
       prefillTokS: median(warm.map((w) => req.prompt.length / (w.firstMs / 1000))),
       decodeTokS,

@@ -113,6 +113,7 @@ export async function loadWasmModel(
     ...modelInfo(header, hp, contextLength, layout.weightBytes + embedding.byteLength),
     backend: 'wasm' as const,
     threads: { count: threading.threads, reason: threading.reason },
+    tuning,
   };
   const engine = new SequenceEngine({
     kv,

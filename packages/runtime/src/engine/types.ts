@@ -75,6 +75,8 @@ export interface ModelInfo {
   backend?: 'webgpu' | 'wasm';
   /** Compute threads of the wasm backend, and why that many (e.g. the headers a page lacks). */
   threads?: { count: number; reason: string };
+  /** Kernel tuning at this load on the wasm backend: shapes whose winners were cached, timed now, or left on the defaults, and the ms spent. */
+  tuning?: { cached: number; timed: number; untuned: number; ms: number };
 }
 
 /** One message of a chat. */

@@ -71,7 +71,8 @@ export class WasmKernels implements WeightSizing {
         seen.set(matmulProblemKey(p), p);
       }
     }
-    return [...seen.values()];
+    // Decode shapes (one row) first: when the budget runs out, the batched ones keep their defaults.
+    return [...seen.values()].sort((a, b) => a.m - b.m);
   }
 
   /** Uses `choice` for `problem` (call before compile). */
