@@ -43,16 +43,7 @@ export async function loadModel(
   const hp = readHparams(header.metadata, (n) => header.tensors.find((t) => t.name === n)?.dims);
   // Every tensor the model reads is present and shaped right, and nothing else is in the file.
   const tensors = checkModelTensors(hp, header.tensors, opts);
-  const contextLength = opts.contextLength ?? Math.min(hp.contextLength, 4096);
-  if (!Number.isInteger(contextLength) || contextLength < 1) {
-    throw new RuminateError(
-      'invalid-argument',
-      `contextLength must be a positive integer, got ${contextLength}.`,
-      {
-        field: 'contextLength',
-      },
-    );
-  }
+  const contextLength = contextLengthFor(hp, opts);
   const maxSequences = opts.maxSequences ?? 64;
   const maxPagesPerSeq = Math.ceil(contextLength / PAGE_TOKENS);
   const pageLayerBytes = kvPoolBytes(1, hp.nKvHeads, hp.headDim);
@@ -114,6 +105,21 @@ export async function loadModel(
     maxPassTokens: opts.maxPassTokens ?? 128,
   });
   return { hp, info, engine, model };
+}
+
+/** The context a load reserves KV for: the option, else the model's own up to 4096 (a typed error for a bad value). */
+export function contextLengthFor(hp: Hparams, opts: Pick<LoadOptions, 'contextLength'>): number {
+  const contextLength = opts.contextLength ?? Math.min(hp.contextLength, 4096);
+  if (!Number.isInteger(contextLength) || contextLength < 1) {
+    throw new RuminateError(
+      'invalid-argument',
+      `contextLength must be a positive integer, got ${contextLength}.`,
+      {
+        field: 'contextLength',
+      },
+    );
+  }
+  return contextLength;
 }
 
 /** ModelInfo from the header. */

@@ -14,7 +14,7 @@ import { WasmLayout } from '../model/wasm/wasm-layout.ts';
 import { WasmModel } from '../model/wasm/wasm-model.ts';
 import { modelLinears, modelTensors, modelVectors } from '../model/wasm/wasm-tensors.ts';
 import type { LoadedModel, ModelLoadOptions } from './load-model.ts';
-import { modelInfo } from './load-model.ts';
+import { contextLengthFor, modelInfo } from './load-model.ts';
 import { SequenceEngine } from './sequence-engine.ts';
 import { applyWasmTuning, type WasmTuningOptions } from './wasm-tuning.ts';
 
@@ -33,16 +33,7 @@ export async function loadWasmModel(
   opts: WasmLoadOptions = {},
 ): Promise<LoadedModel<WasmModel>> {
   const hp = readHparams(header.metadata, (n) => header.tensors.find((t) => t.name === n)?.dims);
-  const contextLength = opts.contextLength ?? Math.min(hp.contextLength, 4096);
-  if (!Number.isInteger(contextLength) || contextLength < 1) {
-    throw new RuminateError(
-      'invalid-argument',
-      `contextLength must be a positive integer, got ${contextLength}.`,
-      {
-        field: 'contextLength',
-      },
-    );
-  }
+  const contextLength = contextLengthFor(hp, opts);
   const features = detectWasmFeatures();
   requireWasmSimd(features);
   const maxSequences = opts.maxSequences ?? 64;

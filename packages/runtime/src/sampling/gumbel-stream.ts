@@ -1,23 +1,11 @@
 // The sampler's Gumbel noise for one (seed, sequence, position), bit-identical to the gpu
 // package's streamGumbel but allocation-free and computing each Philox block (4 tokens) once.
+import { mulhi, PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1 } from '@ruminate/gpu';
 
-const M0 = 0xd2511f53;
-const M1 = 0xcd9e8d57;
-const W0 = 0x9e3779b9;
-const W1 = 0xbb67ae85;
-
-/** High 32 bits of the 64-bit product of two u32 (from 16-bit halves, exact in doubles). */
-function mulhi(a: number, b: number): number {
-  const al = a & 0xffff;
-  const ah = a >>> 16;
-  const bl = b & 0xffff;
-  const bh = b >>> 16;
-  const ll = al * bl;
-  const lh = al * bh;
-  const hl = ah * bl;
-  const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff);
-  return (ah * bh + (lh >>> 16) + (hl >>> 16) + Math.floor(mid / 65536)) >>> 0;
-}
+const M0 = PHILOX_M0;
+const M1 = PHILOX_M1;
+const W0 = PHILOX_W0;
+const W1 = PHILOX_W1;
 
 /** Largest Gumbel value the stream can produce (its top uniform is (2^23 − 1/2)·2^-23), plus slack for log rounding. */
 export const GUMBEL_MAX = -Math.log(-Math.log((8388607 + 0.5) / 8388608)) + 1e-6;

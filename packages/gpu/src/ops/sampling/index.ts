@@ -1,4 +1,14 @@
-export { philox4x32_10, seedKey, streamGumbel, streamUniform } from './philox.ts';
+export {
+  mulhi,
+  PHILOX_M0,
+  PHILOX_M1,
+  PHILOX_W0,
+  PHILOX_W1,
+  philox4x32_10,
+  seedKey,
+  streamGumbel,
+  streamUniform,
+} from './philox.ts';
 export { type SamplerArgs, SamplerOp, samplerTuningSpace } from './sampler.ts';
 export {
   countTokens,

@@ -3,13 +3,18 @@
 // A sampler's random stream is keyed by (seed, sequence, position): a row's draw depends on
 // nothing else in its batch.
 
-const M0 = 0xd2511f53;
-const M1 = 0xcd9e8d57;
-const W0 = 0x9e3779b9;
-const W1 = 0xbb67ae85;
+/** Philox4x32 round multipliers (M0, M1) and key increments (W0, W1), from the paper. */
+export const PHILOX_M0 = 0xd2511f53;
+export const PHILOX_M1 = 0xcd9e8d57;
+export const PHILOX_W0 = 0x9e3779b9;
+export const PHILOX_W1 = 0xbb67ae85;
+const M0 = PHILOX_M0;
+const M1 = PHILOX_M1;
+const W0 = PHILOX_W0;
+const W1 = PHILOX_W1;
 
 /** High 32 bits of the 64-bit product of two u32 (from 16-bit halves, exact in doubles). */
-function mulhi(a: number, b: number): number {
+export function mulhi(a: number, b: number): number {
   const al = a & 0xffff;
   const ah = a >>> 16;
   const bl = b & 0xffff;
