@@ -26,7 +26,9 @@ describe('background kernel tuning', () => {
     const path = await standardFixture('llama-q4_0');
     const store = new MemoryTuningStore();
     const progress: number[] = [];
+    // The WebGPU path's tuner (on this CPU adapter `auto` would pick the wasm backend).
     const engine = new RuminateEngine({
+      backend: 'webgpu',
       tuningStore: store,
       tuningBudgetMs: 8_000,
       onTuningProgress: (p) => progress.push(p.done),
@@ -53,7 +55,12 @@ describe('background kernel tuning', () => {
     expect(after).toEqual(during);
     await engine.unload();
 
-    const again = new RuminateEngine({ tuningStore: store, tuningBudgetMs: 8_000, maxSequences: 4 });
+    const again = new RuminateEngine({
+      backend: 'webgpu',
+      tuningStore: store,
+      tuningBudgetMs: 8_000,
+      maxSequences: 4,
+    });
     await again.load({ path }, { contextLength: 64 });
     const second = await again.whenTuned();
     // What the first load tuned is reused with no tuning time; the rest is tuned now.
@@ -66,6 +73,7 @@ describe('background kernel tuning', () => {
   it('runs no tuning with tuning: cache', async () => {
     const path = await standardFixture('llama-q4_0');
     const engine = new RuminateEngine({
+      backend: 'webgpu',
       tuning: 'cache',
       tuningStore: new MemoryTuningStore(),
       maxSequences: 2,
