@@ -11,6 +11,7 @@ import {
   modelMatmulProblems,
   openFileSource,
   parseGguf,
+  RuminateEngine,
   TUNED_ROW_COUNTS,
   tuneModelKernels,
 } from '@ruminate/runtime';
@@ -21,9 +22,11 @@ export const tuneCommand: Command = {
   name: 'tune',
   summary: 'Tune the kernels for a model’s shapes on this device and cache the winners',
   usage: [
-    'ruminate tune --model PATH [--budget-ms N] [--rows 1,4,16,128] [--full] [--fresh] [--json]',
+    'ruminate tune --model PATH [--backend webgpu|wasm] [--budget-ms N] [--rows 1,4,16,128] [--full] [--fresh] [--json]',
     '',
-    '  --budget-ms N  total tuning time (default 30000; 120000 on SwiftShader)',
+    '  --backend B    webgpu (default): the WGSL kernels; wasm: the WebAssembly matmuls (every shape at',
+    '                 one and 16 activation rows, winners cached per CPU as a first load would)',
+    '  --budget-ms N  total tuning time (default 30000; 120000 on SwiftShader; wasm 60000)',
     '  --rows LIST    activation-row counts to tune (decode batches and the prefill chunk)',
     '  --full         tune on the model’s exact sizes (default on GPUs; SwiftShader tunes on k/4)',
     '  --fresh        ignore and do not update the tuning cache',
@@ -39,12 +42,14 @@ export const tuneCommand: Command = {
         full: { type: 'boolean' },
         fresh: { type: 'boolean' },
         json: { type: 'boolean' },
+        backend: { type: 'string', default: 'webgpu' },
       },
     });
-    if (!values.model) {
-      log(`ruminate tune: --model PATH is required\n\n${tuneCommand.usage}`);
+    if (!values.model || (values.backend !== 'webgpu' && values.backend !== 'wasm')) {
+      log(`ruminate tune: --model PATH is required, --backend is webgpu or wasm\n\n${tuneCommand.usage}`);
       return 2;
     }
+    if (values.backend === 'wasm') return tuneWasm(values.model, values);
     const source = await openFileSource(values.model);
     const header = await parseGguf(source);
     await source.close?.();
@@ -118,3 +123,37 @@ export const tuneCommand: Command = {
     return 0;
   },
 };
+
+/** `tune --backend wasm`: a load on the wasm backend that times every untuned matmul shape within the budget and caches the winners. */
+async function tuneWasm(
+  model: string,
+  values: { 'budget-ms'?: string; fresh?: boolean; json?: boolean },
+): Promise<number> {
+  const engine = new RuminateEngine({
+    backend: 'wasm',
+    tuningBudgetMs: Number(values['budget-ms'] ?? 60_000),
+    ...(values.fresh ? { tuningStore: new MemoryTuningStore() } : {}),
+    maxSequences: 4,
+  });
+  log(`${model}: timing the WebAssembly matmul kernels of every shape (one and 16 activation rows)…`);
+  const info = await engine.load(
+    { path: model },
+    {
+      onProgress: (p) => {
+        if (p.phase === 'tune') log(`  [${p.done}/${p.total ?? '?'}] shapes timed`);
+      },
+    },
+  );
+  await engine.unload();
+  const t = info.tuning;
+  if (values.json) out(JSON.stringify({ backend: 'wasm', threads: info.threads, tuning: t }));
+  else {
+    out(
+      table(
+        ['shapes cached before', 'timed now', 'left on defaults', 'ms'],
+        [[String(t?.cached ?? 0), String(t?.timed ?? 0), String(t?.untuned ?? 0), (t?.ms ?? 0).toFixed(0)]],
+      ),
+    );
+  }
+  return 0;
+}
