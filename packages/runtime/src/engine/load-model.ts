@@ -1,6 +1,7 @@
 // From a parsed GGUF to a runnable SequenceEngine on the GPU: hyper-parameters, KV sizing,
 // weight upload, kernel compilation, and the ModelInfo the Engine reports.
-import { type KernelContext, kvPoolBytes, PAGE_TOKENS, RuminateError } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
+import { type KernelContext, kvPoolBytes, PAGE_TOKENS } from '@ruminate/gpu';
 import type { ByteSource, GgufHeader } from '../gguf/types.ts';
 import { PagedKvCache } from '../kv/paged-kv-cache.ts';
 import type { ModelBackend } from '../model/backend.ts';

@@ -1,11 +1,11 @@
-// The Engine (ARCHITECTURE.md), in-process: a GGUF model on WebGPU with its tokenizer and chat
-// template, paged KV sequences and batched steps. The worker entry exposes this same object.
+// The Engine (ARCHITECTURE.md), in-process: a GGUF model on WebGPU or the WebAssembly backend,
+// with its tokenizer and chat template, paged KV sequences and batched steps. The worker entry
+// exposes this same object.
+import { isRuminateError, RuminateError } from '@ruminate/errors';
 import {
   defaultTuningStore,
-  isRuminateError,
   type KernelContext,
   kernelContextFor,
-  RuminateError,
   requestDevice,
   type TuneReport,
   Tuner,

@@ -3,7 +3,8 @@
 // (src/llama-model.cpp: build_llama, build_qwen2, build_qwen3, build_qwen2moe; MoE as in
 // build_moe_ffn): pre-norm decoder, RMSNorm, RoPE, causal grouped-query attention, SwiGLU
 // feed-forward or top-k experts, final RMSNorm and the output (or tied embedding) matrix.
-import { RuminateError, roundActivationsQ8 } from '@ruminate/gpu';
+import { RuminateError } from '@ruminate/errors';
+import { roundActivationsQ8 } from '@ruminate/gpu';
 import type { Hparams } from '../model/hparams.ts';
 
 /** A dequantized tensor: ggml dims (dims[0] is the row length) and values, row-major. */

@@ -2,10 +2,10 @@
 // float64 oracle this matches) over f32 logits, in O(V) per row plus O(C log C) for the C
 // candidates: raw statistics in two sweeps, a bounded heap for the candidates and the top-20,
 // and a Gumbel-max draw that skips tokens whose best possible score cannot win.
+import { RuminateError } from '@ruminate/errors';
 import {
   packSamplerParams,
   penalisedLogit,
-  RuminateError,
   SAMPLER_MAX_CANDIDATES,
   SAMPLER_NONE,
   SAMPLER_TOP_N,
