@@ -187,10 +187,14 @@ export class WasmModel implements ModelBackend {
           L.moeIn,
           R,
         );
-        for (const [x, ex] of moe.experts.entries()) {
-          const m = count[x] as number;
-          if (m === 0) continue;
-          const at = start[x] as number;
+        /** Calls `f` for each expert with rows routed to it: its first routed row and row count. */
+        const perExpert = (f: (ex: (typeof moe.experts)[number], at: number, m: number) => void) => {
+          for (const [x, ex] of moe.experts.entries()) {
+            const m = count[x] as number;
+            if (m > 0) f(ex, start[x] as number, m);
+          }
+        };
+        perExpert((ex, at, m) =>
           matmuls(
             ex.gateUp,
             L.moeIn + 4 * at * e,
@@ -199,18 +203,15 @@ export class WasmModel implements ModelBackend {
             L.gateUp + 8 * at * ff,
             2 * ff,
             false,
-          );
-        }
+          ),
+        );
         ops.push(K.siluMul(L.gateUp, L.act, R, ff));
         quantizeFor(
           experts.map((x) => x.down),
           L.act,
           R,
         );
-        for (const [x, ex] of moe.experts.entries()) {
-          const m = count[x] as number;
-          if (m === 0) continue;
-          const at = start[x] as number;
+        perExpert((ex, at, m) =>
           matmuls(
             [ex.down],
             L.act + 4 * at * ff,
@@ -219,8 +220,8 @@ export class WasmModel implements ModelBackend {
             L.moeOut + 4 * at * e,
             e,
             false,
-          );
-        }
+          ),
+        );
         if (moe.shared) {
           const fs = moe.shared.ff;
           linear(moe.shared.gateUp, L.h, T, L.gateUp, 2 * fs, false);
