@@ -26,7 +26,9 @@ export type RuminateErrorCode =
   | 'tokenizer-invalid'
   | 'tokenizer-unsupported'
   | 'chat-template-missing'
-  | 'chat-template-failed';
+  | 'chat-template-failed'
+  /** The engine's library cannot do what the Engine contract asks (the message names it). */
+  | 'engine-unsupported';
 
 /**
  * The one error type Ruminate throws. `code` says what went wrong for programs, the

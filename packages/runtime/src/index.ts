@@ -56,3 +56,7 @@ export { type PreTokenizerKind, preTokenize } from './tokenizer/pre-tokenize.ts'
 export { StreamingDetokenizer } from './tokenizer/streaming-detokenizer.ts';
 export { type DecodeOptions, type EncodeOptions, Tokenizer } from './tokenizer/tokenizer.ts';
 export type { TokenizerConfig } from './tokenizer/tokenizer-config.ts';
+export { CpuSampler, sampleRows } from './sampling/cpu-sampler.ts';
+export { samplerRowParams } from './sampling/sampler-row-params.ts';
+export { toSampledToken } from './sampling/sampled-token.ts';
+export type { RowSampling, SampledToken } from './model/backend.ts';
