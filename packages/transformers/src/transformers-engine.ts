@@ -173,7 +173,9 @@ export class TransformersEngine implements Engine {
   }
 
   async detokenize(ids: number[]): Promise<string> {
-    const text = this.need().tokenizer.decode(ids, { skip_special_tokens: true, clean_up_tokenization_spaces: false });
+    if (ids.length === 0) return '';
+    this.checkTokens(ids, 'ids');
+    const text = this.need().tokenizer.decode(ids, { skip_special_tokens: true });
     return text.replace(/\uFFFD+$/, ''); // an incomplete UTF-8 character is held back, as the contract says
   }
 

@@ -109,7 +109,8 @@ export function hfTokenizerConfig(tok: Tokenizer, contextLength: number): Record
     unk_token: text(cfg.unkId),
     add_bos_token: cfg.addBos,
     add_eos_token: cfg.addEos,
-    clean_up_tokenization_spaces: false,
+    // llama.cpp drops the space before punctuation and contractions for these vocabularies (`cleanSpaces`).
+    clean_up_tokenization_spaces: cfg.cleanSpaces,
     model_max_length: contextLength,
     ...(tok.chatTemplate ? { chat_template: tok.chatTemplate } : {}),
   };
