@@ -19,11 +19,17 @@ export interface CausalLmConfig {
 const ids = (v: unknown): number[] => (Array.isArray(v) ? v.map(Number) : typeof v === 'number' ? [v] : []);
 
 /** Reads a decoder-only config; throws `engine-unsupported` for shapes the engine cannot batch. */
-export function readCausalLmConfig(config: Record<string, unknown>, generation: Record<string, unknown> | undefined): CausalLmConfig {
+export function readCausalLmConfig(
+  config: Record<string, unknown>,
+  generation: Record<string, unknown> | undefined,
+): CausalLmConfig {
   const num = (key: string, fallback?: number): number => {
     const v = config[key] ?? fallback;
     if (typeof v !== 'number') {
-      throw new RuminateError('engine-unsupported', `config.json lacks ${key}, which the transformers.js engine needs to hold each sequence's past key values.`);
+      throw new RuminateError(
+        'engine-unsupported',
+        `config.json lacks ${key}, which the transformers.js engine needs to hold each sequence's past key values.`,
+      );
     }
     return v;
   };

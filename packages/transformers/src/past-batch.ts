@@ -56,7 +56,10 @@ export function layoutBatch(rows: readonly BatchRow[], shape: CacheShape): Batch
   const positionIds = new BigInt64Array(batch * newTokens);
   const attentionMask = new BigInt64Array(batch * total);
   const { layers, kvHeads, headDim } = shape;
-  const past = Array.from({ length: 2 * layers }, () => new Float32Array(batch * kvHeads * pastSlots * headDim));
+  const past = Array.from(
+    { length: 2 * layers },
+    () => new Float32Array(batch * kvHeads * pastSlots * headDim),
+  );
   rows.forEach((row, b) => {
     const n = row.tokens.length;
     const computed = Math.min(newTokens, n);

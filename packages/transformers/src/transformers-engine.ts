@@ -63,7 +63,10 @@ interface Loaded {
 async function floats(t: Transformers.Tensor): Promise<Float32Array> {
   const data = t.location === 'gpu-buffer' ? await t.ort_tensor.getData(true) : t.data;
   if (!(data instanceof Float32Array)) {
-    throw new RuminateError('engine-unsupported', `The model returned ${t.type} tensors; the engine reads float32 logits and caches.`);
+    throw new RuminateError(
+      'engine-unsupported',
+      `The model returned ${t.type} tensors; the engine reads float32 logits and caches.`,
+    );
   }
   return data;
 }
@@ -106,7 +109,11 @@ export class TransformersEngine implements Engine {
         ...(progress_callback ? { progress_callback } : {}),
       });
     } catch (e) {
-      throw new RuminateError('fetch-failed', `transformers.js could not load "${id}" on ${device}: ${String(e)}`, { cause: e });
+      throw new RuminateError(
+        'fetch-failed',
+        `transformers.js could not load "${id}" on ${device}: ${String(e)}`,
+        { cause: e },
+      );
     }
     if (opts.signal?.aborted) {
       await model.dispose();
@@ -120,7 +127,10 @@ export class TransformersEngine implements Engine {
         `"${id}" has no past_key_values inputs; the engine needs a decoder exported with its KV cache (e.g. optimum's text-generation-with-past, or Ruminate's GGUF → ONNX converter).`,
       );
     }
-    const config = readCausalLmConfig(model.config as unknown as Record<string, unknown>, (model as unknown as { generation_config?: Record<string, unknown> }).generation_config);
+    const config = readCausalLmConfig(
+      model.config as unknown as Record<string, unknown>,
+      (model as unknown as { generation_config?: Record<string, unknown> }).generation_config,
+    );
     const contextLength = Math.min(opts.contextLength ?? config.contextLength, config.contextLength);
     const info: ModelInfo = {
       architecture: config.modelType,
@@ -155,7 +165,12 @@ export class TransformersEngine implements Engine {
 
   private seq(id: SeqId): Sequence {
     const s = this.seqs.get(id);
-    if (!s) throw new RuminateError('unknown-sequence', `Sequence ${id} does not exist (freed, or never created).`, { field: 'seq' });
+    if (!s)
+      throw new RuminateError(
+        'unknown-sequence',
+        `Sequence ${id} does not exist (freed, or never created).`,
+        { field: 'seq' },
+      );
     return s;
   }
 
@@ -163,7 +178,11 @@ export class TransformersEngine implements Engine {
     const vocab = this.need().config.vocab;
     for (const t of tokens) {
       if (!(Number.isInteger(t) && t >= 0 && t < vocab)) {
-        throw new RuminateError('invalid-argument', `Token id ${t} is outside the vocabulary (0..${vocab - 1}).`, { field });
+        throw new RuminateError(
+          'invalid-argument',
+          `Token id ${t} is outside the vocabulary (0..${vocab - 1}).`,
+          { field },
+        );
       }
     }
   }
@@ -179,7 +198,10 @@ export class TransformersEngine implements Engine {
     return text.replace(/\uFFFD+$/, ''); // an incomplete UTF-8 character is held back, as the contract says
   }
 
-  async applyChatTemplate(messages: ChatMessage[], opts: { addGenerationPrompt?: boolean } = {}): Promise<number[]> {
+  async applyChatTemplate(
+    messages: ChatMessage[],
+    opts: { addGenerationPrompt?: boolean } = {},
+  ): Promise<number[]> {
     const { tokenizer } = this.need();
     let text: string;
     try {
@@ -191,7 +213,9 @@ export class TransformersEngine implements Engine {
       const missing = !(tokenizer as unknown as { chat_template?: unknown }).chat_template;
       throw new RuminateError(
         missing ? 'chat-template-missing' : 'chat-template-failed',
-        missing ? "The model's tokenizer_config.json has no chat_template." : `The chat template failed: ${String(e)}`,
+        missing
+          ? "The model's tokenizer_config.json has no chat_template."
+          : `The chat template failed: ${String(e)}`,
         { cause: e },
       );
     }
@@ -202,7 +226,10 @@ export class TransformersEngine implements Engine {
 
   async createSequence(prompt: number[]): Promise<SeqId> {
     this.need();
-    if (prompt.length === 0) throw new RuminateError('invalid-argument', 'A sequence needs at least one prompt token.', { field: 'prompt' });
+    if (prompt.length === 0)
+      throw new RuminateError('invalid-argument', 'A sequence needs at least one prompt token.', {
+        field: 'prompt',
+      });
     this.checkTokens(prompt, 'prompt');
     this.checkRoom(prompt.length);
     const id = this.nextId++;
@@ -213,7 +240,9 @@ export class TransformersEngine implements Engine {
   async fork(seq: SeqId, count: number): Promise<SeqId[]> {
     const s = this.seq(seq);
     if (!(Number.isInteger(count) && count >= 1)) {
-      throw new RuminateError('invalid-argument', `fork count must be a positive integer, got ${count}.`, { field: 'count' });
+      throw new RuminateError('invalid-argument', `fork count must be a positive integer, got ${count}.`, {
+        field: 'count',
+      });
     }
     // Pasts are never written in place (a step makes new arrays), so forks share them as they are.
     return Array.from({ length: count }, () => {
@@ -226,7 +255,9 @@ export class TransformersEngine implements Engine {
   async truncate(seq: SeqId, length: number): Promise<void> {
     const s = this.seq(seq);
     if (!(Number.isInteger(length) && length >= 0 && length <= s.tokens.length)) {
-      throw new RuminateError('invalid-argument', `Cannot truncate ${s.tokens.length} tokens to ${length}.`, { field: 'length' });
+      throw new RuminateError('invalid-argument', `Cannot truncate ${s.tokens.length} tokens to ${length}.`, {
+        field: 'length',
+      });
     }
     s.tokens.length = length;
     s.cached = Math.min(s.cached, length);
@@ -236,7 +267,10 @@ export class TransformersEngine implements Engine {
     const s = this.seq(seq);
     this.checkTokens(tokens, 'tokens');
     if (s.tokens.length + tokens.length > this.need().info.contextLength) {
-      throw new RuminateError('context-overflow', `Sequence ${seq} would pass the ${this.need().info.contextLength}-token context.`);
+      throw new RuminateError(
+        'context-overflow',
+        `Sequence ${seq} would pass the ${this.need().info.contextLength}-token context.`,
+      );
     }
     s.tokens.push(...tokens);
   }
@@ -260,20 +294,30 @@ export class TransformersEngine implements Engine {
     const seen = new Set<SeqId>();
     const ctx = this.need().info.contextLength;
     for (const r of batch) {
-      if (seen.has(r.seq)) throw new RuminateError('invalid-argument', `Sequence ${r.seq} is listed twice in one step.`, { field: 'seq' });
+      if (seen.has(r.seq))
+        throw new RuminateError('invalid-argument', `Sequence ${r.seq} is listed twice in one step.`, {
+          field: 'seq',
+        });
       seen.add(r.seq);
       const s = this.seq(r.seq);
       if (s.tokens.length + 1 > ctx) {
-        throw new RuminateError('context-overflow', `Sequence ${r.seq} holds ${s.tokens.length} tokens; another would pass the ${ctx}-token context.`);
+        throw new RuminateError(
+          'context-overflow',
+          `Sequence ${r.seq} holds ${s.tokens.length} tokens; another would pass the ${ctx}-token context.`,
+        );
       }
       const t = r.sampling.temperature;
       if (!(t >= 0) || !Number.isFinite(t)) {
-        throw new RuminateError('invalid-argument', `temperature must be a finite number ≥ 0, got ${t}.`, { field: 'temperature' });
+        throw new RuminateError('invalid-argument', `temperature must be a finite number ≥ 0, got ${t}.`, {
+          field: 'temperature',
+        });
       }
       if (r.forceToken !== undefined) this.checkTokens([r.forceToken], 'forceToken');
       const k = r.want?.topLogprobs;
       if (k !== undefined && !(Number.isInteger(k) && k >= 0 && k <= 20)) {
-        throw new RuminateError('invalid-argument', `topLogprobs must be an integer in 0..20, got ${k}.`, { field: 'topLogprobs' });
+        throw new RuminateError('invalid-argument', `topLogprobs must be an integer in 0..20, got ${k}.`, {
+          field: 'topLogprobs',
+        });
       }
     }
   }
@@ -322,7 +366,11 @@ export class TransformersEngine implements Engine {
     const present: Float32Array[] = [];
     for (let a = 0; a < 2 * m.shape.layers; a++) {
       const t = outputs[`present.${a >> 1}.${a & 1 ? 'value' : 'key'}`];
-      if (!t) throw new RuminateError('engine-unsupported', `The model did not return present.${a >> 1}.* key/values.`);
+      if (!t)
+        throw new RuminateError(
+          'engine-unsupported',
+          `The model did not return present.${a >> 1}.* key/values.`,
+        );
       present.push(await floats(t));
       t.dispose();
     }
@@ -337,7 +385,8 @@ export class TransformersEngine implements Engine {
       s.past = splitPresent(present, b, s.tokens.length, slots, m.shape);
       s.cached = s.tokens.length;
       const at = (b * newTokens + newTokens - 1) * vocab;
-      const penalties = r.sampling.repetitionPenalty || r.sampling.frequencyPenalty || r.sampling.presencePenalty;
+      const penalties =
+        r.sampling.repetitionPenalty || r.sampling.frequencyPenalty || r.sampling.presencePenalty;
       const params = samplerRowParams({
         row: b,
         params: r.sampling,

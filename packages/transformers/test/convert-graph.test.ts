@@ -7,11 +7,11 @@
 import { openFileSource, parseGguf, readHparams } from '@ruminate/runtime';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readReferenceWeights } from '../../runtime/src/reference/gguf-weights.ts';
-import { ReferenceModel } from '../../runtime/src/reference/forward.ts';
 import { type StandardFixture, standardFixture } from '../../../tools/fixtures/standard-fixtures.ts';
+import { ReferenceModel } from '../../runtime/src/reference/forward.ts';
+import { readReferenceWeights } from '../../runtime/src/reference/gguf-weights.ts';
 import { convertGgufToOnnx } from '../src/convert/index.ts';
-import { layoutBatch, splitPresent, type Past } from '../src/past-batch.ts';
+import { layoutBatch, type Past, splitPresent } from '../src/past-batch.ts';
 
 /** f32 graph vs f64 reference: |Δ| ≤ ABS + REL·|ref| per logit (logits are O(10) here). */
 const ABS = 2e-3;
@@ -108,7 +108,11 @@ describe.each(['llama-f32', 'qwen2-f32', 'qwen3-f32'] as const)('GGUF → ONNX g
     prompts.forEach((p, b) => {
       p.forEach((_, i) => {
         const at = (b * S1 + S1 - p.length + i) * m.vocab;
-        expectClose(first.logits.subarray(at, at + m.vocab), want1[b]?.[i] as Float64Array, `pass 1 row ${b} token ${i}`);
+        expectClose(
+          first.logits.subarray(at, at + m.vocab),
+          want1[b]?.[i] as Float64Array,
+          `pass 1 row ${b} token ${i}`,
+        );
       });
     });
     const slots = first.layout.pastSlots + S1;
@@ -124,7 +128,11 @@ describe.each(['llama-f32', 'qwen2-f32', 'qwen3-f32'] as const)('GGUF → ONNX g
       const want = (refs[b] as ReferenceModel).eval(added);
       added.forEach((_, i) => {
         const at = (b * S2 + S2 - added.length + i) * m.vocab;
-        expectClose(second.logits.subarray(at, at + m.vocab), want[i] as Float64Array, `pass 2 row ${b} token ${i} (length ${row.tokens.length})`);
+        expectClose(
+          second.logits.subarray(at, at + m.vocab),
+          want[i] as Float64Array,
+          `pass 2 row ${b} token ${i} (length ${row.tokens.length})`,
+        );
       });
     });
   });

@@ -43,7 +43,11 @@ const ASCII = ' \n\tabcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789.,;:!?\'"()[]{
 describe('tokenizer.json from GGUF tokenizers, read by transformers.js', () => {
   const cases: [string, () => Promise<{ tok: Tokenizer; merges: string[] }>, string][] = [
     ['bundled model (default pre-tokenizer, one token per character)', bundled, '0123456789*+=,#:AB'],
-    ['llama-bpe, 8000 tokens (the peers fixture)', async () => fromVocab(llamaBpeVocab({ asciiOnly: true, size: 8000 }).metadata), ASCII],
+    [
+      'llama-bpe, 8000 tokens (the peers fixture)',
+      async () => fromVocab(llamaBpeVocab({ asciiOnly: true, size: 8000 }).metadata),
+      ASCII,
+    ],
     ['gpt2', async () => fromVocab(gpt2Vocab().metadata), `${ASCII}éü€中`],
     ['qwen2', async () => fromVocab(qwen2Vocab().metadata), `${ASCII}éü`],
   ];

@@ -23,12 +23,21 @@ export async function convertGgufToOnnx(header: GgufHeader, source: ByteSource):
   const tensors = new Map<string, GgufMatrix>();
   for (const t of header.tensors) {
     if (!isQuantType(t.type.name)) {
-      throw new RuminateError('gguf-unsupported', `Tensor ${t.name} has type ${t.type.name}, which has no CPU codec.`);
+      throw new RuminateError(
+        'gguf-unsupported',
+        `Tensor ${t.name} has type ${t.type.name}, which has no CPU codec.`,
+      );
     }
-    tensors.set(t.name, { dims: t.dims, data: dequantize(t.type.name, await source.read(t.offset, t.bytes), t.elements) });
+    tensors.set(t.name, {
+      dims: t.dims,
+      data: dequantize(t.type.name, await source.read(t.offset, t.bytes), t.elements),
+    });
   }
   const graph = buildLlamaGraph(hp, (n) => tensors.get(n));
-  const onnx = graph.encode({ opsets: { '': LLAMA_GRAPH_OPSET }, producer: `ruminate-gguf-to-onnx/${CONVERTER_VERSION}` });
+  const onnx = graph.encode({
+    opsets: { '': LLAMA_GRAPH_OPSET },
+    producer: `ruminate-gguf-to-onnx/${CONVERTER_VERSION}`,
+  });
   const json = (v: unknown) => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
   const merges = metaStrings(header.metadata, 'tokenizer.ggml.merges') ?? [];
   return new Map([

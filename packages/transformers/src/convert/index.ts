@@ -3,5 +3,5 @@ export { CONVERTER_VERSION, type ConvertedModel, convertGgufToOnnx } from './ggu
 export { hfGenerationConfig, hfModelConfig } from './hf-config.ts';
 export { hfTokenizerConfig, hfTokenizerJson } from './hf-tokenizer.ts';
 export { buildLlamaGraph, checkConvertible, type GgufMatrix, type GgufTensorLookup } from './llama-graph.ts';
-export { convertGgufFile, writeModelFolder } from './model-folder.ts';
+export { convertedFolder, convertGgufFile, writeModelFolder } from './model-folder.ts';
 export { OnnxGraph } from './onnx-graph.ts';

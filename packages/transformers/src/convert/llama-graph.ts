@@ -102,7 +102,11 @@ export function buildLlamaGraph(hp: Hparams, t: GgufTensorLookup): OnnxGraph {
   };
 
   const inputIds = g.input({ name: 'input_ids', type: 'int64', dims: ['batch_size', 'sequence_length'] });
-  const mask = g.input({ name: 'attention_mask', type: 'int64', dims: ['batch_size', 'total_sequence_length'] });
+  const mask = g.input({
+    name: 'attention_mask',
+    type: 'int64',
+    dims: ['batch_size', 'total_sequence_length'],
+  });
   const positions = g.input({ name: 'position_ids', type: 'int64', dims: ['batch_size', 'sequence_length'] });
 
   // Which keys each query sees: key j ≤ the query's place in the row (causal) and not padding.
@@ -153,9 +157,16 @@ export function buildLlamaGraph(hp: Hparams, t: GgufTensorLookup): OnnxGraph {
     return g.node('Transpose', [norm ? rmsNorm(split, norm) : split], { perm: { ints: [0, 2, 1, 3] } });
   };
 
-  let x = g.node('Gather', [g.initializer('token_embd.weight', 'float32', [hp.nVocab, hp.nEmbd], need('token_embd.weight').data), inputIds], {
-    axis: { i: 0 },
-  });
+  let x = g.node(
+    'Gather',
+    [
+      g.initializer('token_embd.weight', 'float32', [hp.nVocab, hp.nEmbd], need('token_embd.weight').data),
+      inputIds,
+    ],
+    {
+      axis: { i: 0 },
+    },
+  );
   const scale = g.float(1 / Math.sqrt(hd));
   for (let l = 0; l < hp.nLayers; l++) {
     const p = `blk.${l}.`;
@@ -202,7 +213,15 @@ export function buildLlamaGraph(hp: Hparams, t: GgufTensorLookup): OnnxGraph {
   }
   const out = rmsNorm(x, normWeight('output_norm.weight'));
   const head = t('output.weight') ? 'output.weight' : 'token_embd.weight';
-  const headWeight = head === 'output.weight' ? matrix(head) : g.initializer('output.weight', 'float32', [hp.nEmbd, hp.nVocab], transpose(need(head).data, hp.nVocab, hp.nEmbd));
+  const headWeight =
+    head === 'output.weight'
+      ? matrix(head)
+      : g.initializer(
+          'output.weight',
+          'float32',
+          [hp.nEmbd, hp.nVocab],
+          transpose(need(head).data, hp.nVocab, hp.nEmbd),
+        );
   g.node('MatMul', [out, headWeight], {}, 'logits');
   g.output({ name: 'logits', type: 'float32', dims: ['batch_size', 'sequence_length', hp.nVocab] });
   return g;

@@ -1,8 +1,8 @@
 // Writes a converted model to a folder (Node), and converts a GGUF file into one.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { openFileSource, parseGguf } from '@ruminate/runtime';
-import { type ConvertedModel, convertGgufToOnnx } from './gguf-to-onnx.ts';
+import { CONVERTER_VERSION, type ConvertedModel, convertGgufToOnnx } from './gguf-to-onnx.ts';
 
 /** Writes every file of `model` under `dir`. */
 export async function writeModelFolder(dir: string, model: ConvertedModel): Promise<void> {
@@ -21,4 +21,29 @@ export async function convertGgufFile(ggufPath: string, dir: string): Promise<vo
   } finally {
     await source.close();
   }
+}
+
+/**
+ * The converted folder of the GGUF at `ggufPath` under `cacheRoot`, converting it first unless a
+ * folder for the same bytes and converter version is there (keyed by SHA-256 of the file).
+ */
+export async function convertedFolder(ggufPath: string, cacheRoot: string): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  const { createReadStream } = await import('node:fs');
+  const { access } = await import('node:fs/promises');
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(ggufPath)) hash.update(chunk as Buffer);
+  const key = `${basename(ggufPath, '.gguf')}-${hash.digest('hex').slice(0, 16)}-v${CONVERTER_VERSION}`;
+  const dir = join(cacheRoot, key);
+  const done = join(dir, '.converted');
+  if (
+    await access(done).then(
+      () => true,
+      () => false,
+    )
+  )
+    return dir;
+  await convertGgufFile(ggufPath, dir);
+  await writeFile(done, `${new Date().toISOString()}\n`);
+  return dir;
 }

@@ -79,7 +79,12 @@ export class OnnxGraph {
     const key = `i64:${scalar}:${values.join(',')}`;
     const have = this.constants.get(key);
     if (have) return have;
-    const name = this.initializer('const_i64', 'int64', scalar ? [] : [values.length], BigInt64Array.from(values, BigInt));
+    const name = this.initializer(
+      'const_i64',
+      'int64',
+      scalar ? [] : [values.length],
+      BigInt64Array.from(values, BigInt),
+    );
     this.constants.set(key, name);
     return name;
   }
@@ -109,14 +114,23 @@ export class OnnxGraph {
   }
 
   /** Appends a node with several outputs and returns them. */
-  multi(op: string, inputs: readonly string[], count: number, attributes: Readonly<Record<string, OnnxAttribute>> = {}): string[] {
+  multi(
+    op: string,
+    inputs: readonly string[],
+    count: number,
+    attributes: Readonly<Record<string, OnnxAttribute>> = {},
+  ): string[] {
     const outs = Array.from({ length: count }, () => this.fresh(op.toLowerCase()));
     this.nodes.push({ op, inputs, outputs: outs, attributes, domain: '', name: this.fresh(`n_${op}`) });
     return outs;
   }
 
   /** The ONNX ModelProto bytes of this graph. */
-  encode(opts: { opsets: Readonly<Record<string, number>>; producer: string; irVersion?: number }): Uint8Array {
+  encode(opts: {
+    opsets: Readonly<Record<string, number>>;
+    producer: string;
+    irVersion?: number;
+  }): Uint8Array {
     const graph = new ProtoMessage();
     for (const n of this.nodes) graph.message(1, encodeNode(n));
     graph.string(2, 'main');
