@@ -11,6 +11,7 @@ import {
   CpuSampler,
   type Engine,
   type LoadOptions,
+  type LoadProgress,
   type MemoryReport,
   type ModelInfo,
   type ModelSource,
@@ -29,8 +30,10 @@ export type TransformersDevice = 'webgpu' | 'wasm' | 'cpu';
 
 /** Options of `transformersEngine`. */
 export interface TransformersEngineOptions {
-  /** Device (default `wasm`). */
+  /** Device when `load` is not given a backend (default `wasm`); a load's `backend: 'webgpu' | 'wasm'` overrides it. */
   device?: TransformersDevice;
+  /** Where onnxruntime-web's wasm files are served (default: transformers.js's CDN, which an offline page cannot reach). */
+  wasmPaths?: string | { mjs: string; wasm: string };
   /** Weight dtype, choosing the ONNX file (`fp32` → onnx/model.onnx, `q8` → model_quantized.onnx, …); default: the model's config. */
   dtype?: 'auto' | 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'bnb4' | 'q4f16';
   /** Let transformers.js fetch Hub ids and other origins' URLs (default false: local and same-origin folders only). */
@@ -79,6 +82,9 @@ export class TransformersEngine implements Engine {
   private nextId = 1;
   private readonly sampler = new CpuSampler();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Set by abort() while a step runs; the step stops before its next forward pass. */
+  private stopRequested = false;
+  private stepping = false;
 
   constructor(opts: TransformersEngineOptions = {}) {
     this.opts = opts;
@@ -89,10 +95,11 @@ export class TransformersEngine implements Engine {
     const lib = await (this.opts.library ?? (() => import('@huggingface/transformers')))();
     lib.env.allowRemoteModels = remote;
     lib.env.allowLocalModels = true;
-    if (this.opts.wasmThreads !== undefined && lib.env.backends.onnx.wasm) {
-      lib.env.backends.onnx.wasm.numThreads = this.opts.wasmThreads;
-    }
-    const device = this.opts.device ?? 'wasm';
+    const wasm = lib.env.backends.onnx.wasm;
+    if (wasm && this.opts.wasmThreads !== undefined) wasm.numThreads = this.opts.wasmThreads;
+    if (wasm && this.opts.wasmPaths !== undefined) wasm.wasmPaths = this.opts.wasmPaths;
+    const device: TransformersDevice =
+      opts.backend === 'webgpu' || opts.backend === 'wasm' ? opts.backend : (this.opts.device ?? 'wasm');
     const progress = opts.onProgress;
     const progress_callback = progress
       ? (p: Transformers.ProgressInfo) => {
@@ -156,6 +163,25 @@ export class TransformersEngine implements Engine {
       info,
     };
     return info;
+  }
+
+  /** `load` with the progress callback as its own argument, for the worker path (functions cannot travel inside options). */
+  async loadWithProgress(
+    source: ModelSource,
+    opts: Omit<LoadOptions, 'onProgress' | 'signal'>,
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<ModelInfo> {
+    return this.load(source, onProgress ? { ...opts, onProgress: (p) => void onProgress(p) } : opts);
+  }
+
+  /** Stops the running step before its next forward pass (it rejects with `aborted`); nothing when none runs. */
+  async abort(): Promise<void> {
+    if (this.stepping) this.stopRequested = true;
+  }
+
+  /** The worker path's tuning report: transformers.js tunes nothing, so there is none. */
+  async whenTuned(): Promise<undefined> {
+    return undefined;
   }
 
   private need(): Loaded {
@@ -324,6 +350,17 @@ export class TransformersEngine implements Engine {
 
   private async runStep(batch: readonly StepRequest[]): Promise<StepResult[]> {
     this.validate(batch);
+    this.stepping = true;
+    this.stopRequested = false;
+    try {
+      return await this.runPasses(batch);
+    } finally {
+      this.stepping = false;
+      this.stopRequested = false;
+    }
+  }
+
+  private async runPasses(batch: readonly StepRequest[]): Promise<StepResult[]> {
     const m = this.need();
     for (const r of batch) {
       const s = this.seq(r.seq);
@@ -336,6 +373,13 @@ export class TransformersEngine implements Engine {
     const results = new Map<SeqId, StepResult>();
     for (const group of [decoding, prefilling]) {
       if (group.length === 0) continue;
+      if (this.stopRequested) {
+        // Rows already passed keep their computed past; none got a token, so the step can be retried.
+        throw new RuminateError(
+          'aborted',
+          'The step was aborted; the sequences keep their tokens and the step can be retried.',
+        );
+      }
       for (const r of await this.pass(m, group)) results.set(r.seq, r);
     }
     return batch.map((r) => {
