@@ -27,6 +27,12 @@ export type RuminateErrorCode =
   | 'tokenizer-unsupported'
   | 'chat-template-missing'
   | 'chat-template-failed'
+  | 'invalid-schema'
+  | 'unsupported-schema'
+  | 'invalid-grammar'
+  | 'grammar-too-complex'
+  | 'grammar-rejected'
+  | 'grammar-unavailable'
   /** The engine's library cannot do what the Engine contract asks (the message names it). */
   | 'engine-unsupported';
 

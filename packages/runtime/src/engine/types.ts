@@ -1,6 +1,9 @@
 // The contract between the worker runtime and the main-thread controller (ARCHITECTURE.md).
 // A token step (`Engine.step`) advances each listed sequence by one token; the runtime
 // knows sequences and tokens, never strategies.
+import type { Constraint, ConstraintInfo, JsonLayout } from '../constraint/types.ts';
+
+export type { Constraint, ConstraintInfo, JsonLayout } from '../constraint/types.ts';
 
 /** Opaque handle of one sequence in the KV cache. */
 export type SeqId = number;
@@ -147,6 +150,8 @@ export interface StepResult {
   selfCertainty?: number;
   /** True when the token is an end-of-generation token. */
   eos: boolean;
+  /** True when the sequence's constraint admitted no token here: the end token was forced (finish reason `grammar`). */
+  grammarDeadEnd?: boolean;
 }
 
 /** KV cache and weight memory, for the planner and for tests of prefix sharing. */
@@ -195,6 +200,13 @@ export interface Engine {
   tokens(seq: SeqId): Promise<number[]>;
   /** One token for each listed sequence. */
   step(batch: StepRequest[]): Promise<StepResult[]>;
+  /**
+   * Constrains what `seq` generates from its current length on (a JSON Schema, JSON mode, a
+   * GBNF/EBNF grammar or a regex), or removes its constraint (`null`). Every later step masks the
+   * tokens the grammar does not allow; forks inherit the grammar state. Engines without
+   * constrained decoding leave it out.
+   */
+  constrain?(seq: SeqId, constraint: Constraint | null, layout?: JsonLayout): Promise<ConstraintInfo | null>;
   /** Memory accounting. */
   memory(): Promise<MemoryReport>;
   /** The loaded model, or undefined. */
