@@ -78,6 +78,8 @@ export interface PeersPageResult {
   batchWasm: BatchRun | { error: string };
   /** wllama's configurations: wasm with all cores' threads, wasm with 1 thread, its WebGPU backend. */
   wllama: (EngineRun | EngineFailure)[];
+  /** transformers.js on the converted ONNX: its wasm device, then its WebGPU device. */
+  transformers: (EngineRun | EngineFailure)[];
   /** Page facts: user agent, hardwareConcurrency, cross-origin isolation, adapter. */
   page: { userAgent: string; hardwareConcurrency: number; crossOriginIsolated: boolean; adapter: string };
 }
@@ -105,6 +107,8 @@ export interface PeersPageRequest {
   sampleTokens: number;
   /** Ruminate wasm threads (absent: the engine's default, every core where cross-origin isolated). */
   threads?: number;
-  /** Skip an engine: 'ruminate' | 'ruminate-wasm' | 'wllama-cpu' | 'wllama-cpu1' | 'wllama-webgpu'. */
+  /** URL of the model converted to ONNX (the transformers.js folder), when the converter supports it. */
+  onnxUrl?: string;
+  /** Skip an engine: 'ruminate' | 'ruminate-wasm' | 'wllama-cpu' | 'wllama-cpu1' | 'wllama-webgpu' | 'transformers-wasm' | 'transformers-webgpu'. */
   skip: string[];
 }
