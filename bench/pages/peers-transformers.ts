@@ -1,6 +1,7 @@
 // transformers.js's side of the peers benchmark (@huggingface/transformers 4, onnxruntime-web):
-// the same GGUF converted to ONNX by Ruminate's converter (fp32 weights dequantized from the GGUF,
-// so the numbers are the GGUF's), loaded with AutoModelForCausalLM on its wasm device (threads =
+// the same GGUF converted to ONNX by Ruminate's converter (the q4 file, whose q4_0 matrices stay
+// 4-bit as MatMulNBits, for a q4_0 GGUF; else fp32 weights dequantized from the GGUF: the numbers
+// are the GGUF's either way), loaded with AutoModelForCausalLM on its wasm device (threads =
 // navigator.hardwareConcurrency, the page being cross-origin isolated) or its WebGPU device, on
 // this page's main thread. Figures use the library's own `generate` (its KV cache, its batching):
 // a cold one-token request (TTFT), then per timed run a one-token request (prefill: prompt tokens
@@ -31,10 +32,11 @@ export async function runTransformers(
 ): Promise<EngineRun> {
   if (!req.onnxUrl) throw new Error('no ONNX folder for this model (the converter refused it)');
   const threads = navigator.hardwareConcurrency || 1;
+  const dtype = req.onnxDtype ?? 'fp32';
   const label =
     device === 'wasm'
-      ? `transformers.js (wasm, ${threads} thread${threads === 1 ? '' : 's'})`
-      : 'transformers.js (webgpu)';
+      ? `transformers.js (wasm, ${dtype}, ${threads} thread${threads === 1 ? '' : 's'})`
+      : `transformers.js (webgpu, ${dtype})`;
   const say = (s: string) => status(`${label}: ${s}`);
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
@@ -51,7 +53,7 @@ export async function runTransformers(
   const t0 = performance.now();
   const model: PreTrainedModel = await AutoModelForCausalLM.from_pretrained(req.onnxUrl, {
     device,
-    dtype: 'fp32',
+    dtype,
   });
   const loadMs = performance.now() - t0;
   try {
@@ -117,7 +119,9 @@ export async function runTransformers(
       threads: device === 'wasm' ? threads : 0,
       samples,
       notes: [
-        'fp32 ONNX from Ruminate’s GGUF → ONNX converter (the GGUF’s weights, dequantized)',
+        dtype === 'q4'
+          ? 'q4 ONNX from Ruminate’s GGUF → ONNX converter (the GGUF’s q4_0 blocks as MatMulNBits; other tensors fp32)'
+          : 'fp32 ONNX from Ruminate’s GGUF → ONNX converter (the GGUF’s weights, dequantized)',
         device === 'wasm'
           ? `onnxruntime-web wasm, ${threads} threads, on the page’s main thread`
           : 'onnxruntime-web WebGPU EP',

@@ -109,6 +109,8 @@ export interface PeersPageRequest {
   threads?: number;
   /** URL of the model converted to ONNX (the transformers.js folder), when the converter supports it. */
   onnxUrl?: string;
+  /** Which of its files transformers.js loads: `q4` (onnx/model_q4.onnx, the GGUF's q4_0 matrices kept 4-bit) where the converter wrote one, else `fp32`. */
+  onnxDtype?: 'fp32' | 'q4';
   /** Skip an engine: 'ruminate' | 'ruminate-wasm' | 'wllama-cpu' | 'wllama-cpu1' | 'wllama-webgpu' | 'transformers-wasm' | 'transformers-webgpu'. */
   skip: string[];
 }

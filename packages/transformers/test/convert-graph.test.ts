@@ -1,6 +1,6 @@
 // The converter's ONNX graph against the float64 reference forward (packages/runtime/src/reference/forward.ts)
 // on random-weight fixtures: llama (grouped-query attention, adjacent RoPE pairs), qwen2 (biases,
-// tied embeddings, RoPE halves) and qwen3 (per-head q/k norms). Each runs in onnxruntime-node as
+// tied embeddings, RoPE halves), qwen3 (per-head q/k norms), and a q4_0 llama as MatMulNBits. Each runs in onnxruntime-node as
 // transformers.js would: a first pass over three prompts of different lengths, then a second pass
 // that feeds the first pass's presents back as left-padded pasts (rows of different lengths) —
 // every row's logits at every real position must match the reference.
@@ -36,14 +36,14 @@ interface Converted {
   shape: { layers: number; kvHeads: number; headDim: number };
 }
 
-async function convert(name: StandardFixture): Promise<Converted> {
+async function convert(name: StandardFixture, file: string): Promise<Converted> {
   const source = await openFileSource(await standardFixture(name));
   try {
     const header = await parseGguf(source);
     const files = await convertGgufToOnnx(header, source);
     const hp = readHparams(header.metadata, (n) => header.tensors.find((t) => t.name === n)?.dims);
     const { lookup } = await readReferenceWeights(header, source);
-    const session = await ort.InferenceSession.create(files.get('onnx/model.onnx') as Uint8Array);
+    const session = await ort.InferenceSession.create(files.get(file) as Uint8Array);
     return {
       session,
       reference: () => new ReferenceModel(hp, lookup),
@@ -87,10 +87,18 @@ function expectClose(got: Float32Array, want: Float64Array, where: string): void
   expect(worst, where).toBeLessThanOrEqual(ABS);
 }
 
-describe.each(['llama-f32', 'qwen2-f32', 'qwen3-f32'] as const)('GGUF → ONNX graph: %s', (fixture) => {
+const CASES: [StandardFixture, string][] = [
+  ['llama-f32', 'onnx/model.onnx'],
+  ['qwen2-f32', 'onnx/model.onnx'],
+  ['qwen3-f32', 'onnx/model.onnx'],
+  // q4_0 matrices kept 4-bit (MatMulNBits): the reference dequantizes the same blocks.
+  ['llama-q4_0', 'onnx/model_q4.onnx'],
+];
+
+describe.each(CASES)('GGUF → ONNX graph: %s (%s)', (fixture, file) => {
   let m: Converted;
   beforeAll(async () => {
-    m = await convert(fixture);
+    m = await convert(fixture, file);
   });
 
   it('matches the float64 reference over a left-padded batch, first pass and with pasts fed back', async () => {

@@ -1,4 +1,5 @@
-// Greedy parity between transformers.js (onnxruntime-node, on the converter's ONNX) and
+// Greedy parity between transformers.js (onnxruntime-node, on the converter's ONNX: fp32, and for
+// the q4_0 model also its 4-bit MatMulNBits file) and
 // Ruminate's WebAssembly backend, on the bundled model and the peers benchmark's 31M Q4_0 llama:
 // wherever Ruminate's top-2 log-probability margin exceeds 0.1, both pick the same token. The
 // transformers.js side is teacher-forced along Ruminate's tokens, so one near-tie does not make
@@ -26,9 +27,15 @@ interface Compared {
 }
 
 /** Greedy `n` tokens of each prompt on both engines; mismatches at confident positions. */
-async function compare(gguf: string, folder: string, prompts: number[][], n: number): Promise<Compared> {
+async function compare(
+  gguf: string,
+  folder: string,
+  prompts: number[][],
+  n: number,
+  dtype: 'fp32' | 'q4' = 'fp32',
+): Promise<Compared> {
   const ruminate = new RuminateEngine({ backend: 'wasm' });
-  const tjs = transformersEngine({ device: 'cpu' });
+  const tjs = transformersEngine({ device: 'cpu', dtype });
   open.push(ruminate, tjs);
   await ruminate.load(gguf, { threads: 1, contextLength: 256 });
   await tjs.load(folder);
@@ -80,12 +87,15 @@ describe('greedy parity, transformers.js (converted ONNX) vs Ruminate (wasm back
     expect(r.checked).toBeGreaterThan(0.5 * r.positions);
   });
 
-  it('the peers benchmark 31M Q4_0 llama: 2 prompts × 32 tokens', async () => {
-    const gguf = await peerFixture();
-    const folder = await convertedFolder(gguf, join(FIXTURE_DIR, 'onnx'));
-    const prompts = [(await benchPrompt(gguf, 40)).ids, (await benchPrompt(gguf, 24, 7)).ids];
-    const r = await compare(gguf, folder, prompts, 32);
-    expect(r.mismatches).toEqual([]);
-    expect(r.checked).toBeGreaterThan(0.3 * r.positions);
-  });
+  it.each(['fp32', 'q4'] as const)(
+    'the peers benchmark 31M Q4_0 llama (%s ONNX): 2 prompts × 32 tokens',
+    async (dtype) => {
+      const gguf = await peerFixture();
+      const folder = await convertedFolder(gguf, join(FIXTURE_DIR, 'onnx'));
+      const prompts = [(await benchPrompt(gguf, 40)).ids, (await benchPrompt(gguf, 24, 7)).ids];
+      const r = await compare(gguf, folder, prompts, 32, dtype);
+      expect(r.mismatches).toEqual([]);
+      expect(r.checked).toBeGreaterThan(0.3 * r.positions);
+    },
+  );
 });

@@ -25,7 +25,8 @@ const usage = [
   '  core). Without --model: the project-written 31M Q4_0 llama (.cache/fixtures/) and the bundled',
   '  models/mul-q8_0.gguf when present. transformers.js runs the same weights: each GGUF the',
   '  converter supports is converted to ONNX first (cached by hash under .cache/fixtures/onnx/), then',
-  '  run on its wasm and WebGPU devices with its own generate() (16 samples: one batched call).',
+  '  run on its wasm and WebGPU devices with its own generate() (16 samples: one batched call); a q4_0',
+  '  GGUF runs as onnx/model_q4.onnx (its 4-bit blocks as MatMulNBits), others as fp32.',
   '  ENGINE: ruminate (WebGPU), ruminate-wasm, wllama-cpu, wllama-cpu1, wllama-webgpu,',
   '  transformers-wasm, transformers-webgpu. Writes bench/results/peers.json (or --out FILE).',
 ].join('\n');
@@ -262,7 +263,7 @@ function render(rows: PeersModelRow[], samples: number, sampleTokens: number): s
     );
     if (row.decodeOverTransformers !== null || row.samplesOverTransformers !== null) {
       parts.push(
-        `  Ruminate's best vs transformers.js's best (same weights, ONNX fp32): decode ${f(row.decodeOverTransformers ?? undefined, 2)}× ` +
+        `  Ruminate's best vs transformers.js's best (same weights in ONNX): decode ${f(row.decodeOverTransformers ?? undefined, 2)}× ` +
           `(${f(row.ruminateBestDecodeTokS ?? undefined)} vs ${f(highest([row.transformersWasmDecodeTokS ?? undefined, row.transformersWebgpuDecodeTokS ?? undefined]))} tok/s), ` +
           `${samples} samples ${f(row.samplesOverTransformers ?? undefined, 2)}× faster (${f(
             lowest(
@@ -356,8 +357,12 @@ export const benchPeers: BenchSuite = {
         const prompt = await benchPrompt(model, promptCount);
         // transformers.js runs the same weights: the converter's ONNX of this GGUF (cached by hash).
         let onnxUrl: string | undefined;
+        let onnxDtype: 'fp32' | 'q4' = 'fp32';
         try {
-          onnxUrl = servedUrl(await convertedFolder(model, join(REPO_ROOT, '.cache', 'fixtures', 'onnx')));
+          const folder = await convertedFolder(model, join(REPO_ROOT, '.cache', 'fixtures', 'onnx'));
+          onnxUrl = servedUrl(folder);
+          // A q4_0 GGUF: its 4-bit matrices as MatMulNBits, transformers.js's fastest form of the same values.
+          if (existsSync(join(folder, 'onnx', 'model_q4.onnx'))) onnxDtype = 'q4';
         } catch (e) {
           if (!isRuminateError(e)) throw e;
           log(`${model}: no ONNX conversion (${e.message}); transformers.js is skipped`);
@@ -376,7 +381,7 @@ export const benchPeers: BenchSuite = {
           samples,
           sampleTokens,
           ...(threads !== undefined ? { threads } : {}),
-          ...(onnxUrl ? { onnxUrl } : {}),
+          ...(onnxUrl ? { onnxUrl, onnxDtype } : {}),
           skip: values.skip ?? [],
         };
         log(`${model}: ${req.prompt.length} prompt tokens, ${decodeTokens} new tokens, ${runs} timed runs…`);

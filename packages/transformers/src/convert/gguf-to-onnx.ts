@@ -1,6 +1,7 @@
 // GGUF → the Hugging Face / transformers.js model layout: config.json, generation_config.json,
 // tokenizer.json, tokenizer_config.json and onnx/model.onnx (fp32 weights dequantized from the
-// GGUF, so every engine computes with the same numbers). Stands in for a PyTorch export, which
+// GGUF, so every engine computes with the same numbers); for q4_0 models also onnx/model_q4.onnx,
+// whose q4_0 matrices stay 4-bit (MatMulNBits with the GGUF's own scales and nibbles). Stands in for a PyTorch export, which
 // these machines cannot run (no torch).
 import { RuminateError } from '@ruminate/errors';
 import { dequantize, isQuantType } from '@ruminate/gpu';
@@ -13,7 +14,7 @@ import { buildLlamaGraph, checkConvertible, type GgufMatrix, LLAMA_GRAPH_OPSET }
 export type ConvertedModel = Map<string, Uint8Array>;
 
 /** Bump when the converter's output changes for the same GGUF (caches key on it). */
-export const CONVERTER_VERSION = 1;
+export const CONVERTER_VERSION = 2;
 
 /** Converts a parsed GGUF whose bytes `source` reads into the transformers.js files. */
 export async function convertGgufToOnnx(header: GgufHeader, source: ByteSource): Promise<ConvertedModel> {
@@ -28,16 +29,25 @@ export async function convertGgufToOnnx(header: GgufHeader, source: ByteSource):
         `Tensor ${t.name} has type ${t.type.name}, which has no CPU codec.`,
       );
     }
-    tensors.set(t.name, {
-      dims: t.dims,
-      data: dequantize(t.type.name, await source.read(t.offset, t.bytes), t.elements),
-    });
+    const bytes = await source.read(t.offset, t.bytes);
+    const data = dequantize(t.type.name, bytes, t.elements);
+    tensors.set(
+      t.name,
+      t.type.name === 'q4_0' ? { dims: t.dims, data, q4_0: bytes } : { dims: t.dims, data },
+    );
   }
-  const graph = buildLlamaGraph(hp, (n) => tensors.get(n));
-  const onnx = graph.encode({
+  const producer = `ruminate-gguf-to-onnx/${CONVERTER_VERSION}`;
+  const onnx = buildLlamaGraph(hp, (n) => tensors.get(n)).encode({
     opsets: { '': LLAMA_GRAPH_OPSET },
-    producer: `ruminate-gguf-to-onnx/${CONVERTER_VERSION}`,
+    producer,
   });
+  // q4_0 models also get onnx/model_q4.onnx (transformers.js dtype 'q4'): the same 4-bit values as MatMulNBits.
+  const q4 = header.tensors.some((t) => t.type.name === 'q4_0')
+    ? buildLlamaGraph(hp, (n) => tensors.get(n), 'q4').encode({
+        opsets: { '': LLAMA_GRAPH_OPSET, 'com.microsoft': 1 },
+        producer,
+      })
+    : undefined;
   const json = (v: unknown) => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
   const merges = metaStrings(header.metadata, 'tokenizer.ggml.merges') ?? [];
   return new Map([
@@ -46,5 +56,6 @@ export async function convertGgufToOnnx(header: GgufHeader, source: ByteSource):
     ['tokenizer.json', json(hfTokenizerJson(tok, merges))],
     ['tokenizer_config.json', json(hfTokenizerConfig(tok, hp.contextLength))],
     ['onnx/model.onnx', onnx],
+    ...(q4 ? ([['onnx/model_q4.onnx', q4]] as const) : []),
   ]);
 }

@@ -7,12 +7,17 @@
 import { RuminateError } from '@ruminate/errors';
 import type { Hparams } from '@ruminate/runtime';
 import { OnnxGraph } from './onnx-graph.ts';
+import { q4BlocksForNBits } from './q4-blocks.ts';
 
-/** A dequantized GGUF tensor: ggml dims (dims[0] is the row length) and values. */
+/** A dequantized GGUF tensor: ggml dims (dims[0] is the row length) and values, plus its q4_0 bytes when it is q4_0. */
 export interface GgufMatrix {
   dims: readonly number[];
   data: Float32Array;
+  q4_0?: Uint8Array;
 }
+
+/** How matrices are stored: fp32 MatMul, or q4_0 matrices as MatMulNBits (4-bit, the GGUF's own values) and the rest fp32. */
+export type GraphWeights = 'fp32' | 'q4';
 
 /** Looks a tensor up by its GGUF name. */
 export type GgufTensorLookup = (name: string) => GgufMatrix | undefined;
@@ -61,7 +66,7 @@ function pairsToHalves(data: Float32Array, heads: number, headDim: number, rowLe
 }
 
 /** Builds the decoder graph of `hp` over the weights `t` returns. */
-export function buildLlamaGraph(hp: Hparams, t: GgufTensorLookup): OnnxGraph {
+export function buildLlamaGraph(hp: Hparams, t: GgufTensorLookup, weights: GraphWeights = 'fp32'): OnnxGraph {
   checkConvertible(hp);
   const g = new OnnxGraph();
   const hd = hp.headDim;
@@ -74,12 +79,29 @@ export function buildLlamaGraph(hp: Hparams, t: GgufTensorLookup): OnnxGraph {
   };
   const halves = hp.ropeStyle === 'norm';
 
-  /** A [in, out] MatMul initializer from a GGUF matrix of `out` rows of `in` (RoPE rows reordered for q/k). */
-  const matrix = (name: string, ropeHeads = 0): string => {
+  /** Source row of output row r when q/k rows are reordered from RoPE pairs to halves. */
+  const ropeRow = (r: number): number => {
+    const j = r % hd;
+    return r - j + (j < half ? 2 * j : 2 * (j - half) + 1);
+  };
+  /** x·Wᵀ for the GGUF matrix `name` (`out` rows of `in`), q/k rows reordered when `rope`. */
+  const project = (x: string, name: string, rope = false, output?: string): string => {
     const m = need(name);
     const [cols, rows] = [m.dims[0] as number, m.dims[1] as number];
-    const data = ropeHeads && halves ? pairsToHalves(m.data, ropeHeads, hd, cols) : m.data;
-    return g.initializer(name, 'float32', [cols, rows], transpose(data, rows, cols));
+    if (weights === 'q4' && m.q4_0 && cols % 32 === 0) {
+      const { packed, scales } = q4BlocksForNBits(m.q4_0, rows, cols, rope && halves ? ropeRow : undefined);
+      const b = g.initializer(name, 'uint8', [rows, cols / 32, 16], packed);
+      const sc = g.initializer(`${name}.scales`, 'float32', [scales.length], scales);
+      const attrs = { K: { i: cols }, N: { i: rows }, bits: { i: 4 }, block_size: { i: 32 } };
+      return g.node('MatMulNBits', [x, b, sc], attrs, output, 'com.microsoft');
+    }
+    const data = rope && halves ? pairsToHalves(m.data, rows / hd, hd, cols) : m.data;
+    return g.node(
+      'MatMul',
+      [x, g.initializer(name, 'float32', [cols, rows], transpose(data, rows, cols))],
+      {},
+      output,
+    );
   };
   const vector = (name: string, ropeHeads = 0): string | undefined => {
     const m = t(name);
@@ -91,8 +113,8 @@ export function buildLlamaGraph(hp: Hparams, t: GgufTensorLookup): OnnxGraph {
     need(name);
     return vector(name) as string;
   };
-  const linear = (x: string, weight: string, bias?: string): string => {
-    const y = g.node('MatMul', [x, weight]);
+  const linear = (x: string, name: string, bias?: string, ropeHeads = 0): string => {
+    const y = project(x, name, ropeHeads > 0);
     return bias ? g.node('Add', [y, bias]) : y;
   };
   const rmsNorm = (x: string, weight: string): string => {
@@ -172,16 +194,16 @@ export function buildLlamaGraph(hp: Hparams, t: GgufTensorLookup): OnnxGraph {
     const p = `blk.${l}.`;
     const h = rmsNorm(x, normWeight(`${p}attn_norm.weight`));
     const q = heads(
-      linear(h, matrix(`${p}attn_q.weight`, hp.nHeads), vector(`${p}attn_q.bias`, hp.nHeads)),
+      linear(h, `${p}attn_q.weight`, vector(`${p}attn_q.bias`, hp.nHeads), hp.nHeads),
       hp.nHeads,
       vector(`${p}attn_q_norm.weight`),
     );
     const k = heads(
-      linear(h, matrix(`${p}attn_k.weight`, hp.nKvHeads), vector(`${p}attn_k.bias`, hp.nKvHeads)),
+      linear(h, `${p}attn_k.weight`, vector(`${p}attn_k.bias`, hp.nKvHeads), hp.nKvHeads),
       hp.nKvHeads,
       vector(`${p}attn_k_norm.weight`),
     );
-    const v = heads(linear(h, matrix(`${p}attn_v.weight`), vector(`${p}attn_v.bias`)), hp.nKvHeads);
+    const v = heads(linear(h, `${p}attn_v.weight`, vector(`${p}attn_v.bias`)), hp.nKvHeads);
     const kvDims = ['batch_size', hp.nKvHeads, 'past_sequence_length', hd];
     const presentDims = ['batch_size', hp.nKvHeads, 'total_sequence_length', hd];
     const pastK = g.input({ name: `past_key_values.${l}.key`, type: 'float32', dims: kvDims });
@@ -203,26 +225,17 @@ export function buildLlamaGraph(hp: Hparams, t: GgufTensorLookup): OnnxGraph {
       }),
       g.ints([0, 0, hp.nHeads * hd]),
     ]);
-    x = g.node('Add', [x, linear(merged, matrix(`${p}attn_output.weight`), vector(`${p}attn_output.bias`))]);
+    x = g.node('Add', [x, linear(merged, `${p}attn_output.weight`, vector(`${p}attn_output.bias`))]);
 
     const h2 = rmsNorm(x, normWeight(`${p}ffn_norm.weight`));
-    const gate = linear(h2, matrix(`${p}ffn_gate.weight`), vector(`${p}ffn_gate.bias`));
-    const up = linear(h2, matrix(`${p}ffn_up.weight`), vector(`${p}ffn_up.bias`));
+    const gate = linear(h2, `${p}ffn_gate.weight`, vector(`${p}ffn_gate.bias`));
+    const up = linear(h2, `${p}ffn_up.weight`, vector(`${p}ffn_up.bias`));
     const act = g.node('Mul', [g.node('Mul', [gate, g.node('Sigmoid', [gate])]), up]);
-    x = g.node('Add', [x, linear(act, matrix(`${p}ffn_down.weight`), vector(`${p}ffn_down.bias`))]);
+    x = g.node('Add', [x, linear(act, `${p}ffn_down.weight`, vector(`${p}ffn_down.bias`))]);
   }
   const out = rmsNorm(x, normWeight('output_norm.weight'));
-  const head = t('output.weight') ? 'output.weight' : 'token_embd.weight';
-  const headWeight =
-    head === 'output.weight'
-      ? matrix(head)
-      : g.initializer(
-          'output.weight',
-          'float32',
-          [hp.nEmbd, hp.nVocab],
-          transpose(need(head).data, hp.nVocab, hp.nEmbd),
-        );
-  g.node('MatMul', [out, headWeight], {}, 'logits');
+  // The output matrix, or the token embedding when they are tied (qwen2).
+  project(out, t('output.weight') ? 'output.weight' : 'token_embd.weight', false, 'logits');
   g.output({ name: 'logits', type: 'float32', dims: ['batch_size', 'sequence_length', hp.nVocab] });
   return g;
 }
