@@ -94,6 +94,7 @@ async function benchWebGpuKernels(argv: string[]): Promise<number> {
       fresh: { type: 'boolean' },
       'no-browser': { type: 'boolean' },
       reps: { type: 'string' },
+      out: { type: 'string' },
     },
   });
   const acquired = await requestDevice();
@@ -140,7 +141,9 @@ async function benchWebGpuKernels(argv: string[]): Promise<number> {
     ...attention.map((r) => timingRow(r, { ...r.shape }, { ...r.tunedOn }, 'f32', profile)),
     ...moe.map((r) => timingRow(r, { ...r.shape }, { ...r.tunedOn }, r.shape.dtype, profile)),
   ];
-  const file = join(repoRoot, 'bench/results/kernels.json');
+  // --out FILE: the rows there and the meta beside them (FILE.json → FILE.meta.json).
+  const file = values.out ?? join(repoRoot, 'bench/results/kernels.json');
+  const metaFile = file.replace(/(\.json)?$/, '.meta.json');
   mkdirSync(dirname(file), { recursive: true });
   const meta = {
     date: new Date().toISOString(),
@@ -153,7 +156,7 @@ async function benchWebGpuKernels(argv: string[]): Promise<number> {
     totalTuneMs: nodeTuneMs,
   };
   writeFileSync(file, `${JSON.stringify(rows, null, 1)}\n`);
-  writeFileSync(join(repoRoot, 'bench/results/kernels.meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
+  writeFileSync(metaFile, `${JSON.stringify(meta, null, 1)}\n`);
   log(`wrote ${file}`);
   out(values.json ? JSON.stringify({ meta, rows }) : renderTable(rows, meta));
   return 0;
