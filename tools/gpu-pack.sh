@@ -7,6 +7,7 @@
 #   ruminate.mjs                      the CLI bundled into one file
 #   kernel-tests.mjs                  the WebGPU kernel tests with their runner (no vitest)
 #   gpu-fixtures.mjs                  the fixture writer (models are written on the machine)
+#   gpu-report.mjs                    the Markdown report of the results (targets, decode rows)
 #   debs/libvulkan1_*.deb             Debian's Vulkan loader (apt-get download), unpacked there
 #   manifest.json                     commit, versions, sizes and SHA-256 of every file
 #

@@ -134,7 +134,8 @@ cp "$PACK/manifest.json" "$OUT/pack-manifest.json"
 
 TOTAL=$(($(date +%s) - START))
 printf '{"date":"%s","mode":"%s","host":"%s","seconds":%d,"budgetSeconds":%d,"passed":%s,"steps":[%s]}\n' \
-  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$([ "$LOCAL" = 1 ] && echo local || echo gpu)" "$(hostname)" "$TOTAL" "$BUDGET_S" \
+  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$([ "$LOCAL" = 1 ] && echo local || echo gpu)" "$(uname -n)" "$TOTAL" "$BUDGET_S" \
   "$([ "$FAILED" = 0 ] && echo true || echo false)" "$STEPS_JSON" >"$OUT/summary.json"
+"$NODE" "$WORK/gpu-report.mjs" "$OUT" >"$OUT/report.md" && cat "$OUT/report.md" >&2
 echo "gpu-run: $([ "$FAILED" = 0 ] && echo passed || echo FAILED) in ${TOTAL} s; results in $OUT" >&2
 [ "$FAILED" = 0 ]

@@ -1,8 +1,9 @@
-// Bundles the GPU pack's three programs with esbuild, each into one ES module for Node 20:
+// Bundles the GPU pack's four programs with esbuild, each into one ES module for Node 20:
 //   ruminate.mjs      the CLI (packages/cli/src/main.ts); the browser benchmarks' page opener
 //                     is replaced by a stub (no Chromium in the pack);
 //   kernel-tests.mjs  every packages/gpu/test/*.gpu.test.ts with the vitest shim and runner;
-//   gpu-fixtures.mjs  the fixture writer (tools/gpu-pack/gpu-fixtures.ts).
+//   gpu-fixtures.mjs  the fixture writer (tools/gpu-pack/gpu-fixtures.ts);
+//   gpu-report.mjs    the Markdown report of a run's results (tools/gpu-pack/gpu-report.ts).
 // `webgpu` stays a runtime import (node-gpu.ts imports it by a computed specifier), resolved
 // from the pack's own node_modules/webgpu. Prints { files: { name: bytes } } as JSON.
 //
@@ -33,7 +34,7 @@ export function kernelTestFiles(): string[] {
     .sort();
 }
 
-/** Bundles the three programs into `outDir`; resolves to each file's size in bytes. */
+/** Bundles the four programs into `outDir`; resolves to each file's size in bytes. */
 export async function bundlePack(outDir: string): Promise<Record<string, number>> {
   const common = {
     bundle: true,
@@ -48,6 +49,7 @@ export async function bundlePack(outDir: string): Promise<Record<string, number>
     { out: 'ruminate.mjs', entry: 'packages/cli/src/main.ts' },
     { out: 'kernel-tests.mjs', entry: 'tools/gpu-pack/kernel-tests.ts' },
     { out: 'gpu-fixtures.mjs', entry: 'tools/gpu-pack/gpu-fixtures.ts' },
+    { out: 'gpu-report.mjs', entry: 'tools/gpu-pack/gpu-report.ts' },
   ];
   const sizes: Record<string, number> = {};
   for (const { out, entry } of entries) {
