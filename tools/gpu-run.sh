@@ -110,7 +110,7 @@ step() {
   echo "gpu-run: $name: exit $rc in ${secs} s$note" >&2
   STEPS_JSON="$STEPS_JSON${STEPS_JSON:+,}{\"name\":\"$name\",\"exitCode\":$rc,\"seconds\":$secs,\"limitSeconds\":$limit}"
 }
-cli() { "$NODE" "$WORK/ruminate.mjs" "$@"; }
+CLI=("$NODE" "$WORK/ruminate.mjs") # timeout runs programs, not shell functions
 
 if [ "$LOCAL" = 1 ]; then
   # SwiftShader needs ~15 minutes for every kernel test file (matmul alone ~10): a few files here.
@@ -120,16 +120,16 @@ else
   SET=gpu LARGE=1b KERNELS=(--all --time-limit-s 170) TUNE=(--budget-ms 30000)
   BENCH_K=(--budget-ms 30000) DECODE=(--prompt-tokens 64 --decode-tokens 32)
 fi
-step device 60 "$OUT/device.json" cli device --json
+step device 60 "$OUT/device.json" "${CLI[@]}" device --json
 step fixtures 60 "$OUT/fixtures.json" "$NODE" "$WORK/gpu-fixtures.mjs" "$WORK/fixtures" --set "$SET"
 M31="$WORK/fixtures/peers-llama-q4_0-31m.gguf"
 MBIG="$WORK/fixtures/random-llama-q4_0-$LARGE.gguf"
-step test-kernels 180 "$OUT/test-kernels.json" cli test-kernels "${KERNELS[@]}" --json
-step tune-31m 60 "$OUT/tune-31m.json" cli tune --model "$M31" "${TUNE[@]}" --json
-step "tune-$LARGE" 60 "$OUT/tune-$LARGE.json" cli tune --model "$MBIG" "${TUNE[@]}" --json
-step bench-kernels 120 "$OUT/bench-kernels.txt" cli bench kernels --no-browser "${BENCH_K[@]}" --out "$OUT/bench-kernels.json"
-step bench-decode-31m 90 "$OUT/bench-decode-31m.txt" cli bench decode --model "$M31" --sequences 1,16 "${DECODE[@]}" --out "$OUT/bench-decode-31m.json"
-step "bench-decode-$LARGE" 150 "$OUT/bench-decode-$LARGE.txt" cli bench decode --model "$MBIG" --sequences 1,16 "${DECODE[@]}" --out "$OUT/bench-decode-$LARGE.json"
+step test-kernels 180 "$OUT/test-kernels.json" "${CLI[@]}" test-kernels "${KERNELS[@]}" --json
+step tune-31m 60 "$OUT/tune-31m.json" "${CLI[@]}" tune --model "$M31" "${TUNE[@]}" --json
+step "tune-$LARGE" 60 "$OUT/tune-$LARGE.json" "${CLI[@]}" tune --model "$MBIG" "${TUNE[@]}" --json
+step bench-kernels 120 "$OUT/bench-kernels.txt" "${CLI[@]}" bench kernels --no-browser "${BENCH_K[@]}" --out "$OUT/bench-kernels.json"
+step bench-decode-31m 90 "$OUT/bench-decode-31m.txt" "${CLI[@]}" bench decode --model "$M31" --sequences 1,16 "${DECODE[@]}" --out "$OUT/bench-decode-31m.json"
+step "bench-decode-$LARGE" 150 "$OUT/bench-decode-$LARGE.txt" "${CLI[@]}" bench decode --model "$MBIG" --sequences 1,16 "${DECODE[@]}" --out "$OUT/bench-decode-$LARGE.json"
 cp "$WORK/cache/tuning.json" "$OUT/tuning.json" 2>/dev/null
 cp "$PACK/manifest.json" "$OUT/pack-manifest.json"
 
