@@ -32,6 +32,9 @@ PACK=$(cd "${PACK:-$ROOT/gpu-pack}" 2>/dev/null && pwd) || { echo "gpu-run: no p
 OUT=${OUT:-gpu-results}
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 BUDGET_S=480 # 8 minutes for everything after the adapter check
+# --local runs on SwiftShader, on a CPU others may share: every limit is this many times longer.
+SLOW=1
+[ "$LOCAL" = 1 ] && SLOW=${RUMINATE_GPU_RUN_SLOW:-4} && BUDGET_S=$((BUDGET_S * SLOW))
 START=$(date +%s)
 
 fail() {
@@ -89,7 +92,7 @@ FAILED=0
 # step NAME CAP_S STDOUT_FILE CMD…: runs CMD under the smaller of CAP_S and what is left of the
 # budget; stdout to STDOUT_FILE, stderr to OUT/NAME.log; records rc and seconds.
 step() {
-  local name=$1 cap=$2 stdout=$3
+  local name=$1 cap=$(($2 * SLOW)) stdout=$3
   shift 3
   local left=$((BUDGET_S - ($(date +%s) - START)))
   local limit=$((cap < left ? cap : left))
