@@ -118,7 +118,7 @@ CLI=("$NODE" "$WORK/ruminate.mjs") # timeout runs programs, not shell functions
 if [ "$LOCAL" = 1 ]; then
   # SwiftShader needs ~15 minutes for every kernel test file (matmul alone ~10): a few files here.
   SET=local LARGE=small KERNELS=(--time-limit-s 150 elementwise norm rope kv-write embedding) TUNE=(--budget-ms 15000 --rows 1,16)
-  BENCH_K=(--budget-ms 20000 --reps 1) DECODE=(--prompt-tokens 8 --decode-tokens 4 --budget-ms 10000)
+  BENCH_K=(--quick --budget-ms 20000 --reps 1) DECODE=(--prompt-tokens 8 --decode-tokens 4 --kernels tuned --budget-ms 5000)
 else
   SET=gpu LARGE=1b KERNELS=(--all --time-limit-s 170) TUNE=(--budget-ms 30000)
   BENCH_K=(--budget-ms 30000) DECODE=(--prompt-tokens 64 --decode-tokens 32)

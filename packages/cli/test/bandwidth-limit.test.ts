@@ -2,7 +2,7 @@
 // per sequence; the embedding table only when it is also the output projection) over the copy
 // bandwidth, and a measured rate's share of it.
 import { describe, expect, it } from 'vitest';
-import { bandwidthLimit, weightBytesPerStep } from '../src/commands/bandwidth-limit.ts';
+import { bandwidthLimit, copySlopeGBps, weightBytesPerStep } from '../src/commands/bandwidth-limit.ts';
 
 describe('the decode bandwidth limit', () => {
   const layers = [
@@ -43,5 +43,14 @@ describe('the decode bandwidth limit', () => {
     });
     expect(sixteen.bytesPerStep).toBe(1e9 + 16e7);
     expect(sixteen.limitTokS).toBeCloseTo((16 * 2000e9) / 1.16e9, 6);
+  });
+
+  it('takes the copy bandwidth from two sizes, free of the fixed submit cost, and falls back on noise', () => {
+    const MiB = 2 ** 20;
+    // 3000 GB/s behind a 100 µs fixed cost: 64 MiB reads as ~1150 GB/s, 1 GiB as ~2740 GB/s.
+    const rate = (bytes: number) => (2 * bytes) / ((2 * bytes) / 3000e9 + 100e-6) / 1e9;
+    expect(copySlopeGBps(64 * MiB, rate(64 * MiB), 1024 * MiB, rate(1024 * MiB))).toBeCloseTo(3000, 6);
+    // The larger copy barely slower than the smaller (a loaded CPU): the better single rate.
+    expect(copySlopeGBps(64 * MiB, 1.1, 1024 * MiB, 17)).toBe(17);
   });
 });

@@ -76,9 +76,26 @@ export async function measureCopyGBps(device: GPUDevice): Promise<CopyBandwidth>
   const largeBytes = Math.max(smallBytes, Math.min(2 ** 30, device.limits.maxBufferSize));
   const small = await measureCopyBandwidth(device, { bytes: smallBytes });
   const large = largeBytes > smallBytes ? await measureCopyBandwidth(device, { bytes: largeBytes }) : small;
+  return {
+    gbps: copySlopeGBps(smallBytes, small, largeBytes, large),
+    small: { bytes: smallBytes, gbps: small },
+    large: { bytes: largeBytes, gbps: large },
+  };
+}
+
+/**
+ * GB/s from two copies' sizes and rates: the extra bytes over the extra time, where the larger
+ * copy took at least twice as long; otherwise (noise, a loaded CPU adapter) the better single rate.
+ */
+export function copySlopeGBps(
+  smallBytes: number,
+  smallGBps: number,
+  largeBytes: number,
+  largeGBps: number,
+): number {
   const ms = (bytes: number, gbps: number) => (2 * bytes) / (gbps * 1e6);
-  const extraMs = ms(largeBytes, large) - ms(smallBytes, small);
-  // Noise can make the larger copy no slower; then the larger copy's own rate is the best estimate.
-  const gbps = extraMs > 0 ? (2 * (largeBytes - smallBytes)) / (extraMs * 1e6) : large;
-  return { gbps, small: { bytes: smallBytes, gbps: small }, large: { bytes: largeBytes, gbps: large } };
+  const smallMs = ms(smallBytes, smallGBps);
+  const largeMs = ms(largeBytes, largeGBps);
+  if (largeBytes <= smallBytes || largeMs < 2 * smallMs) return Math.max(smallGBps, largeGBps);
+  return (2 * (largeBytes - smallBytes)) / ((largeMs - smallMs) * 1e6);
 }

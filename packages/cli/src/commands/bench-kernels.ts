@@ -3,7 +3,12 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAttentionSuite } from '@ruminate/bench/kernels/attention-suite.ts';
-import { MATMUL_SHAPES, type MatmulBenchRow, runMatmulSuite } from '@ruminate/bench/kernels/matmul-suite.ts';
+import {
+  allMatmulProblems,
+  MATMUL_SHAPES,
+  type MatmulBenchRow,
+  runMatmulSuite,
+} from '@ruminate/bench/kernels/matmul-suite.ts';
 import { runMoeSuite } from '@ruminate/bench/kernels/moe-suite.ts';
 import { gflops, type TunedTiming } from '@ruminate/bench/kernels/tune-and-time.ts';
 import type { PagePeerRow } from '@ruminate/bench/pages/kernels-page.ts';
@@ -95,6 +100,7 @@ async function benchWebGpuKernels(argv: string[]): Promise<number> {
       'no-browser': { type: 'boolean' },
       reps: { type: 'string' },
       out: { type: 'string' },
+      quick: { type: 'boolean' },
     },
   });
   const acquired = await requestDevice();
@@ -112,9 +118,21 @@ async function benchWebGpuKernels(argv: string[]): Promise<number> {
   const tuner = await Tuner.open(acquired.device, tuningIdentity(acquired.info), store);
   const ctx = { ...kernelContextFor(acquired), tuned: tuner.lookup };
   const started = performance.now();
-  const matmul = await runMatmulSuite(ctx, tuner, { reduced, budgetMs: budgetMs * 0.7, reps, log });
-  const attention = await runAttentionSuite(ctx, tuner, { reduced, budgetMs: budgetMs * 0.15, reps, log });
-  const moe = await runMoeSuite(ctx, tuner, { reduced, budgetMs: budgetMs * 0.15, reps, log });
+  // --quick: the q4_0 matmuls alone (what a CPU adapter can time in a minute or two).
+  const problems = values.quick ? allMatmulProblems().filter((p) => p.dtype === 'q4_0') : undefined;
+  const matmul = await runMatmulSuite(ctx, tuner, {
+    reduced,
+    budgetMs: budgetMs * (values.quick ? 1 : 0.7),
+    reps,
+    log,
+    ...(problems ? { problems } : {}),
+  });
+  const attention = values.quick
+    ? []
+    : await runAttentionSuite(ctx, tuner, { reduced, budgetMs: budgetMs * 0.15, reps, log });
+  const moe = values.quick
+    ? []
+    : await runMoeSuite(ctx, tuner, { reduced, budgetMs: budgetMs * 0.15, reps, log });
   const nodeTuneMs = performance.now() - started;
   acquired.device.destroy();
 

@@ -17,7 +17,7 @@ const suites: { name: string; summary: string; load: () => Promise<BenchSuite> }
     name: 'kernels',
     summary:
       'untuned vs tuned kernels on model shapes, vs tfjs and onnxruntime-web (bench/results/kernels.json, or --out FILE; ' +
-      '--no-browser: no peers); ' +
+      '--no-browser: no peers; --quick: the q4_0 matmuls only); ' +
       '--backend wasm: the wasm matmul kernels, one thread and all threads (bench/results/kernels-wasm.json)',
     load: async () => (await import('./bench-kernels.ts')).benchKernels,
   },
