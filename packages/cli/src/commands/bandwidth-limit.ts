@@ -73,14 +73,28 @@ export interface CopyBandwidth {
  */
 export async function measureCopyGBps(device: GPUDevice): Promise<CopyBandwidth> {
   const smallBytes = Math.min(64 * 2 ** 20, device.limits.maxBufferSize);
-  const largeBytes = Math.max(smallBytes, Math.min(2 ** 30, device.limits.maxBufferSize));
-  const small = await measureCopyBandwidth(device, { bytes: smallBytes });
-  const large = largeBytes > smallBytes ? await measureCopyBandwidth(device, { bytes: largeBytes }) : small;
+  const small = (await copyRate(device, smallBytes)) ?? 0;
+  // The largest copy the device can allocate (SwiftShader, say, refuses two 1 GiB buffers).
+  let largeBytes = Math.min(2 ** 30, device.limits.maxBufferSize);
+  let large: number | undefined;
+  while (largeBytes > smallBytes && (large = await copyRate(device, largeBytes)) === undefined)
+    largeBytes /= 2;
+  if (large === undefined) [largeBytes, large] = [smallBytes, small];
   return {
     gbps: copySlopeGBps(smallBytes, small, largeBytes, large),
     small: { bytes: smallBytes, gbps: small },
     large: { bytes: largeBytes, gbps: large },
   };
+}
+
+/** One copy size's rate, or undefined where the device could not allocate or copy it. */
+async function copyRate(device: GPUDevice, bytes: number): Promise<number | undefined> {
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  const gbps = await measureCopyBandwidth(device, { bytes });
+  const invalid = await device.popErrorScope();
+  const oom = await device.popErrorScope();
+  return invalid || oom ? undefined : gbps;
 }
 
 /**
