@@ -74,6 +74,8 @@ export interface ModelInfo {
   weightBytes: number;
   /** Whether a chat template is present. */
   hasChatTemplate: boolean;
+  /** How the chat template writes tool calls: `hermes` (`<tool_call>{json}</tool_call>`, Qwen and Hermes) or `json` (a bare JSON object). */
+  toolCallFormat?: 'hermes' | 'json';
   /** The backend the model runs on (`webgpu` or `wasm`), for engines that have a choice. */
   backend?: 'webgpu' | 'wasm';
   /** Compute threads of the wasm backend, and why that many (e.g. the headers a page lacks). */
@@ -88,6 +90,16 @@ export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
   /** What they say. */
   content: string;
+  /** An assistant turn's tool calls (OpenAI's shape), for templates that render them. */
+  tool_calls?: {
+    id?: string;
+    type: 'function';
+    function: { name: string; arguments: string | Record<string, unknown> };
+  }[];
+  /** A tool turn: which call it answers. */
+  tool_call_id?: string;
+  /** A tool turn: the function's name. */
+  name?: string;
 }
 
 /** How to pick the next token. `temperature: 0` is greedy. */
@@ -185,7 +197,10 @@ export interface Engine {
   /** Token ids to text; never splits a UTF-8 character (incomplete bytes are held back). */
   detokenize(ids: number[]): Promise<string>;
   /** Renders the chat template and tokenizes it, ready for generation. */
-  applyChatTemplate(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): Promise<number[]>;
+  applyChatTemplate(
+    messages: ChatMessage[],
+    opts?: { addGenerationPrompt?: boolean; variables?: Record<string, unknown> },
+  ): Promise<number[]>;
   /** New sequence holding `prompt`; prefilled lazily by the next step (sharing a cached prefix when one exists). */
   createSequence(prompt: number[]): Promise<SeqId>;
   /** `count` copies of `seq` sharing every KV page (copy-on-write). */
