@@ -112,7 +112,7 @@ async function outputConstraint(engine: Engine, req: RunRequest): Promise<Output
     if (!isJson(constraint) && req.constraint) {
       throw new RuminateError(
         'grammar-unavailable',
-        'This engine cannot enforce a grammar or regex while decoding; use Ruminate\'s runtime, or drop grammar/regex.',
+        "This engine cannot enforce a grammar or regex while decoding; use Ruminate's runtime, or drop grammar/regex.",
         { field: req.constraint.kind === 'regex' ? 'regex' : 'grammar' },
       );
     }
@@ -211,7 +211,13 @@ export async function runStrategy(
   const stops = typeof req.stop === 'string' ? [req.stop] : (req.stop ?? []);
   const output = await outputConstraint(engine, req);
   // Speculative decoding drafts unconstrained tokens, so constrained requests decode normally.
-  if (opts.draft && def.name === 'greedy' && !req.logprobs && !output.constraint && output.tools.length === 0) {
+  if (
+    opts.draft &&
+    def.name === 'greedy' &&
+    !req.logprobs &&
+    !output.constraint &&
+    output.tools.length === 0
+  ) {
     return runSpeculative(engine, opts.draft, prompt, plan, stops, opts);
   }
 
