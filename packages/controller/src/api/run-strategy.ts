@@ -19,6 +19,7 @@ import { resolveVerifier } from '../verifiers/resolve.ts';
 import { DEFAULT_VERIFIER_TIMEOUT_MS } from '../verifiers/types.ts';
 import { type RunRequest, validateRunRequest } from './request.ts';
 import { runSpeculative } from './speculative-run.ts';
+import { thinkingPrompt } from './thinking-prompt.ts';
 import type { RuminateUsage } from './types.ts';
 
 /** Per-call options of `runStrategy`. */
@@ -98,6 +99,7 @@ export function resolveRequestStrategy(req: RunRequest): ResolvedStrategy {
 
 /** Prompt token ids of a request. */
 export async function promptTokensOf(engine: Engine, req: RunRequest): Promise<number[]> {
+  if (req.thinking !== undefined) return (await thinkingPrompt(engine, req, req.thinking)).tokens;
   if (req.promptTokens) return req.promptTokens;
   if (req.messages) return engine.applyChatTemplate(req.messages, { addGenerationPrompt: true });
   return engine.tokenize(req.prompt ?? '', { addBos: true });
@@ -153,7 +155,8 @@ export async function runStrategy(
   const strategy = resolveRequestStrategy(req);
   const def = strategy.definition;
   const n = req.n ?? 1;
-  const prompt = await promptTokensOf(engine, req);
+  const thinking = req.thinking === undefined ? undefined : await thinkingPrompt(engine, req, req.thinking);
+  const prompt = thinking?.tokens ?? (await promptTokensOf(engine, req));
   const seed = (req.seed ?? randomSeed()) >>> 0;
   const plan = planRequest({
     strategy,
@@ -169,7 +172,7 @@ export async function runStrategy(
   // The deadline counts from here: a first-call speed measurement is not charged to the request.
   const start = now();
   const stops = typeof req.stop === 'string' ? [req.stop] : (req.stop ?? []);
-  if (opts.draft && def.name === 'greedy' && !req.logprobs) {
+  if (opts.draft && def.name === 'greedy' && !req.logprobs && !thinking?.control) {
     return runSpeculative(engine, opts.draft, prompt, plan, stops, opts);
   }
 
@@ -216,6 +219,7 @@ export async function runStrategy(
   if (req.budget?.tokens !== undefined) limits.tokens = req.budget.tokens;
   genOpts.limits = limits;
   if (req.delimiter !== undefined) genOpts.delimiter = req.delimiter;
+  if (thinking?.control) genOpts.thinking = thinking.control;
   if (opts.signal) genOpts.signal = opts.signal;
   const onDelta = opts.onDelta;
   if (onDelta) genOpts.onDelta = (b, d) => onDelta({ id: b.id, parent: b.parent }, d);

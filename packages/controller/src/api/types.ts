@@ -9,6 +9,7 @@ import type { StrategySpec } from '../strategies/types.ts';
 import type { AnswerOptions } from '../verifiers/answer.ts';
 import type { JsonSchema } from '../verifiers/json-schema.ts';
 import type { VerifierSpec } from '../verifiers/resolve.ts';
+import type { ThinkingMode } from './thinking-prompt.ts';
 
 /** OpenAI `response_format`. */
 export type ResponseFormat =
@@ -53,6 +54,8 @@ export interface CommonRequest {
   step_delimiter?: string;
   /** Time limit per verifier call (default 10 s). */
   verifier_timeout_ms?: number;
+  /** Thinking section of models that have one (qwen3): 'off', 'on', or a budget closed by force at `maxTokens`. */
+  thinking?: ThinkingMode;
 }
 
 /** `chat.completions.create` request. */

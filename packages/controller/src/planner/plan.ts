@@ -116,11 +116,14 @@ export function planRequest(input: PlanInput): Plan {
       }
     }
     const fit = Math.floor(budget.tokens / maxTokens);
-    if (fit < samples) notes.push(`N lowered from ${samples} to ${fit} to fit ${budget.tokens} tokens`);
-    samples = Math.max(floorSamples, Math.min(samples, fit));
+    if (def.anytime) notes.push(`anytime: runs until N = ${samples} or ${budget.tokens} tokens are spent`);
+    else if (fit < samples) notes.push(`N lowered from ${samples} to ${fit} to fit ${budget.tokens} tokens`);
+    if (!def.anytime) samples = Math.max(floorSamples, Math.min(samples, fit));
   }
 
-  if (budget?.latencyMs !== undefined) {
+  if (budget?.latencyMs !== undefined && def.anytime) {
+    notes.push(`anytime: runs until N = ${samples} or ${budget.latencyMs} ms have passed`);
+  } else if (budget?.latencyMs !== undefined) {
     if (!input.speed) {
       throw new RuminateError(
         'invalid-argument',

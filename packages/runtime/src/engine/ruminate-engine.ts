@@ -179,7 +179,7 @@ export class RuminateEngine implements Engine {
 
   async applyChatTemplate(
     messages: ChatMessage[],
-    opts: { addGenerationPrompt?: boolean } = {},
+    opts: { addGenerationPrompt?: boolean; variables?: Record<string, unknown> } = {},
   ): Promise<number[]> {
     return applyChatTemplate(this.need().tokenizer, messages, opts);
   }

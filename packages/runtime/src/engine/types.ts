@@ -179,8 +179,11 @@ export interface Engine {
   tokenize(text: string, opts?: { special?: boolean; addBos?: boolean }): Promise<number[]>;
   /** Token ids to text; never splits a UTF-8 character (incomplete bytes are held back). */
   detokenize(ids: number[]): Promise<string>;
-  /** Renders the chat template and tokenizes it, ready for generation. */
-  applyChatTemplate(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): Promise<number[]>;
+  /** Renders the chat template and tokenizes it, ready for generation; `variables` reach the template (e.g. `enable_thinking`). */
+  applyChatTemplate(
+    messages: ChatMessage[],
+    opts?: { addGenerationPrompt?: boolean; variables?: Record<string, unknown> },
+  ): Promise<number[]>;
   /** New sequence holding `prompt`; prefilled lazily by the next step (sharing a cached prefix when one exists). */
   createSequence(prompt: number[]): Promise<SeqId>;
   /** `count` copies of `seq` sharing every KV page (copy-on-write). */
