@@ -247,7 +247,7 @@ export class EngineGenerator implements Generator {
           continue;
         }
         if (this.thinking && forceThinkingEnd(b, this.thinking))
-          this.trace.event(b.id, 'stopped', `thinking budget of ${this.thinking.maxTokens} tokens reached`);
+          this.trace.event(b.id, 'forced', `thinking budget of ${this.thinking.maxTokens} tokens reached`);
         const reason = until.shouldStop?.(b);
         if (reason !== undefined) {
           this.trace.event(b.id, 'stopped', reason);

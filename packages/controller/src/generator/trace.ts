@@ -1,6 +1,6 @@
 // The record of a run: every candidate (branch) with its text, tokens, scores, votes and the
 // events that happened to it (forked, scored, pruned, resampled, stopped, finished; accepted or
-// rejected by an MCMC chain), each stamped
+// rejected by an MCMC chain; tokens forced, as at a thinking budget), each stamped
 // with the reasoning-step index, the time since the run began and the tokens generated so far.
 
 /** What happened to a candidate. */
@@ -14,7 +14,8 @@ export type TraceEventType =
   | 'finished'
   | 'selected'
   | 'accepted'
-  | 'rejected';
+  | 'rejected'
+  | 'forced';
 
 /** One event in a candidate's life. */
 export interface TraceEvent {
