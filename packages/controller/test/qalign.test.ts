@@ -96,7 +96,7 @@ describe('QAlign over the scripted engine', () => {
       const isState = parent?.parent === null || parent?.events.some((e) => e.type === 'accepted');
       expect(isState).toBe(true);
     }
-    expect(r.stats.accepted + r.stats.rejected).toBe(21);
+    expect((r.stats.accepted ?? 0) + (r.stats.rejected ?? 0)).toBe(21);
     expect(r.stats.proposals).toBe(21);
     expect(engine.liveSequences).toBe(0);
     expect(engine.pagesUsed).toBe(0);
@@ -115,7 +115,7 @@ describe('QAlign over the scripted engine', () => {
         seed: freshSeed(),
       });
       const eight = r.trace.find((c) => c.answer === '8');
-      return (eight?.votes ?? 0) / r.stats.voters;
+      return (eight?.votes ?? 0) / (r.stats.voters ?? 1);
     };
     const target = (0.25 * Math.E) / (0.25 * Math.E + 0.75);
     expect(Math.abs((await share8(1)) - target)).toBeLessThan(0.08);
@@ -136,7 +136,7 @@ describe('QAlign over the scripted engine', () => {
     expect(q.answer).toBe('8');
     const winner = q.trace.find((c) => c.id === q.winner);
     expect(winner?.answer).toBe('8');
-    expect(winner?.votes).toBeGreaterThan(q.stats.voters / 2);
+    expect(winner?.votes).toBeGreaterThan((q.stats.voters ?? 0) / 2);
   });
 
   it('decodes proposals for every chain in one batch and spends fewer tokens than as many full samples', async () => {
