@@ -37,7 +37,8 @@ export {
   runBatch,
 } from './batch/run-batch.ts';
 export { ScriptedEngine, type ScriptedEngineOptions, type ScriptedModel } from './engines/scripted-engine.ts';
-export { evalChartSvg } from './eval/chart-svg.ts';
+export { type BatchEvalOptions, runBatchEval } from './eval/batch-eval.ts';
+export { type ChartFamily, type ChartPoint, chartFamilies, evalChartSvg } from './eval/chart-svg.ts';
 export { majority, passAtK, subsetMean, wilson } from './eval/estimators.ts';
 export { type EvalOptions, type EvalReport, type EvalRow, runEval } from './eval/run-eval.ts';
 export { Branch, type FinishReason, type TokenLogprob } from './generator/branch.ts';

@@ -17,13 +17,15 @@ import { log, out, table } from '../log.ts';
 
 const usage = [
   'ruminate eval --model PATH --task TASK [--strategies LIST] [--problems FILE] [--limit N] [--offset N]',
-  '              [--temperature T] [--seed S] [--out DIR] [--json] [--backend auto|webgpu|wasm] [--threads N]',
+  '              [--temperature T] [--seed S] [--budget T] [--out DIR] [--json] [--backend auto|webgpu|wasm] [--threads N]',
   '',
   '  --task TASK         a registered task (mul: the bundled model’s)',
   '  --strategies LIST   default greedy,sc@4,sc@16,bon@16,pass@16,asc,pf@16; sc@k, bon@k and pass@k',
   '                      are derived from one pool of samples per problem (unbiased estimators)',
   '  --problems FILE     held-out set, JSONL of {id, prompt, answer} (default models/<task>-eval.jsonl)',
   '  --limit N           evaluate the first N problems (after --offset)',
+  '  --budget T          also run client.batch over all problems with T tokens per problem on average,',
+  '                      compute-optimal (rows batch-optimal) and split evenly (batch-uniform)',
   '  --out DIR           where <task>.json and <task>.svg go (default docs/eval)',
   BACKEND_USAGE,
 ].join('\n');
@@ -46,7 +48,11 @@ export function evalTable(report: EvalReport): string {
       `${(r.ci[0] * 100).toFixed(1)}–${(r.ci[1] * 100).toFixed(1)}`,
       r.meanTokens.toFixed(1),
       r.meanMs.toFixed(0),
-      r.method === 'pool' ? `from a pool of ${report.pool}` : 'run',
+      r.method === 'pool'
+        ? `from a pool of ${report.pool}`
+        : r.method === 'batch'
+          ? 'one budget for all'
+          : 'run',
     ]),
   );
 }
@@ -67,6 +73,7 @@ export const evalCommand: Command = {
         offset: { type: 'string', default: '0' },
         temperature: { type: 'string', default: '0.8' },
         seed: { type: 'string', default: '1' },
+        budget: { type: 'string' },
         out: { type: 'string', default: 'docs/eval' },
         json: { type: 'boolean' },
         ...BACKEND_OPTIONS,
@@ -82,7 +89,19 @@ export const evalCommand: Command = {
     const problems = all.slice(offset, values.limit ? offset + Number(values.limit) : undefined);
     if (problems.length === 0)
       throw new RuminateError('invalid-argument', 'No problems selected.', { field: 'limit' });
-    const strategies = values.strategies.split(',').map((s) => s.trim());
+    const strategies = values.strategies
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const budget = values.budget === undefined ? undefined : Number(values.budget);
+    if (budget !== undefined && !(budget > 0))
+      throw new RuminateError(
+        'invalid-argument',
+        '--budget must be a positive number of tokens per problem.',
+        {
+          field: 'budget',
+        },
+      );
     const engine = await createEngine({
       engine: new RuminateEngine({ maxSequences: 64, ...backendOptions(values) }),
       model: { path: values.model },
@@ -96,6 +115,7 @@ export const evalCommand: Command = {
       strategies,
       temperature: Number(values.temperature),
       seed: Number(values.seed),
+      ...(budget === undefined ? {} : { budgetPerProblem: budget }),
       onProgress: (done, total) => {
         if (done % 10 === 0 || done === total) {
           log(`  ${done}/${total} problems, ${((performance.now() - started) / 1000).toFixed(0)} s`);

@@ -1,12 +1,14 @@
 // `ruminate eval`: per strategy, accuracy with its 95% interval, mean generated tokens and wall
 // time on a task's held-out problems. Sampled strategies at k ≤ pool (`sc@k`, `bon@k`, `pass@k`)
 // are derived from one pool of samples per problem; adaptive and search strategies (`asc`, `pf`,
-// `deepconf`, `beam`, `dvts`) and `greedy` run for real through the OpenAI-shaped API.
+// `deepconf`, `beam`, `dvts`, `qalign`) and `greedy` run for real through the OpenAI-shaped API;
+// with a budget per problem, `client.batch` runs once compute-optimal and once uniform (batch-eval.ts).
 
 import type { RuminateClient } from '../api/create-engine.ts';
 import { createRng } from '../generator/seeds.ts';
 import { parseStrategy } from '../strategies/registry.ts';
 import type { EvalProblem, EvalTask } from '../tasks/types.ts';
+import { type BatchEvalOptions, runBatchEval } from './batch-eval.ts';
 import { majority, passAtK, subsetMean, wilson } from './estimators.ts';
 
 /** One strategy's result. */
@@ -21,8 +23,8 @@ export interface EvalRow {
   meanTokens: number;
   /** Mean wall ms per problem. */
   meanMs: number;
-  /** `run`: run as asked; `pool`: derived from the per-problem sample pool. */
-  method: 'run' | 'pool';
+  /** `run`: run as asked; `pool`: derived from the per-problem sample pool; `batch`: one shared budget over all problems. */
+  method: 'run' | 'pool' | 'batch';
 }
 
 /** A whole evaluation. */
@@ -47,6 +49,8 @@ export interface EvalOptions {
   temperature?: number;
   /** Seed (default 1). */
   seed?: number;
+  /** Mean tokens per problem for the batch rows (`batch-optimal`, `batch-uniform`); none without it. */
+  budgetPerProblem?: number;
   /** Called after each problem. */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -162,5 +166,17 @@ export async function runEval(o: EvalOptions): Promise<EvalReport> {
       method: POOLED.test(strategy) ? 'pool' : 'run',
     };
   });
+  if (o.budgetPerProblem !== undefined) {
+    const batch: BatchEvalOptions = {
+      engine: o.engine,
+      task: o.task,
+      problems: o.problems,
+      tokensPerProblem: o.budgetPerProblem,
+      temperature,
+      seed,
+    };
+    if (o.signal) batch.signal = o.signal;
+    rows.push(...(await runBatchEval(batch)));
+  }
   return { task: o.task.name, problems: n, temperature, pool, seed, rows };
 }
