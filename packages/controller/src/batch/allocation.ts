@@ -61,10 +61,11 @@ export function nextRound(
   const perSample = Math.max(1, limits.tokensPerSample);
   const room = (s: PromptState) => Math.max(0, limits.maxSamplesPerPrompt - s.samples);
   if (policy === 'uniform') {
-    // Every prompt draws while its own share holds one more sample.
+    // Every prompt draws the samples its own share holds, to the nearest sample (so the uniform
+    // split spends its budget as fully as the compute-optimal one).
     return states
       .map((s) =>
-        Math.min(room(s), limits.roundSamples, Math.floor((limits.shareTokens - s.tokens) / perSample)),
+        Math.min(room(s), limits.roundSamples, Math.round((limits.shareTokens - s.tokens) / perSample)),
       )
       .map((k) => Math.max(0, k));
   }
