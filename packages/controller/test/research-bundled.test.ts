@@ -1,7 +1,7 @@
 // QAlign and the compute-optimal batch end to end on the bundled model (models/mul-q8_0.gguf) on
-// the WebAssembly backend: the first 30 held-out problems (greedy 22, qalign@16 26 here), the task's checking verifier as QAlign's
-// reward and the batch's judge. Seeds are fixed, so the comparisons are the same on every run;
-// the full evaluation is `ruminate eval … --strategies qalign@16 --budget 150` (README).
+// the WebAssembly backend: the first 30 held-out problems (greedy 22, qalign@16 26 here), the
+// task's checking verifier as QAlign's reward and the batch's judge. Seeds are fixed, so the
+// comparisons are the same on every run; the full evaluation is `ruminate eval … --budget 150`.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuminateEngine } from '@ruminate/runtime';
