@@ -17,15 +17,15 @@ import { log, out, table } from '../log.ts';
 
 const usage = [
   'ruminate eval --model PATH --task TASK [--strategies LIST] [--problems FILE] [--limit N] [--offset N]',
-  '              [--temperature T] [--seed S] [--budget T] [--out DIR] [--json] [--backend auto|webgpu|wasm] [--threads N]',
+  '              [--temperature T] [--seed S] [--budget T[,T…]] [--out DIR] [--json] [--backend auto|webgpu|wasm] [--threads N]',
   '',
   '  --task TASK         a registered task (mul: the bundled model’s)',
   '  --strategies LIST   default greedy,sc@4,sc@16,bon@16,pass@16,asc,pf@16; sc@k, bon@k and pass@k',
   '                      are derived from one pool of samples per problem (unbiased estimators)',
   '  --problems FILE     held-out set, JSONL of {id, prompt, answer} (default models/<task>-eval.jsonl)',
   '  --limit N           evaluate the first N problems (after --offset)',
-  '  --budget T          also run client.batch over all problems with T tokens per problem on average,',
-  '                      compute-optimal (rows batch-optimal) and split evenly (batch-uniform)',
+  '  --budget T[,T…]     also run client.batch over all problems with T tokens per problem on average,',
+  '                      compute-optimal (rows batch-optimal@Tt) and split evenly (batch-uniform@Tt)',
   '  --out DIR           where <task>.json and <task>.svg go (default docs/eval)',
   BACKEND_USAGE,
 ].join('\n');
@@ -93,11 +93,11 @@ export const evalCommand: Command = {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    const budget = values.budget === undefined ? undefined : Number(values.budget);
-    if (budget !== undefined && !(budget > 0))
+    const budgets = values.budget === undefined ? [] : values.budget.split(',').map(Number);
+    if (budgets.some((b) => !(b > 0)))
       throw new RuminateError(
         'invalid-argument',
-        '--budget must be a positive number of tokens per problem.',
+        '--budget must be positive numbers of tokens per problem.',
         {
           field: 'budget',
         },
@@ -115,7 +115,7 @@ export const evalCommand: Command = {
       strategies,
       temperature: Number(values.temperature),
       seed: Number(values.seed),
-      ...(budget === undefined ? {} : { budgetPerProblem: budget }),
+      budgetsPerProblem: budgets,
       onProgress: (done, total) => {
         if (done % 10 === 0 || done === total) {
           log(`  ${done}/${total} problems, ${((performance.now() - started) / 1000).toFixed(0)} s`);

@@ -24,7 +24,7 @@ export interface BatchEvalOptions {
   signal?: AbortSignal;
 }
 
-/** One row per allocation policy: `batch-optimal` and `batch-uniform`, accuracy and mean tokens. */
+/** One row per allocation policy, `batch-optimal@<T>t` and `batch-uniform@<T>t`: accuracy and mean tokens. */
 export async function runBatchEval(o: BatchEvalOptions): Promise<EvalRow[]> {
   const rows: EvalRow[] = [];
   for (const [policy, name] of [
@@ -48,7 +48,7 @@ export async function runBatchEval(o: BatchEvalOptions): Promise<EvalRow[]> {
     const correct = r.items.filter((it, i) => o.task.extract(it.text ?? '') === o.problems[i]?.answer).length;
     const n = o.problems.length;
     rows.push({
-      strategy: name,
+      strategy: `${name}@${o.tokensPerProblem}t`,
       accuracy: correct / n,
       ci: wilson(correct, n),
       meanTokens: r.tokens / n,

@@ -1,7 +1,7 @@
 // The accuracy-vs-compute chart of an evaluation, as a self-contained SVG (docs/eval/*.svg and the
 // playground draw the same one): one line per strategy family (`sc`, `bon`, `qalign`, …) over its
-// sample counts, each point labelled with its N, 95% intervals as whiskers, the legend outside the
-// plot area, log-scaled tokens on x.
+// sample counts, each point labelled with its N (a batch's with its budget per problem, `150t`),
+// 95% intervals as whiskers, the legend outside the plot area, log-scaled tokens on x.
 
 import type { EvalReport, EvalRow } from './run-eval.ts';
 
@@ -16,6 +16,8 @@ export interface ChartPoint {
   strategy: string;
   /** Its N, or null for a strategy without one (`greedy`, `asc`). */
   samples: number | null;
+  /** What follows `@` (`16`; `150t` for a batch's tokens per problem), or null. */
+  label: string | null;
   /** Mean generated tokens per problem. */
   tokens: number;
   /** Accuracy in [0, 1]. */
@@ -44,6 +46,7 @@ export function chartFamilies(rows: readonly EvalRow[]): ChartFamily[] {
     list.push({
       strategy: r.strategy,
       samples: Number.isFinite(n) ? n : null,
+      label: at > 0 ? r.strategy.slice(at + 1) : null,
       tokens: r.meanTokens,
       accuracy: r.accuracy,
       ci: r.ci,
@@ -104,7 +107,7 @@ export function evalChartSvg(report: EvalReport, title: string): string {
     const pts = f.points.map((p) => ({ p, x: px(p.tokens), y: py(p.accuracy) }));
     const path = pts.map(({ x, y }) => `${f1(x)},${f1(y)}`).join(' ');
     const marks = pts.map(({ p, x, y }) => {
-      const label = p.samples !== null ? `${p.samples}` : f.name;
+      const label = p.label ?? f.name;
       return [
         `<line x1="${f1(x)}" x2="${f1(x)}" y1="${f1(py(p.ci[0]))}" y2="${f1(py(p.ci[1]))}" stroke="${colour}" stroke-opacity="0.45" stroke-width="2"/>`,
         `<circle cx="${f1(x)}" cy="${f1(y)}" r="4" fill="${colour}"><title>${esc(p.strategy)}: ${(p.accuracy * 100).toFixed(1)}% at ${Math.round(p.tokens)} tokens</title></circle>`,
@@ -122,8 +125,10 @@ export function evalChartSvg(report: EvalReport, title: string): string {
   const legend = families.map((f, i) => {
     const colour = PALETTE[i % PALETTE.length] as string;
     const y = plot.t + 8 + i * 20;
-    const ns = f.points.filter((p) => p.samples !== null).map((p) => p.samples);
-    const detail = `${ns.length > 0 ? ` (N = ${ns.join(', ')})` : ''}${f.name === 'pass' ? ', oracle' : ''}`;
+    const labels = f.points.flatMap((p) => (p.label === null ? [] : [p.label]));
+    const numeric = labels.every((l) => /^\d+$/.test(l));
+    const list = labels.length === 0 ? '' : ` (${numeric ? 'N = ' : ''}${labels.join(', ')})`;
+    const detail = `${list}${f.name === 'pass' ? ', oracle' : ''}`;
     const dash = f.name === 'pass' ? ' stroke-dasharray="5 4"' : '';
     return `<g><line x1="${plot.r + 20}" x2="${plot.r + 40}" y1="${y}" y2="${y}" stroke="${colour}" stroke-width="2"${dash}/><circle cx="${plot.r + 30}" cy="${y}" r="4" fill="${colour}"/><text x="${plot.r + 48}" y="${y + 4}">${esc(f.name)}${esc(detail)}</text></g>`;
   });
@@ -132,7 +137,7 @@ export function evalChartSvg(report: EvalReport, title: string): string {
 <text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(title)}</text>
 ${grid.join('\n')}
 <rect x="${plot.l}" y="${plot.t}" width="${plot.r - plot.l}" height="${plot.b - plot.t}" fill="none" stroke="#999"/>
-<text x="${(plot.l + plot.r) / 2}" y="${H - 12}" text-anchor="middle">mean generated tokens per problem (log scale); labels are N</text>
+<text x="${(plot.l + plot.r) / 2}" y="${H - 12}" text-anchor="middle">mean generated tokens per problem (log scale); labels: N, or a batch's tokens per problem (t)</text>
 <text transform="translate(16 ${(plot.b + plot.t) / 2}) rotate(-90)" text-anchor="middle">accuracy (95% interval)</text>
 ${lines.join('\n')}
 <text x="${plot.r + 20}" y="${plot.t - 8}" font-weight="600">strategy family</text>

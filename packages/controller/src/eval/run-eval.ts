@@ -49,8 +49,8 @@ export interface EvalOptions {
   temperature?: number;
   /** Seed (default 1). */
   seed?: number;
-  /** Mean tokens per problem for the batch rows (`batch-optimal`, `batch-uniform`); none without it. */
-  budgetPerProblem?: number;
+  /** Mean tokens per problem of each batch budget (rows `batch-optimal@<T>t`, `batch-uniform@<T>t`). */
+  budgetsPerProblem?: readonly number[];
   /** Called after each problem. */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -166,12 +166,12 @@ export async function runEval(o: EvalOptions): Promise<EvalReport> {
       method: POOLED.test(strategy) ? 'pool' : 'run',
     };
   });
-  if (o.budgetPerProblem !== undefined) {
+  for (const tokensPerProblem of o.budgetsPerProblem ?? []) {
     const batch: BatchEvalOptions = {
       engine: o.engine,
       task: o.task,
       problems: o.problems,
-      tokensPerProblem: o.budgetPerProblem,
+      tokensPerProblem,
       temperature,
       seed,
     };
