@@ -34,7 +34,7 @@ export interface BatchOptions
   budget: { tokens: number };
   /** `compute-optimal` (default: by estimated difficulty) or `uniform` (the same share each). */
   allocation?: AllocationPolicy;
-  /** Samples every prompt draws first, to estimate its difficulty (default 2). */
+  /** Samples every prompt draws first, to estimate its difficulty (default 2; the first always, the others while the budget holds them). */
   probe?: number;
   /** Most samples one prompt draws in one round (default 4). */
   roundSamples?: number;
@@ -194,7 +194,18 @@ export async function runBatch(
       difficulty: difficultyOf(s, verifier !== undefined),
     }));
   const shareTokens = budget / prompts.length;
-  for (let i = 0; i < prompts.length && spent < budget; i++) await draw(i, Math.min(probe, maxSamples));
+  // The probe: one sample for every prompt (each needs an answer), then more passes over all of
+  // them while the budget holds a whole pass at the mean sample length.
+  for (let pass = 0; pass < Math.min(probe, maxSamples); pass++) {
+    const perSample =
+      spent /
+      Math.max(
+        1,
+        pools.reduce((a, s) => a + s.length, 0),
+      );
+    if (pass > 0 && budget - spent < perSample * prompts.length) break;
+    for (let i = 0; i < prompts.length; i++) await draw(i, 1);
+  }
   const probed = states().map((s) => s.difficulty);
   let rounds = 0;
   for (;;) {
