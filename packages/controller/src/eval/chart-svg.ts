@@ -59,12 +59,22 @@ export function chartFamilies(rows: readonly EvalRow[]): ChartFamily[] {
   }));
 }
 
+/** A family's legend entry: its name and its points' labels (`sc (N = 4, 16)`). */
+function legendLabel(f: ChartFamily): string {
+  const labels = f.points.flatMap((p) => (p.label === null ? [] : [p.label]));
+  const numeric = labels.every((l) => /^\d+$/.test(l));
+  const list = labels.length === 0 ? '' : ` (${numeric ? 'N = ' : ''}${labels.join(', ')})`;
+  return `${f.name}${list}${f.name === 'pass' ? ', oracle' : ''}`;
+}
+
 /** The chart of `report` as an SVG document; see the file comment. */
 export function evalChartSvg(report: EvalReport, title: string): string {
-  const W = 760;
   const H = 420;
   const plot = { l: 56, r: 560, t: 44, b: H - 48 };
   const families = chartFamilies(report.rows);
+  const legendText = families.map(legendLabel);
+  // The legend sits right of the plot; the picture is as wide as its longest entry needs.
+  const W = plot.r + 56 + Math.max(120, ...legendText.map((t) => t.length * 7));
   const all = families.flatMap((f) => f.points);
   const xs = all.map((p) => Math.log10(p.tokens));
   const x0 = Math.floor(Math.min(...xs, 1));
@@ -125,12 +135,8 @@ export function evalChartSvg(report: EvalReport, title: string): string {
   const legend = families.map((f, i) => {
     const colour = PALETTE[i % PALETTE.length] as string;
     const y = plot.t + 8 + i * 20;
-    const labels = f.points.flatMap((p) => (p.label === null ? [] : [p.label]));
-    const numeric = labels.every((l) => /^\d+$/.test(l));
-    const list = labels.length === 0 ? '' : ` (${numeric ? 'N = ' : ''}${labels.join(', ')})`;
-    const detail = `${list}${f.name === 'pass' ? ', oracle' : ''}`;
     const dash = f.name === 'pass' ? ' stroke-dasharray="5 4"' : '';
-    return `<g><line x1="${plot.r + 20}" x2="${plot.r + 40}" y1="${y}" y2="${y}" stroke="${colour}" stroke-width="2"${dash}/><circle cx="${plot.r + 30}" cy="${y}" r="4" fill="${colour}"/><text x="${plot.r + 48}" y="${y + 4}">${esc(f.name)}${esc(detail)}</text></g>`;
+    return `<g><line x1="${plot.r + 20}" x2="${plot.r + 40}" y1="${y}" y2="${y}" stroke="${colour}" stroke-width="2"${dash}/><circle cx="${plot.r + 30}" cy="${y}" r="4" fill="${colour}"/><text x="${plot.r + 48}" y="${y + 4}">${esc(legendText[i] as string)}</text></g>`;
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="system-ui, sans-serif" font-size="12">
 <rect width="${W}" height="${H}" fill="#fff"/>
