@@ -7,7 +7,10 @@ import {
   type EvalReport,
   evalChartSvg,
   getTask,
+  meanLogprob,
   runEval,
+  selfCertainty,
+  type Verifier,
 } from '@ruminate/controller';
 import { RuminateError } from '@ruminate/errors';
 import { RuminateEngine } from '@ruminate/runtime';
@@ -24,11 +27,26 @@ const usage = [
   '                      are derived from one pool of samples per problem (unbiased estimators)',
   '  --problems FILE     held-out set, JSONL of {id, prompt, answer} (default models/<task>-eval.jsonl)',
   '  --limit N           evaluate the first N problems (after --offset)',
+  '  --verifier NAME     mean-logprob or self-certainty instead of the task’s checker, for every strategy',
+  '                      (an imperfect reward; bon@k then runs for real instead of from the pool)',
   '  --budget T[,T…]     also run client.batch over all problems with T tokens per problem on average,',
   '                      compute-optimal (rows batch-optimal@Tt) and split evenly (batch-uniform@Tt)',
   '  --out DIR           where <task>.json and <task>.svg go (default docs/eval)',
   BACKEND_USAGE,
 ].join('\n');
+
+/** The verifier `--verifier` names; throws `invalid-argument` on `verifier` for any other name. */
+function verifierNamed(name: string): Verifier {
+  if (name === 'mean-logprob') return meanLogprob();
+  if (name === 'self-certainty') return selfCertainty();
+  throw new RuminateError(
+    'invalid-argument',
+    `--verifier must be mean-logprob or self-certainty (got ${name}).`,
+    {
+      field: 'verifier',
+    },
+  );
+}
 
 /** Reads a JSONL problem set. */
 export function readProblems(file: string): EvalProblem[] {
@@ -74,6 +92,7 @@ export const evalCommand: Command = {
         temperature: { type: 'string', default: '0.8' },
         seed: { type: 'string', default: '1' },
         budget: { type: 'string' },
+        verifier: { type: 'string' },
         out: { type: 'string', default: 'docs/eval' },
         json: { type: 'boolean' },
         ...BACKEND_OPTIONS,
@@ -116,6 +135,7 @@ export const evalCommand: Command = {
       temperature: Number(values.temperature),
       seed: Number(values.seed),
       budgetsPerProblem: budgets,
+      ...(values.verifier === undefined ? {} : { verifier: verifierNamed(values.verifier) }),
       onProgress: (done, total) => {
         if (done % 10 === 0 || done === total) {
           log(`  ${done}/${total} problems, ${((performance.now() - started) / 1000).toFixed(0)} s`);

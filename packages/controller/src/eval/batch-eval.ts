@@ -6,6 +6,7 @@
 import type { RuminateClient } from '../api/create-engine.ts';
 import type { AllocationPolicy } from '../batch/allocation.ts';
 import type { EvalProblem, EvalTask } from '../tasks/types.ts';
+import type { Verifier } from '../verifiers/types.ts';
 import { wilson } from './estimators.ts';
 import type { EvalRow } from './run-eval.ts';
 
@@ -17,6 +18,8 @@ export interface BatchEvalOptions {
   problems: readonly EvalProblem[];
   /** Mean generated tokens per problem; the batch's budget is this × the problems. */
   tokensPerProblem: number;
+  /** The batch's judge instead of the task's checker. */
+  verifier?: Verifier;
   /** Sampling temperature (default 0.8). */
   temperature?: number;
   /** Seed (default 1). */
@@ -37,7 +40,7 @@ export async function runBatchEval(o: BatchEvalOptions): Promise<EvalRow[]> {
       {
         budget: { tokens: Math.round(o.tokensPerProblem * o.problems.length) },
         allocation: policy,
-        verifier: o.task.verifier(),
+        verifier: o.verifier ?? o.task.verifier(),
         answer: o.task.answer,
         maxTokens: o.task.maxTokens,
         temperature: o.temperature ?? 0.8,
