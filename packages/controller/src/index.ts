@@ -2,7 +2,7 @@
 // strategies over the Generator, verifiers and scorers, and the device-aware budget planner.
 
 export { isRuminateError, RuminateError, type RuminateErrorCode } from '@ruminate/errors';
-
+export { constraintOf, type RequestConstraint } from './api/constraint-of.ts';
 export {
   type ChatCompletions,
   type Completions,
@@ -11,7 +11,6 @@ export {
   type RuminateClient,
 } from './api/create-engine.ts';
 export type { RunRequest } from './api/request.ts';
-
 export {
   type ChoiceResult,
   planFor,
@@ -21,6 +20,13 @@ export {
   runStrategy,
 } from './api/run-strategy.ts';
 export type { ThinkingMode } from './api/thinking-prompt.ts';
+export {
+  callableTools,
+  callSchema,
+  parseToolCalls,
+  type ToolCallFormat,
+  toolConstraint,
+} from './api/tools.ts';
 export type * from './api/types.ts';
 export {
   type AllocationLimits,
@@ -117,6 +123,7 @@ export type { EvalProblem, EvalTask } from './tasks/types.ts';
 export {
   type AnswerMode,
   type AnswerOptions,
+  canonicalJson,
   extractAnswer,
   lastBoxed,
   normalizeAnswer,
@@ -125,6 +132,7 @@ export {
 export { exactMatch } from './verifiers/exact-match.ts';
 export { extractCode, type JavascriptTestsOptions, javascriptTests } from './verifiers/javascript-tests.ts';
 export {
+  enforcedSchemaVerifier,
   extractJson,
   type JsonSchema,
   type JsonType,

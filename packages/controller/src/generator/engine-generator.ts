@@ -4,7 +4,7 @@
 // reasoning-step delimiters, and keeps usage and the trace current.
 
 import { RuminateError } from '@ruminate/errors';
-import type { Engine, SamplingParams, StepRequest, StepWants } from '@ruminate/runtime';
+import type { Constraint, Engine, SamplingParams, StepRequest, StepWants } from '@ruminate/runtime';
 import { Branch, type FinishReason } from './branch.ts';
 import { decodeIncremental } from './incremental-text.ts';
 import { mixSeed } from './seeds.ts';
@@ -39,6 +39,8 @@ export interface EngineGeneratorOptions {
   trace?: Trace;
   /** A thinking budget: the thinking section is closed by force after this many tokens. */
   thinking?: ThinkingControl;
+  /** Output constraint of every candidate (set on the root; forks inherit it with the KV). */
+  constraint?: Constraint;
 }
 
 /** The Generator implementation over an Engine; see the file comment. */
@@ -57,6 +59,7 @@ export class EngineGenerator implements Generator {
   private readonly onDelta: DeltaListener | undefined;
   private readonly thinking: ThinkingControl | undefined;
   private readonly rootOf = new Map<Branch, Branch>();
+  private readonly constraint: Constraint | undefined;
   private readonly branches = new Map<number, Branch>();
   private nextId = 0;
   private readonly stats: GeneratorUsage = {
@@ -81,6 +84,7 @@ export class EngineGenerator implements Generator {
     this.now = opts.now ?? (() => performance.now());
     this.onDelta = opts.onDelta;
     this.thinking = opts.thinking;
+    this.constraint = opts.constraint;
     this.trace = opts.trace ?? new Trace(this.now);
   }
 
@@ -104,6 +108,22 @@ export class EngineGenerator implements Generator {
   async create(prompt: number[]): Promise<Branch> {
     this.checkAbort();
     const seq = await this.engine.createSequence(prompt);
+    if (this.constraint) {
+      if (!this.engine.constrain) {
+        await this.engine.free(seq);
+        throw new RuminateError(
+          'grammar-unavailable',
+          'This engine cannot constrain its output (no constrain method); drop response_format, grammar, regex and tools, ' +
+            "or use an engine with constrained decoding (Ruminate's runtime).",
+        );
+      }
+      try {
+        await this.engine.constrain(seq, this.constraint);
+      } catch (e) {
+        await this.engine.free(seq);
+        throw e;
+      }
+    }
     const root = new Branch(this.nextId++, null, this.seed, seq, true);
     root.promptTokens = prompt.length;
     this.branches.set(root.id, root);
@@ -215,7 +235,7 @@ export class EngineGenerator implements Generator {
         if (!r) throw new RuminateError('internal', `The engine returned no result for sequence ${b.seq}.`);
         b.generated++;
         if (r.eos) {
-          ended.push([b, 'eos']);
+          ended.push([b, r.grammarDeadEnd ? 'grammar' : 'eos']);
           continue;
         }
         b.tokens.push(r.token);
