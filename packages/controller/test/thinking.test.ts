@@ -89,6 +89,26 @@ describe('thinking budgets on a scripted model', () => {
     expect(zero.text).toBe('The answer is 8');
   });
 
+  it("with 'off' a plain prompt gets an empty section appended, and a prompt that opened one gets it closed", async () => {
+    const engine = engineFor(thinker);
+    const plain = await runStrategy(engine, {
+      prompt: 'Q',
+      strategy: 'greedy',
+      thinking: 'off',
+      maxTokens: 12,
+    });
+    expect(plain.text).toBe('The answer is 8');
+    expect(plain.usage.promptTokens).toBe((await engine.tokenize('Q<think>\n\n</think>\n\n')).length);
+    const opened = await runStrategy(engine, {
+      promptTokens: await engine.tokenize('Q<think> hm'),
+      strategy: 'greedy',
+      thinking: 'off',
+      maxTokens: 12,
+    });
+    expect(opened.text).toBe('The answer is 8');
+    expect(opened.usage.promptTokens).toBe((await engine.tokenize('Q<think> hm\n</think>\n\n')).length);
+  });
+
   it('rejects a bad thinking value, and a budget for a model without a thinking section, naming the field', async () => {
     const engine = engineFor(thinker);
     for (const thinking of ['maybe', { maxTokens: -1 }, { maxTokens: 1.5 }, {}]) {
