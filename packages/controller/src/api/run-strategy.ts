@@ -212,11 +212,20 @@ export async function runStrategy(
   // The deadline counts from here: a first-call speed measurement is not charged to the request.
   const start = now();
   const stops = typeof req.stop === 'string' ? [req.stop] : (req.stop ?? []);
-  if (opts.draft && def.name === 'greedy' && !req.logprobs && !thinking?.control) {
+  const output = await outputConstraint(engine, req);
+  // Speculative decoding drafts unconstrained tokens and cannot force the end of thinking, so
+  // constrained requests and thinking budgets decode normally.
+  if (
+    opts.draft &&
+    def.name === 'greedy' &&
+    !req.logprobs &&
+    !output.constraint &&
+    output.tools.length === 0 &&
+    !thinking?.control
+  ) {
     return runSpeculative(engine, opts.draft, prompt, plan, stops, opts);
   }
 
-  const output = await outputConstraint(engine, req);
   const enforcedJson = output.json;
   const verifier = req.verifier
     ? resolveVerifier(req.verifier, 'verifier')

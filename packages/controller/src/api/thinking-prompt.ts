@@ -53,7 +53,7 @@ async function singleToken(engine: Engine, text: string): Promise<boolean> {
 /** Renders the prompt for a thinking mode and builds the budget's control; throws `invalid-argument` for a model without `<think>`. */
 export async function thinkingPrompt(
   engine: Engine,
-  source: { messages?: ChatMessage[]; prompt?: string; promptTokens?: number[] },
+  source: { messages?: ChatMessage[]; prompt?: string; promptTokens?: number[]; tools?: readonly unknown[] },
   mode: ThinkingMode,
 ): Promise<ThinkingPrompt> {
   if (typeof mode === 'object' && mode.maxTokens === 0) return thinkingPrompt(engine, source, 'off');
@@ -63,7 +63,7 @@ export async function thinkingPrompt(
     if (source.messages)
       return engine.applyChatTemplate(source.messages, {
         addGenerationPrompt: true,
-        variables: { enable_thinking: mode !== 'off' },
+        variables: { ...(source.tools ? { tools: source.tools } : {}), enable_thinking: mode !== 'off' },
       });
     return engine.tokenize(source.prompt ?? '', { addBos: true });
   };
