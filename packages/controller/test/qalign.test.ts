@@ -123,9 +123,10 @@ describe('QAlign over the scripted engine', () => {
   });
 
   it('votes over the states after burn-in: a verified minority answer wins where self-consistency loses', async () => {
-    const model = answerModel({ '7': 0.75, '8': 0.25 }, { tail: 3 });
+    // A proposal resamples the answer with p = 2/3 (a cut before it) and draws 8 with p = 1/4.
+    const model = answerModel({ '7': 0.75, '8': 0.25 });
     const seed = freshSeed();
-    const sc = await runStrategy(engineFor(model), { prompt: 'Q:', strategy: 'sc@16', seed });
+    const sc = await runStrategy(engineFor(model), { prompt: 'Q:', strategy: 'sc@32', seed });
     const q = await runStrategy(engineFor(model), {
       prompt: 'Q:',
       strategy: { name: 'qalign', samples: 96, chains: 2, beta: 0.1 },
@@ -165,6 +166,15 @@ describe('QAlign over the scripted engine', () => {
     });
     expect(plan.n).toBe(64);
     expect(plan.notes.join(' ')).toContain('anytime');
+    expect(plan.batchWidth).toBe(4); // its chains, not the planner's wave width
+    const eight = planRequest({
+      strategy: parseStrategy({ name: 'qalign', samples: 32, chains: 8 }),
+      choices: 1,
+      maxTokens: 16,
+      promptTokens: 2,
+      seed: 1,
+    });
+    expect(eight.batchWidth).toBe(8);
     const engine = engineFor(answerModel({ '7': 0.5, '8': 0.5 }, { tail: 8 }));
     const r = await runStrategy(engine, {
       prompt: 'Q:',

@@ -175,11 +175,13 @@ export function planRequest(input: PlanInput): Plan {
     notes.push(`N capped at ${memSeqs} by free KV memory`);
     samples = Math.max(floorSamples, memSeqs);
   }
-  const batchWidth = widthFor(samples);
-  if (batchWidth < samples && !tree)
+  const params = adjustParams(def, input.strategy.params, samples, maxTokens, notes);
+  const own = def.decodeWidth?.(params, samples);
+  const batchWidth = own === undefined ? widthFor(samples) : Math.min(own, widthFor(samples));
+  if (own !== undefined) notes.push(`decoded ${batchWidth} at a time (the strategy's own width)`);
+  else if (batchWidth < samples && !tree)
     notes.push(`decoded in waves of ${batchWidth} (throughput knee or KV memory)`);
 
-  const params = adjustParams(def, input.strategy.params, samples, maxTokens, notes);
   const expectedMs = input.speed
     ? Math.round(predictMs(input.speed, samples, batchWidth, maxTokens, input.promptTokens))
     : null;

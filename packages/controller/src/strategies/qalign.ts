@@ -100,6 +100,9 @@ export const qalign: StrategyDefinition = {
   resolveParams(p, samples) {
     return { ...p, ...params(p, samples) };
   },
+  decodeWidth(p, samples) {
+    return params(p, samples).chains;
+  },
   validate(p, samples, n) {
     params(p, samples);
     checkChoicesWithinSamples(samples, n);
