@@ -11,6 +11,7 @@ import { createWorkerEngine } from '@ruminate/runtime/worker';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { describeBackend, type LoadedOn } from './backend.ts';
 import { CandidateBoard } from './candidate-board.tsx';
+import { ChainView } from './chain-view.tsx';
 import { demoEngine } from './demo-model.ts';
 import { DevicePanel } from './device-panel.tsx';
 import { EvalChart, evalSeries } from './eval-chart.tsx';
@@ -192,6 +193,7 @@ export function App() {
           onStop={r.abort}
         />
         <PlanView plan={plan} />
+        <ChainView run={live} />
         <CandidateBoard run={live} />
         <LiveEval ready={r.status === 'ready'} generate={r.generate} />
         <EvalChart series={evalSeries} />

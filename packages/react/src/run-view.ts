@@ -19,7 +19,8 @@ export type CandidateFate =
   | 'pruned'
   | 'resampled'
   | 'stopped early'
-  | 'length';
+  | 'length'
+  | 'rejected';
 
 /** One candidate of a run. */
 export interface CandidateView {
@@ -65,6 +66,7 @@ export function fateOf(c: CandidateTrace, winner: number | null | undefined): Ca
   if (types.has('pruned') || c.finishReason === 'pruned') return 'pruned';
   if (types.has('stopped')) return 'stopped early';
   if (types.has('resampled')) return 'resampled';
+  if (types.has('rejected')) return 'rejected';
   if (c.finishReason === 'length') return 'length';
   return 'finished';
 }

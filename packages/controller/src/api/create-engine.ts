@@ -7,6 +7,7 @@
 
 import { RuminateError } from '@ruminate/errors';
 import type { Engine, LoadOptions, ModelInfo, ModelSource } from '@ruminate/runtime';
+import { type BatchOptions, type BatchPrompt, type BatchResult, runBatch } from '../batch/run-batch.ts';
 import { cachedDecodeSpeed, type MeasureOptions, type SpeedCache } from '../planner/measure.ts';
 import type { DecodeSpeed, DeviceProfileLike, Plan } from '../planner/types.ts';
 import { ChunkQueue } from './chunk-queue.ts';
@@ -95,6 +96,8 @@ export interface RuminateClient {
   plan(request: ChatCompletionRequest | CompletionRequest, options?: CallOptions): Promise<Plan>;
   /** Runs a canonical request (what the CLI uses). */
   run(request: RunRequest, options?: RunOptions): Promise<RunResult>;
+  /** Many prompts under one token budget, spent by estimated difficulty (compute-optimal) or evenly. */
+  batch(prompts: readonly BatchPrompt[], options: BatchOptions, call?: CallOptions): Promise<BatchResult>;
   /** Decode speed at 1, 4 and 16 parallel sequences (measured once, then cached). */
   measureSpeed(options?: MeasureOptions): Promise<DecodeSpeed>;
   /** The loaded model. */
@@ -274,6 +277,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Rumina
         runOpts(call),
       ),
     run: (request, opts) => runStrategy(engine, request, { ...runOpts(), ...opts }),
+    batch: (prompts, opts, call) => runBatch(engine, prompts, opts, runOpts(call)),
     measureSpeed: (opts) => {
       const o: Parameters<typeof cachedDecodeSpeed>[1] = { ...opts };
       if (options.speedCache) o.cache = options.speedCache;
