@@ -4,7 +4,7 @@
 // the controller checks JSON afterwards and refuses a grammar or regex with grammar-unavailable:
 // which also proves those fields arrived. Enforcement itself is tested on Ruminate's runtime in
 // packages/controller/test/structured-output.test.ts.
-import { type ChatTool, ScriptedEngine, type ScriptedModel } from '@ruminate/controller';
+import { type ChatTool, type JsonSchema, ScriptedEngine, type ScriptedModel } from '@ruminate/controller';
 import { describe, expect, it } from 'vitest';
 import { RuminateStore } from '../src/ruminate-store.ts';
 
@@ -64,7 +64,7 @@ describe('structured output through the React store', () => {
 
   it('response_format json_schema passes through: the schema is checked (JSON verifier) and bad schemas are typed errors', async () => {
     const s = await store(3);
-    const schema = { type: 'object', properties: { x: { type: 'integer' } }, required: ['x'] };
+    const schema: JsonSchema = { type: 'object', properties: { x: { type: 'integer' } }, required: ['x'] };
     const run = await s.generate({
       messages: ask,
       response_format: { type: 'json_schema', json_schema: { name: 'x', schema, strict: true } },
