@@ -28,9 +28,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   }
   let base = row * P.vocab;
   let end = min(32u, P.vocab - w * 32u);
+  // −∞ made at run time: WGSL's constant evaluation rejects a non-finite value, so Tint refuses
+  // bitcast<f32>(0xff800000u) as a constant ("value -inf cannot be represented as 'f32'").
+  let neg_inf = bitcast<f32>((bits & 0u) | 0xff800000u);
   for (var b = 0u; b < end; b++) {
     if (((bits >> b) & 1u) == 0u) {
-      logits[base + w * 32u + b] = bitcast<f32>(0xff800000u);
+      logits[base + w * 32u + b] = neg_inf;
     }
   }
 }

@@ -25,6 +25,7 @@ import {
   type ModelChoice,
   ModelPicker,
 } from './model-picker.tsx';
+import { INITIAL_OUTPUT, isConstraintError } from './output-constraint.ts';
 import { PlanView } from './plan-view.tsx';
 import { RunPanel, type RunSettings, requestOf } from './run-panel.tsx';
 
@@ -35,6 +36,7 @@ const INITIAL: RunSettings = {
   budgetKind: 'none',
   budgetValue: 400,
   maxTokens: 16,
+  output: INITIAL_OUTPUT,
 };
 
 /**
@@ -140,7 +142,12 @@ export function App() {
   }, [load]);
   const live = r.status === 'running' ? r.run : (run ?? r.run);
   const failure = r.error;
-  const err = failure && (failure as { code?: string }).code !== 'aborted' ? friendlyError(failure) : null;
+  // A refused schema or grammar is shown beside the schema box, not here.
+  const constraintError = failure && isConstraintError(failure) ? failure : null;
+  const err =
+    failure && !constraintError && (failure as { code?: string }).code !== 'aborted'
+      ? friendlyError(failure)
+      : null;
   return (
     <>
       <header>
@@ -191,6 +198,7 @@ export function App() {
             );
           }}
           onStop={r.abort}
+          constraintError={constraintError}
         />
         <PlanView plan={plan} />
         <ChainView run={live} />
