@@ -22,7 +22,9 @@ const suites: { name: string; summary: string; load: () => Promise<BenchSuite> }
   },
   {
     name: 'decode',
-    summary: 'prefill and decode tok/s at 1, 4, 16 parallel sequences (bench/results/decode.json)',
+    summary:
+      'prefill and decode tok/s at 1, 4, 16 parallel sequences (bench/results/decode.json); ' +
+      '--constrained: JSON-Schema-constrained vs free step time (bench/results/decode-constrained-<backend>.json)',
     load: async () => (await import('./bench-decode.ts')).benchDecode,
   },
   {
