@@ -37,7 +37,7 @@ const SCHEMA = {
 /** One sequence of the batch: constrained or not, greedy or seeded temperature. */
 interface Lane {
   constrained: boolean;
-  sampling: Partial<SamplingParams>;
+  sampling: SamplingParams;
 }
 
 /** Request order: a free lane after every 4 constrained ones, so a misplaced mask row shows. */

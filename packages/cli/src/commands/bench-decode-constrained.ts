@@ -164,7 +164,29 @@ export async function runConstrainedBench(argv: string[]): Promise<number> {
   for (const n of sizes) await run(n, 2);
   log(`warm-up (kernels, grammar compilation) ${((performance.now() - warmT0) / 1000).toFixed(1)} s`);
   const mean = (xs: readonly number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+  const path = join(REPO_ROOT, 'bench', 'results', `decode-constrained-${backend}.json`);
   const rows: ConstrainedRow[] = [];
+  const result = {
+    date: new Date().toISOString(),
+    backend,
+    ...(info.threads ? { threads: info.threads.count } : {}),
+    model: {
+      path: model,
+      architecture: info.architecture,
+      weightType: info.weightType,
+      parameters: info.parameters,
+    },
+    schema: BENCH_SCHEMA,
+    promptTokens,
+    decodeTokens: steps,
+    repeats,
+    rows,
+  };
+  /** Writes the rows measured so far (a slow adapter may not reach the last batch size). */
+  const save = async () => {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
+  };
   for (const n of sizes) {
     const free: number[] = [];
     const constrained: number[] = [];
@@ -191,27 +213,9 @@ export async function runConstrainedBench(argv: string[]): Promise<number> {
     log(
       `${n} sequences: free ${freeStepMs.toFixed(2)} ms, constrained ${constrainedStepMs.toFixed(2)} ms (medians)`,
     );
+    await save();
   }
   await engine.unload();
-  const result = {
-    date: new Date().toISOString(),
-    backend,
-    ...(info.threads ? { threads: info.threads.count } : {}),
-    model: {
-      path: model,
-      architecture: info.architecture,
-      weightType: info.weightType,
-      parameters: info.parameters,
-    },
-    schema: BENCH_SCHEMA,
-    promptTokens,
-    decodeTokens: steps,
-    repeats,
-    rows,
-  };
-  const path = join(REPO_ROOT, 'bench', 'results', `decode-constrained-${backend}.json`);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
   if (values.json) out(JSON.stringify(result));
   else {
     out(
@@ -222,6 +226,7 @@ export async function runConstrainedBench(argv: string[]): Promise<number> {
           'free step ms',
           'constrained step ms',
           'constrained/free',
+          'paired',
           'target',
           'restarts',
         ],
@@ -231,6 +236,7 @@ export async function runConstrainedBench(argv: string[]): Promise<number> {
           r.freeStepMs.toFixed(2),
           r.constrainedStepMs.toFixed(2),
           `${r.ratio.toFixed(2)}×`,
+          `${r.pairedRatio.toFixed(2)}×`,
           `≤ ${r.target}×`,
           r.restarts,
         ]),
