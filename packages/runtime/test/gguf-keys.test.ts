@@ -35,7 +35,16 @@ function errorOf(f: () => unknown): { code: string; message: string } {
 }
 
 describe('key fixtures', () => {
-  for (const arch of ['llama', 'mixtral', 'qwen2', 'qwen3', 'qwen2moe'] as FixtureArch[]) {
+  for (const arch of [
+    'llama',
+    'mixtral',
+    'qwen2',
+    'qwen3',
+    'qwen2moe',
+    'phi3',
+    'gemma2',
+    'gemma3',
+  ] as FixtureArch[]) {
     it(`${arch}: every optional key is left out by some fixture`, () => {
       expect(keyFixtureCoverage(arch)).toEqual([]);
     });
@@ -79,21 +88,24 @@ describe('metadata refused as llama.cpp refuses it, or as not implemented', () =
   const meta = (entries: [string, GgufValue][], o: Partial<ModelGgufOptions> = {}) =>
     small({ ...o, extraMetadata: entries });
 
-  it('a RoPE scaling type other than none/linear names the key and what is missing', async () => {
-    for (const [type, what] of [
-      ['yarn', 'YaRN'],
-      ['longrope', 'LongRoPE'],
-    ]) {
-      const h = await meta([['llama.rope.scaling.type', gguf.str(type as string)]]);
-      const e = errorOf(() => hparamsOf(h));
-      expect(e.code).toBe('gguf-unsupported');
-      expect(e.message).toContain('llama.rope.scaling.type');
-      expect(e.message).toContain(what);
-    }
+  it('YaRN is refused naming the key; LongRoPE computes as linear and its attn_factor is read', async () => {
+    const yarn = await meta([['llama.rope.scaling.type', gguf.str('yarn')]]);
+    const e = errorOf(() => hparamsOf(yarn));
+    expect(e.code).toBe('gguf-unsupported');
+    expect(e.message).toContain('llama.rope.scaling.type');
+    expect(e.message).toContain('YaRN');
     const h = await meta([['llama.rope.scaling.type', gguf.str('ntk')]]);
     expect(errorOf(() => hparamsOf(h)).code).toBe('gguf-invalid');
-    const attn = await meta([['llama.rope.scaling.attn_factor', gguf.f32(1.2)]]);
-    expect(errorOf(() => hparamsOf(attn)).message).toContain('llama.rope.scaling.attn_factor');
+    // llama.cpp: ext_factor 0 for longrope, freq_scale from the factor, cos/sin times attn_factor.
+    const longrope = await meta([
+      ['llama.rope.scaling.type', gguf.str('longrope')],
+      ['llama.rope.scaling.factor', gguf.f32(2)],
+      ['llama.rope.scaling.attn_factor', gguf.f32(1.2)],
+    ]);
+    const hp = hparamsOf(longrope);
+    expect([hp.ropeScale, hp.ropeAttnFactor]).toEqual([2, Math.fround(1.2)]);
+    const bad = await meta([['llama.rope.scaling.attn_factor', gguf.f32(0)]]);
+    expect(errorOf(() => hparamsOf(bad)).code).toBe('gguf-invalid');
   });
 
   it('a required key missing, or stored with another type, is refused naming it', async () => {
@@ -122,10 +134,11 @@ describe('metadata refused as llama.cpp refuses it, or as not implemented', () =
   });
 
   it('an unknown architecture says what Ruminate lacks for it', async () => {
-    const h = await meta([['general.architecture', gguf.str('gemma2')]]);
+    const h = await meta([['general.architecture', gguf.str('llama4')]]);
     const e = errorOf(() => hparamsOf(h));
     expect(e.code).toBe('gguf-unsupported');
-    expect(e.message).toMatch(/gemma2.*soft-capping.*sliding-window/);
+    expect(e.message).toMatch(/llama4.*chunked attention/);
+    expect(e.message).toContain('gemma2');
   });
 });
 
@@ -163,11 +176,18 @@ describe('tensors', () => {
     );
   });
 
-  it('a fused QKV tensor (read by llama.cpp, not implemented) is refused naming it', async () => {
+  it('a fused QKV tensor replaces attn_q/k/v (llama.cpp create_tensor_qkv); beside them they are unread', async () => {
+    // llama fixture: n_embd 64, 4 heads of 16, 2 KV heads: q|k|v = 64 + 32 + 32 rows.
     const h = await small({ extraTensors: [{ name: 'blk.0.attn_qkv.weight', dims: [64, 128] }] });
-    const e = errorOf(() => checkModelTensors(hparamsOf(h), h.tensors, { allowUnusedTensors: true }));
+    const e = errorOf(() => checkModelTensors(hparamsOf(h), h.tensors));
     expect(e.code).toBe('gguf-unsupported');
-    expect(e.message).toMatch(/blk\.0\.attn_qkv\.weight.*fused QKV/);
+    expect(e.message).toContain('blk.0.attn_q.weight');
+    const fused = h.tensors.filter((t) => !/^blk\.0\.attn_[qkv]\.weight$/.test(t.name));
+    expect(checkModelTensors(hparamsOf(h), fused)).toHaveLength(fused.length);
+    const misshapen = fused.map((t) => (t.name === 'blk.0.attn_qkv.weight' ? { ...t, dims: [64, 96] } : t));
+    expect(errorOf(() => checkModelTensors(hparamsOf(h), misshapen)).message).toContain(
+      'blk.0.attn_qkv.weight',
+    );
   });
 
   it('optional tensors llama.cpp reads for llama are bound: biases and rope_freqs', async () => {

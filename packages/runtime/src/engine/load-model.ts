@@ -8,7 +8,7 @@ import type { ModelBackend } from '../model/backend.ts';
 import { CpuEmbedding } from '../model/cpu-embedding.ts';
 import { GpuModel } from '../model/gpu-model.ts';
 import { GpuWeights } from '../model/gpu-weights.ts';
-import { type Hparams, readHparams } from '../model/hparams.ts';
+import { type Architecture, type Hparams, readHparams } from '../model/hparams.ts';
 import { modelMatmulProblems } from '../model/matmul-problems.ts';
 import { checkModelTensors } from '../model/tensor-names.ts';
 import { SequenceEngine } from './sequence-engine.ts';
@@ -34,6 +34,9 @@ export interface LoadedModel<M extends ModelBackend = ModelBackend> {
   model: M;
 }
 
+/** Architectures the WebGPU backend runs (the others run on the WebAssembly backend). */
+export const GPU_ARCHITECTURES: readonly Architecture[] = ['llama', 'qwen2', 'qwen3', 'qwen2moe'];
+
 /** Uploads the weights of a parsed GGUF and builds its GPU model and KV cache. */
 export async function loadModel(
   ctx: KernelContext,
@@ -42,6 +45,13 @@ export async function loadModel(
   opts: ModelLoadOptions = {},
 ): Promise<LoadedModel<GpuModel>> {
   const hp = readHparams(header.metadata, (n) => header.tensors.find((t) => t.name === n)?.dims);
+  if (!GPU_ARCHITECTURES.includes(hp.arch)) {
+    throw new RuminateError(
+      'gguf-unsupported',
+      `Architecture "${hp.arch}" runs on the WebAssembly backend only (load with backend: 'wasm'); ` +
+        'its WebGPU graph (GeGLU, soft-caps, sliding windows, partial RoPE) is not written yet.',
+    );
+  }
   // Every tensor the model reads is present and shaped right, and nothing else is in the file.
   const tensors = checkModelTensors(hp, header.tensors, opts);
   const contextLength = contextLengthFor(hp, opts);
