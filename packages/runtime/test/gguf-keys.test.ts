@@ -14,7 +14,7 @@ import { gguf } from '../src/gguf/metadata.ts';
 import { parseGguf } from '../src/gguf/parse.ts';
 import type { GgufHeader, GgufValue } from '../src/gguf/types.ts';
 import { kvBytesPerToken } from '../src/loading/model-fit.ts';
-import { type Hparams, readHparams } from '../src/model/hparams.ts';
+import { type Hparams, readHparams, ropeFactorsTensor } from '../src/model/hparams.ts';
 import { checkModelTensors } from '../src/model/tensor-names.ts';
 
 const parse = (bytes: Uint8Array) => parseGguf(memorySource(bytes, 'test.gguf'));
@@ -212,5 +212,87 @@ describe('tensors', () => {
     expect(errorOf(() => checkModelTensors(hparamsOf(q), q.tensors)).message).toContain(
       'blk.0.attn_output.bias',
     );
+  });
+});
+
+describe('gemma2, gemma3 and phi3 keys as llama.cpp reads them (src/models/{gemma2,gemma3,phi3}.cpp)', () => {
+  const file = (arch: FixtureArch, o: Partial<ModelGgufOptions> = {}) =>
+    parse(makeModelGguf({ arch, seed: 3, nEmbd: 64, nHeads: 4, nKvHeads: 2, nFf: 64, ...o }));
+  const at = (arch: string, k: string, v: GgufValue): [string, GgufValue] => [`${arch}.${k}`, v];
+
+  it('gemma2 defaults: window 4096 on every other layer, soft-caps 50 and 30, one RoPE for both kinds', async () => {
+    const hp = hparamsOf(await file('gemma2', { nLayers: 4, ropeBase: 20000 }));
+    expect(hp.slidingWindow).toBe(4096);
+    expect(hp.swaLayers).toEqual([true, false, true, false]);
+    expect([hp.attnSoftcap, hp.finalSoftcap]).toEqual([50, 30]);
+    expect([hp.ropeBaseSwa, hp.ropeScaleSwa]).toEqual([20000, 1]);
+    expect(hp.attnScale).toBe(Math.fround(1 / Math.sqrt(16)));
+    expect(hp.embedScale).toBe(Math.fround(8));
+    expect([hp.ffnAct, hp.postNorms]).toEqual(['gelu', true]);
+  });
+
+  it("Gemma's 27B models (46 gemma2 layers) scale queries by 1/√(n_embd / n_head), not 1/√head_dim", async () => {
+    const hp = hparamsOf(await file('gemma2', { nLayers: 46, headDim: 32 }));
+    expect(hp.headDim).toBe(32);
+    expect(hp.attnScale).toBe(Math.fround(1 / Math.sqrt(64 / 4)));
+    const small = hparamsOf(await file('gemma2', { nLayers: 2, headDim: 32 }));
+    expect(small.attnScale).toBe(Math.fround(1 / Math.sqrt(32)));
+  });
+
+  it('gemma3: no window key, no sliding layers; with one, pattern 6 and the sliding base 10000 unscaled', async () => {
+    const none = hparamsOf(await file('gemma3', { nLayers: 7 }));
+    expect(none.swaLayers.some((s) => s)).toBe(false);
+    expect(none.finalSoftcap).toBe(0);
+    const swa = hparamsOf(
+      await file('gemma3', {
+        nLayers: 7,
+        ropeBase: 1e6,
+        ropeScaling: { factor: 8 },
+        extraMetadata: [at('gemma3', 'attention.sliding_window', gguf.u32(512))],
+      }),
+    );
+    expect(swa.swaLayers).toEqual([true, true, true, true, true, false, true]);
+    expect([swa.ropeBase, swa.ropeScale, swa.ropeBaseSwa, swa.ropeScaleSwa]).toEqual([1e6, 8, 10000, 1]);
+  });
+
+  it('phi3 reads its sliding window and, as llama.cpp does, attends to the whole context', async () => {
+    const hp = hparamsOf(
+      await file('phi3', { extraMetadata: [at('phi3', 'attention.sliding_window', gguf.u32(8))] }),
+    );
+    expect(hp.slidingWindow).toBe(0);
+    expect(hp.swaLayers.some((s) => s)).toBe(false);
+  });
+
+  it('a zero gemma2 soft-cap is refused as damage; another head size on sliding layers as not implemented', async () => {
+    const cap = await file('gemma2', {
+      extraMetadata: [at('gemma2', 'attn_logit_softcapping', gguf.f32(0))],
+    });
+    const e = errorOf(() => hparamsOf(cap));
+    expect(e.code).toBe('gguf-invalid');
+    expect(e.message).toContain('gemma2.attn_logit_softcapping');
+    const swa = await file('gemma3', {
+      extraMetadata: [at('gemma3', 'attention.key_length_swa', gguf.u32(8))],
+    });
+    expect(errorOf(() => hparamsOf(swa)).message).toContain('gemma3.attention.key_length_swa');
+  });
+
+  it('phi3 rotates part of each head; llama may not; nobody more than the head', async () => {
+    expect(hparamsOf(await file('phi3', { ropeDims: 12 })).ropeDims).toBe(12);
+    const tooMany = await file('phi3', { ropeDims: 20 });
+    expect(errorOf(() => hparamsOf(tooMany)).code).toBe('gguf-invalid');
+    const partLlama = await file('llama', { ropeDims: 12 });
+    expect(errorOf(() => hparamsOf(partLlama)).message).toContain('llama.rope.dimension_count');
+  });
+
+  it("Phi-3's LongRoPE factors: long above the original context, short within it", async () => {
+    const hp = hparamsOf(await file('phi3', { longRope: { originalContext: 64, attnFactor: 1.2 } }));
+    expect([hp.ropeLongShortFactors, hp.ropeOrigContext, hp.ropeAttnFactor]).toEqual([
+      true,
+      64,
+      Math.fround(1.2),
+    ]);
+    expect(ropeFactorsTensor(hp, 65)).toBe('rope_factors_long.weight');
+    expect(ropeFactorsTensor(hp, 64)).toBe('rope_factors_short.weight');
+    expect(ropeFactorsTensor(hparamsOf(await file('phi3')), 4096)).toBeUndefined();
   });
 });
