@@ -6,9 +6,10 @@ import type { ByteSource, GgufHeader } from '../gguf/types.ts';
 import { PagedKvCache } from '../kv/paged-kv-cache.ts';
 import type { ModelBackend } from '../model/backend.ts';
 import { CpuEmbedding } from '../model/cpu-embedding.ts';
+import { splitFusedTensors } from '../model/fused-tensors.ts';
 import { GpuModel } from '../model/gpu-model.ts';
 import { GpuWeights } from '../model/gpu-weights.ts';
-import { type Architecture, type Hparams, readHparams } from '../model/hparams.ts';
+import { type Hparams, readHparams } from '../model/hparams.ts';
 import { modelMatmulProblems } from '../model/matmul-problems.ts';
 import { checkModelTensors } from '../model/tensor-names.ts';
 import { SequenceEngine } from './sequence-engine.ts';
@@ -34,9 +35,6 @@ export interface LoadedModel<M extends ModelBackend = ModelBackend> {
   model: M;
 }
 
-/** Architectures the WebGPU backend runs (the others run on the WebAssembly backend). */
-export const GPU_ARCHITECTURES: readonly Architecture[] = ['llama', 'qwen2', 'qwen3', 'qwen2moe'];
-
 /** Uploads the weights of a parsed GGUF and builds its GPU model and KV cache. */
 export async function loadModel(
   ctx: KernelContext,
@@ -45,15 +43,9 @@ export async function loadModel(
   opts: ModelLoadOptions = {},
 ): Promise<LoadedModel<GpuModel>> {
   const hp = readHparams(header.metadata, (n) => header.tensors.find((t) => t.name === n)?.dims);
-  if (!GPU_ARCHITECTURES.includes(hp.arch)) {
-    throw new RuminateError(
-      'gguf-unsupported',
-      `Architecture "${hp.arch}" runs on the WebAssembly backend only (load with backend: 'wasm'); ` +
-        'its WebGPU graph (GeGLU, soft-caps, sliding windows, partial RoPE) is not written yet.',
-    );
-  }
-  // Every tensor the model reads is present and shaped right, and nothing else is in the file.
-  const tensors = checkModelTensors(hp, header.tensors, opts);
+  // Every tensor the model reads is present and shaped right, and nothing else is in the file;
+  // fused projections are then split into the parts the graph binds.
+  const tensors = splitFusedTensors(hp, checkModelTensors(hp, header.tensors, opts));
   const contextLength = contextLengthFor(hp, opts);
   const maxSequences = opts.maxSequences ?? 64;
   const maxPagesPerSeq = Math.ceil(contextLength / PAGE_TOKENS);

@@ -17,11 +17,11 @@ import { parseGguf } from '../gguf/parse.ts';
 import type { ByteSource } from '../gguf/types.ts';
 import { checkModelFit, WASM_DEVICE_BUDGET } from '../loading/model-fit.ts';
 import { createSourceOpener } from '../loading/source-opener.ts';
-import { type Architecture, readHparams } from '../model/hparams.ts';
+import { readHparams } from '../model/hparams.ts';
 import { checkModelTensors } from '../model/tensor-names.ts';
 import { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { type ModelTuningProgress, tuneModelKernels } from './kernel-tuning.ts';
-import { GPU_ARCHITECTURES, type LoadedModel, loadModel } from './load-model.ts';
+import { type LoadedModel, loadModel } from './load-model.ts';
 import { loadWasmModel } from './load-wasm-model.ts';
 import type { SequenceEngine } from './sequence-engine.ts';
 import type {
@@ -118,14 +118,9 @@ export class RuminateEngine implements Engine {
           ? { threads: this.opts.threads }
           : {}),
       };
-      // `auto` runs an architecture the WebGPU backend lacks on the WebAssembly backend.
-      const archEntry = header.metadata.get('general.architecture');
-      const arch = (archEntry && 'value' in archEntry ? archEntry.value : undefined) as Architecture;
-      const chosen = opts.backend ?? this.opts.backend ?? 'auto';
-      const gpu = ctx && (chosen !== 'auto' || GPU_ARCHITECTURES.includes(arch)) ? ctx : undefined;
       // Free the previous model's memory only once the new one is known to be readable.
-      const loaded = gpu
-        ? await loadModel(gpu, header, bytes, sizing)
+      const loaded = ctx
+        ? await loadModel(ctx, header, bytes, sizing)
         : await loadWasmModel(header, bytes, {
             ...sizing,
             tuning: {
@@ -140,7 +135,7 @@ export class RuminateEngine implements Engine {
       this.stopTuning();
       this.current?.model.destroy();
       this.current = { ...loaded, tokenizer };
-      if (gpu) this.startTuning(gpu, header.tensors);
+      if (ctx) this.startTuning(ctx, header.tensors);
       return { ...loaded.info };
     } finally {
       await bytes.close?.();
