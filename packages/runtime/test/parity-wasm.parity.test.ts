@@ -162,6 +162,23 @@ describe('WebAssembly engine vs llama.cpp', () => {
     expect(f, 'share of forced steps matching llama.cpp').toBeGreaterThanOrEqual(TIGHT.fraction);
     expect(m.engine.kv.sequences, 'every sequence freed').toBe(0);
   });
+
+  it('gemma3-f32 batched past its sliding window: 3 prompts, forced and greedy, forks after 6 steps', async () => {
+    const { path, m } = await load('gemma3-f32', 2, 16);
+    const prompts = [PARITY_PROMPT, [1, 400, 23, 9, 310, 77, 5], [...PARITY_PROMPT.slice(0, 8), 42, 420, 3]];
+    const streams = [];
+    for (const prompt of prompts) streams.push({ prompt, ref: await llamaCppGreedy(path, prompt, 16) });
+    // 12 + 16 positions: the sliding layers' 16-token window moves during the run.
+    const r = await checkBatchedAgainstLlamaCpp('gemma3-f32 batched', m.engine, streams, {
+      margin: 1e-2,
+      lpTol: 5e-3,
+      forkAt: 6,
+      forcedArgmax: true,
+    });
+    expect(r.decided, 'greedy tokens compared').toBeGreaterThanOrEqual(12);
+    expect(r.argmaxCompared, 'teacher-forced top-1 compared').toBeGreaterThanOrEqual(24);
+    expect(m.engine.kv.sequences, 'every sequence freed').toBe(0);
+  });
 });
 
 // Issue #22's metadata variants on this backend too: per architecture, every optional key present,
