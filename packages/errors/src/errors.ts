@@ -26,7 +26,13 @@ export type RuminateErrorCode =
   | 'tokenizer-invalid'
   | 'tokenizer-unsupported'
   | 'chat-template-missing'
-  | 'chat-template-failed';
+  | 'chat-template-failed'
+  | 'invalid-schema'
+  | 'unsupported-schema'
+  | 'invalid-grammar'
+  | 'grammar-too-complex'
+  | 'grammar-rejected'
+  | 'grammar-unavailable';
 
 /**
  * The one error type Ruminate throws. `code` says what went wrong for programs, the

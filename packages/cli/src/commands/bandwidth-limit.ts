@@ -77,9 +77,10 @@ export async function measureCopyGBps(device: GPUDevice): Promise<CopyBandwidth>
   // The largest copy the device can allocate (SwiftShader, say, refuses two 1 GiB buffers).
   let largeBytes = Math.min(2 ** 30, device.limits.maxBufferSize);
   let large: number | undefined;
-  for (; largeBytes > smallBytes; largeBytes /= 2) {
+  while (largeBytes > smallBytes) {
     large = await copyRate(device, largeBytes);
     if (large !== undefined) break;
+    largeBytes /= 2;
   }
   if (large === undefined) [largeBytes, large] = [smallBytes, small];
   return {

@@ -7,11 +7,19 @@
 
 import { RuminateError } from '@ruminate/errors';
 import type { Engine, LoadOptions, ModelInfo, ModelSource } from '@ruminate/runtime';
+import { type BatchOptions, type BatchPrompt, type BatchResult, runBatch } from '../batch/run-batch.ts';
 import { cachedDecodeSpeed, type MeasureOptions, type SpeedCache } from '../planner/measure.ts';
 import type { DecodeSpeed, DeviceProfileLike, Plan } from '../planner/types.ts';
 import { ChunkQueue } from './chunk-queue.ts';
 import { fromChatRequest, fromCompletionRequest, type RunRequest, validateRunRequest } from './request.ts';
-import { ChunkFactory, extrasOf, toChatCompletion, toCompletion, usageOf } from './response.ts';
+import {
+  ChunkFactory,
+  extrasOf,
+  lastChatDelta,
+  toChatCompletion,
+  toCompletion,
+  usageOf,
+} from './response.ts';
 import {
   planFor,
   type RunOptions,
@@ -19,6 +27,7 @@ import {
   resolveRequestStrategy,
   runStrategy,
 } from './run-strategy.ts';
+import { callableTools } from './tools.ts';
 import type {
   CallOptions,
   ChatCompletion,
@@ -87,6 +96,8 @@ export interface RuminateClient {
   plan(request: ChatCompletionRequest | CompletionRequest, options?: CallOptions): Promise<Plan>;
   /** Runs a canonical request (what the CLI uses). */
   run(request: RunRequest, options?: RunOptions): Promise<RunResult>;
+  /** Many prompts under one token budget, spent by estimated difficulty (compute-optimal) or evenly. */
+  batch(prompts: readonly BatchPrompt[], options: BatchOptions, call?: CallOptions): Promise<BatchResult>;
   /** Decode speed at 1, 4 and 16 parallel sequences (measured once, then cached). */
   measureSpeed(options?: MeasureOptions): Promise<DecodeSpeed>;
   /** The loaded model. */
@@ -155,6 +166,8 @@ export async function createEngine(options: CreateEngineOptions): Promise<Rumina
       ) => C;
       last: (r: RunResult) => C;
     },
+    /** Send the choices' text only in the last chunk (tool calls are known only once a candidate ends). */
+    holdText = false,
   ): AsyncIterable<C> {
     // Bad parameters reject `create` itself (as OpenAI's client does), not the first chunk.
     validateRunRequest(req);
@@ -163,7 +176,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Rumina
     if (call?.signal?.aborted) ctrl.abort(call.signal.reason);
     call?.signal?.addEventListener('abort', onOuter, { once: true });
     const queue = new ChunkQueue<C>(() => ctrl.abort(new Error('stream closed by the reader')));
-    const direct = ['greedy', 'sample'].includes(resolveRequestStrategy(req).definition.name);
+    const direct = !holdText && ['greedy', 'sample'].includes(resolveRequestStrategy(req).definition.name);
     const seen = new Map<number, number>(); // candidates that streamed already
     const opts = runOpts(call);
     opts.signal = ctrl.signal;
@@ -189,35 +202,39 @@ export async function createEngine(options: CreateEngineOptions): Promise<Rumina
     const model = await modelName(request);
     if (!request.stream) return toChatCompletion(await runStrategy(engine, req, runOpts(call)), model);
     const f = new ChunkFactory(model, 'chatcmpl');
-    return stream<ChatCompletionChunk>(req, call, {
-      delta: (index, candidate, parent, delta, first) =>
-        f.chat(
-          index === undefined
-            ? []
-            : [
-                {
-                  index,
-                  delta: first ? { role: 'assistant', content: delta } : { content: delta },
-                  logprobs: null,
-                  finish_reason: null,
-                },
-              ],
-          { ruminate: { candidate, parent, delta } },
-        ),
-      last: (r) =>
-        f.chat(
-          r.choices.map((c, index) => ({
-            index,
-            delta:
-              r.plan.strategy === 'greedy' || r.plan.strategy === 'sample'
-                ? {}
-                : { role: 'assistant', content: c.text },
-            logprobs: null,
-            finish_reason: c.finishReason,
-          })),
-          { usage: usageOf(r), ruminate: extrasOf(r) },
-        ),
-    });
+    const toolCalling = callableTools(req.tools, req.toolChoice).length > 0;
+    const direct = !toolCalling && ['greedy', 'sample'].includes(resolveRequestStrategy(req).definition.name);
+    return stream<ChatCompletionChunk>(
+      req,
+      call,
+      {
+        delta: (index, candidate, parent, delta, first) =>
+          f.chat(
+            index === undefined
+              ? []
+              : [
+                  {
+                    index,
+                    delta: first ? { role: 'assistant', content: delta } : { content: delta },
+                    logprobs: null,
+                    finish_reason: null,
+                  },
+                ],
+            { ruminate: { candidate, parent, delta } },
+          ),
+        last: (r) =>
+          f.chat(
+            r.choices.map((c, index) => ({
+              index,
+              delta: direct ? {} : lastChatDelta(c),
+              logprobs: null,
+              finish_reason: c.finishReason,
+            })),
+            { usage: usageOf(r), ruminate: extrasOf(r) },
+          ),
+      },
+      toolCalling,
+    );
   };
 
   const textCreate = async (request: CompletionRequest, call?: CallOptions) => {
@@ -260,6 +277,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Rumina
         runOpts(call),
       ),
     run: (request, opts) => runStrategy(engine, request, { ...runOpts(), ...opts }),
+    batch: (prompts, opts, call) => runBatch(engine, prompts, opts, runOpts(call)),
     measureSpeed: (opts) => {
       const o: Parameters<typeof cachedDecodeSpeed>[1] = { ...opts };
       if (options.speedCache) o.cache = options.speedCache;

@@ -2,7 +2,8 @@
 // Generator, release every sequence (also on abort or error), and report choices, trace, plan
 // and usage. The OpenAI-shaped API and the CLI's `generate --strategy` both call it.
 
-import type { Engine, SamplingParams, StepWants } from '@ruminate/runtime';
+import { RuminateError } from '@ruminate/errors';
+import type { Constraint, Engine, SamplingParams, StepWants } from '@ruminate/runtime';
 import type { Branch } from '../generator/branch.ts';
 import { EngineGenerator } from '../generator/engine-generator.ts';
 import { randomSeed } from '../generator/seeds.ts';
@@ -13,13 +14,15 @@ import { estimateSpeed } from '../planner/throughput.ts';
 import type { DecodeSpeed, DeviceProfileLike, Plan } from '../planner/types.ts';
 import { parseStrategy, type ResolvedStrategy } from '../strategies/registry.ts';
 import type { StrategyContext } from '../strategies/types.ts';
-import { jsonSchemaVerifier } from '../verifiers/json-schema.ts';
+import { enforcedSchemaVerifier, jsonSchemaVerifier } from '../verifiers/json-schema.ts';
 import { meanLogprob, selfCertainty } from '../verifiers/model-confidence.ts';
 import { resolveVerifier } from '../verifiers/resolve.ts';
 import { DEFAULT_VERIFIER_TIMEOUT_MS } from '../verifiers/types.ts';
 import { type RunRequest, validateRunRequest } from './request.ts';
 import { runSpeculative } from './speculative-run.ts';
-import type { RuminateUsage } from './types.ts';
+import { thinkingPrompt } from './thinking-prompt.ts';
+import { callableTools, parseToolCalls, type ToolCallFormat, toolConstraint } from './tools.ts';
+import type { ChatTool, RuminateUsage, ToolCall } from './types.ts';
 
 /** Per-call options of `runStrategy`. */
 export interface RunOptions {
@@ -54,7 +57,9 @@ export interface ChoiceResult {
   /** Token ids. */
   tokens: number[];
   /** OpenAI finish reason. */
-  finishReason: 'stop' | 'length';
+  finishReason: 'stop' | 'length' | 'tool_calls';
+  /** The tool calls read from the text (then `text` is what remains outside them). */
+  toolCalls?: ToolCall[];
   /** Per-token log-probabilities (when asked for): token text, bytes and alternatives. */
   logprobs:
     | {
@@ -88,6 +93,35 @@ export interface RunResult {
   stats: Record<string, number>;
 }
 
+/** What a request's output is held to while decoding: its constraint, the tools it may call, and whether it is JSON. */
+interface OutputConstraint {
+  constraint: Constraint | undefined;
+  tools: ChatTool[];
+  format: ToolCallFormat;
+  /** True when every finished candidate is JSON by construction (JSON mode, a schema, a forced tool call). */
+  json: boolean;
+}
+
+async function outputConstraint(engine: Engine, req: RunRequest): Promise<OutputConstraint> {
+  const tools = callableTools(req.tools, req.toolChoice);
+  const format = tools.length > 0 ? ((await engine.info())?.toolCallFormat ?? 'json') : 'json';
+  let constraint = req.constraint ?? toolConstraint(tools, req.toolChoice, format);
+  const isJson = (c: Constraint | undefined) => c?.kind === 'json_schema' || c?.kind === 'json_object';
+  if (constraint && !engine.constrain) {
+    // An engine without constrained decoding (a scripted or remote one): JSON output and tool
+    // calls are still checked and parsed afterwards (the schema verifier); a grammar cannot be.
+    if (!isJson(constraint) && req.constraint) {
+      throw new RuminateError(
+        'grammar-unavailable',
+        "This engine cannot enforce a grammar or regex while decoding; use Ruminate's runtime, or drop grammar/regex.",
+        { field: req.constraint.kind === 'regex' ? 'regex' : 'grammar' },
+      );
+    }
+    constraint = undefined;
+  }
+  return { constraint, tools, format, json: isJson(constraint) };
+}
+
 /** Resolves the strategy a request asks for (or the default one). */
 export function resolveRequestStrategy(req: RunRequest): ResolvedStrategy {
   const spec = req.strategy ?? (req.budget ? (req.verifier || req.responseSchema ? 'bon' : 'sc') : 'sample');
@@ -98,8 +132,16 @@ export function resolveRequestStrategy(req: RunRequest): ResolvedStrategy {
 
 /** Prompt token ids of a request. */
 export async function promptTokensOf(engine: Engine, req: RunRequest): Promise<number[]> {
+  if (req.thinking !== undefined) return (await thinkingPrompt(engine, req, req.thinking)).tokens;
   if (req.promptTokens) return req.promptTokens;
-  if (req.messages) return engine.applyChatTemplate(req.messages, { addGenerationPrompt: true });
+  if (req.messages) {
+    // The model's own template renders the tools (its `tools` variable), as Hugging Face templates expect.
+    const variables = req.tools ? { tools: req.tools } : undefined;
+    return engine.applyChatTemplate(req.messages, {
+      addGenerationPrompt: true,
+      ...(variables ? { variables } : {}),
+    });
+  }
   return engine.tokenize(req.prompt ?? '', { addBos: true });
 }
 
@@ -153,7 +195,8 @@ export async function runStrategy(
   const strategy = resolveRequestStrategy(req);
   const def = strategy.definition;
   const n = req.n ?? 1;
-  const prompt = await promptTokensOf(engine, req);
+  const thinking = req.thinking === undefined ? undefined : await thinkingPrompt(engine, req, req.thinking);
+  const prompt = thinking?.tokens ?? (await promptTokensOf(engine, req));
   const seed = (req.seed ?? randomSeed()) >>> 0;
   const plan = planRequest({
     strategy,
@@ -169,14 +212,27 @@ export async function runStrategy(
   // The deadline counts from here: a first-call speed measurement is not charged to the request.
   const start = now();
   const stops = typeof req.stop === 'string' ? [req.stop] : (req.stop ?? []);
-  if (opts.draft && def.name === 'greedy' && !req.logprobs) {
+  const output = await outputConstraint(engine, req);
+  // Speculative decoding drafts unconstrained tokens and cannot force the end of thinking, so
+  // constrained requests and thinking budgets decode normally.
+  if (
+    opts.draft &&
+    def.name === 'greedy' &&
+    !req.logprobs &&
+    !output.constraint &&
+    output.tools.length === 0 &&
+    !thinking?.control
+  ) {
     return runSpeculative(engine, opts.draft, prompt, plan, stops, opts);
   }
 
+  const enforcedJson = output.json;
   const verifier = req.verifier
     ? resolveVerifier(req.verifier, 'verifier')
     : req.responseSchema
-      ? jsonSchemaVerifier(req.responseSchema)
+      ? enforcedJson
+        ? enforcedSchemaVerifier()
+        : jsonSchemaVerifier(req.responseSchema)
       : meanLogprob();
   const stepScorer = req.stepScorer ? resolveVerifier(req.stepScorer, 'step_scorer') : selfCertainty();
   const want: StepWants = {};
@@ -208,6 +264,7 @@ export async function runStrategy(
     want,
     seed,
     now,
+    ...(output.constraint ? { constraint: output.constraint } : {}),
   };
   // The budget is also enforced while running: past the deadline or the token count, every live
   // candidate ends where it is (finish reason "length") and the strategy decides with what it has.
@@ -216,6 +273,7 @@ export async function runStrategy(
   if (req.budget?.tokens !== undefined) limits.tokens = req.budget.tokens;
   genOpts.limits = limits;
   if (req.delimiter !== undefined) genOpts.delimiter = req.delimiter;
+  if (thinking?.control) genOpts.thinking = thinking.control;
   if (opts.signal) genOpts.signal = opts.signal;
   const onDelta = opts.onDelta;
   if (onDelta) genOpts.onDelta = (b, d) => onDelta({ id: b.id, parent: b.parent }, d);
@@ -233,7 +291,8 @@ export async function runStrategy(
       params: plan.params,
       verifier,
       stepScorer,
-      answer: req.answer ?? {},
+      // Votes over constrained JSON compare parsed values (canonical JSON), not their spelling.
+      answer: req.answer ?? (enforcedJson ? { mode: 'json' } : {}),
       seed,
       prompt: req.prompt ?? req.messages?.filter((m) => m.role === 'user').at(-1)?.content ?? '',
       verifierTimeoutMs: req.verifierTimeoutMs ?? DEFAULT_VERIFIER_TIMEOUT_MS,
@@ -246,7 +305,14 @@ export async function runStrategy(
   const timeMs = now() - t0;
   const chosen = outcome.ranked.slice(0, n);
   const choices = await Promise.all(
-    chosen.map((b) => choiceOf(engine, b, req.logprobs === true ? (req.topLogprobs ?? 0) : -1)),
+    chosen.map(async (b) => {
+      const choice = await choiceOf(engine, b, req.logprobs === true ? (req.topLogprobs ?? 0) : -1);
+      if (output.tools.length === 0) return choice;
+      const { calls, content } = parseToolCalls(choice.text, output.tools, output.format);
+      return calls.length > 0
+        ? { ...choice, text: content, toolCalls: calls, finishReason: 'tool_calls' as const }
+        : choice;
+    }),
   );
   const u = gen.usage();
   return {
