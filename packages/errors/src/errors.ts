@@ -26,7 +26,14 @@ export type RuminateErrorCode =
   | 'tokenizer-invalid'
   | 'tokenizer-unsupported'
   | 'chat-template-missing'
-  | 'chat-template-failed';
+  | 'chat-template-failed'
+  | 'remote-failed'
+  | 'remote-malformed'
+  | 'remote-timeout'
+  | 'unauthorized'
+  | 'unknown-model'
+  | 'request-too-large'
+  | 'server-closing';
 
 /**
  * The one error type Ruminate throws. `code` says what went wrong for programs, the
