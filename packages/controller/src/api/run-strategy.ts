@@ -1,12 +1,18 @@
 // runStrategy: one request, end to end — validate, tokenize, plan, run the strategy over a
 // Generator, release every sequence (also on abort or error), and report choices, trace, plan
-// and usage. The OpenAI-shaped API and the CLI's `generate --strategy` both call it.
+// and usage. The OpenAI-shaped API and the CLI's `generate --strategy` both call it. It runs on a
+// Ruminate `Engine` (EngineGenerator) or on a `CompletionApi` such as a remote OpenAI-compatible
+// server (CompletionApiGenerator: no tokenizer, KV memory or decode speed of its own here).
 
+import { RuminateError } from '@ruminate/errors';
 import type { Engine, SamplingParams, StepWants } from '@ruminate/runtime';
 import type { Branch } from '../generator/branch.ts';
+import type { ApiPrompt, CompletionApi } from '../generator/completion-api.ts';
+import { CompletionApiGenerator } from '../generator/completion-api-generator.ts';
 import { EngineGenerator } from '../generator/engine-generator.ts';
 import { randomSeed } from '../generator/seeds.ts';
 import type { CandidateTrace } from '../generator/trace.ts';
+import type { Generator } from '../generator/types.ts';
 import { cachedDecodeSpeed, type SpeedCache } from '../planner/measure.ts';
 import { planRequest } from '../planner/plan.ts';
 import { estimateSpeed } from '../planner/throughput.ts';
@@ -103,8 +109,41 @@ export async function promptTokensOf(engine: Engine, req: RunRequest): Promise<n
   return engine.tokenize(req.prompt ?? '', { addBos: true });
 }
 
-async function speedFor(engine: Engine, req: RunRequest, opts: RunOptions): Promise<DecodeSpeed | undefined> {
+/** Where a run decodes: a Ruminate engine, or a completions API (a remote server, WebLLM). */
+export type RunTarget = Engine | CompletionApi;
+
+/** True when the target is a completions API rather than an Engine. */
+export function isCompletionApi(target: RunTarget): target is CompletionApi {
+  return typeof (target as Partial<CompletionApi>).complete === 'function';
+}
+
+/** A request's prompt as a completions API takes it (token ids only mean something to a local tokenizer). */
+export function apiPromptOf(req: RunRequest, api: CompletionApi): ApiPrompt {
+  if (req.messages) return { messages: req.messages };
+  if (req.prompt !== undefined) return { text: req.prompt };
+  throw new RuminateError(
+    'invalid-argument',
+    `prompt as token ids needs a local engine; ${api.name} takes text or messages.`,
+    { field: 'prompt' },
+  );
+}
+
+/** The prompt's token count for the planner: exact on an engine, estimated (4 characters a token) on an API. */
+async function promptLength(target: RunTarget, req: RunRequest): Promise<number> {
+  if (!isCompletionApi(target)) return (await promptTokensOf(target, req)).length;
+  const p = apiPromptOf(req, target);
+  const chars = 'text' in p ? p.text.length : p.messages.reduce((a, m) => a + m.content.length, 0);
+  return Math.ceil(chars / 4);
+}
+
+async function speedFor(
+  target: RunTarget,
+  req: RunRequest,
+  opts: RunOptions,
+): Promise<DecodeSpeed | undefined> {
   if (opts.speed) return opts.speed;
+  if (isCompletionApi(target)) return undefined;
+  const engine = target;
   if (req.budget?.latencyMs === undefined) return undefined;
   if (opts.measure === false) {
     const info = await engine.info();
@@ -118,18 +157,17 @@ async function speedFor(engine: Engine, req: RunRequest, opts: RunOptions): Prom
 }
 
 /** Plans a request without running it (`engine.plan(request)`). */
-export async function planFor(engine: Engine, req: RunRequest, opts: RunOptions = {}): Promise<Plan> {
+export async function planFor(target: RunTarget, req: RunRequest, opts: RunOptions = {}): Promise<Plan> {
   validateRunRequest(req);
   const strategy = resolveRequestStrategy(req);
-  const prompt = await promptTokensOf(engine, req);
   const plan = planRequest({
     strategy,
     choices: req.n ?? 1,
     maxTokens: req.maxTokens,
-    promptTokens: prompt.length,
+    promptTokens: await promptLength(target, req),
     budget: req.budget,
-    speed: await speedFor(engine, req, opts),
-    memory: await engine.memory(),
+    speed: await speedFor(target, req, opts),
+    memory: isCompletionApi(target) ? undefined : await target.memory(),
     seed: (req.seed ?? randomSeed()) >>> 0,
   });
   strategy.definition.validate(plan.params, plan.n, req.n ?? 1);
@@ -144,7 +182,7 @@ function defaultTemperature(name: string): number {
 
 /** Runs a request end to end; see the file comment. */
 export async function runStrategy(
-  engine: Engine,
+  target: RunTarget,
   req: RunRequest,
   opts: RunOptions = {},
 ): Promise<RunResult> {
@@ -153,23 +191,25 @@ export async function runStrategy(
   const strategy = resolveRequestStrategy(req);
   const def = strategy.definition;
   const n = req.n ?? 1;
-  const prompt = await promptTokensOf(engine, req);
+  const api = isCompletionApi(target) ? target : undefined;
+  const engine = api ? undefined : (target as Engine);
+  const prompt = engine ? await promptTokensOf(engine, req) : [];
   const seed = (req.seed ?? randomSeed()) >>> 0;
   const plan = planRequest({
     strategy,
     choices: n,
     maxTokens: req.maxTokens,
-    promptTokens: prompt.length,
+    promptTokens: engine ? prompt.length : await promptLength(target, req),
     budget: req.budget,
-    speed: await speedFor(engine, req, opts),
-    memory: await engine.memory(),
+    speed: await speedFor(target, req, opts),
+    memory: engine ? await engine.memory() : undefined,
     seed,
   });
   def.validate(plan.params, plan.n, n);
   // The deadline counts from here: a first-call speed measurement is not charged to the request.
   const start = now();
   const stops = typeof req.stop === 'string' ? [req.stop] : (req.stop ?? []);
-  if (opts.draft && def.name === 'greedy' && !req.logprobs) {
+  if (engine && opts.draft && def.name === 'greedy' && !req.logprobs) {
     return runSpeculative(engine, opts.draft, prompt, plan, stops, opts);
   }
 
@@ -219,7 +259,9 @@ export async function runStrategy(
   if (opts.signal) genOpts.signal = opts.signal;
   const onDelta = opts.onDelta;
   if (onDelta) genOpts.onDelta = (b, d) => onDelta({ id: b.id, parent: b.parent }, d);
-  const gen = new EngineGenerator(engine, genOpts);
+  const gen: Generator = api
+    ? new CompletionApiGenerator(api, apiPromptOf(req, api), genOpts)
+    : new EngineGenerator(engine as Engine, genOpts);
   const t0 = now();
   let outcome: Awaited<ReturnType<typeof def.run>>;
   try {
@@ -246,7 +288,7 @@ export async function runStrategy(
   const timeMs = now() - t0;
   const chosen = outcome.ranked.slice(0, n);
   const choices = await Promise.all(
-    chosen.map((b) => choiceOf(engine, b, req.logprobs === true ? (req.topLogprobs ?? 0) : -1)),
+    chosen.map((b) => choiceOf(gen, b, req.logprobs === true ? (req.topLogprobs ?? 0) : -1)),
   );
   const u = gen.usage();
   return {
@@ -274,7 +316,7 @@ export async function runStrategy(
 const utf8 = new TextEncoder();
 
 /** A choice's text and tokens; `top` < 0 leaves log-probabilities out, else keeps `top` alternatives per token. */
-async function choiceOf(engine: Engine, b: Branch, top: number): Promise<ChoiceResult> {
+async function choiceOf(engine: Pick<Engine, 'detokenize'>, b: Branch, top: number): Promise<ChoiceResult> {
   let logprobs: ChoiceResult['logprobs'] = null;
   if (top >= 0) {
     const ids = new Set<number>(b.tokens);
