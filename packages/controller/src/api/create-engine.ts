@@ -14,8 +14,18 @@ import { OpenAIHttpApi, type RemoteOptions } from '../remote/openai-http-api.ts'
 import { ChunkQueue } from './chunk-queue.ts';
 import { type EngineChoice, firstUsable } from './engine-fallback.ts';
 import { fromChatRequest, fromCompletionRequest, type RunRequest, validateRunRequest } from './request.ts';
-import { ChunkFactory, extrasOf, toChatCompletion, toCompletion, usageOf } from './response.ts';
 import {
+  ChunkFactory,
+  chatLogprob,
+  extrasOf,
+  textLogprobs,
+  toChatCompletion,
+  toCompletion,
+  usageOf,
+} from './response.ts';
+import {
+  type LogprobEntry,
+  logprobEntries,
   planFor,
   type RunOptions,
   type RunResult,
@@ -151,6 +161,11 @@ export async function createEngine(
   return clientOver(value, options[choice.index] as CreateEngineOptions, choice);
 }
 
+/** Reads queued chunk promises in order (closing the reader closes the queue, which cancels the run). */
+async function* inOrder<C>(queue: AsyncIterable<Promise<C>>): AsyncIterable<C> {
+  for await (const chunk of queue) yield await chunk;
+}
+
 function isOptionList(
   o: CreateEngineOptions | readonly CreateEngineOptions[],
 ): o is readonly CreateEngineOptions[] {
@@ -211,6 +226,7 @@ function clientOver(target: RunTarget, options: CreateEngineOptions, chosen: Eng
         parent: number | null,
         delta: string,
         first: boolean,
+        logprobs: LogprobEntry[] | null,
       ) => C;
       last: (r: RunResult) => C;
     },
@@ -221,26 +237,41 @@ function clientOver(target: RunTarget, options: CreateEngineOptions, chosen: Eng
     const onOuter = () => ctrl.abort(call?.signal?.reason);
     if (call?.signal?.aborted) ctrl.abort(call.signal.reason);
     call?.signal?.addEventListener('abort', onOuter, { once: true });
-    const queue = new ChunkQueue<C>(() => ctrl.abort(new Error('stream closed by the reader')));
+    // Chunks are queued as promises (a delta's log-probabilities need its tokens' texts) and read in order.
+    const queue = new ChunkQueue<Promise<C>>(() => ctrl.abort(new Error('stream closed by the reader')));
     const direct = ['greedy', 'sample'].includes(resolveRequestStrategy(req).definition.name);
-    const seen = new Map<number, number>(); // candidates that streamed already
+    const top = direct && req.logprobs ? (req.topLogprobs ?? 0) : -1;
+    const reported = new Map<number, number>(); // candidates that streamed already → tokens reported
     const opts = runOpts(call);
     opts.signal = ctrl.signal;
-    opts.onDelta = (c, d) => {
-      const first = !seen.has(c.id);
-      if (first) seen.set(c.id, 0);
-      queue.push(make.delta(direct ? c.id - 1 : undefined, c.id, c.parent, d, first));
+    opts.onDelta = (c, d, detokenize) => {
+      const first = !reported.has(c.id);
+      const from = reported.get(c.id) ?? 0;
+      const to = c.tokens?.length ?? 0;
+      reported.set(c.id, to);
+      const index = direct ? c.id - 1 : undefined;
+      const entries =
+        top >= 0 && detokenize && c.tokens && c.logprobs && c.topLogprobs
+          ? logprobEntries(
+              detokenize,
+              { tokens: c.tokens, logprobs: c.logprobs, topLogprobs: c.topLogprobs },
+              top,
+              from,
+              to,
+            )
+          : Promise.resolve(null);
+      queue.push(entries.then((l) => make.delta(index, c.id, c.parent, d, first, l)));
     };
     runStrategy(target, req, opts)
       .then(
         (r) => {
-          queue.push(make.last(r));
+          queue.push(Promise.resolve(make.last(r)));
           queue.end();
         },
         (e: unknown) => queue.end(e),
       )
       .finally(() => call?.signal?.removeEventListener('abort', onOuter));
-    return queue;
+    return inOrder(queue);
   }
 
   const chatCreate = async (request: ChatCompletionRequest, call?: CallOptions) => {
@@ -249,7 +280,7 @@ function clientOver(target: RunTarget, options: CreateEngineOptions, chosen: Eng
     if (!request.stream) return toChatCompletion(await runStrategy(target, req, runOpts(call)), model);
     const f = new ChunkFactory(model, 'chatcmpl');
     return stream<ChatCompletionChunk>(req, call, {
-      delta: (index, candidate, parent, delta, first) =>
+      delta: (index, candidate, parent, delta, first, logprobs) =>
         f.chat(
           index === undefined
             ? []
@@ -257,7 +288,7 @@ function clientOver(target: RunTarget, options: CreateEngineOptions, chosen: Eng
                 {
                   index,
                   delta: first ? { role: 'assistant', content: delta } : { content: delta },
-                  logprobs: null,
+                  logprobs: logprobs && { content: logprobs.map(chatLogprob) },
                   finish_reason: null,
                 },
               ],
@@ -291,10 +322,13 @@ function clientOver(target: RunTarget, options: CreateEngineOptions, chosen: Eng
     }
     const f = new ChunkFactory(model, 'cmpl');
     return stream<CompletionChunk>(req, call, {
-      delta: (index, candidate, parent, delta) =>
-        f.text(index === undefined ? [] : [{ index, text: delta, logprobs: null, finish_reason: null }], {
-          ruminate: { candidate, parent, delta },
-        }),
+      delta: (index, candidate, parent, delta, _first, logprobs) =>
+        f.text(
+          index === undefined
+            ? []
+            : [{ index, text: delta, logprobs: logprobs && textLogprobs(logprobs), finish_reason: null }],
+          { ruminate: { candidate, parent, delta } },
+        ),
       last: (r) =>
         f.text(
           r.choices.map((c, index) => ({

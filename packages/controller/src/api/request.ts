@@ -19,6 +19,8 @@ export interface RunRequest {
   prompt?: string;
   /** Prompt token ids, used as given. */
   promptTokens?: number[];
+  /** Start of the assistant's reply to continue (chat `continue_final_message`): appended to the rendered messages. */
+  prefill?: string;
   /** Strategy, `name[@samples]` or an object; default: `sample`, or `sc`/`bon` when a budget is given. */
   strategy?: StrategySpec;
   /** Samples (overrides the `@N` of `strategy`; the CLI's `--n`). */
@@ -166,6 +168,15 @@ function common(r: ChatCompletionRequest | CompletionRequest): RunRequest {
 export function fromChatRequest(r: ChatCompletionRequest): RunRequest {
   const out = common(r);
   out.messages = r.messages;
+  if (r.continue_final_message !== undefined && typeof r.continue_final_message !== 'boolean')
+    throw bad('continue_final_message', 'must be true or false.');
+  if (r.continue_final_message) {
+    const last = Array.isArray(r.messages) ? r.messages.at(-1) : undefined;
+    if (last?.role !== 'assistant' || typeof last.content !== 'string')
+      throw bad('continue_final_message', 'needs the last message to be an assistant message.');
+    out.messages = r.messages.slice(0, -1);
+    out.prefill = last.content;
+  }
   if (r.logprobs !== undefined && typeof r.logprobs !== 'boolean')
     throw bad('logprobs', 'must be true or false.');
   if (r.top_logprobs !== undefined && !r.logprobs) throw bad('top_logprobs', 'needs logprobs: true.');

@@ -31,8 +31,12 @@ import type { RuminateUsage } from './types.ts';
 export interface RunOptions {
   /** Cancels the run; every forked sequence is released before the `aborted` error is thrown. */
   signal?: AbortSignal;
-  /** Receives each candidate's stable text deltas as they are decoded. */
-  onDelta?: (candidate: { id: number; parent: number | null }, delta: string) => void;
+  /** Receives each candidate's stable text deltas as they are decoded (with its tokens so far, and a detokenizer for them). */
+  onDelta?: (
+    candidate: DeltaCandidate,
+    delta: string,
+    detokenize?: (ids: number[]) => Promise<string>,
+  ) => void;
   /** Decode speed to plan with (skips measuring). */
   speed?: DecodeSpeed;
   /** Device profile, to estimate speed when `measure` is false. */
@@ -51,6 +55,28 @@ export interface RunOptions {
   gamma?: number;
 }
 
+/** A streamed candidate: its id and parent and, when a generator streams it, its tokens so far. */
+export interface DeltaCandidate {
+  /** Candidate id in the trace. */
+  id: number;
+  /** The candidate it was forked from, or null. */
+  parent: number | null;
+  /** Generated token ids so far. */
+  tokens?: readonly number[];
+  /** Their log-probabilities. */
+  logprobs?: readonly number[];
+  /** Their top alternatives. */
+  topLogprobs?: readonly (readonly { token: number; logprob: number }[])[];
+}
+
+/** One token's log-probability entry as a response reports it. */
+export interface LogprobEntry {
+  token: string;
+  logprob: number;
+  bytes: number[];
+  top: { token: string; logprob: number; bytes: number[] }[];
+}
+
 /** One returned choice. */
 export interface ChoiceResult {
   /** Candidate id in the trace. */
@@ -62,14 +88,7 @@ export interface ChoiceResult {
   /** OpenAI finish reason. */
   finishReason: 'stop' | 'length';
   /** Per-token log-probabilities (when asked for): token text, bytes and alternatives. */
-  logprobs:
-    | {
-        token: string;
-        logprob: number;
-        bytes: number[];
-        top: { token: string; logprob: number; bytes: number[] }[];
-      }[]
-    | null;
+  logprobs: LogprobEntry[] | null;
 }
 
 /** What `runStrategy` returns. */
@@ -105,6 +124,10 @@ export function resolveRequestStrategy(req: RunRequest): ResolvedStrategy {
 /** Prompt token ids of a request. */
 export async function promptTokensOf(engine: Engine, req: RunRequest): Promise<number[]> {
   if (req.promptTokens) return req.promptTokens;
+  if (req.messages && req.prefill !== undefined) {
+    const head = await engine.applyChatTemplate(req.messages, { addGenerationPrompt: true });
+    return [...head, ...(await engine.tokenize(req.prefill, { addBos: false }))];
+  }
   if (req.messages) return engine.applyChatTemplate(req.messages, { addGenerationPrompt: true });
   return engine.tokenize(req.prompt ?? '', { addBos: true });
 }
@@ -112,13 +135,28 @@ export async function promptTokensOf(engine: Engine, req: RunRequest): Promise<n
 /** Where a run decodes: a Ruminate engine, or a completions API (a remote server, WebLLM). */
 export type RunTarget = Engine | CompletionApi;
 
-/** True when the target is a completions API rather than an Engine. */
+/**
+ * True when the target is a completions API rather than an Engine: it completes and has no step.
+ * (A Comlink proxy of a worker's engine answers every property with a function, so `step` decides.)
+ */
 export function isCompletionApi(target: RunTarget): target is CompletionApi {
-  return typeof (target as Partial<CompletionApi>).complete === 'function';
+  return (
+    typeof (target as Partial<CompletionApi>).complete === 'function' &&
+    typeof (target as Partial<Engine>).step !== 'function'
+  );
 }
 
 /** A request's prompt as a completions API takes it (token ids only mean something to a local tokenizer). */
 export function apiPromptOf(req: RunRequest, api: CompletionApi): ApiPrompt {
+  if (req.prefill !== undefined) {
+    throw new RuminateError(
+      'invalid-argument',
+      `continue_final_message needs a local engine, not ${api.name}.`,
+      {
+        field: 'continue_final_message',
+      },
+    );
+  }
   if (req.messages) return { messages: req.messages };
   if (req.prompt !== undefined) return { text: req.prompt };
   throw new RuminateError(
@@ -258,7 +296,8 @@ export async function runStrategy(
   if (req.delimiter !== undefined) genOpts.delimiter = req.delimiter;
   if (opts.signal) genOpts.signal = opts.signal;
   const onDelta = opts.onDelta;
-  if (onDelta) genOpts.onDelta = (b, d) => onDelta({ id: b.id, parent: b.parent }, d);
+  const detokenize = (ids: number[]) => gen.detokenize(ids);
+  if (onDelta) genOpts.onDelta = (b, d) => onDelta(b, d, detokenize);
   const gen: Generator = api
     ? new CompletionApiGenerator(api, apiPromptOf(req, api), genOpts)
     : new EngineGenerator(engine as Engine, genOpts);
@@ -315,29 +354,43 @@ export async function runStrategy(
 
 const utf8 = new TextEncoder();
 
-/** A choice's text and tokens; `top` < 0 leaves log-probabilities out, else keeps `top` alternatives per token. */
-async function choiceOf(engine: Pick<Engine, 'detokenize'>, b: Branch, top: number): Promise<ChoiceResult> {
-  let logprobs: ChoiceResult['logprobs'] = null;
-  if (top >= 0) {
-    const ids = new Set<number>(b.tokens);
-    for (const alts of b.topLogprobs) for (const t of alts.slice(0, top)) ids.add(t.token);
-    const texts = new Map<number, string>();
-    await Promise.all([...ids].map(async (id) => texts.set(id, await engine.detokenize([id]))));
-    const entry = (id: number, logprob: number) => {
-      const token = texts.get(id) ?? '';
-      return { token, logprob, bytes: [...utf8.encode(token)] };
-    };
-    logprobs = b.tokens.map((id, i) => ({
-      ...entry(id, b.logprobs[i] ?? Number.NaN),
-      top: (b.topLogprobs[i] ?? []).slice(0, top).map((t) => entry(t.token, t.logprob)),
-    }));
+/**
+ * Log-probability entries of tokens `from`…`to` of a candidate, keeping `top` alternatives each
+ * (the chosen token's text from `detokenize`, its UTF-8 bytes).
+ */
+export async function logprobEntries(
+  detokenize: (ids: number[]) => Promise<string>,
+  c: Required<Pick<DeltaCandidate, 'tokens' | 'logprobs' | 'topLogprobs'>>,
+  top: number,
+  from = 0,
+  to = c.tokens.length,
+): Promise<LogprobEntry[]> {
+  const ids = new Set<number>(c.tokens.slice(from, to));
+  for (const alts of c.topLogprobs.slice(from, to)) for (const t of alts.slice(0, top)) ids.add(t.token);
+  const texts = new Map<number, string>();
+  await Promise.all([...ids].map(async (id) => texts.set(id, await detokenize([id]))));
+  const entry = (id: number, logprob: number) => {
+    const token = texts.get(id) ?? '';
+    return { token, logprob, bytes: [...utf8.encode(token)] };
+  };
+  const out: LogprobEntry[] = [];
+  for (let i = from; i < to; i++) {
+    out.push({
+      ...entry(c.tokens[i] as number, c.logprobs[i] ?? Number.NaN),
+      top: (c.topLogprobs[i] ?? []).slice(0, top).map((t) => entry(t.token, t.logprob)),
+    });
   }
+  return out;
+}
+
+/** A choice's text and tokens; `top` < 0 leaves log-probabilities out, else keeps `top` alternatives per token. */
+async function choiceOf(gen: Pick<Generator, 'detokenize'>, b: Branch, top: number): Promise<ChoiceResult> {
   return {
     candidate: b.id,
     text: b.text,
     tokens: [...b.tokens],
     finishReason: b.finishReason === 'length' ? 'length' : 'stop',
-    logprobs,
+    logprobs: top >= 0 ? await logprobEntries((ids) => gen.detokenize(ids), b, top) : null,
   };
 }
 
