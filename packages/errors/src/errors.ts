@@ -32,6 +32,7 @@ export type RuminateErrorCode =
   | 'remote-timeout'
   | 'unauthorized'
   | 'unknown-model'
+  | 'not-found'
   | 'request-too-large'
   | 'server-closing';
 

@@ -36,6 +36,8 @@ export interface RunRequest {
   presencePenalty?: number;
   /** Per-candidate token limit. */
   maxTokens?: number;
+  /** Token ids never sampled (OpenAI `logit_bias` of -100). */
+  bannedTokens?: number[];
   stop?: string | string[];
   seed?: number;
   /** Return per-token log-probabilities of the choices. */
@@ -137,6 +139,25 @@ export function schemaOf(format: ResponseFormat | undefined): JsonSchema | undef
   throw bad('response_format.type', 'must be text, json_object or json_schema.');
 }
 
+/** The tokens a `logit_bias` bans: -100 bans (as in OpenAI's API); other biases are not supported. */
+function bannedOf(bias: Record<string, number> | undefined): number[] | undefined {
+  if (bias === undefined) return undefined;
+  if (bias === null || typeof bias !== 'object' || Array.isArray(bias))
+    throw bad('logit_bias', 'must be an object of token id → bias.');
+  const banned: number[] = [];
+  for (const [key, value] of Object.entries(bias)) {
+    const id = Number(key);
+    if (!Number.isInteger(id) || id < 0) throw bad('logit_bias', `keys must be token ids (got "${key}").`);
+    if (value !== -100)
+      throw bad(
+        'logit_bias',
+        `supports only -100 (never sample the token); got ${JSON.stringify(value)} for ${key}.`,
+      );
+    banned.push(id);
+  }
+  return banned;
+}
+
 function common(r: ChatCompletionRequest | CompletionRequest): RunRequest {
   const out: RunRequest = {};
   const set = <K extends keyof RunRequest>(k: K, v: RunRequest[K] | undefined) => {
@@ -161,6 +182,7 @@ function common(r: ChatCompletionRequest | CompletionRequest): RunRequest {
   set('delimiter', r.step_delimiter);
   set('verifierTimeoutMs', r.verifier_timeout_ms);
   set('responseSchema', schemaOf(r.response_format));
+  set('bannedTokens', bannedOf(r.logit_bias));
   return out;
 }
 

@@ -278,6 +278,7 @@ export async function runStrategy(
   if (req.repetitionPenalty !== undefined) sampling.repetitionPenalty = req.repetitionPenalty;
   if (req.frequencyPenalty !== undefined) sampling.frequencyPenalty = req.frequencyPenalty;
   if (req.presencePenalty !== undefined) sampling.presencePenalty = req.presencePenalty;
+  if (req.bannedTokens !== undefined && req.bannedTokens.length > 0) sampling.bannedTokens = req.bannedTokens;
 
   const genOpts: ConstructorParameters<typeof EngineGenerator>[1] = {
     sampling,

@@ -34,6 +34,8 @@ export interface CommonRequest {
   frequency_penalty?: number;
   presence_penalty?: number;
   repetition_penalty?: number;
+  /** Token id → bias; -100 bans the token (the only bias supported). */
+  logit_bias?: Record<string, number>;
   /** Return a stream of chunks instead of one response. */
   stream?: boolean;
   /** Include usage in the last streamed chunk (always included here; accepted for compatibility). */
