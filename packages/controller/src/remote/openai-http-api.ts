@@ -142,14 +142,16 @@ export class OpenAIHttpApi implements CompletionApi {
       yield* this.fanOut(req, 0, signal);
       return;
     }
-    // Not known yet: ask for n; a server that answers only choice 0 ignored it.
-    const seen = new Set<number>();
+    // Not known yet: ask for n. Any choice past 0 shows the server honours it; a reply that
+    // ends with choice 0 alone shows it ignored it, and the other choices are asked for one by one.
     for await (const ev of this.call(req, 0, signal)) {
-      if (ev.type !== 'usage') seen.add(ev.index);
+      if (ev.type !== 'usage' && ev.index > 0) this.capabilities.n = true;
       yield ev;
     }
-    this.capabilities.n = seen.size > 1 || [...seen].some((i) => i > 0);
-    if (!this.capabilities.n) yield* this.fanOut(req, 1, signal);
+    if (this.capabilities.n === undefined && !signal.aborted) {
+      this.capabilities.n = false;
+      yield* this.fanOut(req, 1, signal);
+    }
   }
 
   /** Choices `from`…n-1 as parallel calls of one choice each, seeds spread so they differ. */
