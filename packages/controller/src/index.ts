@@ -10,8 +10,8 @@ export {
   createEngine,
   type RuminateClient,
 } from './api/create-engine.ts';
+export type { EngineChoice, RejectedEngine } from './api/engine-fallback.ts';
 export type { RunRequest } from './api/request.ts';
-
 export {
   type ChoiceResult,
   planFor,
@@ -61,6 +61,13 @@ export {
 } from './planner/plan.ts';
 export { estimateSpeed, kneeWidth, throughputAt } from './planner/throughput.ts';
 export type { Budget, DecodeSpeed, DeviceProfileLike, Plan, SpeedPoint } from './planner/types.ts';
+export {
+  OpenAIHttpApi,
+  type RemoteCapabilities,
+  type RemoteOptions,
+} from './remote/openai-http-api.ts';
+export type { RetryPolicy } from './remote/retry.ts';
+export { sseData } from './remote/sse.ts';
 export {
   type SpeculativeOptions,
   type SpeculativeResult,

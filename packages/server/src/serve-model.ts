@@ -9,7 +9,10 @@ import { type RuminateServer, type ServerOptions, startServer } from './server.t
 
 /** What to serve, and how. */
 export interface ServeModelOptions
-  extends Pick<ServerOptions, 'host' | 'port' | 'apiKey' | 'maxBodyBytes' | 'maxSamples' | 'log'> {
+  extends Pick<
+    ServerOptions,
+    'host' | 'port' | 'apiKey' | 'maxBodyBytes' | 'maxSamples' | 'corsOrigin' | 'log'
+  > {
   /** GGUF file path. */
   model: string;
   /** Name requests use (default: the file name without `.gguf`). */
@@ -22,6 +25,8 @@ export interface ServeModelOptions
   maxSequences?: number;
   /** Context length (default the model's, capped by the runtime). */
   contextLength?: number;
+  /** KV pages to allocate (default the runtime's: a few full-context sequences); size it to the concurrency served. */
+  kvPages?: number;
 }
 
 /** A served model: the server and the engine under it. */
@@ -47,7 +52,10 @@ export async function serveModel(opts: ServeModelOptions): Promise<ServedModel> 
   });
   const info = await engine.load(
     { path: opts.model },
-    opts.contextLength ? { contextLength: opts.contextLength } : {},
+    {
+      ...(opts.contextLength ? { contextLength: opts.contextLength } : {}),
+      ...(opts.kvPages ? { kvPages: opts.kvPages } : {}),
+    },
   );
   const coalescer = new StepCoalescer(engine);
   const client = await createEngine({ engine: coalescer, measure: false });
@@ -63,7 +71,7 @@ export async function serveModel(opts: ServeModelOptions): Promise<ServedModel> 
     },
     health: () => ({ backend: info.backend, steps: coalescer.stats() }),
   };
-  for (const k of ['host', 'port', 'apiKey', 'maxBodyBytes', 'maxSamples', 'log'] as const) {
+  for (const k of ['host', 'port', 'apiKey', 'maxBodyBytes', 'maxSamples', 'corsOrigin', 'log'] as const) {
     if (opts[k] !== undefined) (serverOpts as unknown as Record<string, unknown>)[k] = opts[k];
   }
   const server = await startServer(serverOpts);

@@ -36,6 +36,11 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** Most samples one request may ask for (default 256). */
   maxSamples?: number;
+  /**
+   * `Access-Control-Allow-Origin` for pages on other origins (default "*": a page anywhere may
+   * call it, with the API key as the guard; null sends no CORS headers).
+   */
+  corsOrigin?: string | null;
   /** Extra numbers for `/health` (the coalescer's). */
   health?: () => Record<string, unknown>;
   /** One line per request (default: none). */
@@ -62,8 +67,24 @@ export async function startServer(opts: ServerOptions): Promise<RuminateServer> 
   let idle: (() => void) | undefined;
   const created = Math.floor(Date.now() / 1000);
 
+  const cors = opts.corsOrigin === undefined ? '*' : opts.corsOrigin;
   const server: Server = createServer((req, res) => {
     const t0 = performance.now();
+    if (cors !== null) {
+      res.setHeader('access-control-allow-origin', cors);
+      res.setHeader('access-control-expose-headers', 'retry-after');
+      if (req.method === 'OPTIONS') {
+        // The preflight of a page's JSON POST with an Authorization header.
+        res.writeHead(204, {
+          'access-control-allow-methods': 'GET, POST, OPTIONS',
+          'access-control-allow-headers':
+            req.headers['access-control-request-headers'] ?? 'authorization, content-type',
+          'access-control-max-age': '600',
+        });
+        res.end();
+        return;
+      }
+    }
     inFlight++;
     handle(req, res)
       .catch((e: unknown) => sendError(res, e))

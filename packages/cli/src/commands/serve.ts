@@ -10,7 +10,7 @@ import { log, out } from '../log.ts';
 
 const usage = [
   'ruminate serve --model PATH [--port 8080] [--host 127.0.0.1] [--api-key KEY] [--max-sequences N]',
-  '               [--model-name NAME] [--context N] [--max-body-bytes N] [--backend …] [--threads N]',
+  '               [--model-name NAME] [--context N] [--kv-pages N] [--max-body-bytes N] [--backend …] [--threads N]',
   '',
   '  --model PATH        a GGUF file',
   '  --port N            port to listen on (default 8080; 0 picks a free one, printed on stdout)',
@@ -20,6 +20,8 @@ const usage = [
   '                      a request that does not fit while others run gets 429 with Retry-After',
   '  --model-name NAME   the name /v1/models lists (default: the file name without .gguf)',
   '  --context N         context length',
+  '  --kv-pages N        KV-cache pages of 16 tokens (default: a few full-context sequences); size it',
+  '                      to the concurrency served, or requests get 429 while others run',
   '  --max-body-bytes N  largest request body (default 1048576; larger gets 413)',
   BACKEND_USAGE,
   '',
@@ -53,6 +55,7 @@ export const serveCommand: Command = {
         'max-sequences': { type: 'string' },
         'model-name': { type: 'string' },
         context: { type: 'string' },
+        'kv-pages': { type: 'string' },
         'max-body-bytes': { type: 'string' },
         ...BACKEND_OPTIONS,
       },
@@ -72,6 +75,8 @@ export const serveCommand: Command = {
     if (maxSequences !== undefined) opts.maxSequences = maxSequences;
     if (values['model-name'] !== undefined) opts.modelName = values['model-name'];
     if (context !== undefined) opts.contextLength = context;
+    const kvPages = positiveInt(values['kv-pages'], 'kv-pages');
+    if (kvPages !== undefined) opts.kvPages = kvPages;
     if (maxBody !== undefined) opts.maxBodyBytes = maxBody;
     const served = await serveModel(opts);
     const info = await served.engine.info();
