@@ -11,7 +11,7 @@ import { type RuminateServer, type ServerOptions, startServer } from './server.t
 export interface ServeModelOptions
   extends Pick<
     ServerOptions,
-    'host' | 'port' | 'apiKey' | 'maxBodyBytes' | 'maxSamples' | 'corsOrigin' | 'log'
+    'host' | 'port' | 'apiKey' | 'maxBodyBytes' | 'maxSamples' | 'corsOrigin' | 'allowCodeVerifiers' | 'log'
   > {
   /** GGUF file path. */
   model: string;
@@ -71,7 +71,16 @@ export async function serveModel(opts: ServeModelOptions): Promise<ServedModel> 
     },
     health: () => ({ backend: info.backend, steps: coalescer.stats() }),
   };
-  for (const k of ['host', 'port', 'apiKey', 'maxBodyBytes', 'maxSamples', 'corsOrigin', 'log'] as const) {
+  for (const k of [
+    'host',
+    'port',
+    'apiKey',
+    'maxBodyBytes',
+    'maxSamples',
+    'corsOrigin',
+    'allowCodeVerifiers',
+    'log',
+  ] as const) {
     if (opts[k] !== undefined) (serverOpts as unknown as Record<string, unknown>)[k] = opts[k];
   }
   const server = await startServer(serverOpts);

@@ -37,6 +37,11 @@ export interface ServerOptions {
   /** Most samples one request may ask for (default 256). */
   maxSamples?: number;
   /**
+   * Accept `{ tests }` verifiers, which run the client's JavaScript in this process's worker
+   * threads (default false: `vm` limits runaway code but is no security boundary).
+   */
+  allowCodeVerifiers?: boolean;
+  /**
    * `Access-Control-Allow-Origin` for pages on other origins (default "*": a page anywhere may
    * call it, with the API key as the guard; null sends no CORS headers).
    */
@@ -171,6 +176,15 @@ export async function startServer(opts: ServerOptions): Promise<RuminateServer> 
     }
     for (const f of ['stream', 'echo'] as const) {
       if (body[f] !== undefined && typeof body[f] !== 'boolean') throw bad(f, 'must be true or false.');
+    }
+    for (const f of ['verifier', 'step_scorer'] as const) {
+      const v = body[f];
+      if (!opts.allowCodeVerifiers && v !== null && typeof v === 'object' && 'tests' in v) {
+        throw bad(
+          f,
+          'with { tests } runs client code; this server was not started with --allow-code-verifiers.',
+        );
+      }
     }
     const so = body.stream_options;
     if (so !== undefined && (so === null || typeof so !== 'object'))

@@ -153,6 +153,16 @@ describe('ruminate serve with the openai client', () => {
       code: 'invalid-argument',
     });
     expect((await post('[1,2]')).status).toBe(400);
+    // Client JavaScript as a verifier is refused unless the server allows it.
+    const code = await post(
+      JSON.stringify({
+        messages: [{ role: 'user', content: 'x' }],
+        strategy: 'bon@2',
+        verifier: { tests: ['1'] },
+      }),
+    );
+    expect(code.status).toBe(400);
+    expect(((await code.json()) as { error: { param: string } }).error.param).toBe('verifier');
     expect((await post(JSON.stringify({ messages: 'hi' }))).status).toBe(400);
     expect((await post(JSON.stringify({ messages: [{ role: 'wizard', content: 1 }] }))).status).toBe(400);
     const huge = await post(JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(2 << 20) }] }));

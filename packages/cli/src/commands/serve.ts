@@ -23,6 +23,8 @@ const usage = [
   '  --kv-pages N        KV-cache pages of 16 tokens (default: a few full-context sequences); size it',
   '                      to the concurrency served, or requests get 429 while others run',
   '  --max-body-bytes N  largest request body (default 1048576; larger gets 413)',
+  '  --allow-code-verifiers  accept { tests } verifiers (they run the client\u2019s JavaScript here;',
+  '                      off by default: Node\u2019s vm is not a security boundary)',
   BACKEND_USAGE,
   '',
   'Routes: POST /v1/chat/completions, POST /v1/completions (streaming or not; Ruminate\u2019s strategy',
@@ -57,6 +59,7 @@ export const serveCommand: Command = {
         context: { type: 'string' },
         'kv-pages': { type: 'string' },
         'max-body-bytes': { type: 'string' },
+        'allow-code-verifiers': { type: 'boolean', default: false },
         ...BACKEND_OPTIONS,
       },
     });
@@ -78,6 +81,7 @@ export const serveCommand: Command = {
     const kvPages = positiveInt(values['kv-pages'], 'kv-pages');
     if (kvPages !== undefined) opts.kvPages = kvPages;
     if (maxBody !== undefined) opts.maxBodyBytes = maxBody;
+    if (values['allow-code-verifiers']) opts.allowCodeVerifiers = true;
     const served = await serveModel(opts);
     const info = await served.engine.info();
     log(`serving ${values.model} (${info?.backend ?? '?'}) at ${served.server.url}`);
