@@ -208,6 +208,30 @@ describe('the remote engine against a misbehaving server', () => {
     expect(s.calls.slice(3).map((c) => c.body.n)).toEqual([1, 1]);
   });
 
+  it('takes a refusal of n (llama-server answers n > 1 with a 500) as no n, without retrying it', async () => {
+    const s = await stub((body, _q, res) => {
+      if (body.n !== 1) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            error: { code: 500, message: 'Only one completion choice is allowed', type: 'server_error' },
+          }),
+        );
+      } else streamTexts(res, [`s${String(body.seed)}`]);
+    });
+    const client = await remote(s.url);
+    const r = await client.completions.create({
+      prompt: 'Q',
+      n: 3,
+      strategy: 'sample',
+      seed: 4,
+      max_tokens: 16,
+    });
+    expect(r.choices).toHaveLength(3);
+    expect(client.remote?.capabilities.n).toBe(false);
+    expect(s.calls.map((c) => c.body.n)).toEqual([3, 1, 1, 1]);
+  });
+
   it('stops asking for logprobs once a server refuses them', async () => {
     const s = await stub((body, _q, res) => {
       if (body.logprobs !== undefined) {

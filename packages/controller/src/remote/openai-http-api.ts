@@ -144,9 +144,16 @@ export class OpenAIHttpApi implements CompletionApi {
     }
     // Not known yet: ask for n. Any choice past 0 shows the server honours it; a reply that
     // ends with choice 0 alone shows it ignored it, and the other choices are asked for one by one.
-    for await (const ev of this.call(req, 0, signal)) {
-      if (ev.type !== 'usage' && ev.index > 0) this.capabilities.n = true;
-      yield ev;
+    try {
+      for await (const ev of this.call(req, 0, signal)) {
+        if (ev.type !== 'usage' && ev.index > 0) this.capabilities.n = true;
+        yield ev;
+      }
+    } catch (e) {
+      if (!(e instanceof RuminateError && refusesN(e))) throw e;
+      this.capabilities.n = false;
+      yield* this.fanOut(req, 0, signal);
+      return;
     }
     if (this.capabilities.n === undefined && !signal.aborted) {
       this.capabilities.n = false;
@@ -352,14 +359,15 @@ export class OpenAIHttpApi implements CompletionApi {
         return res;
       }
       const timedOut = failure !== undefined && ctrl.signal.aborted;
-      const retryable = res ? isRetryableStatus(res.status) : true;
+      const error = res ? await this.httpError(res, path) : undefined;
+      // A refusal of the request itself (llama-server answers n > 1 with a 500) is not retried.
+      const retryable = res ? isRetryableStatus(res.status) && !refusesN(error as RuminateError) : true;
       if (!retryable || attempt >= this.retry.retries) {
-        if (res) throw await this.httpError(res, path);
+        if (error) throw error;
         if (timedOut) throw this.timeout(`sent no response headers within ${timeoutMs} ms`);
         throw this.failed(`could not be reached (${describe(failure)})`, failure);
       }
       const after = res ? retryAfterMs(res.headers.get('retry-after')) : undefined;
-      await res?.body?.cancel().catch(() => {});
       await sleep(backoffMs(attempt, this.retry, after), signal).catch((reason: unknown) => {
         throw new RuminateError('aborted', `The call to ${this.name} was aborted.`, { cause: reason });
       });
@@ -398,6 +406,7 @@ export class OpenAIHttpApi implements CompletionApi {
               ? 'request-too-large'
               : 'remote-failed';
     const text = `${this.name}${path} answered ${res.status}${message ? `: ${message}` : ''}`;
+    if (N_REFUSAL.test(message)) return new RuminateError('invalid-argument', `${text}.`, { field: 'n' });
     return new RuminateError(code, `${text}.`, param === undefined ? {} : { field: param });
   }
 
@@ -421,6 +430,14 @@ export class OpenAIHttpApi implements CompletionApi {
 function finishOf(c: WireChoice): ApiFinishReason {
   if (c.finish_reason === 'length') return 'length';
   return typeof c.stop_reason === 'string' ? 'stop' : 'eos';
+}
+
+/** How servers that draw one choice per request refuse `n` (llama-server: "Only one completion choice is allowed"). */
+const N_REFUSAL = /only one (completion )?choice/i;
+
+/** True when a failure is the server refusing `n` > 1. */
+function refusesN(e: RuminateError): boolean {
+  return e.code === 'invalid-argument' && e.field === 'n';
 }
 
 /** True for a 400 that names logprobs (a server that does not support them). */
