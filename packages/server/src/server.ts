@@ -217,8 +217,18 @@ export async function startServer(opts: ServerOptions): Promise<RuminateServer> 
       connection: 'keep-alive',
     });
     try {
+      let corked = false;
       for await (const chunk of chunks) {
         if (signal.aborted) break;
+        // The chunks one engine step produces (one per choice) leave in one write.
+        if (!corked) {
+          corked = true;
+          res.cork();
+          setImmediate(() => {
+            corked = false;
+            res.uncork();
+          });
+        }
         const usage = chunk.usage;
         res.write(`data: ${JSON.stringify({ ...chunk, usage: null })}\n\n`);
         // OpenAI sends usage, when asked for, in one last chunk with no choices.

@@ -19,7 +19,7 @@ import type { BenchSuite } from './bench.ts';
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
 const usage = [
-  'ruminate bench serve [--model PATH] [--clients 32] [--requests 64] [--max-tokens 48] [--threads 1]',
+  'ruminate bench serve [--model PATH] [--clients 32] [--requests 128] [--max-tokens 48] [--threads 1]',
   '                     [--max-sequences 192] [--kv-pages 1024] [--json]',
   '',
   '  Starts `ruminate serve` on a free loopback port (a child process), then sends a fixed list of',
@@ -81,7 +81,7 @@ export const benchServe: BenchSuite = {
     }
     const model = values.model ?? join(REPO_ROOT, 'models', 'mul-q8_0.gguf');
     const clients = int(values.clients, 'clients', 32);
-    const count = int(values.requests, 'requests', 64);
+    const count = int(values.requests, 'requests', 128);
     const maxTokens = int(values['max-tokens'], 'max-tokens', 48);
     const prompts = (await readFile(join(REPO_ROOT, 'models', 'mul-eval.jsonl'), 'utf8'))
       .split('\n')

@@ -33,7 +33,7 @@ const suites: { name: string; summary: string; load: () => Promise<BenchSuite> }
   {
     name: 'serve',
     summary:
-      'loopback load test of ruminate serve: 32 clients vs the same requests one by one (bench/results/serve.json)',
+      'loopback load test of ruminate serve: 32 clients vs the same 128 requests one by one (bench/results/serve.json)',
     load: async () => (await import('./bench-serve.ts')).benchServe,
   },
 ];
