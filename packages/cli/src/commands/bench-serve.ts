@@ -19,14 +19,14 @@ import type { BenchSuite } from './bench.ts';
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
 const usage = [
-  'ruminate bench serve [--model PATH] [--clients 32] [--requests 128] [--max-tokens 48] [--threads 1]',
+  'ruminate bench serve [--model PATH] [--clients 32] [--requests 128] [--max-tokens 48] [--threads N]',
   '                     [--max-sequences 192] [--kv-pages 1024] [--json]',
   '',
   '  Starts `ruminate serve` on a free loopback port (a child process), then sends a fixed list of',
   '  requests (plain and chat, streaming and not, n = 1, 2, 4; the prompts of models/mul-eval.jsonl)',
   '  one by one, then from --clients concurrent clients. Reports requests/s, p50/p99 latency and',
   '  aggregate tokens/s of both, checks every reply, and writes bench/results/serve.json.',
-  '  --threads: the server\u2019s compute threads (default 1: the clients run on the same machine).',
+  '  --threads: the server\u2019s compute threads (default: every core, as `ruminate serve`).',
 ].join('\n');
 
 function int(v: string | undefined, name: string, fallback: number): number {
@@ -97,7 +97,7 @@ export const benchServe: BenchSuite = {
       '--kv-pages',
       String(int(values['kv-pages'], 'kv-pages', 1024)),
     ];
-    const threads = int(values.threads, 'threads', 1);
+    const threads = values.threads === undefined ? cpus().length : int(values.threads, 'threads', 1);
     serveArgs.push('--threads', String(threads));
     const { url, child } = await startServe(serveArgs);
     let phases: PhaseResult[];
