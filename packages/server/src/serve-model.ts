@@ -58,7 +58,8 @@ export async function serveModel(opts: ServeModelOptions): Promise<ServedModel> 
     },
   );
   const coalescer = new StepCoalescer(engine);
-  const client = await createEngine({ engine: coalescer, measure: false });
+  // Latency budgets plan with this engine's decode speed, measured at the first such request.
+  const client = await createEngine({ engine: coalescer });
   const memory = await engine.memory();
   const serverOpts: ServerOptions = {
     client,

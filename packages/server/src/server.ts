@@ -144,6 +144,8 @@ export async function startServer(opts: ServerOptions): Promise<RuminateServer> 
     }
     const release = admission.admit(reservationOf(plan, body, opts.capacity.pageTokens));
     const ctrl = new AbortController();
+    // A write racing the client's disconnect fails on a closed socket: the run is aborted below.
+    res.on('error', () => ctrl.abort(new Error('the connection failed')));
     res.on('close', () => {
       if (!res.writableFinished) ctrl.abort(new Error('the client disconnected'));
     });

@@ -124,6 +124,18 @@ describe('ruminate serve with the openai client', () => {
     expect(r.choices).toHaveLength(1);
   });
 
+  it('plans a latency budget with the decode speed it measures', async () => {
+    const r = (await client.completions.create({
+      model: 'mul-q8_0',
+      prompt: '68*24=',
+      max_tokens: 48,
+      seed: 5,
+      ...({ budget: { latencyMs: 20_000 } } as object),
+    })) as OpenAI.Completion & { ruminate: { plan: { speedSource: string; budget: unknown } } };
+    expect(r.ruminate.plan.speedSource).toBe('measured');
+    expect(r.choices[0]?.text).toMatch(/^[AB]:/);
+  });
+
   it('answers bad input with OpenAI errors and statuses', async () => {
     await expect(
       client.chat.completions.create({ model: 'gpt-9', messages: [{ role: 'user', content: 'x' }] }),
