@@ -88,6 +88,20 @@ describe('the remote engine over ruminate serve', () => {
     expect(tokensLp?.tokens.length).toBeGreaterThan(0);
   });
 
+  it('continues a chat answer across forks with continue_final_message', async () => {
+    const client = await createEngine({ remote: { baseURL: served.server.url } });
+    const { prompt: _p, ...rest } = mulRequest('beam@2', '');
+    const r = await client.run({ ...rest, messages: [{ role: 'user', content: '68*24=' }] });
+    const forked = r.trace.filter((c) => c.events.some((e) => e.type === 'forked'));
+    expect(forked.length).toBeGreaterThan(0);
+    // Each step was generated after the re-sent text of the steps before it: one worked answer,
+    // never a second "A:" or "B:" started over.
+    for (const c of r.trace) expect(c.text, String(c.id)).toMatch(/^[AB]:[^AB]*$/);
+    const winner = r.trace.find((c) => c.id === r.winner);
+    expect(winner?.steps.length).toBeGreaterThan(2);
+    expect(winner?.text).toMatch(/#\d+$/);
+  });
+
   it('streams a chat run through the remote client', async () => {
     const client = await createEngine({ remote: { baseURL: served.server.url, model: 'mul-q8_0' } });
     const stream = await client.chat.completions.create({
