@@ -246,7 +246,7 @@ fn chunk(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid
     if (t < vocab) {
       let l = logits[lbase + t];
       raw = add3(raw, l);
-      sum += l;
+      sum += select(0.0, l, l > NEG); // a masked (−∞) logit is left out: the mean is over allowed tokens
       let s = slot[i];
       if (s != NONE) {
         let a = adjusted(p, l, s);
@@ -316,7 +316,7 @@ fn chunk_best(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index
     if (t < vocab) {
       let l = logits[lbase + t];
       raw = add3(raw, l);
-      sum += l;
+      sum += select(0.0, l, l > NEG); // a masked (−∞) logit is left out: the mean is over allowed tokens
       let s = slot[i];
       if (s != NONE) {
         let a = adjusted(p, l, s);

@@ -2,7 +2,7 @@
 // strategies over the Generator, verifiers and scorers, and the device-aware budget planner.
 
 export { isRuminateError, RuminateError, type RuminateErrorCode } from '@ruminate/errors';
-
+export { constraintOf, type RequestConstraint } from './api/constraint-of.ts';
 export {
   type ChatCompletions,
   type Completions,
@@ -20,6 +20,13 @@ export {
   resultToJson,
   runStrategy,
 } from './api/run-strategy.ts';
+export {
+  callableTools,
+  callSchema,
+  parseToolCalls,
+  type ToolCallFormat,
+  toolConstraint,
+} from './api/tools.ts';
 export type * from './api/types.ts';
 export { ScriptedEngine, type ScriptedEngineOptions, type ScriptedModel } from './engines/scripted-engine.ts';
 export { evalChartSvg } from './eval/chart-svg.ts';
@@ -114,6 +121,7 @@ export type { EvalProblem, EvalTask } from './tasks/types.ts';
 export {
   type AnswerMode,
   type AnswerOptions,
+  canonicalJson,
   extractAnswer,
   lastBoxed,
   normalizeAnswer,
@@ -122,6 +130,7 @@ export {
 export { exactMatch } from './verifiers/exact-match.ts';
 export { extractCode, type JavascriptTestsOptions, javascriptTests } from './verifiers/javascript-tests.ts';
 export {
+  enforcedSchemaVerifier,
   extractJson,
   type JsonSchema,
   type JsonType,

@@ -34,7 +34,13 @@ export type RuminateErrorCode =
   | 'unknown-model'
   | 'not-found'
   | 'request-too-large'
-  | 'server-closing';
+  | 'server-closing'
+  | 'invalid-schema'
+  | 'unsupported-schema'
+  | 'invalid-grammar'
+  | 'grammar-too-complex'
+  | 'grammar-rejected'
+  | 'grammar-unavailable';
 
 /**
  * The one error type Ruminate throws. `code` says what went wrong for programs, the

@@ -109,6 +109,7 @@ describe('the remote engine over ruminate serve', () => {
       strategy: 'sample@2',
       n: 2,
       max_tokens: 48,
+      seed: 21,
       stream: true,
       logprobs: true,
     });
@@ -118,8 +119,11 @@ describe('the remote engine over ruminate serve', () => {
       for (const c of chunk.choices) texts[c.index] += c.delta.content ?? '';
       last = chunk;
     }
-    for (const t of texts) expect(t).toMatch(/^[AB]:\d+\*\d+=/);
-    expect(last?.ruminate?.trace).toHaveLength(2);
+    // The streamed deltas add up to the candidates' texts in the final trace.
+    const trace = (last?.ruminate?.trace ?? []) as { text: string }[];
+    expect(trace).toHaveLength(2);
+    expect(texts).toEqual(trace.map((c) => c.text));
+    for (const t of texts) expect(t).toMatch(/^[AB]:/);
   });
 
   it('prints the same JSON as a local run from ruminate generate --remote', async () => {

@@ -16,13 +16,15 @@ const suites: { name: string; summary: string; load: () => Promise<BenchSuite> }
   {
     name: 'kernels',
     summary:
-      'untuned vs tuned kernels on model shapes, vs tfjs and onnxruntime-web (bench/results/kernels.json); ' +
+      'untuned vs tuned kernels on model shapes, vs tfjs and onnxruntime-web (bench/results/kernels.json, or --out FILE; ' +
+      '--no-browser: no peers; --quick: the q4_0 matmuls only); ' +
       '--backend wasm: the wasm matmul kernels, one thread and all threads (bench/results/kernels-wasm.json)',
     load: async () => (await import('./bench-kernels.ts')).benchKernels,
   },
   {
     name: 'decode',
-    summary: 'prefill and decode tok/s at 1, 4, 16 parallel sequences (bench/results/decode.json)',
+    summary:
+      'prefill and decode tok/s at 1, 4, 16 parallel sequences against the bandwidth limit (bench/results/decode.json, or --out FILE)',
     load: async () => (await import('./bench-decode.ts')).benchDecode,
   },
   {

@@ -18,6 +18,7 @@ import {
   ChunkFactory,
   chatLogprob,
   extrasOf,
+  lastChatDelta,
   textLogprobs,
   toChatCompletion,
   toCompletion,
@@ -33,6 +34,7 @@ import {
   resolveRequestStrategy,
   runStrategy,
 } from './run-strategy.ts';
+import { callableTools } from './tools.ts';
 import type {
   CallOptions,
   ChatCompletion,
@@ -230,6 +232,8 @@ function clientOver(target: RunTarget, options: CreateEngineOptions, chosen: Eng
       ) => C;
       last: (r: RunResult) => C;
     },
+    /** Send the choices' text only in the last chunk (tool calls are known only once a candidate ends). */
+    holdText = false,
   ): AsyncIterable<C> {
     // Bad parameters reject `create` itself (as OpenAI's client does), not the first chunk.
     validateRunRequest(req);
@@ -239,7 +243,7 @@ function clientOver(target: RunTarget, options: CreateEngineOptions, chosen: Eng
     call?.signal?.addEventListener('abort', onOuter, { once: true });
     // Chunks are queued as promises (a delta's log-probabilities need its tokens' texts) and read in order.
     const queue = new ChunkQueue<Promise<C>>(() => ctrl.abort(new Error('stream closed by the reader')));
-    const direct = ['greedy', 'sample'].includes(resolveRequestStrategy(req).definition.name);
+    const direct = !holdText && ['greedy', 'sample'].includes(resolveRequestStrategy(req).definition.name);
     const top = direct && req.logprobs ? (req.topLogprobs ?? 0) : -1;
     const reported = new Map<number, number>(); // candidates that streamed already → tokens reported
     const opts = runOpts(call);
@@ -279,35 +283,39 @@ function clientOver(target: RunTarget, options: CreateEngineOptions, chosen: Eng
     const model = await modelName(request);
     if (!request.stream) return toChatCompletion(await runStrategy(target, req, runOpts(call)), model);
     const f = new ChunkFactory(model, 'chatcmpl');
-    return stream<ChatCompletionChunk>(req, call, {
-      delta: (index, candidate, parent, delta, first, logprobs) =>
-        f.chat(
-          index === undefined
-            ? []
-            : [
-                {
-                  index,
-                  delta: first ? { role: 'assistant', content: delta } : { content: delta },
-                  logprobs: logprobs && { content: logprobs.map(chatLogprob) },
-                  finish_reason: null,
-                },
-              ],
-          { ruminate: { candidate, parent, delta } },
-        ),
-      last: (r) =>
-        f.chat(
-          r.choices.map((c, index) => ({
-            index,
-            delta:
-              r.plan.strategy === 'greedy' || r.plan.strategy === 'sample'
-                ? {}
-                : { role: 'assistant', content: c.text },
-            logprobs: null,
-            finish_reason: c.finishReason,
-          })),
-          { usage: usageOf(r), ruminate: extrasOf(r) },
-        ),
-    });
+    const toolCalling = callableTools(req.tools, req.toolChoice).length > 0;
+    const direct = !toolCalling && ['greedy', 'sample'].includes(resolveRequestStrategy(req).definition.name);
+    return stream<ChatCompletionChunk>(
+      req,
+      call,
+      {
+        delta: (index, candidate, parent, delta, first, logprobs) =>
+          f.chat(
+            index === undefined
+              ? []
+              : [
+                  {
+                    index,
+                    delta: first ? { role: 'assistant', content: delta } : { content: delta },
+                    logprobs: logprobs && { content: logprobs.map(chatLogprob) },
+                    finish_reason: null,
+                  },
+                ],
+            { ruminate: { candidate, parent, delta } },
+          ),
+        last: (r) =>
+          f.chat(
+            r.choices.map((c, index) => ({
+              index,
+              delta: direct ? {} : lastChatDelta(c),
+              logprobs: null,
+              finish_reason: c.finishReason,
+            })),
+            { usage: usageOf(r), ruminate: extrasOf(r) },
+          ),
+      },
+      toolCalling,
+    );
   };
 
   const textCreate = async (request: CompletionRequest, call?: CallOptions) => {

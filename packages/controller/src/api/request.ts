@@ -3,13 +3,14 @@
 // mapping.
 
 import { RuminateError } from '@ruminate/errors';
-import type { ChatMessage } from '@ruminate/runtime';
+import type { ChatMessage, Constraint } from '@ruminate/runtime';
 import type { Budget } from '../planner/types.ts';
 import type { StrategySpec } from '../strategies/types.ts';
 import type { AnswerOptions } from '../verifiers/answer.ts';
 import type { JsonSchema } from '../verifiers/json-schema.ts';
 import type { VerifierSpec } from '../verifiers/resolve.ts';
-import type { ChatCompletionRequest, CompletionRequest, ResponseFormat } from './types.ts';
+import { constraintOf } from './constraint-of.ts';
+import type { ChatCompletionRequest, ChatTool, CompletionRequest, ToolChoice } from './types.ts';
 
 /** A request in canonical form (camelCase); `runStrategy` takes this. */
 export interface RunRequest {
@@ -51,6 +52,12 @@ export interface RunRequest {
   budget?: Budget;
   /** JSON Schema the answer must satisfy (from `response_format`); the default verifier. */
   responseSchema?: JsonSchema;
+  /** Output constraint enforced while decoding (response_format, grammar, regex). */
+  constraint?: Constraint;
+  /** Functions the model may call (chat). */
+  tools?: ChatTool[];
+  /** OpenAI tool_choice. */
+  toolChoice?: ToolChoice;
   verifierTimeoutMs?: number;
 }
 
@@ -88,6 +95,12 @@ export function validateRunRequest(r: RunRequest): void {
     });
   }
   if (r.prompt !== undefined && typeof r.prompt !== 'string') throw bad('prompt', 'must be a string.');
+  if (r.tools !== undefined && r.toolChoice !== 'none' && r.constraint !== undefined) {
+    throw bad(
+      'tools',
+      'cannot be combined with response_format, grammar or regex (the call is constrained to its schema).',
+    );
+  }
   if (
     r.promptTokens !== undefined &&
     (!Array.isArray(r.promptTokens) || r.promptTokens.some((t) => !Number.isInteger(t) || t < 0))
@@ -124,19 +137,6 @@ export function validateRunRequest(r: RunRequest): void {
     checkNumber(r.budget.latencyMs, 'budget.latencyMs', { min: 0, exclusiveMin: true });
     checkNumber(r.budget.tokens, 'budget.tokens', { min: 0, exclusiveMin: true, integer: true });
   }
-}
-
-/** The schema a `response_format` asks for, if any. */
-export function schemaOf(format: ResponseFormat | undefined): JsonSchema | undefined {
-  if (!format || format.type === 'text') return undefined;
-  if (format.type === 'json_object') return { type: 'object' };
-  if (format.type === 'json_schema') {
-    if (!format.json_schema || typeof format.json_schema.schema !== 'object') {
-      throw bad('response_format.json_schema.schema', 'must be a JSON Schema object.');
-    }
-    return format.json_schema.schema;
-  }
-  throw bad('response_format.type', 'must be text, json_object or json_schema.');
 }
 
 /** The tokens a `logit_bias` bans: -100 bans (as in OpenAI's API); other biases are not supported. */
@@ -181,7 +181,9 @@ function common(r: ChatCompletionRequest | CompletionRequest): RunRequest {
   set('answer', r.answer);
   set('delimiter', r.step_delimiter);
   set('verifierTimeoutMs', r.verifier_timeout_ms);
-  set('responseSchema', schemaOf(r.response_format));
+  const constrained = constraintOf(r);
+  set('constraint', constrained?.constraint);
+  set('responseSchema', constrained?.schema);
   set('bannedTokens', bannedOf(r.logit_bias));
   return out;
 }
@@ -189,15 +191,20 @@ function common(r: ChatCompletionRequest | CompletionRequest): RunRequest {
 /** Maps a chat request to canonical form. */
 export function fromChatRequest(r: ChatCompletionRequest): RunRequest {
   const out = common(r);
-  out.messages = r.messages;
+  // An assistant turn that only called tools has content null in OpenAI's shape.
+  out.messages = Array.isArray(r.messages)
+    ? r.messages.map((m) => (m && m.content === null ? { ...m, content: '' } : (m as ChatMessage)))
+    : r.messages;
+  if (r.tools !== undefined) out.tools = r.tools;
+  if (r.tool_choice !== undefined) out.toolChoice = r.tool_choice;
   if (r.continue_final_message !== undefined && typeof r.continue_final_message !== 'boolean')
     throw bad('continue_final_message', 'must be true or false.');
   if (r.continue_final_message) {
-    const last = Array.isArray(r.messages) ? r.messages.at(-1) : undefined;
+    const last = Array.isArray(out.messages) ? out.messages.at(-1) : undefined;
     if (last?.role !== 'assistant' || typeof last.content !== 'string')
       throw bad('continue_final_message', 'needs the last message to be an assistant message.');
-    out.messages = r.messages.slice(0, -1);
     out.prefill = last.content;
+    out.messages = (out.messages as ChatMessage[]).slice(0, -1);
   }
   if (r.logprobs !== undefined && typeof r.logprobs !== 'boolean')
     throw bad('logprobs', 'must be true or false.');

@@ -1,6 +1,6 @@
 // Building OpenAI-shaped responses and stream chunks from a run result.
 
-import type { LogprobEntry, RunResult } from './run-strategy.ts';
+import type { ChoiceResult, LogprobEntry, RunResult } from './run-strategy.ts';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -80,12 +80,29 @@ export function toChatCompletion(r: RunResult, model: string, id = responseId('c
     system_fingerprint: SYSTEM_FINGERPRINT,
     choices: r.choices.map((c, index) => ({
       index,
-      message: { role: 'assistant', content: c.text, refusal: null },
-      logprobs: c.logprobs ? { content: c.logprobs.map(chatLogprob) } : null,
+      message: c.toolCalls
+        ? {
+            role: 'assistant',
+            content: c.text === '' ? null : c.text,
+            refusal: null,
+            tool_calls: c.toolCalls,
+          }
+        : { role: 'assistant', content: c.text, refusal: null },
+      logprobs: c.logprobs ? { content: c.logprobs.map(chatLogprob), refusal: null } : null,
       finish_reason: c.finishReason,
     })),
     usage: usageOf(r),
     ruminate: extrasOf(r),
+  };
+}
+
+/** The delta of a chat stream's last chunk for one choice: its text and, as OpenAI streams them, its tool calls. */
+export function lastChatDelta(c: ChoiceResult): ChatCompletionChunk['choices'][number]['delta'] {
+  if (!c.toolCalls) return { role: 'assistant', content: c.text };
+  return {
+    role: 'assistant',
+    ...(c.text === '' ? {} : { content: c.text }),
+    tool_calls: c.toolCalls.map((t, index) => ({ index, ...t })),
   };
 }
 

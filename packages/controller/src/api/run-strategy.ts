@@ -5,7 +5,7 @@
 // server (CompletionApiGenerator: no tokenizer, KV memory or decode speed of its own here).
 
 import { RuminateError } from '@ruminate/errors';
-import type { Engine, SamplingParams, StepWants } from '@ruminate/runtime';
+import type { Constraint, Engine, SamplingParams, StepWants } from '@ruminate/runtime';
 import type { Branch } from '../generator/branch.ts';
 import type { ApiPrompt, CompletionApi } from '../generator/completion-api.ts';
 import { CompletionApiGenerator } from '../generator/completion-api-generator.ts';
@@ -19,13 +19,14 @@ import { estimateSpeed } from '../planner/throughput.ts';
 import type { DecodeSpeed, DeviceProfileLike, Plan } from '../planner/types.ts';
 import { parseStrategy, type ResolvedStrategy } from '../strategies/registry.ts';
 import type { StrategyContext } from '../strategies/types.ts';
-import { jsonSchemaVerifier } from '../verifiers/json-schema.ts';
+import { enforcedSchemaVerifier, jsonSchemaVerifier } from '../verifiers/json-schema.ts';
 import { meanLogprob, selfCertainty } from '../verifiers/model-confidence.ts';
 import { resolveVerifier } from '../verifiers/resolve.ts';
 import { DEFAULT_VERIFIER_TIMEOUT_MS } from '../verifiers/types.ts';
 import { type RunRequest, validateRunRequest } from './request.ts';
 import { runSpeculative } from './speculative-run.ts';
-import type { RuminateUsage } from './types.ts';
+import { callableTools, parseToolCalls, type ToolCallFormat, toolConstraint } from './tools.ts';
+import type { ChatTool, RuminateUsage, ToolCall } from './types.ts';
 
 /** Per-call options of `runStrategy`. */
 export interface RunOptions {
@@ -86,7 +87,9 @@ export interface ChoiceResult {
   /** Token ids. */
   tokens: number[];
   /** OpenAI finish reason. */
-  finishReason: 'stop' | 'length';
+  finishReason: 'stop' | 'length' | 'tool_calls';
+  /** The tool calls read from the text (then `text` is what remains outside them). */
+  toolCalls?: ToolCall[];
   /** Per-token log-probabilities (when asked for): token text, bytes and alternatives. */
   logprobs: LogprobEntry[] | null;
 }
@@ -113,6 +116,36 @@ export interface RunResult {
   stats: Record<string, number>;
 }
 
+/** What a request's output is held to while decoding: its constraint, the tools it may call, and whether it is JSON. */
+interface OutputConstraint {
+  constraint: Constraint | undefined;
+  tools: ChatTool[];
+  format: ToolCallFormat;
+  /** True when every finished candidate is JSON by construction (JSON mode, a schema, a forced tool call). */
+  json: boolean;
+}
+
+async function outputConstraint(target: RunTarget, req: RunRequest): Promise<OutputConstraint> {
+  const engine = isCompletionApi(target) ? undefined : target;
+  const tools = callableTools(req.tools, req.toolChoice);
+  const format = tools.length > 0 ? ((await engine?.info())?.toolCallFormat ?? 'json') : 'json';
+  let constraint = req.constraint ?? toolConstraint(tools, req.toolChoice, format);
+  const isJson = (c: Constraint | undefined) => c?.kind === 'json_schema' || c?.kind === 'json_object';
+  if (constraint && !engine?.constrain) {
+    // An engine without constrained decoding (a scripted or remote one): JSON output and tool
+    // calls are still checked and parsed afterwards (the schema verifier); a grammar cannot be.
+    if (!isJson(constraint) && req.constraint) {
+      throw new RuminateError(
+        'grammar-unavailable',
+        "This engine cannot enforce a grammar or regex while decoding; use Ruminate's runtime, or drop grammar/regex.",
+        { field: req.constraint.kind === 'regex' ? 'regex' : 'grammar' },
+      );
+    }
+    constraint = undefined;
+  }
+  return { constraint, tools, format, json: isJson(constraint) };
+}
+
 /** Resolves the strategy a request asks for (or the default one). */
 export function resolveRequestStrategy(req: RunRequest): ResolvedStrategy {
   const spec = req.strategy ?? (req.budget ? (req.verifier || req.responseSchema ? 'bon' : 'sc') : 'sample');
@@ -124,11 +157,17 @@ export function resolveRequestStrategy(req: RunRequest): ResolvedStrategy {
 /** Prompt token ids of a request. */
 export async function promptTokensOf(engine: Engine, req: RunRequest): Promise<number[]> {
   if (req.promptTokens) return req.promptTokens;
-  if (req.messages && req.prefill !== undefined) {
-    const head = await engine.applyChatTemplate(req.messages, { addGenerationPrompt: true });
+  if (req.messages) {
+    // The model's own template renders the tools (its `tools` variable), as Hugging Face templates expect.
+    const variables = req.tools ? { tools: req.tools } : undefined;
+    const head = await engine.applyChatTemplate(req.messages, {
+      addGenerationPrompt: true,
+      ...(variables ? { variables } : {}),
+    });
+    // A continued assistant message (chat `continue_final_message`) follows the generation prompt.
+    if (req.prefill === undefined) return head;
     return [...head, ...(await engine.tokenize(req.prefill, { addBos: false }))];
   }
-  if (req.messages) return engine.applyChatTemplate(req.messages, { addGenerationPrompt: true });
   return engine.tokenize(req.prompt ?? '', { addBos: true });
 }
 
@@ -247,14 +286,26 @@ export async function runStrategy(
   // The deadline counts from here: a first-call speed measurement is not charged to the request.
   const start = now();
   const stops = typeof req.stop === 'string' ? [req.stop] : (req.stop ?? []);
-  if (engine && opts.draft && def.name === 'greedy' && !req.logprobs) {
+  const output = await outputConstraint(target, req);
+  // Speculative decoding drafts unconstrained tokens, so constrained requests decode normally.
+  if (
+    engine &&
+    opts.draft &&
+    def.name === 'greedy' &&
+    !req.logprobs &&
+    !output.constraint &&
+    output.tools.length === 0
+  ) {
     return runSpeculative(engine, opts.draft, prompt, plan, stops, opts);
   }
 
+  const enforcedJson = output.json;
   const verifier = req.verifier
     ? resolveVerifier(req.verifier, 'verifier')
     : req.responseSchema
-      ? jsonSchemaVerifier(req.responseSchema)
+      ? enforcedJson
+        ? enforcedSchemaVerifier()
+        : jsonSchemaVerifier(req.responseSchema)
       : meanLogprob();
   const stepScorer = req.stepScorer ? resolveVerifier(req.stepScorer, 'step_scorer') : selfCertainty();
   const want: StepWants = {};
@@ -287,6 +338,7 @@ export async function runStrategy(
     want,
     seed,
     now,
+    ...(output.constraint ? { constraint: output.constraint } : {}),
   };
   // The budget is also enforced while running: past the deadline or the token count, every live
   // candidate ends where it is (finish reason "length") and the strategy decides with what it has.
@@ -315,7 +367,8 @@ export async function runStrategy(
       params: plan.params,
       verifier,
       stepScorer,
-      answer: req.answer ?? {},
+      // Votes over constrained JSON compare parsed values (canonical JSON), not their spelling.
+      answer: req.answer ?? (enforcedJson ? { mode: 'json' } : {}),
       seed,
       prompt: req.prompt ?? req.messages?.filter((m) => m.role === 'user').at(-1)?.content ?? '',
       verifierTimeoutMs: req.verifierTimeoutMs ?? DEFAULT_VERIFIER_TIMEOUT_MS,
@@ -328,7 +381,14 @@ export async function runStrategy(
   const timeMs = now() - t0;
   const chosen = outcome.ranked.slice(0, n);
   const choices = await Promise.all(
-    chosen.map((b) => choiceOf(gen, b, req.logprobs === true ? (req.topLogprobs ?? 0) : -1)),
+    chosen.map(async (b) => {
+      const choice = await choiceOf(gen, b, req.logprobs === true ? (req.topLogprobs ?? 0) : -1);
+      if (output.tools.length === 0) return choice;
+      const { calls, content } = parseToolCalls(choice.text, output.tools, output.format);
+      return calls.length > 0
+        ? { ...choice, text: content, toolCalls: calls, finishReason: 'tool_calls' as const }
+        : choice;
+    }),
   );
   const u = gen.usage();
   return {

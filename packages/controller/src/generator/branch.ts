@@ -5,8 +5,8 @@
 import type { SeqId } from '@ruminate/runtime';
 import { emptyTextState, type TextState } from './incremental-text.ts';
 
-/** Why a branch stopped generating. */
-export type FinishReason = 'eos' | 'stop' | 'length' | 'pruned';
+/** Why a branch stopped generating (`grammar`: its constraint admitted no further token). */
+export type FinishReason = 'eos' | 'stop' | 'length' | 'pruned' | 'grammar';
 
 /** One top-logprob entry. */
 export interface TokenLogprob {

@@ -4,7 +4,7 @@
 // reasoning-step delimiters, and keeps usage and the trace current.
 
 import { RuminateError } from '@ruminate/errors';
-import type { Engine, SamplingParams, StepRequest, StepWants } from '@ruminate/runtime';
+import type { Constraint, Engine, SamplingParams, StepRequest, StepWants } from '@ruminate/runtime';
 import { Branch, type FinishReason } from './branch.ts';
 import { decodeIncremental } from './incremental-text.ts';
 import { mixSeed } from './seeds.ts';
@@ -36,6 +36,8 @@ export interface EngineGeneratorOptions {
   onDelta?: DeltaListener;
   /** Trace to record into (a new one by default). */
   trace?: Trace;
+  /** Output constraint of every candidate (set on the root; forks inherit it with the KV). */
+  constraint?: Constraint;
 }
 
 /** The Generator implementation over an Engine; see the file comment. */
@@ -52,6 +54,7 @@ export class EngineGenerator implements Generator {
   private readonly limits: { deadlineMs?: number; tokens?: number };
   private readonly now: () => number;
   private readonly onDelta: DeltaListener | undefined;
+  private readonly constraint: Constraint | undefined;
   private readonly branches = new Map<number, Branch>();
   private nextId = 0;
   private readonly stats: GeneratorUsage = {
@@ -75,6 +78,7 @@ export class EngineGenerator implements Generator {
     this.limits = opts.limits ?? {};
     this.now = opts.now ?? (() => performance.now());
     this.onDelta = opts.onDelta;
+    this.constraint = opts.constraint;
     this.trace = opts.trace ?? new Trace(this.now);
   }
 
@@ -98,6 +102,22 @@ export class EngineGenerator implements Generator {
   async create(prompt: number[]): Promise<Branch> {
     this.checkAbort();
     const seq = await this.engine.createSequence(prompt);
+    if (this.constraint) {
+      if (!this.engine.constrain) {
+        await this.engine.free(seq);
+        throw new RuminateError(
+          'grammar-unavailable',
+          'This engine cannot constrain its output (no constrain method); drop response_format, grammar, regex and tools, ' +
+            "or use an engine with constrained decoding (Ruminate's runtime).",
+        );
+      }
+      try {
+        await this.engine.constrain(seq, this.constraint);
+      } catch (e) {
+        await this.engine.free(seq);
+        throw e;
+      }
+    }
     const root = new Branch(this.nextId++, null, this.seed, seq, true);
     this.branches.set(root.id, root);
     this.stats.promptTokens += prompt.length;
@@ -166,7 +186,7 @@ export class EngineGenerator implements Generator {
         if (!r) throw new RuminateError('internal', `The engine returned no result for sequence ${b.seq}.`);
         b.generated++;
         if (r.eos) {
-          ended.push([b, 'eos']);
+          ended.push([b, r.grammarDeadEnd ? 'grammar' : 'eos']);
           continue;
         }
         b.tokens.push(r.token);

@@ -13,6 +13,10 @@ import {
   tuningIdentity,
 } from '@ruminate/gpu';
 import { applyChatTemplate } from '../chat/chat-template.ts';
+import { toolCallFormatOf } from '../chat/tool-call-format.ts';
+import { ConstraintCompiler } from '../constraint/constraint-compiler.ts';
+import { SequenceConstraints } from '../constraint/sequence-constraints.ts';
+import type { Constraint, ConstraintInfo, JsonLayout } from '../constraint/types.ts';
 import { parseGguf } from '../gguf/parse.ts';
 import type { ByteSource } from '../gguf/types.ts';
 import { checkModelFit, WASM_DEVICE_BUDGET } from '../loading/model-fit.ts';
@@ -66,10 +70,14 @@ export interface RuminateEngineOptions {
   backend?: BackendChoice;
   /** Default compute threads of the wasm backend (a load's own `threads` option wins). */
   threads?: number;
+  /** Refuse a constraint whose grammar would take longer than this to compile (estimated; default 10 000 ms). */
+  grammarCompileLimitMs?: number;
 }
 
 interface Loaded extends LoadedModel {
   tokenizer: Tokenizer;
+  /** Compiles constraints against this model's vocabulary (XGrammar loads on first use). */
+  grammars: ConstraintCompiler;
 }
 
 /** The in-process Engine. */
@@ -132,9 +140,22 @@ export class RuminateEngine implements Engine {
       const eos = new Set([...loaded.info.eosTokenIds, ...tokenizer.eogIds]);
       loaded.info.eosTokenIds = [...eos];
       loaded.engine.setEosTokens(eos);
+      if (tokenizer.chatTemplate) loaded.info.toolCallFormat = toolCallFormatOf(tokenizer.chatTemplate);
+      const grammars = new ConstraintCompiler(
+        tokenizer,
+        this.opts.grammarCompileLimitMs !== undefined
+          ? { compileTimeLimitMs: this.opts.grammarCompileLimitMs }
+          : {},
+      );
+      loaded.engine.constraints = new SequenceConstraints(
+        () => grammars.xgrammar(),
+        loaded.info.vocabSize,
+        () => loaded.info.eosTokenIds,
+        (id) => (id < tokenizer.vocabSize ? tokenizer.tokenBytes(id) : new Uint8Array(0)),
+      );
       this.stopTuning();
-      this.current?.model.destroy();
-      this.current = { ...loaded, tokenizer };
+      this.dropModel();
+      this.current = { ...loaded, tokenizer, grammars };
       if (ctx) this.startTuning(ctx, header.tensors);
       return { ...loaded.info };
     } finally {
@@ -179,7 +200,7 @@ export class RuminateEngine implements Engine {
 
   async applyChatTemplate(
     messages: ChatMessage[],
-    opts: { addGenerationPrompt?: boolean } = {},
+    opts: { addGenerationPrompt?: boolean; variables?: Record<string, unknown> } = {},
   ): Promise<number[]> {
     return applyChatTemplate(this.need().tokenizer, messages, opts);
   }
@@ -189,19 +210,47 @@ export class RuminateEngine implements Engine {
   }
 
   async fork(seq: SeqId, count: number): Promise<SeqId[]> {
-    return this.seqs().fork(seq, count);
+    const seqs = this.seqs();
+    const forks = seqs.fork(seq, count);
+    await seqs.constraints?.fork(seq, forks);
+    return forks;
   }
 
   async truncate(seq: SeqId, length: number): Promise<void> {
-    this.seqs().truncate(seq, length);
+    const seqs = this.seqs();
+    seqs.truncate(seq, length);
+    await seqs.constraints?.truncate(seq, length);
   }
 
   async append(seq: SeqId, tokens: number[]): Promise<void> {
-    this.seqs().append(seq, tokens);
+    const seqs = this.seqs();
+    seqs.tokens(seq); // unknown-sequence before the grammar sees anything
+    await seqs.constraints?.append(seq, tokens);
+    seqs.append(seq, tokens);
   }
 
   async free(seq: SeqId): Promise<void> {
-    this.seqs().free(seq);
+    const seqs = this.seqs();
+    seqs.free(seq);
+    seqs.constraints?.clear(seq);
+  }
+
+  async constrain(
+    seq: SeqId,
+    constraint: Constraint | null,
+    layout?: JsonLayout,
+  ): Promise<ConstraintInfo | null> {
+    const loaded = this.need();
+    const seqs = loaded.engine;
+    const length = seqs.tokens(seq).length; // unknown-sequence first
+    const constraints = seqs.constraints as SequenceConstraints;
+    if (constraint === null) {
+      constraints.clear(seq);
+      return null;
+    }
+    const compiled = await loaded.grammars.compile(constraint, layout);
+    await constraints.set(seq, compiled, length);
+    return { kind: compiled.kind, compileMs: compiled.compileMs, cached: compiled.cached };
   }
 
   async tokens(seq: SeqId): Promise<number[]> {
@@ -232,8 +281,16 @@ export class RuminateEngine implements Engine {
 
   async unload(): Promise<void> {
     this.stopTuning();
-    this.current?.model.destroy();
+    this.dropModel();
     this.current = undefined;
+  }
+
+  /** Destroys the current model and its grammar state. */
+  private dropModel(): void {
+    if (!this.current) return;
+    this.current.engine.constraints?.dispose();
+    void this.current.grammars.dispose();
+    this.current.model.destroy();
   }
 
   /**

@@ -3,6 +3,7 @@
 // token sampled last time) in passes of at most `maxPassTokens` rows, samples each sequence in
 // the pass where its last token is computed, and appends the sampled tokens.
 import { RuminateError } from '@ruminate/errors';
+import type { SequenceConstraints } from '../constraint/sequence-constraints.ts';
 import type { PageCopy, PagedKvCache } from '../kv/paged-kv-cache.ts';
 import type { ModelBackend, PassRow, RowSampling } from '../model/backend.ts';
 import type { MemoryReport, SeqId, StepRequest, StepResult } from './types.ts';
@@ -19,6 +20,8 @@ export interface SequenceEngineOptions {
   eosTokenIds: readonly number[];
   /** Rows per forward pass: the prefill chunk shared by the batch (default 256). */
   maxPassTokens?: number;
+  /** Grammar state of constrained sequences (their masks apply at every step). */
+  constraints?: SequenceConstraints;
 }
 
 /** Sequences, forks and batched steps over one loaded model. */
@@ -35,6 +38,8 @@ export class SequenceEngine {
   private running = false;
   /** Passes run since creation (diagnostics: how a step was chunked). */
   passes = 0;
+  /** Grammar state of constrained sequences, when the engine supports constraints. */
+  constraints: SequenceConstraints | undefined;
 
   constructor(opts: SequenceEngineOptions) {
     this.kv = opts.kv;
@@ -42,6 +47,7 @@ export class SequenceEngine {
     this.vocabSize = opts.vocabSize;
     this.eos = new Set(opts.eosTokenIds);
     this.maxPassTokens = opts.maxPassTokens ?? 256;
+    this.constraints = opts.constraints;
   }
 
   /** Replaces the end-of-generation token set (e.g. with the tokenizer's EOG ids). */
@@ -127,6 +133,15 @@ export class SequenceEngine {
   private async runStep(batch: readonly StepRequest[]): Promise<StepResult[]> {
     const results = new Map<SeqId, StepResult>();
     const done = new Set<SeqId>();
+    const deadEnds = new Set<SeqId>();
+    const constraints = this.constraints;
+    // A constrained row's mask, computed when the backend asks for it (after it has submitted the pass).
+    const allowedFor = (seq: SeqId) => async () => {
+      const m = await (constraints as SequenceConstraints).mask(seq);
+      if (!m) throw new RuminateError('internal', `Sequence ${seq} lost its constraint during a step.`);
+      if (m.deadEnd) deadEnds.add(seq);
+      return m.mask;
+    };
     while (done.size < batch.length) {
       if (this.aborted) {
         throw new RuminateError(
@@ -168,6 +183,7 @@ export class SequenceEngine {
             want: r.want,
             forceToken: r.forceToken,
             history: penalties ? [...tokens] : undefined,
+            ...(r.forceToken === undefined && constraints?.has(r.seq) ? { allowed: allowedFor(r.seq) } : {}),
           });
           sampledSeqs.push(r);
         }
@@ -187,7 +203,13 @@ export class SequenceEngine {
       sampledSeqs.forEach((r, i) => {
         const s = sampled[i];
         if (!s) throw new RuminateError('internal', 'The model returned fewer sampled rows than requested.');
-        results.set(r.seq, { seq: r.seq, ...s, eos: this.eos.has(s.token) });
+        const deadEnd = deadEnds.has(r.seq);
+        results.set(r.seq, {
+          seq: r.seq,
+          ...s,
+          eos: this.eos.has(s.token) || deadEnd,
+          ...(deadEnd ? { grammarDeadEnd: true } : {}),
+        });
         done.add(r.seq);
       });
       // A pass that samples nothing returns as soon as it is submitted, so without this the
@@ -195,7 +217,10 @@ export class SequenceEngine {
       if (done.size < batch.length) await new Promise((resolve) => setTimeout(resolve, 0));
     }
     const out = batch.map((r) => results.get(r.seq) as StepResult);
-    for (const r of out) this.kv.append(r.seq, [r.token]);
+    for (const r of out) {
+      this.kv.append(r.seq, [r.token]);
+      constraints?.accept(r.seq, r.token);
+    }
     return out;
   }
 
@@ -222,7 +247,16 @@ export class SequenceEngine {
           field: 'temperature',
         });
       }
-      if (r.forceToken !== undefined) this.checkTokens([r.forceToken], 'forceToken');
+      if (r.forceToken !== undefined) {
+        this.checkTokens([r.forceToken], 'forceToken');
+        if (this.constraints && !this.constraints.wouldAccept(r.seq, r.forceToken)) {
+          throw new RuminateError(
+            'grammar-rejected',
+            `forceToken ${r.forceToken} is not allowed by sequence ${r.seq}'s constraint at this point.`,
+            { field: 'forceToken' },
+          );
+        }
+      }
       const k = r.want?.topLogprobs;
       if (k !== undefined && !(Number.isInteger(k) && k >= 0 && k <= 20)) {
         throw new RuminateError('invalid-argument', `topLogprobs must be an integer in 0..20, got ${k}.`, {

@@ -1,6 +1,9 @@
 // The contract between the worker runtime and the main-thread controller (ARCHITECTURE.md).
 // A token step (`Engine.step`) advances each listed sequence by one token; the runtime
 // knows sequences and tokens, never strategies.
+import type { Constraint, ConstraintInfo, JsonLayout } from '../constraint/types.ts';
+
+export type { Constraint, ConstraintInfo, JsonLayout } from '../constraint/types.ts';
 
 /** Opaque handle of one sequence in the KV cache. */
 export type SeqId = number;
@@ -71,6 +74,8 @@ export interface ModelInfo {
   weightBytes: number;
   /** Whether a chat template is present. */
   hasChatTemplate: boolean;
+  /** How the chat template writes tool calls: `hermes` (`<tool_call>{json}</tool_call>`, Qwen and Hermes) or `json` (a bare JSON object). */
+  toolCallFormat?: 'hermes' | 'json';
   /** The backend the model runs on (`webgpu` or `wasm`), for engines that have a choice. */
   backend?: 'webgpu' | 'wasm';
   /** Compute threads of the wasm backend, and why that many (e.g. the headers a page lacks). */
@@ -85,6 +90,16 @@ export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
   /** What they say. */
   content: string;
+  /** An assistant turn's tool calls (OpenAI's shape), for templates that render them. */
+  tool_calls?: {
+    id?: string;
+    type: 'function';
+    function: { name: string; arguments: string | Record<string, unknown> };
+  }[];
+  /** A tool turn: which call it answers. */
+  tool_call_id?: string;
+  /** A tool turn: the function's name. */
+  name?: string;
 }
 
 /** How to pick the next token. `temperature: 0` is greedy. */
@@ -147,6 +162,8 @@ export interface StepResult {
   selfCertainty?: number;
   /** True when the token is an end-of-generation token. */
   eos: boolean;
+  /** True when the sequence's constraint admitted no token here: the end token was forced (finish reason `grammar`). */
+  grammarDeadEnd?: boolean;
 }
 
 /** KV cache and weight memory, for the planner and for tests of prefix sharing. */
@@ -180,7 +197,10 @@ export interface Engine {
   /** Token ids to text; never splits a UTF-8 character (incomplete bytes are held back). */
   detokenize(ids: number[]): Promise<string>;
   /** Renders the chat template and tokenizes it, ready for generation. */
-  applyChatTemplate(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): Promise<number[]>;
+  applyChatTemplate(
+    messages: ChatMessage[],
+    opts?: { addGenerationPrompt?: boolean; variables?: Record<string, unknown> },
+  ): Promise<number[]>;
   /** New sequence holding `prompt`; prefilled lazily by the next step (sharing a cached prefix when one exists). */
   createSequence(prompt: number[]): Promise<SeqId>;
   /** `count` copies of `seq` sharing every KV page (copy-on-write). */
@@ -195,6 +215,13 @@ export interface Engine {
   tokens(seq: SeqId): Promise<number[]>;
   /** One token for each listed sequence. */
   step(batch: StepRequest[]): Promise<StepResult[]>;
+  /**
+   * Constrains what `seq` generates from its current length on (a JSON Schema, JSON mode, a
+   * GBNF/EBNF grammar or a regex), or removes its constraint (`null`). Every later step masks the
+   * tokens the grammar does not allow; forks inherit the grammar state. Engines without
+   * constrained decoding leave it out.
+   */
+  constrain?(seq: SeqId, constraint: Constraint | null, layout?: JsonLayout): Promise<ConstraintInfo | null>;
   /** Memory accounting. */
   memory(): Promise<MemoryReport>;
   /** The loaded model, or undefined. */

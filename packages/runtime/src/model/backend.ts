@@ -31,6 +31,12 @@ export interface RowSampling {
   forceToken: number | undefined;
   /** Tokens already in the sequence (for penalties), when any penalty is set. */
   history: readonly number[] | undefined;
+  /**
+   * The grammar's allowed tokens for a constrained sequence (packed bits: bit t % 32 of word
+   * t / 32). A backend calls it when it reaches the sampler — the GPU model after submitting the
+   * layers, so the mask is computed while the GPU runs them.
+   */
+  allowed?: () => Promise<Uint32Array>;
 }
 
 /** One pass of a step: rows to compute, pages to copy first, rows to sample. */

@@ -27,6 +27,7 @@ import { toSampledToken } from '../sampling/sampled-token.ts';
 import { samplerRowParams } from '../sampling/sampler-row-params.ts';
 import type { BackendMemory, ForwardPass, KvGeometry, ModelBackend, SampledToken } from './backend.ts';
 import type { CpuEmbedding } from './cpu-embedding.ts';
+import { GpuTokenMasks, type PassMasks } from './gpu-token-masks.ts';
 import type { GpuTensor, GpuWeights } from './gpu-weights.ts';
 import type { Hparams } from './hparams.ts';
 import { encodeLinear, type LinearScratch } from './linear.ts';
@@ -74,6 +75,8 @@ export class GpuModel implements ModelBackend {
   private readonly rowInfo: GPUBuffer;
   private readonly blockTable: GPUBuffer;
   private readonly samplerOut: GPUBuffer;
+  /** Grammar masks of constrained rows (created on the first constrained pass). */
+  private readonly masks: GpuTokenMasks;
   private readonly staging: GPUBuffer;
   private readonly pageTmp: GPUBuffer;
   private samplerParams: GPUBuffer;
@@ -120,6 +123,7 @@ export class GpuModel implements ModelBackend {
     this.rowInfo = this.buffer('rowInfo', T * 8, storage());
     this.blockTable = this.buffer('blockTable', sizes.numSlots * sizes.maxPagesPerSeq * 4, storage());
     this.samplerOut = this.buffer('samplerOut', SamplerOp.outputBytes(S), storage());
+    this.masks = new GpuTokenMasks(ctx, hp.nVocab);
     this.staging = this.buffer(
       'staging',
       SamplerOp.outputBytes(S),
@@ -282,6 +286,7 @@ export class GpuModel implements ModelBackend {
     this.destroyed = true;
     for (const b of this.buffers) b.destroy();
     this.moe?.destroy();
+    void this.masks.destroy();
     this.weights.destroy();
     // Ops own uniforms and scratch (split-K partials); those that can release them do.
     for (const op of Object.values(this.ops) as { destroy?: () => void }[]) op?.destroy?.();
@@ -471,18 +476,26 @@ export class GpuModel implements ModelBackend {
 
   /** Sampling and readback: the sampler over the logits rows, submitted, its output mapped and decoded. */
   private async sampleAndRead(
-    enc: GPUCommandEncoder,
+    forwardEncoder: GPUCommandEncoder,
     pass: ForwardPass,
     rowParams: ReturnType<typeof samplerRowParams>[],
     candidates: number,
   ): Promise<SampledToken[]> {
     const { device } = this.ctx;
+    let enc = forwardEncoder;
     const S = pass.sample.length;
     const vocab = this.hp.nVocab;
     const params = packSamplerParams(rowParams, vocab, candidates);
     if (params.byteLength > this.samplerParams.size) {
       this.samplerParams.destroy();
       this.samplerParams = this.buffer('samplerParams', params.byteLength * 2, storage());
+    }
+    let masks: PassMasks | undefined;
+    if (GpuTokenMasks.needed(pass.sample)) {
+      // Submit the layers first: the worker computes the grammar masks while the GPU runs them.
+      device.queue.submit([enc.finish()]);
+      enc = device.createCommandEncoder({ label: 'masked sampling' });
+      masks = await this.masks.encode(enc, whole(this.act.logits, S * vocab), pass.sample);
     }
     device.queue.writeBuffer(this.samplerParams, 0, params as Uint32Array<ArrayBuffer>);
     this.ops.sampler.encode(enc, {
@@ -498,7 +511,15 @@ export class GpuModel implements ModelBackend {
     await this.settle(this.staging.mapAsync(GPUMapMode.READ, 0, SamplerOp.outputBytes(S)));
     const data = this.staging.getMappedRange(0, SamplerOp.outputBytes(S)).slice(0);
     this.staging.unmap();
-    return decodeSamplerOutput(data, S).map((r, i) => toSampledToken(r, pass.sample[i]?.want));
+    const decoded = decodeSamplerOutput(data, S);
+    const rows = decoded.map((r, i) => toSampledToken(r, pass.sample[i]?.want));
+    return masks
+      ? this.masks.finish(
+          rows,
+          masks,
+          decoded.map((r) => r.logZ),
+        )
+      : rows;
   }
 
   /** Compiles (once) the matmul variants for m = T and m = S rows of every weight type used. */

@@ -5,6 +5,7 @@
 // oracle the GPU model is compared with.
 import type { BackendMemory, ForwardPass, KvGeometry, ModelBackend, SampledToken } from '../model/backend.ts';
 import type { Hparams } from '../model/hparams.ts';
+import { isAllowed } from '../sampling/token-mask.ts';
 import { ReferenceForward, type ReferenceKv, type ReferenceTensorLookup } from './forward.ts';
 import { sampleRow } from './sample-row.ts';
 
@@ -41,13 +42,22 @@ export class CpuPagedBackend implements ModelBackend {
       this.table.set(pass.blockTable.subarray(slot * w, (slot + 1) * w), slot * w);
     }
     const wanted = new Map(pass.sample.map((s) => [s.row, s]));
-    const out = new Map<number, SampledToken>();
+    const logitsOf = new Map<number, ArrayLike<number>>();
     pass.rows.forEach((row, i) => {
       const logits = this.net.forwardToken(row.token, row.position, this.kvOf(row.slot));
-      const s = wanted.get(i);
-      if (s) out.set(i, sampleRow(logits, s));
+      if (wanted.has(i)) logitsOf.set(i, logits);
     });
-    return pass.sample.map((s) => out.get(s.row) as SampledToken);
+    const out: SampledToken[] = [];
+    for (const s of pass.sample) {
+      let logits = logitsOf.get(s.row) as ArrayLike<number>;
+      if (s.allowed) {
+        const mask = await s.allowed();
+        // Disallowed tokens at −∞: the reference's log-probabilities are then over the allowed set.
+        logits = Float64Array.from(logits, (v, t) => (isAllowed(mask, t) ? v : Number.NEGATIVE_INFINITY));
+      }
+      out.push(sampleRow(logits, s));
+    }
+    return out;
   }
 
   memory(): BackendMemory {

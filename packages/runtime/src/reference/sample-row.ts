@@ -76,18 +76,21 @@ export function sampleRow(logits: ArrayLike<number>, s: RowSampling): SampledTok
       }
     }
   }
-  // Reported log-probabilities are those of the temperature-1 model distribution (raw logits).
+  // Reported log-probabilities are those of the temperature-1 model distribution (raw logits);
+  // tokens a constraint masked (−∞) are left out, so the statistics are over the allowed set.
   const raw = logSoftmax(logits);
   const out: SampledToken = { token, logprob: raw[token] as number };
   const want = s.want;
+  const finite = [...raw.keys()].filter((t) => (raw[t] as number) > Number.NEGATIVE_INFINITY);
   if (want?.topLogprobs) {
-    const order = [...raw.keys()].sort((a, b) => (raw[b] as number) - (raw[a] as number) || a - b);
+    const order = finite.sort((a, b) => (raw[b] as number) - (raw[a] as number) || a - b);
     out.topLogprobs = order.slice(0, want.topLogprobs).map((t) => ({ token: t, logprob: raw[t] as number }));
   }
-  if (want?.entropy) out.entropy = -raw.reduce((a, l) => a + Math.exp(l) * l, 0);
+  if (want?.entropy)
+    out.entropy = -finite.reduce((a, t) => a + Math.exp(raw[t] as number) * (raw[t] as number), 0);
   if (want?.selfCertainty) {
-    const v = raw.length;
-    out.selfCertainty = raw.reduce((a, l) => a + l + Math.log(v), 0) / v;
+    const v = finite.length;
+    out.selfCertainty = finite.reduce((a, t) => a + (raw[t] as number) + Math.log(v), 0) / v;
   }
   return out;
 }

@@ -13,7 +13,7 @@ export interface RawStats {
   logZ: number;
   /** Entropy of the softmax, nats. */
   entropy: number;
-  /** mean_j log(V·p_j). */
+  /** mean_j log(V·p_j) over the V tokens with a finite logit (all of them unless a constraint masks some). */
   selfCertainty: number;
 }
 
@@ -32,13 +32,17 @@ export function rawStats(logits: Float32Array): RawStats {
   let s0 = 0;
   let s1 = 0;
   let sum = 0;
+  let allowed = 0;
   for (let i = 0; i < vocab; i++) {
     const l = logits[i] as number;
     const x = l - m;
     const e = Math.exp(x);
     s0 += e;
     if (e > 0) s1 += x * e; // a −inf (masked) logit contributes nothing
-    sum += l;
+    if (l > Number.NEGATIVE_INFINITY) {
+      sum += l;
+      allowed++;
+    }
   }
   const logZ = m + Math.log(s0);
   return {
@@ -47,6 +51,6 @@ export function rawStats(logits: Float32Array): RawStats {
     s0,
     logZ,
     entropy: Math.log(s0) - s1 / s0,
-    selfCertainty: Math.log(vocab) + sum / vocab - logZ,
+    selfCertainty: Math.log(allowed) + sum / allowed - logZ, // over the allowed (finite) tokens
   };
 }

@@ -6,7 +6,9 @@ import type { SampledToken } from '../model/backend.ts';
 /** The engine's view of one sampled row: token, log-probability, and the wanted extras. */
 export function toSampledToken(r: SamplerRowResult, want: StepWants | undefined): SampledToken {
   const out: SampledToken = { token: r.token, logprob: r.logprob };
-  if (want?.topLogprobs) out.topLogprobs = r.top.slice(0, want.topLogprobs);
+  // A token a constraint masked out (−∞) is never listed.
+  if (want?.topLogprobs)
+    out.topLogprobs = r.top.filter((e) => e.logprob > Number.NEGATIVE_INFINITY).slice(0, want.topLogprobs);
   if (want?.entropy) out.entropy = r.entropy;
   if (want?.selfCertainty) out.selfCertainty = r.selfCertainty;
   return out;

@@ -20,6 +20,7 @@ export type SharedEngine = Pick<
   | 'fork'
   | 'truncate'
   | 'append'
+  | 'constrain'
   | 'free'
   | 'tokens'
   | 'step'
@@ -71,6 +72,7 @@ export class EngineSession {
   tokens: SharedEngine['tokens'] = (...a) => this.engine.tokens(...a);
   truncate: SharedEngine['truncate'] = (...a) => this.engine.truncate(...a);
   append: SharedEngine['append'] = (...a) => this.engine.append(...a);
+  constrain: SharedEngine['constrain'] = (...a) => this.engine.constrain(...a);
   memory: SharedEngine['memory'] = () => this.engine.memory();
   info: SharedEngine['info'] = () => this.engine.info();
   unload: SharedEngine['unload'] = () => this.engine.unload();

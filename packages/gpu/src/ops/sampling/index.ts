@@ -24,4 +24,5 @@ export {
   samplerCandidatesFor,
 } from './sampler-params.ts';
 export { penalisedLogit, type ReferenceSample, sampleReference } from './sampler-reference.ts';
+export { type TokenMaskArgs, TokenMaskOp, tokenMaskWords } from './token-mask.ts';
 export { samplerShapeBucket, samplerTunable } from './tunable.ts';

@@ -47,16 +47,21 @@ export function sampleReference(
   let s0 = 0;
   let s1 = 0;
   let sum = 0;
+  let allowed = 0;
   for (let i = 0; i < vocab; i++) {
     const x = (logits[i] as number) - m;
     const e = Math.exp(x);
     s0 += e;
     if (e > 0) s1 += x * e; // a −inf (masked) logit contributes nothing
-    sum += logits[i] as number;
+    if ((logits[i] as number) > Number.NEGATIVE_INFINITY) {
+      sum += logits[i] as number;
+      allowed++;
+    }
   }
   const logZ = m + Math.log(s0);
   const entropy = Math.log(s0) - s1 / s0;
-  const selfCertainty = Math.log(vocab) + sum / vocab - logZ;
+  // Over the tokens a constraint allows (−∞ logits are masked out): every token when none is.
+  const selfCertainty = Math.log(allowed) + sum / allowed - logZ;
   const rawOrder = [...Array(vocab).keys()].sort(
     (a, b) => (logits[b] as number) - (logits[a] as number) || a - b,
   );

@@ -15,6 +15,7 @@ import type { WasmTuningReport } from '../../engine/wasm-tuning.ts';
 import { sampleRows } from '../../sampling/cpu-sampler.ts';
 import { toSampledToken } from '../../sampling/sampled-token.ts';
 import { samplerRowParams } from '../../sampling/sampler-row-params.ts';
+import { maskSampledRows } from '../../sampling/token-mask.ts';
 import type { BackendMemory, ForwardPass, ModelBackend, SampledToken } from '../backend.ts';
 import type { CpuEmbedding } from '../cpu-embedding.ts';
 import type { Hparams } from '../hparams.ts';
@@ -120,6 +121,7 @@ export class WasmModel implements ModelBackend {
       pass.sample.some((s) => (s.want?.topLogprobs ?? 0) > 0),
     );
     const logits = new Float32Array(buf, L.logits, S * hp.nVocab);
+    await maskSampledRows(logits, hp.nVocab, pass.sample);
     return sampleRows(logits, hp.nVocab, rows, candidates).map((r, i) =>
       toSampledToken(r, pass.sample[i]?.want),
     );
