@@ -136,6 +136,22 @@ describe('ruminate serve with the openai client', () => {
     expect(r.choices[0]?.text).toMatch(/^[AB]:/);
   });
 
+  it("passes constrained decoding's fields through to the engine (a regex)", async () => {
+    const r = await client.completions.create({
+      model: 'mul-q8_0',
+      prompt: '68*24=',
+      max_tokens: 24,
+      n: 2,
+      seed: 9,
+      ...({ regex: 'B:[0-9]+\\*[0-9]+=[0-9]+' } as object),
+    });
+    for (const c of r.choices) expect(c.text).toMatch(/^B:\d+\*\d+=\d+$/);
+    const bad = await client.completions
+      .create({ model: 'mul-q8_0', prompt: '1*2=', ...({ regex: '(' } as object) })
+      .catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
+  });
+
   it('answers bad input with OpenAI errors and statuses', async () => {
     await expect(
       client.chat.completions.create({ model: 'gpt-9', messages: [{ role: 'user', content: 'x' }] }),

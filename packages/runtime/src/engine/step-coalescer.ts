@@ -4,7 +4,7 @@
 // that arrived meanwhile; the results are split back to their callers. After each step the
 // coalescer lets pending continuations run once (one macrotask), so callers whose next step
 // follows from the last one's results all join the same step rather than trickling in one by one.
-// Methods that change sequences (create, fork, truncate, append, free) wait until the step in
+// Methods that change sequences (create, fork, truncate, append, free, constrain) wait until the step in
 // flight has finished, so no block table changes under a running pass; the rest pass through.
 // Nothing else in the engine changes: a new request's prefill rows simply ride in the next step
 // with everyone's decode rows.
@@ -45,8 +45,13 @@ export class StepCoalescer implements Engine {
   private inFlight: Promise<unknown> | undefined;
   private readonly counters: CoalescerStats = { steps: 0, calls: 0, maxCallsPerStep: 0, maxBatch: 0 };
 
+  /** Present when the inner engine decodes under constraints (a sequence's constraint changes between steps). */
+  readonly constrain?: Engine['constrain'];
+
   constructor(inner: Engine) {
     this.inner = inner;
+    const constrain = inner.constrain?.bind(inner);
+    if (constrain) this.constrain = (...a) => this.betweenSteps(() => constrain(...a));
   }
 
   /** Queues `batch` for the next merged step and resolves with its own results. */
