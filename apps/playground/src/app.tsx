@@ -11,6 +11,7 @@ import { createWorkerEngine } from '@ruminate/runtime/worker';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { describeBackend, type LoadedOn } from './backend.ts';
 import { CandidateBoard } from './candidate-board.tsx';
+import { ChainView } from './chain-view.tsx';
 import { demoEngine } from './demo-model.ts';
 import { DevicePanel } from './device-panel.tsx';
 import { EvalChart, evalSeries } from './eval-chart.tsx';
@@ -24,6 +25,7 @@ import {
   type ModelChoice,
   ModelPicker,
 } from './model-picker.tsx';
+import { INITIAL_OUTPUT, isConstraintError } from './output-constraint.ts';
 import { PlanView } from './plan-view.tsx';
 import { RunPanel, type RunSettings, requestOf } from './run-panel.tsx';
 
@@ -34,6 +36,7 @@ const INITIAL: RunSettings = {
   budgetKind: 'none',
   budgetValue: 400,
   maxTokens: 16,
+  output: INITIAL_OUTPUT,
 };
 
 /**
@@ -139,7 +142,12 @@ export function App() {
   }, [load]);
   const live = r.status === 'running' ? r.run : (run ?? r.run);
   const failure = r.error;
-  const err = failure && (failure as { code?: string }).code !== 'aborted' ? friendlyError(failure) : null;
+  // A refused schema or grammar is shown beside the schema box, not here.
+  const constraintError = failure && isConstraintError(failure) ? failure : null;
+  const err =
+    failure && !constraintError && (failure as { code?: string }).code !== 'aborted'
+      ? friendlyError(failure)
+      : null;
   return (
     <>
       <header>
@@ -190,8 +198,10 @@ export function App() {
             );
           }}
           onStop={r.abort}
+          constraintError={constraintError}
         />
         <PlanView plan={plan} />
+        <ChainView run={live} />
         <CandidateBoard run={live} />
         <LiveEval ready={r.status === 'ready'} generate={r.generate} />
         <EvalChart series={evalSeries} />

@@ -20,6 +20,7 @@ export {
   resultToJson,
   runStrategy,
 } from './api/run-strategy.ts';
+export type { ThinkingMode } from './api/thinking-prompt.ts';
 export {
   callableTools,
   callSchema,
@@ -28,8 +29,23 @@ export {
   toolConstraint,
 } from './api/tools.ts';
 export type * from './api/types.ts';
+export {
+  type AllocationLimits,
+  type AllocationPolicy,
+  nextRound,
+  type PromptState,
+  proportionalSplit,
+} from './batch/allocation.ts';
+export {
+  type BatchItem,
+  type BatchOptions,
+  type BatchPrompt,
+  type BatchResult,
+  runBatch,
+} from './batch/run-batch.ts';
 export { ScriptedEngine, type ScriptedEngineOptions, type ScriptedModel } from './engines/scripted-engine.ts';
-export { evalChartSvg } from './eval/chart-svg.ts';
+export { type BatchEvalOptions, runBatchEval } from './eval/batch-eval.ts';
+export { type ChartFamily, type ChartPoint, chartFamilies, evalChartSvg } from './eval/chart-svg.ts';
 export { majority, passAtK, subsetMean, wilson } from './eval/estimators.ts';
 export { type EvalOptions, type EvalReport, type EvalRow, runEval } from './eval/run-eval.ts';
 export { Branch, type FinishReason, type TokenLogprob } from './generator/branch.ts';
@@ -49,6 +65,7 @@ export {
 export { EngineGenerator, type EngineGeneratorOptions } from './generator/engine-generator.ts';
 export { createRng } from './generator/seeds.ts';
 export { findStop, stableLength, stopPrefixLength } from './generator/stop-strings.ts';
+export { type ThinkingControl, thinkingOpen } from './generator/thinking-budget.ts';
 export { type CandidateTrace, Trace, type TraceEvent, type TraceEventType } from './generator/trace.ts';
 export type { DeltaListener, ExtendUntil, Generator, GeneratorUsage } from './generator/types.ts';
 export { fileSpeedCache } from './planner/file-speed-cache.ts';
@@ -86,6 +103,12 @@ export { betaStopProbability, incompleteBetaHalf } from './strategies/beta-rule.
 export { lowestGroupConfidence, percentile } from './strategies/deepconf.ts';
 export { dvts } from './strategies/dvts.ts';
 export { greedy } from './strategies/greedy.ts';
+export {
+  QALIGN_DEFAULT_BETA,
+  QALIGN_DEFAULT_BURN_IN,
+  qalign,
+  qalignLogAcceptance,
+} from './strategies/qalign.ts';
 
 export {
   getStrategy,

@@ -49,6 +49,7 @@ export {
   type QuantTypeName,
   quantize,
   roundActivationsQ8,
+  roundToF16,
 } from './quant/index.ts';
 export type { BufferSlice, WeightMatrix } from './tensor.ts';
 export * from './tuner/index.ts';

@@ -77,8 +77,11 @@ export async function measureCopyGBps(device: GPUDevice): Promise<CopyBandwidth>
   // The largest copy the device can allocate (SwiftShader, say, refuses two 1 GiB buffers).
   let largeBytes = Math.min(2 ** 30, device.limits.maxBufferSize);
   let large: number | undefined;
-  while (largeBytes > smallBytes && (large = await copyRate(device, largeBytes)) === undefined)
+  while (largeBytes > smallBytes) {
+    large = await copyRate(device, largeBytes);
+    if (large !== undefined) break;
     largeBytes /= 2;
+  }
   if (large === undefined) [largeBytes, large] = [smallBytes, small];
   return {
     gbps: copySlopeGBps(smallBytes, small, largeBytes, large),

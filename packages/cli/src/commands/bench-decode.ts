@@ -24,6 +24,7 @@ import {
   weightBytesPerStep,
 } from './bandwidth-limit.ts';
 import type { BenchSuite } from './bench.ts';
+import { CONSTRAINED_USAGE, runConstrainedBench } from './bench-decode-constrained.ts';
 
 const usage = [
   'ruminate bench decode --model PATH [--prompt-tokens N] [--decode-tokens N] [--kernels default,tuned,f32-activations]',
@@ -37,6 +38,8 @@ const usage = [
   '  one greedy single-sequence decode step (timestamp queries). f32-activations: the defaults with',
   '  activations kept in f32 where the device would round them to 8 bits for q4_0 (CPU adapters).',
   '  Writes bench/results/decode.json (--out: FILE instead).',
+  '',
+  CONSTRAINED_USAGE,
 ].join('\n');
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -71,8 +74,11 @@ interface DecodeRow {
 
 export const benchDecode: BenchSuite = {
   name: 'decode',
-  summary: 'prefill and decode tok/s at 1, 4, 16 parallel sequences (bench/results/decode.json)',
+  summary:
+    'prefill and decode tok/s at 1, 4, 16 parallel sequences (bench/results/decode.json); ' +
+    '--constrained: JSON-Schema-constrained vs free step time (bench/results/decode-constrained-<backend>.json)',
   async run(argv) {
+    if (argv.includes('--constrained')) return runConstrainedBench(argv);
     const { values } = parseArgs({
       args: argv,
       options: {

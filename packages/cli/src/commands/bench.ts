@@ -24,7 +24,8 @@ const suites: { name: string; summary: string; load: () => Promise<BenchSuite> }
   {
     name: 'decode',
     summary:
-      'prefill and decode tok/s at 1, 4, 16 parallel sequences against the bandwidth limit (bench/results/decode.json, or --out FILE)',
+      'prefill and decode tok/s at 1, 4, 16 parallel sequences against the bandwidth limit (bench/results/decode.json, or --out FILE); ' +
+      '--constrained: JSON-Schema-constrained vs free step time (bench/results/decode-constrained-<backend>.json)',
     load: async () => (await import('./bench-decode.ts')).benchDecode,
   },
   {

@@ -4,11 +4,18 @@ import { RuminateError } from '@ruminate/errors';
 import { RuminateEngine, type StepResult } from '@ruminate/runtime';
 import { BACKEND_OPTIONS, BACKEND_USAGE, backendOptions } from '../backend-option.ts';
 import type { Command } from '../command.ts';
+import {
+  CONSTRAINT_OPTIONS,
+  CONSTRAINT_USAGE,
+  type ConstraintValues,
+  constraintOptions,
+} from '../constraint-options.ts';
 import { log, out } from '../log.ts';
 
 const usage = [
   'ruminate generate --model PATH (--prompt TEXT | --tokens 1,2,3) [--max-tokens N] [--temperature T]',
   '                  [--seed S] [--top-k K] [--top-p P] [--context N] [--json]',
+  '                  [--json-schema FILE | --json-object | --grammar FILE | --regex PATTERN]',
   '                  [--strategy NAME --n N [--task TASK]] [--backend auto|webgpu|wasm] [--threads N]',
   'ruminate generate --remote URL [--remote-model NAME] [--api-key KEY] --prompt TEXT --strategy NAME …',
   '',
@@ -30,6 +37,7 @@ const usage = [
   '  --task TASK       take the verifier, step scorer, step delimiter, answer extraction and default',
   '                    --max-tokens from a registered task (mul: the bundled model’s)',
   '                    (with --strategy, --temperature defaults to the strategy’s own, 0.8 for sampling)',
+  CONSTRAINT_USAGE,
   BACKEND_USAGE,
 ].join('\n');
 
@@ -66,6 +74,7 @@ export const generateCommand: Command = {
         'remote-model': { type: 'string' },
         'api-key': { type: 'string' },
         json: { type: 'boolean', default: false },
+        ...CONSTRAINT_OPTIONS,
         ...BACKEND_OPTIONS,
       },
     });
@@ -80,6 +89,8 @@ export const generateCommand: Command = {
       return 2;
     }
     const maxTokens = num(values['max-tokens'], 'max-tokens', 32);
+    // Files are read and the constraint checked before the model loads.
+    const constrained = constraintOptions(values);
     const sampling = {
       temperature: num(values.temperature, 'temperature', 0),
       seed: num(values.seed, 'seed', 0),
@@ -100,6 +111,11 @@ export const generateCommand: Command = {
     await engine.free(warm);
 
     const seq = await engine.createSequence(prompt);
+    if (constrained) {
+      const c = await engine.constrain(seq, constrained.constraint);
+      if (c)
+        log(`${c.kind} constraint compiled in ${c.compileMs.toFixed(0)} ms${c.cached ? ' (cached)' : ''}`);
+    }
     const generated: number[] = [];
     const tp = performance.now();
     let last: StepResult | undefined;
@@ -128,7 +144,7 @@ export const generateCommand: Command = {
 };
 
 /** Parsed options of `generate`. */
-interface GenerateValues {
+interface GenerateValues extends ConstraintValues {
   model?: string;
   prompt?: string;
   tokens?: string;
@@ -163,6 +179,11 @@ export function strategyRequest(values: GenerateValues): RunRequest {
   req.seed = num(values.seed, 'seed', 0);
   if (values['top-k'] !== undefined) req.topK = num(values['top-k'], 'top-k', 0);
   if (values['top-p'] !== undefined) req.topP = num(values['top-p'], 'top-p', 1);
+  const constrained = constraintOptions(values);
+  if (constrained) {
+    req.constraint = constrained.constraint;
+    if (constrained.schema) req.responseSchema = constrained.schema;
+  }
   if (task) {
     req.verifier = task.verifier();
     req.stepScorer = task.stepScorer();

@@ -8,6 +8,7 @@
 
 import { RuminateError } from '@ruminate/errors';
 import type { Engine, LoadOptions, ModelInfo, ModelSource } from '@ruminate/runtime';
+import { type BatchOptions, type BatchPrompt, type BatchResult, runBatch } from '../batch/run-batch.ts';
 import { cachedDecodeSpeed, type MeasureOptions, type SpeedCache } from '../planner/measure.ts';
 import type { DecodeSpeed, DeviceProfileLike, Plan } from '../planner/types.ts';
 import { OpenAIHttpApi, type RemoteOptions } from '../remote/openai-http-api.ts';
@@ -108,6 +109,8 @@ export interface RuminateClient {
   plan(request: ChatCompletionRequest | CompletionRequest, options?: CallOptions): Promise<Plan>;
   /** Runs a canonical request (what the CLI uses). */
   run(request: RunRequest, options?: RunOptions): Promise<RunResult>;
+  /** Many prompts under one token budget, spent by estimated difficulty (compute-optimal) or evenly. */
+  batch(prompts: readonly BatchPrompt[], options: BatchOptions, call?: CallOptions): Promise<BatchResult>;
   /** Decode speed at 1, 4 and 16 parallel sequences (measured once, then cached). */
   measureSpeed(options?: MeasureOptions): Promise<DecodeSpeed>;
   /** The loaded model (undefined on a remote engine: see `remote`). */
@@ -361,6 +364,15 @@ function clientOver(target: RunTarget, options: CreateEngineOptions, chosen: Eng
         runOpts(call),
       ),
     run: (request, opts) => runStrategy(target, request, { ...runOpts(), ...opts }),
+    batch: async (prompts, opts, call) => {
+      if (!engine) {
+        throw new RuminateError(
+          'invalid-argument',
+          `batch runs on a local engine; ${remote?.name} is remote.`,
+        );
+      }
+      return runBatch(engine, prompts, opts, runOpts(call));
+    },
     remote,
     chosen,
     measureSpeed: async (opts) => {

@@ -10,6 +10,7 @@ import type { AnswerOptions } from '../verifiers/answer.ts';
 import type { JsonSchema } from '../verifiers/json-schema.ts';
 import type { VerifierSpec } from '../verifiers/resolve.ts';
 import { constraintOf } from './constraint-of.ts';
+import { type ThinkingMode, validateThinking } from './thinking-prompt.ts';
 import type { ChatCompletionRequest, ChatTool, CompletionRequest, ToolChoice } from './types.ts';
 
 /** A request in canonical form (camelCase); `runStrategy` takes this. */
@@ -59,6 +60,8 @@ export interface RunRequest {
   /** OpenAI tool_choice. */
   toolChoice?: ToolChoice;
   verifierTimeoutMs?: number;
+  /** Thinking section: 'off', 'on' or `{ maxTokens }` (models with `<think>`). */
+  thinking?: ThinkingMode;
 }
 
 function bad(field: string, message: string): RuminateError {
@@ -120,6 +123,7 @@ export function validateRunRequest(r: RunRequest): void {
   checkNumber(r.seed, 'seed', { integer: true });
   checkNumber(r.topLogprobs, 'top_logprobs', { min: 0, max: 20, integer: true });
   checkNumber(r.verifierTimeoutMs, 'verifier_timeout_ms', { min: 0, exclusiveMin: true });
+  validateThinking(r.thinking);
   if (r.stop !== undefined) {
     const stops = typeof r.stop === 'string' ? [r.stop] : r.stop;
     if (!Array.isArray(stops) || stops.some((s) => typeof s !== 'string' || s.length === 0)) {
@@ -181,6 +185,7 @@ function common(r: ChatCompletionRequest | CompletionRequest): RunRequest {
   set('answer', r.answer);
   set('delimiter', r.step_delimiter);
   set('verifierTimeoutMs', r.verifier_timeout_ms);
+  set('thinking', r.thinking);
   const constrained = constraintOf(r);
   set('constraint', constrained?.constraint);
   set('responseSchema', constrained?.schema);

@@ -25,6 +25,7 @@ import { resolveVerifier } from '../verifiers/resolve.ts';
 import { DEFAULT_VERIFIER_TIMEOUT_MS } from '../verifiers/types.ts';
 import { type RunRequest, validateRunRequest } from './request.ts';
 import { runSpeculative } from './speculative-run.ts';
+import { thinkingPrompt } from './thinking-prompt.ts';
 import { callableTools, parseToolCalls, type ToolCallFormat, toolConstraint } from './tools.ts';
 import type { ChatTool, RuminateUsage, ToolCall } from './types.ts';
 
@@ -156,6 +157,7 @@ export function resolveRequestStrategy(req: RunRequest): ResolvedStrategy {
 
 /** Prompt token ids of a request. */
 export async function promptTokensOf(engine: Engine, req: RunRequest): Promise<number[]> {
+  if (req.thinking !== undefined) return (await thinkingPrompt(engine, req, req.thinking)).tokens;
   if (req.promptTokens) return req.promptTokens;
   if (req.messages) {
     // The model's own template renders the tools (its `tools` variable), as Hugging Face templates expect.
@@ -270,7 +272,18 @@ export async function runStrategy(
   const n = req.n ?? 1;
   const api = isCompletionApi(target) ? target : undefined;
   const engine = api ? undefined : (target as Engine);
-  const prompt = engine ? await promptTokensOf(engine, req) : [];
+  if (api && req.thinking !== undefined) {
+    throw new RuminateError(
+      'invalid-argument',
+      `A thinking budget needs a local engine; ${api.name} is remote.`,
+      {
+        field: 'thinking',
+      },
+    );
+  }
+  const thinking =
+    engine && req.thinking !== undefined ? await thinkingPrompt(engine, req, req.thinking) : undefined;
+  const prompt = engine ? (thinking?.tokens ?? (await promptTokensOf(engine, req))) : [];
   const seed = (req.seed ?? randomSeed()) >>> 0;
   const plan = planRequest({
     strategy,
@@ -287,14 +300,16 @@ export async function runStrategy(
   const start = now();
   const stops = typeof req.stop === 'string' ? [req.stop] : (req.stop ?? []);
   const output = await outputConstraint(target, req);
-  // Speculative decoding drafts unconstrained tokens, so constrained requests decode normally.
+  // Speculative decoding drafts unconstrained tokens and cannot force the end of thinking, so
+  // constrained requests and thinking budgets decode normally.
   if (
     engine &&
     opts.draft &&
     def.name === 'greedy' &&
     !req.logprobs &&
     !output.constraint &&
-    output.tools.length === 0
+    output.tools.length === 0 &&
+    !thinking?.control
   ) {
     return runSpeculative(engine, opts.draft, prompt, plan, stops, opts);
   }
@@ -347,6 +362,7 @@ export async function runStrategy(
   if (req.budget?.tokens !== undefined) limits.tokens = req.budget.tokens;
   genOpts.limits = limits;
   if (req.delimiter !== undefined) genOpts.delimiter = req.delimiter;
+  if (thinking?.control) genOpts.thinking = thinking.control;
   if (opts.signal) genOpts.signal = opts.signal;
   const onDelta = opts.onDelta;
   const detokenize = (ids: number[]) => gen.detokenize(ids);

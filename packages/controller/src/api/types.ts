@@ -9,6 +9,7 @@ import type { StrategySpec } from '../strategies/types.ts';
 import type { AnswerOptions } from '../verifiers/answer.ts';
 import type { JsonSchema } from '../verifiers/json-schema.ts';
 import type { VerifierSpec } from '../verifiers/resolve.ts';
+import type { ThinkingMode } from './thinking-prompt.ts';
 
 /** OpenAI `response_format`, plus the forms WebLLM accepts (a JSON-mode schema as text, a grammar); enforced while decoding. */
 export type ResponseFormat =
@@ -89,6 +90,8 @@ export interface CommonRequest {
   step_delimiter?: string;
   /** Time limit per verifier call (default 10 s). */
   verifier_timeout_ms?: number;
+  /** Thinking section of models that have one (qwen3): 'off', 'on', or a budget closed by force at `maxTokens`. */
+  thinking?: ThinkingMode;
 }
 
 /** A chat message in a request: as the runtime's, but an assistant turn that only called tools may have `content: null` (OpenAI's shape). */

@@ -171,6 +171,39 @@ export class CompletionApiGenerator implements Generator {
     return children;
   }
 
+  async forkAt(branch: Branch, keep: number): Promise<Branch> {
+    this.checkAbort();
+    const k = Math.max(0, Math.min(Math.floor(keep), branch.tokens.length));
+    const id = this.nextId++;
+    const child = new Branch(id, branch.isRoot ? null : branch.id, mixSeed(this.seed, id), id);
+    child.tokens = branch.tokens.slice(0, k);
+    child.logprobs = branch.logprobs.slice(0, k);
+    child.topLogprobs = branch.topLogprobs.slice(0, k);
+    child.confidences = branch.confidences.slice(0, k);
+    child.selfCertainty = branch.selfCertainty.slice(0, k);
+    child.entropy = branch.entropy.slice(0, k);
+    child.generated = k;
+    // Token texts are this generator's own vocabulary: the first k pieces are the kept text.
+    child.text = await this.detokenize(child.tokens);
+    for (let end = findStepEnd(child.openStep, this.delimiter); end >= 0; ) {
+      child.steps.push(child.openStep.slice(0, end));
+      child.stepStart += end;
+      end = findStepEnd(child.openStep, this.delimiter);
+    }
+    this.branches.set(id, child);
+    this.stats.forks++;
+    this.stats.candidates++;
+    const rec = this.trace.add(id, child.parent, child.seed);
+    rec.tokens = child.tokens;
+    rec.stepScores = child.stepScores;
+    this.trace.event(
+      id,
+      'forked',
+      `from ${branch.id}, keeping ${k} of its ${branch.tokens.length} tokens; ${this.api.name} has no KV fork, so the ${child.text.length}-character prefix is re-sent`,
+    );
+    return child;
+  }
+
   async extend(branches: readonly Branch[], until: ExtendUntil = {}): Promise<void> {
     const live = branches.filter((b) => !b.finished && b.seq !== undefined);
     if (live.length === 0) return;

@@ -196,7 +196,7 @@ export interface Engine {
   tokenize(text: string, opts?: { special?: boolean; addBos?: boolean }): Promise<number[]>;
   /** Token ids to text; never splits a UTF-8 character (incomplete bytes are held back). */
   detokenize(ids: number[]): Promise<string>;
-  /** Renders the chat template and tokenizes it, ready for generation. */
+  /** Renders the chat template and tokenizes it, ready for generation; `variables` reach the template (`tools`, `enable_thinking`). */
   applyChatTemplate(
     messages: ChatMessage[],
     opts?: { addGenerationPrompt?: boolean; variables?: Record<string, unknown> },
