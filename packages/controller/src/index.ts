@@ -10,6 +10,7 @@ export {
   createEngine,
   type RuminateClient,
 } from './api/create-engine.ts';
+export type { EngineChoice, RejectedEngine } from './api/engine-fallback.ts';
 export type { RunRequest } from './api/request.ts';
 export {
   type ChoiceResult,
@@ -48,6 +49,19 @@ export { type ChartFamily, type ChartPoint, chartFamilies, evalChartSvg } from '
 export { majority, passAtK, subsetMean, wilson } from './eval/estimators.ts';
 export { type EvalOptions, type EvalReport, type EvalRow, runEval } from './eval/run-eval.ts';
 export { Branch, type FinishReason, type TokenLogprob } from './generator/branch.ts';
+export type {
+  ApiFinishReason,
+  ApiPrompt,
+  ApiToken,
+  ApiTopLogprob,
+  CompletionApi,
+  CompletionApiEvent,
+  CompletionApiRequest,
+} from './generator/completion-api.ts';
+export {
+  CompletionApiGenerator,
+  type CompletionApiGeneratorOptions,
+} from './generator/completion-api-generator.ts';
 export { EngineGenerator, type EngineGeneratorOptions } from './generator/engine-generator.ts';
 export { createRng } from './generator/seeds.ts';
 export { findStop, stableLength, stopPrefixLength } from './generator/stop-strings.ts';
@@ -71,6 +85,13 @@ export {
 } from './planner/plan.ts';
 export { estimateSpeed, kneeWidth, throughputAt } from './planner/throughput.ts';
 export type { Budget, DecodeSpeed, DeviceProfileLike, Plan, SpeedPoint } from './planner/types.ts';
+export {
+  OpenAIHttpApi,
+  type RemoteCapabilities,
+  type RemoteOptions,
+} from './remote/openai-http-api.ts';
+export type { RetryPolicy } from './remote/retry.ts';
+export { sseData } from './remote/sse.ts';
 export {
   type SpeculativeOptions,
   type SpeculativeResult,

@@ -33,6 +33,12 @@ const suites: { name: string; summary: string; load: () => Promise<BenchSuite> }
     summary: 'Ruminate vs wllama, same GGUF in headless Chromium (bench/results/peers.json)',
     load: async () => (await import('./bench-peers.ts')).benchPeers,
   },
+  {
+    name: 'serve',
+    summary:
+      'loopback load test of ruminate serve: 32 clients vs the same 128 requests one by one (bench/results/serve.json)',
+    load: async () => (await import('./bench-serve.ts')).benchServe,
+  },
 ];
 
 /** Adds a suite (used by suites defined in other modules). */

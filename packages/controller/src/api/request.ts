@@ -21,6 +21,8 @@ export interface RunRequest {
   prompt?: string;
   /** Prompt token ids, used as given. */
   promptTokens?: number[];
+  /** Start of the assistant's reply to continue (chat `continue_final_message`): appended to the rendered messages. */
+  prefill?: string;
   /** Strategy, `name[@samples]` or an object; default: `sample`, or `sc`/`bon` when a budget is given. */
   strategy?: StrategySpec;
   /** Samples (overrides the `@N` of `strategy`; the CLI's `--n`). */
@@ -36,6 +38,8 @@ export interface RunRequest {
   presencePenalty?: number;
   /** Per-candidate token limit. */
   maxTokens?: number;
+  /** Token ids never sampled (OpenAI `logit_bias` of -100). */
+  bannedTokens?: number[];
   stop?: string | string[];
   seed?: number;
   /** Return per-token log-probabilities of the choices. */
@@ -139,6 +143,25 @@ export function validateRunRequest(r: RunRequest): void {
   }
 }
 
+/** The tokens a `logit_bias` bans: -100 bans (as in OpenAI's API); other biases are not supported. */
+function bannedOf(bias: Record<string, number> | undefined): number[] | undefined {
+  if (bias === undefined) return undefined;
+  if (bias === null || typeof bias !== 'object' || Array.isArray(bias))
+    throw bad('logit_bias', 'must be an object of token id → bias.');
+  const banned: number[] = [];
+  for (const [key, value] of Object.entries(bias)) {
+    const id = Number(key);
+    if (!Number.isInteger(id) || id < 0) throw bad('logit_bias', `keys must be token ids (got "${key}").`);
+    if (value !== -100)
+      throw bad(
+        'logit_bias',
+        `supports only -100 (never sample the token); got ${JSON.stringify(value)} for ${key}.`,
+      );
+    banned.push(id);
+  }
+  return banned;
+}
+
 function common(r: ChatCompletionRequest | CompletionRequest): RunRequest {
   const out: RunRequest = {};
   const set = <K extends keyof RunRequest>(k: K, v: RunRequest[K] | undefined) => {
@@ -166,6 +189,7 @@ function common(r: ChatCompletionRequest | CompletionRequest): RunRequest {
   const constrained = constraintOf(r);
   set('constraint', constrained?.constraint);
   set('responseSchema', constrained?.schema);
+  set('bannedTokens', bannedOf(r.logit_bias));
   return out;
 }
 
@@ -178,6 +202,15 @@ export function fromChatRequest(r: ChatCompletionRequest): RunRequest {
     : r.messages;
   if (r.tools !== undefined) out.tools = r.tools;
   if (r.tool_choice !== undefined) out.toolChoice = r.tool_choice;
+  if (r.continue_final_message !== undefined && typeof r.continue_final_message !== 'boolean')
+    throw bad('continue_final_message', 'must be true or false.');
+  if (r.continue_final_message) {
+    const last = Array.isArray(out.messages) ? out.messages.at(-1) : undefined;
+    if (last?.role !== 'assistant' || typeof last.content !== 'string')
+      throw bad('continue_final_message', 'needs the last message to be an assistant message.');
+    out.prefill = last.content;
+    out.messages = (out.messages as ChatMessage[]).slice(0, -1);
+  }
   if (r.logprobs !== undefined && typeof r.logprobs !== 'boolean')
     throw bad('logprobs', 'must be true or false.');
   if (r.top_logprobs !== undefined && !r.logprobs) throw bad('top_logprobs', 'needs logprobs: true.');
