@@ -8,13 +8,15 @@ export {
   type Completions,
   type CreateEngineOptions,
   createEngine,
+  defaultEngine,
   type RuminateClient,
 } from './api/create-engine.ts';
-export type { RunRequest } from './api/request.ts';
+export { fromChatRequest, fromCompletionRequest, type RunRequest } from './api/request.ts';
 
 export {
   type ChoiceResult,
   planFor,
+  resolveRequestStrategy,
   type RunOptions,
   type RunResult,
   resultToJson,

@@ -26,7 +26,9 @@ export type RuminateErrorCode =
   | 'tokenizer-invalid'
   | 'tokenizer-unsupported'
   | 'chat-template-missing'
-  | 'chat-template-failed';
+  | 'chat-template-failed'
+  | 'model-not-found'
+  | 'unsupported-feature';
 
 /**
  * The one error type Ruminate throws. `code` says what went wrong for programs, the
