@@ -13,7 +13,7 @@ export interface ChatTurnState {
   prompt: number[];
   /** The kept reply's text. */
   reply: string;
-  /** The kept reply's tokens, without a final end-of-generation token. */
+  /** The kept reply's tokens (the end-of-generation token that ended it is not among them). */
   replyTokens: number[];
   /** Tokens of prompt + reply whose KV is computed (the last sampled token never is, unless it was EOS). */
   computed: number;
@@ -85,16 +85,16 @@ export async function chatPrompt(
   return { tokens, reused: Math.min(commonPrefix(tokens, held), tokens.length - 1) };
 }
 
-/** The state a finished request leaves: `replyTokens` of the kept choice, its text and whether it ended on EOS. */
+/** The state a finished request leaves: the kept choice's text and tokens (EOS is never among them) and whether EOS ended it. */
 export function turnState(
   messages: ChatMessage[],
   prompt: number[],
   reply: { text: string; tokens: number[] },
-  eosTokenIds: readonly number[],
+  endedOnEos: boolean,
 ): ChatTurnState {
-  const last = reply.tokens.at(-1);
-  const endedOnEos = last !== undefined && eosTokenIds.includes(last);
-  const replyTokens = endedOnEos ? reply.tokens.slice(0, -1) : [...reply.tokens];
-  const computed = prompt.length + replyTokens.length - (endedOnEos || replyTokens.length === 0 ? 0 : 1);
-  return { messages, prompt, reply: reply.text, replyTokens, computed };
+  // The token that ended a reply is sampled, never forwarded: after EOS every reply token is in
+  // the KV cache; after a length limit all but the last.
+  const n = reply.tokens.length;
+  const computed = prompt.length + (endedOnEos || n === 0 ? n : n - 1);
+  return { messages, prompt, reply: reply.text, replyTokens: [...reply.tokens], computed };
 }

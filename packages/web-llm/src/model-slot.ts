@@ -111,8 +111,8 @@ export class ModelSlot {
   private finish(r: RunResult, ctx: ReplyContext, chat?: { messages: ChatTurnState['messages']; prompt: number[] }): void {
     const kept = r.choices.at(-1);
     this.lastMessage = kept?.text ?? '';
-    this.turn =
-      chat && kept ? turnState(chat.messages, chat.prompt, kept, this.info.eosTokenIds) : undefined;
+    const endedOnEos = r.trace.find((c) => c.id === kept?.candidate)?.finishReason === 'eos';
+    this.turn = chat && kept ? turnState(chat.messages, chat.prompt, kept, endedOnEos) : undefined;
     const t = ctx.times;
     this.stats = {
       prefillTokens: ctx.prefilled,

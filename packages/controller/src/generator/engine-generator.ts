@@ -150,7 +150,7 @@ export class EngineGenerator implements Generator {
       }
       const batch: StepRequest[] = live.map((b) => ({
         seq: b.seq as number,
-        sampling: { ...sampling, seed: b.seed },
+        sampling: { ...sampling, seed: b.seed, stream: b.id },
         want: this.want,
       }));
       const results = await this.engine.step(batch);
