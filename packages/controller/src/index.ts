@@ -28,6 +28,19 @@ export { evalChartSvg } from './eval/chart-svg.ts';
 export { majority, passAtK, subsetMean, wilson } from './eval/estimators.ts';
 export { type EvalOptions, type EvalReport, type EvalRow, runEval } from './eval/run-eval.ts';
 export { Branch, type FinishReason, type TokenLogprob } from './generator/branch.ts';
+export type {
+  ApiFinishReason,
+  ApiPrompt,
+  ApiToken,
+  ApiTopLogprob,
+  CompletionApi,
+  CompletionApiEvent,
+  CompletionApiRequest,
+} from './generator/completion-api.ts';
+export {
+  CompletionApiGenerator,
+  type CompletionApiGeneratorOptions,
+} from './generator/completion-api-generator.ts';
 export { EngineGenerator, type EngineGeneratorOptions } from './generator/engine-generator.ts';
 export { createRng } from './generator/seeds.ts';
 export { findStop, stableLength, stopPrefixLength } from './generator/stop-strings.ts';

@@ -27,7 +27,14 @@ export type RuminateErrorCode =
   | 'tokenizer-unsupported'
   | 'chat-template-missing'
   | 'chat-template-failed'
-  | 'model-not-found'
+  | 'remote-failed'
+  | 'remote-malformed'
+  | 'remote-timeout'
+  | 'unauthorized'
+  | 'unknown-model'
+  | 'not-found'
+  | 'request-too-large'
+  | 'server-closing'
   | 'unsupported-feature';
 
 /**

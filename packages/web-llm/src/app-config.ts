@@ -55,7 +55,7 @@ export function resolveModel(id: string, appConfig: AppConfig): ResolvedModel {
   if (looksLikeGgufUrl(id)) return { modelId: id, url: id, record: { model: id, model_id: id, model_lib: '' } };
   const known = appConfig.model_list.map((r) => r.model_id);
   throw new RuminateError(
-    'model-not-found',
+    'unknown-model',
     `Cannot find model record in appConfig for ${id}. Known model ids: ${known.length > 0 ? known.join(', ') : '(none)'}. ` +
       'Pass one of them, add a record { model_id, model: "<GGUF URL>" } to appConfig.model_list, or pass a GGUF URL.',
     { field: 'modelId' },

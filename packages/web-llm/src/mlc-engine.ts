@@ -199,7 +199,7 @@ export class MLCEngine implements MLCEngineInterface {
       const slot = this.slots.get(model);
       if (!slot) {
         throw new RuminateError(
-          'model-not-found',
+          'unknown-model',
           `Model ${model} named by ${requestName} is not loaded. Loaded models: ${[...this.slots.keys()].join(', ')}.`,
           { field: 'model' },
         );

@@ -147,7 +147,7 @@ describe('MLCEngine (WebLLM API over Ruminate)', () => {
     const r = await engine.completions.create({ prompt: 'Once upon a time', max_tokens: 8, echo: true, logprobs: true, seed: 5 });
     expect(r.object).toBe('text_completion');
     expect(r.choices[0]?.text.startsWith('Once upon a time')).toBe(true);
-    const tokens = r.ruminate?.trace.find((c) => c.id === r.ruminate?.winner)?.tokens;
+    const tokens = r.ruminate?.trace?.find((c) => c.id === r.ruminate?.winner)?.tokens;
     expect(r.choices[0]?.logprobs?.content?.length).toBe(tokens?.length);
   });
 
@@ -165,7 +165,7 @@ describe('MLCEngine (WebLLM API over Ruminate)', () => {
 
   it("fails as WebLLM does, with Ruminate's codes", async () => {
     const unknown = await rejection(engine.reload('Llama-3.1-8B-Instruct-q4f32_1-MLC'));
-    expect(isRuminateError(unknown, 'model-not-found')).toBe(true);
+    expect(isRuminateError(unknown, 'unknown-model')).toBe(true);
     expect((unknown as Error).message).toContain(MODEL); // the ids there are
     const bias = await rejection(
       engine.chat.completions.create({ messages: [{ role: 'user', content: 'hi' }], logit_bias: { '5': 2 } }),

@@ -19,6 +19,8 @@ export interface RunRequest {
   prompt?: string;
   /** Prompt token ids, used as given. */
   promptTokens?: number[];
+  /** Start of the assistant's reply to continue (chat `continue_final_message`): appended to the rendered messages. */
+  prefill?: string;
   /** Strategy, `name[@samples]` or an object; default: `sample`, or `sc`/`bon` when a budget is given. */
   strategy?: StrategySpec;
   /** Samples (overrides the `@N` of `strategy`; the CLI's `--n`). */
@@ -34,6 +36,8 @@ export interface RunRequest {
   presencePenalty?: number;
   /** Per-candidate token limit. */
   maxTokens?: number;
+  /** Token ids never sampled (OpenAI `logit_bias` of -100). */
+  bannedTokens?: number[];
   stop?: string | string[];
   seed?: number;
   /** Return per-token log-probabilities of the choices. */
@@ -135,6 +139,25 @@ export function schemaOf(format: ResponseFormat | undefined): JsonSchema | undef
   throw bad('response_format.type', 'must be text, json_object or json_schema.');
 }
 
+/** The tokens a `logit_bias` bans: -100 bans (as in OpenAI's API); other biases are not supported. */
+function bannedOf(bias: Record<string, number> | undefined): number[] | undefined {
+  if (bias === undefined) return undefined;
+  if (bias === null || typeof bias !== 'object' || Array.isArray(bias))
+    throw bad('logit_bias', 'must be an object of token id → bias.');
+  const banned: number[] = [];
+  for (const [key, value] of Object.entries(bias)) {
+    const id = Number(key);
+    if (!Number.isInteger(id) || id < 0) throw bad('logit_bias', `keys must be token ids (got "${key}").`);
+    if (value !== -100)
+      throw bad(
+        'logit_bias',
+        `supports only -100 (never sample the token); got ${JSON.stringify(value)} for ${key}.`,
+      );
+    banned.push(id);
+  }
+  return banned;
+}
+
 function common(r: ChatCompletionRequest | CompletionRequest): RunRequest {
   const out: RunRequest = {};
   const set = <K extends keyof RunRequest>(k: K, v: RunRequest[K] | undefined) => {
@@ -159,6 +182,7 @@ function common(r: ChatCompletionRequest | CompletionRequest): RunRequest {
   set('delimiter', r.step_delimiter);
   set('verifierTimeoutMs', r.verifier_timeout_ms);
   set('responseSchema', schemaOf(r.response_format));
+  set('bannedTokens', bannedOf(r.logit_bias));
   return out;
 }
 
@@ -166,6 +190,15 @@ function common(r: ChatCompletionRequest | CompletionRequest): RunRequest {
 export function fromChatRequest(r: ChatCompletionRequest): RunRequest {
   const out = common(r);
   out.messages = r.messages;
+  if (r.continue_final_message !== undefined && typeof r.continue_final_message !== 'boolean')
+    throw bad('continue_final_message', 'must be true or false.');
+  if (r.continue_final_message) {
+    const last = Array.isArray(r.messages) ? r.messages.at(-1) : undefined;
+    if (last?.role !== 'assistant' || typeof last.content !== 'string')
+      throw bad('continue_final_message', 'needs the last message to be an assistant message.');
+    out.messages = r.messages.slice(0, -1);
+    out.prefill = last.content;
+  }
   if (r.logprobs !== undefined && typeof r.logprobs !== 'boolean')
     throw bad('logprobs', 'must be true or false.');
   if (r.top_logprobs !== undefined && !r.logprobs) throw bad('top_logprobs', 'needs logprobs: true.');

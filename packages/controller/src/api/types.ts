@@ -34,6 +34,8 @@ export interface CommonRequest {
   frequency_penalty?: number;
   presence_penalty?: number;
   repetition_penalty?: number;
+  /** Token id → bias; -100 bans the token (the only bias supported). */
+  logit_bias?: Record<string, number>;
   /** Return a stream of chunks instead of one response. */
   stream?: boolean;
   /** Include usage in the last streamed chunk (always included here; accepted for compatibility). */
@@ -62,6 +64,10 @@ export interface ChatCompletionRequest extends CommonRequest {
   logprobs?: boolean;
   /** And this many alternatives per position (0–20). */
   top_logprobs?: number;
+  /** Continue the last message (an assistant's) instead of starting a new one (vLLM's field; a remote engine's forks use it). */
+  continue_final_message?: boolean;
+  /** Accepted with `continue_final_message` (which implies false). */
+  add_generation_prompt?: boolean;
 }
 
 /** `completions.create` request. */
@@ -157,7 +163,8 @@ export interface ChatCompletionChunk {
   choices: {
     index: number;
     delta: { role?: 'assistant'; content?: string };
-    logprobs: null;
+    /** This chunk's tokens, when `logprobs` was asked for (greedy and sample stream them). */
+    logprobs: { content: ChatTokenLogprob[] } | null;
     finish_reason: OpenAIFinishReason | null;
   }[];
   usage: Usage | null;
@@ -193,7 +200,13 @@ export interface CompletionChunk {
   created: number;
   model: string;
   system_fingerprint: string;
-  choices: { index: number; text: string; logprobs: null; finish_reason: OpenAIFinishReason | null }[];
+  choices: {
+    index: number;
+    text: string;
+    /** This chunk's tokens, when `logprobs` was asked for (greedy and sample stream them). */
+    logprobs: Completion['choices'][number]['logprobs'];
+    finish_reason: OpenAIFinishReason | null;
+  }[];
   usage: Usage | null;
   ruminate?: Partial<RuminateExtras> & { candidate?: number; parent?: number | null; delta?: string };
 }
