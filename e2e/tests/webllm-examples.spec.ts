@@ -72,11 +72,18 @@ test('seed-to-reproduce: the same seed gives the same three choices twice', asyn
   expect(problems).toEqual([]); // the example throws when a choice differs
   const [reply0, reply1] = objects<Reply>(logs, 'chat.completion');
   expect(reply0?.choices).toHaveLength(3);
-  expect(reply1?.choices.map((c) => c.message.content)).toEqual(reply0?.choices.map((c) => c.message.content));
+  expect(reply1?.choices.map((c) => c.message.content)).toEqual(
+    reply0?.choices.map((c) => c.message.content),
+  );
   expect(new Set(reply0?.choices.map((c) => c.message.content)).size).toBeGreaterThan(1);
   const last = logs.find((l) => l.text.startsWith("First reply's last choice:"))?.text;
   expect(last).toBe(`First reply's last choice:\n${reply0?.choices[2]?.message.content}`);
-  for (const key of ['prefill_tokens_per_s', 'decode_tokens_per_s', 'time_to_first_token_s', 'e2e_latency_s']) {
+  for (const key of [
+    'prefill_tokens_per_s',
+    'decode_tokens_per_s',
+    'time_to_first_token_s',
+    'e2e_latency_s',
+  ]) {
     expect(reply0?.usage.extra[key]).toBeGreaterThan(0);
   }
   await expect(page.locator('#init-label')).toContainText('Finish loading');
@@ -111,6 +118,7 @@ async function expectStreamed(page: Page, logs: Logged[]) {
   expect(final?.args[1]).toBe(message);
   expect(chunks.length).toBeGreaterThan(3);
   // What setLabel wrote (innerText), modulo the whitespace that layout collapses.
+  // biome-ignore lint/performance/useDomNodeTextContent: the example writes innerText (newlines become <br>)
   const label = await page.locator('#generate-label').evaluate((el) => (el as HTMLElement).innerText);
   const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
   expect(squash(label)).toBe(squash(message));
@@ -123,7 +131,9 @@ test('streaming: deltas make the final message, usage comes on the last chunk', 
   await expectStreamed(page, logs);
 });
 
-test('get-started-web-worker: the engine runs in the example worker and streams to the page', async ({ page }) => {
+test('get-started-web-worker: the engine runs in the example worker and streams to the page', async ({
+  page,
+}) => {
   const { logs, problems, until } = await openExample(page, 'get-started-web-worker/get_started.html');
   await until('Final message:');
   expect(problems).toEqual([]);

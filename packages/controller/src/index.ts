@@ -16,9 +16,9 @@ export { fromChatRequest, fromCompletionRequest, type RunRequest } from './api/r
 export {
   type ChoiceResult,
   planFor,
-  resolveRequestStrategy,
   type RunOptions,
   type RunResult,
+  resolveRequestStrategy,
   resultToJson,
   runStrategy,
 } from './api/run-strategy.ts';

@@ -135,7 +135,10 @@ describe('RuminateEngine on the WebAssembly backend', () => {
     expect(again.map((r) => r.token)).toEqual(first.map((r) => r.token));
     const otherStream = await run(engine, prompts[5]!, 16, { ...sampling, stream: 4 });
     expect(otherStream.map((r) => r.token)).not.toEqual(first.map((r) => r.token));
-    const byDefault = [await run(engine, prompts[5]!, 16, sampling), await run(engine, prompts[5]!, 16, sampling)];
+    const byDefault = [
+      await run(engine, prompts[5]!, 16, sampling),
+      await run(engine, prompts[5]!, 16, sampling),
+    ];
     expect(byDefault[1]!.map((r) => r.token)).not.toEqual(byDefault[0]!.map((r) => r.token));
   });
 

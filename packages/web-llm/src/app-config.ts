@@ -52,7 +52,8 @@ export interface ResolvedModel {
 export function resolveModel(id: string, appConfig: AppConfig): ResolvedModel {
   const record = appConfig.model_list.find((r) => r.model_id === id);
   if (record) return { modelId: id, url: record.model, record };
-  if (looksLikeGgufUrl(id)) return { modelId: id, url: id, record: { model: id, model_id: id, model_lib: '' } };
+  if (looksLikeGgufUrl(id))
+    return { modelId: id, url: id, record: { model: id, model_id: id, model_lib: '' } };
   const known = appConfig.model_list.map((r) => r.model_id);
   throw new RuminateError(
     'unknown-model',

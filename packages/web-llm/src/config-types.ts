@@ -160,8 +160,12 @@ export interface MLCEngineInterface {
   reload: (modelId: string | string[], chatOpts?: ChatOptions | ChatOptions[]) => Promise<void>;
   chatCompletion(request: ChatCompletionRequestNonStreaming): Promise<ChatCompletion>;
   chatCompletion(request: ChatCompletionRequestStreaming): Promise<AsyncIterable<ChatCompletionChunk>>;
-  chatCompletion(request: ChatCompletionRequestBase): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion>;
-  chatCompletion(request: ChatCompletionRequest): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion>;
+  chatCompletion(
+    request: ChatCompletionRequestBase,
+  ): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion>;
+  chatCompletion(
+    request: ChatCompletionRequest,
+  ): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion>;
   completion(request: CompletionCreateParamsNonStreaming): Promise<Completion>;
   completion(request: CompletionCreateParamsStreaming): Promise<AsyncIterable<Completion>>;
   completion(request: CompletionCreateParamsBase): Promise<AsyncIterable<Completion> | Completion>;

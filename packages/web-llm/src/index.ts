@@ -10,6 +10,12 @@ export {
 } from './app-config.ts';
 export { deleteModelAllInfoInCache, deleteModelInCache, hasModelInCache } from './cache.ts';
 export * from './config-types.ts';
+export {
+  type FromWebLLMOptions,
+  fromWebLLM,
+  WebLLMCompletionApi,
+  type WebLLMEngineLike,
+} from './from-webllm.ts';
 export { CreateMLCEngine, MLCEngine, type RuminateEngineOptions } from './mlc-engine.ts';
 export type * from './openai-types.ts';
 export {

@@ -46,9 +46,13 @@ export interface RuminateEngineOptions {
 let modelLibNoticeShown = false;
 
 function unsupported(what: string, field: string): RuminateError {
-  return new RuminateError('unsupported-feature', `${what} is not supported by @ruminate/web-llm (see its README).`, {
-    field,
-  });
+  return new RuminateError(
+    'unsupported-feature',
+    `${what} is not supported by @ruminate/web-llm (see its README).`,
+    {
+      field,
+    },
+  );
 }
 
 /** A WebLLM progress report from a Ruminate load progress event. */
@@ -89,12 +93,17 @@ export class MLCEngine implements MLCEngineInterface {
     this.appConfig = engineConfig?.appConfig ?? prebuiltAppConfig;
     this.initProgressCallback = engineConfig?.initProgressCallback;
     this.logLevel = engineConfig?.logLevel ?? 'WARN';
-    if (engineConfig?.logitProcessorRegistry?.size) throw unsupported('logitProcessorRegistry', 'logitProcessorRegistry');
+    if (engineConfig?.logitProcessorRegistry?.size)
+      throw unsupported('logitProcessorRegistry', 'logitProcessorRegistry');
     this.chat = {
-      completions: { create: ((r: ChatCompletionRequestBase) => this.chatCompletion(r)) as MLCEngineInterface['chat']['completions']['create'] },
+      completions: {
+        create: ((r: ChatCompletionRequestBase) =>
+          this.chatCompletion(r)) as MLCEngineInterface['chat']['completions']['create'],
+      },
     };
     this.completions = {
-      create: ((r: CompletionCreateParamsBase) => this.completion(r)) as MLCEngineInterface['completions']['create'],
+      create: ((r: CompletionCreateParamsBase) =>
+        this.completion(r)) as MLCEngineInterface['completions']['create'],
     };
     this.embeddings = { create: (r: EmbeddingCreateParams) => this.embedding(r) };
   }
@@ -135,12 +144,18 @@ export class MLCEngine implements MLCEngineInterface {
     const ids = Array.isArray(modelId) ? modelId : [modelId];
     const opts = Array.isArray(chatOpts) ? chatOpts : ids.map(() => chatOpts);
     if (opts.length !== ids.length) {
-      throw new RuminateError('invalid-argument', `chatOpts has ${opts.length} entries for ${ids.length} model ids.`, {
-        field: 'chatOpts',
-      });
+      throw new RuminateError(
+        'invalid-argument',
+        `chatOpts has ${opts.length} entries for ${ids.length} model ids.`,
+        {
+          field: 'chatOpts',
+        },
+      );
     }
     if (new Set(ids).size !== ids.length) {
-      throw new RuminateError('invalid-argument', 'modelId lists the same model twice.', { field: 'modelId' });
+      throw new RuminateError('invalid-argument', 'modelId lists the same model twice.', {
+        field: 'modelId',
+      });
     }
     const resolved = ids.map((id) => resolveModel(id, this.appConfig));
     this.reloadController?.abort(new RuminateError('aborted', 'A newer reload() replaced this one.'));
@@ -151,11 +166,17 @@ export class MLCEngine implements MLCEngineInterface {
     for (const [i, model] of resolved.entries()) {
       if (model.record.model_lib && !modelLibNoticeShown) {
         modelLibNoticeShown = true;
-        this.log('WARN', `@ruminate/web-llm: model_lib (${model.record.model_lib}) is not needed and is ignored: Ruminate generates its kernels for the GGUF in "model".`);
+        this.log(
+          'WARN',
+          `@ruminate/web-llm: model_lib (${model.record.model_lib}) is not needed and is ignored: Ruminate generates its kernels for the GGUF in "model".`,
+        );
       }
       const options = chatOptionsOf(model.record, opts[i]);
       if (options.sliding_window_size !== undefined && options.sliding_window_size !== -1) {
-        this.log('WARN', '@ruminate/web-llm: sliding_window_size is not supported and is ignored; the context is context_window_size.');
+        this.log(
+          'WARN',
+          '@ruminate/web-llm: sliding_window_size is not supported and is ignored; the context is context_window_size.',
+        );
       }
       const timer = new StepTimer(await (this.ruminate.engine ?? defaultEngine)());
       const load: LoadOptions = {
@@ -168,7 +189,8 @@ export class MLCEngine implements MLCEngineInterface {
       }
       const client = await createEngine({ engine: timer, model: model.url, load });
       const info = await client.info();
-      if (!info) throw new RuminateError('not-loaded', `The engine reports no model after loading ${model.url}.`);
+      if (!info)
+        throw new RuminateError('not-loaded', `The engine reports no model after loading ${model.url}.`);
       this.slots.set(model.modelId, new ModelSlot(model, options, client, timer, info));
       this.initProgressCallback?.({
         progress: 1,
@@ -225,16 +247,23 @@ export class MLCEngine implements MLCEngineInterface {
 
   /** Stops the requests in flight: streams end with finish reason "abort", others reject with `aborted`. */
   interruptGenerate(): void {
-    for (const c of this.running) c.abort(new RuminateError('aborted', 'interruptGenerate() stopped the request.'));
+    for (const c of this.running)
+      c.abort(new RuminateError('aborted', 'interruptGenerate() stopped the request.'));
     this.running.clear();
   }
 
   /** A chat completion; see WebLLM's `chat.completions.create`. */
   chatCompletion(request: ChatCompletionRequestNonStreaming): Promise<ChatCompletion>;
   chatCompletion(request: ChatCompletionRequestStreaming): Promise<AsyncIterable<ChatCompletionChunk>>;
-  chatCompletion(request: ChatCompletionRequestBase): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion>;
-  chatCompletion(request: ChatCompletionRequest): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion>;
-  async chatCompletion(request: ChatCompletionRequestBase): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion> {
+  chatCompletion(
+    request: ChatCompletionRequestBase,
+  ): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion>;
+  chatCompletion(
+    request: ChatCompletionRequest,
+  ): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion>;
+  async chatCompletion(
+    request: ChatCompletionRequestBase,
+  ): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion> {
     const slot = this.slotFor(request.model, 'ChatCompletionRequest');
     return request.stream ? slot.chatStream(request, this.control()) : slot.chat(request, this.control());
   }
@@ -246,7 +275,9 @@ export class MLCEngine implements MLCEngineInterface {
   completion(request: CompletionCreateParams): Promise<AsyncIterable<Completion> | Completion>;
   async completion(request: CompletionCreateParamsBase): Promise<AsyncIterable<Completion> | Completion> {
     const slot = this.slotFor(request.model, 'CompletionCreateParams');
-    return request.stream ? slot.completeStream(request, this.control()) : slot.complete(request, this.control());
+    return request.stream
+      ? slot.completeStream(request, this.control())
+      : slot.complete(request, this.control());
   }
 
   /** Embeddings: not supported. */
@@ -284,7 +315,11 @@ export class MLCEngine implements MLCEngineInterface {
   }
 
   /** Forwards `inputIds` and samples the next token (WebLLM's low-level API). */
-  async forwardTokensAndSample(inputIds: Array<number>, isPrefill: boolean, modelId?: string): Promise<number> {
+  async forwardTokensAndSample(
+    inputIds: Array<number>,
+    isPrefill: boolean,
+    modelId?: string,
+  ): Promise<number> {
     return this.slotFor(modelId, 'forwardTokensAndSample').forwardTokensAndSample(inputIds, isPrefill);
   }
 
@@ -292,7 +327,10 @@ export class MLCEngine implements MLCEngineInterface {
     const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
     const adapter = await gpu?.requestAdapter();
     if (!adapter) {
-      throw new RuminateError('webgpu-unavailable', 'No WebGPU adapter here (Ruminate still runs, on its WebAssembly backend).');
+      throw new RuminateError(
+        'webgpu-unavailable',
+        'No WebGPU adapter here (Ruminate still runs, on its WebAssembly backend).',
+      );
     }
     return adapter;
   }

@@ -16,7 +16,15 @@ import type {
   CompletionCreateParamsBase,
   RuminateChunkExtras,
 } from './openai-types.ts';
-import { chatLogprobsOf, extrasOf, finishOf, type ReplyContext, toChatCompletion, toCompletion, usageOf } from './reply-mapping.ts';
+import {
+  chatLogprobsOf,
+  extrasOf,
+  finishOf,
+  type ReplyContext,
+  toChatCompletion,
+  toCompletion,
+  usageOf,
+} from './reply-mapping.ts';
 import { chatMessagesOf, type MappedRequest, mapRequest } from './request-mapping.ts';
 import type { StepTimer } from './step-timer.ts';
 
@@ -90,16 +98,21 @@ export class ModelSlot {
     return `prefill: ${rate(s.prefillTokens, s.prefillMs)} tokens/sec, decoding: ${rate(s.decodeTokens, s.decodeMs)} tokens/sec`;
   }
 
-  private async chatMapped(
-    request: ChatCompletionRequestBase,
-  ): Promise<{ mapped: MappedRequest; prompt: number[]; reused: number; messages: ReturnType<typeof chatMessagesOf> }> {
+  private async chatMapped(request: ChatCompletionRequestBase): Promise<{
+    mapped: MappedRequest;
+    prompt: number[];
+    reused: number;
+    messages: ReturnType<typeof chatMessagesOf>;
+  }> {
     const messages = chatMessagesOf(request);
     const { tokens, reused } = await chatPrompt(this.timer, messages, this.turn);
     const mapped = mapRequest(request, tokens, this.info.contextLength, this.chatOpts);
     return { mapped, prompt: tokens, reused, messages };
   }
 
-  private async textMapped(request: CompletionCreateParamsBase): Promise<{ mapped: MappedRequest; prompt: number[] }> {
+  private async textMapped(
+    request: CompletionCreateParamsBase,
+  ): Promise<{ mapped: MappedRequest; prompt: number[] }> {
     if (typeof request.prompt !== 'string') {
       throw new TypeError('prompt must be a string');
     }
@@ -108,7 +121,11 @@ export class ModelSlot {
   }
 
   /** Records what a finished request leaves: the kept reply, the chat turn, the speeds. */
-  private finish(r: RunResult, ctx: ReplyContext, chat?: { messages: ChatTurnState['messages']; prompt: number[] }): void {
+  private finish(
+    r: RunResult,
+    ctx: ReplyContext,
+    chat?: { messages: ChatTurnState['messages']; prompt: number[] },
+  ): void {
     const kept = r.choices.at(-1);
     this.lastMessage = kept?.text ?? '';
     const endedOnEos = r.trace.find((c) => c.id === kept?.candidate)?.finishReason === 'eos';
@@ -163,10 +180,16 @@ export class ModelSlot {
   }
 
   /** A chat request, answered as a stream of chunks (WebLLM's order: deltas, a finish chunk, then usage). */
-  chatStream(request: ChatCompletionRequestBase, control: RequestControl): Promise<AsyncIterable<ChatCompletionChunk>> {
+  chatStream(
+    request: ChatCompletionRequestBase,
+    control: RequestControl,
+  ): Promise<AsyncIterable<ChatCompletionChunk>> {
     const id = globalThis.crypto?.randomUUID?.() ?? `chatcmpl-${Date.now()}`;
     const created = Date.now();
-    const chunk = (choices: ChatCompletionChunk['choices'], extra: Partial<ChatCompletionChunk> = {}): ChatCompletionChunk => ({
+    const chunk = (
+      choices: ChatCompletionChunk['choices'],
+      extra: Partial<ChatCompletionChunk> = {},
+    ): ChatCompletionChunk => ({
       id,
       object: 'chat.completion.chunk',
       created,
@@ -186,7 +209,14 @@ export class ModelSlot {
           chunk(
             index === undefined
               ? []
-              : [{ index, delta: first ? { role: 'assistant', content: text } : { content: text }, finish_reason: null, logprobs: null }],
+              : [
+                  {
+                    index,
+                    delta: first ? { role: 'assistant', content: text } : { content: text },
+                    finish_reason: null,
+                    logprobs: null,
+                  },
+                ],
             ruminate ? { ruminate } : {},
           ),
         finish: (r, ctx, direct, top) =>
@@ -208,7 +238,10 @@ export class ModelSlot {
   }
 
   /** A plain completion, answered as a stream of `Completion` chunks. */
-  completeStream(request: CompletionCreateParamsBase, control: RequestControl): Promise<AsyncIterable<Completion>> {
+  completeStream(
+    request: CompletionCreateParamsBase,
+    control: RequestControl,
+  ): Promise<AsyncIterable<Completion>> {
     const id = globalThis.crypto?.randomUUID?.() ?? `cmpl-${Date.now()}`;
     const created = Date.now();
     const chunk = (choices: Completion['choices'], extra: Partial<Completion> = {}): Completion => ({
@@ -219,31 +252,39 @@ export class ModelSlot {
       choices,
       ...extra,
     });
-    return this.streamed(
-      request,
-      control,
-      async () => ({ ...(await this.textMapped(request)), reused: 0 }),
-      {
-        delta: (index, text, _first, ruminate) =>
-          chunk(index === undefined ? [] : [{ index, text, finish_reason: null, logprobs: null }], ruminate ? { ruminate } : {}),
-        finish: (r, ctx, direct, top) =>
-          chunk(
-            r.choices.map((c, index) => {
-              const content = chatLogprobsOf(c, top);
-              return { index, text: direct ? '' : c.text, finish_reason: finishOf(c, ctx), logprobs: content ? { content } : null };
-            }),
-          ),
-        usage: (r, ctx) => chunk([], { usage: usageOf(r, ctx), ruminate: extrasOf(r) }),
-        aborted: () => chunk([{ index: 0, text: '', finish_reason: 'abort', logprobs: null }]),
-      },
-    );
+    return this.streamed(request, control, async () => ({ ...(await this.textMapped(request)), reused: 0 }), {
+      delta: (index, text, _first, ruminate) =>
+        chunk(
+          index === undefined ? [] : [{ index, text, finish_reason: null, logprobs: null }],
+          ruminate ? { ruminate } : {},
+        ),
+      finish: (r, ctx, direct, top) =>
+        chunk(
+          r.choices.map((c, index) => {
+            const content = chatLogprobsOf(c, top);
+            return {
+              index,
+              text: direct ? '' : c.text,
+              finish_reason: finishOf(c, ctx),
+              logprobs: content ? { content } : null,
+            };
+          }),
+        ),
+      usage: (r, ctx) => chunk([], { usage: usageOf(r, ctx), ruminate: extrasOf(r) }),
+      aborted: () => chunk([{ index: 0, text: '', finish_reason: 'abort', logprobs: null }]),
+    });
   }
 
   /** The streaming loop shared by chat and plain completions. */
   private streamed<C>(
     request: { stream_options?: { include_usage?: boolean } | null },
     control: RequestControl,
-    map: () => Promise<{ mapped: MappedRequest; prompt: number[]; reused: number; chat?: { messages: ChatTurnState['messages']; prompt: number[] } }>,
+    map: () => Promise<{
+      mapped: MappedRequest;
+      prompt: number[];
+      reused: number;
+      chat?: { messages: ChatTurnState['messages']; prompt: number[] };
+    }>,
     make: {
       delta: (index: number | undefined, text: string, first: boolean, ruminate?: RuminateChunkExtras) => C;
       finish: (r: RunResult, ctx: ReplyContext, direct: boolean, top: number) => C;
@@ -281,7 +322,14 @@ export class ModelSlot {
             const first = !seen.has(c.id);
             seen.add(c.id);
             texts.set(c.id, (texts.get(c.id) ?? '') + d);
-            queue.push(make.delta(direct ? c.id - 1 : undefined, d, first, direct ? undefined : { candidate: c.id, parent: c.parent, delta: d }));
+            queue.push(
+              make.delta(
+                direct ? c.id - 1 : undefined,
+                d,
+                first,
+                direct ? undefined : { candidate: c.id, parent: c.parent, delta: d },
+              ),
+            );
           },
         })
         .then(
@@ -324,7 +372,10 @@ export class ModelSlot {
           if (rest.length > 0) await this.timer.append(this.raw.seq, rest);
         }
         const temperature = typeof this.chatOpts.temperature === 'number' ? this.chatOpts.temperature : 1;
-        const sampling = typeof this.chatOpts.top_p === 'number' ? { temperature, topP: this.chatOpts.top_p } : { temperature };
+        const sampling =
+          typeof this.chatOpts.top_p === 'number'
+            ? { temperature, topP: this.chatOpts.top_p }
+            : { temperature };
         const [r] = await this.timer.step([{ seq: this.raw.seq, sampling }]);
         this.raw.sampled = r?.token ?? -1;
         return this.raw.sampled;

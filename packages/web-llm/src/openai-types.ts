@@ -101,7 +101,10 @@ export interface ChatCompletionTool {
 }
 
 /** Which tool to call. */
-export type ChatCompletionToolChoiceOption = 'none' | 'auto' | { function: { name: string }; type: 'function' };
+export type ChatCompletionToolChoiceOption =
+  | 'none'
+  | 'auto'
+  | { function: { name: string }; type: 'function' };
 
 /**
  * WebLLM's `response_format`: `json_object` (with an optional JSON Schema as a string), an

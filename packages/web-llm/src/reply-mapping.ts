@@ -4,8 +4,8 @@
 import type { ChoiceResult, RuminateExtras, RunResult } from '@ruminate/controller';
 import type {
   ChatCompletion,
-  ChatCompletionTokenLogprob,
   ChatCompletionFinishReason,
+  ChatCompletionTokenLogprob,
   Completion,
   CompletionUsage,
 } from './openai-types.ts';

@@ -59,7 +59,10 @@ export function toChatMessage(m: ChatCompletionMessageParam, i: number): ChatMes
     return { role: 'assistant', content: m.content ?? '' };
   }
   if (m.role !== 'system' && m.role !== 'user' && m.role !== 'tool') {
-    throw bad(`messages[${i}].role`, `must be system, user, assistant or tool (got ${String((m as { role?: unknown }).role)}).`);
+    throw bad(
+      `messages[${i}].role`,
+      `must be system, user, assistant or tool (got ${String((m as { role?: unknown }).role)}).`,
+    );
   }
   if (typeof m.content !== 'string') throw bad(`messages[${i}].content`, 'must be a string.');
   return { role: m.role, content: m.content };
@@ -106,7 +109,10 @@ export function responseFormatOf(
       try {
         parsed = JSON.parse(schema);
       } catch (e) {
-        throw bad('response_format.schema', `must be a JSON Schema as a JSON string (${(e as Error).message}).`);
+        throw bad(
+          'response_format.schema',
+          `must be a JSON Schema as a JSON string (${(e as Error).message}).`,
+        );
       }
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
         throw bad('response_format.schema', 'must be a JSON object (a JSON Schema).');
@@ -129,9 +135,13 @@ export function responseFormatOf(
 }
 
 /** What a request asks for, in Ruminate's OpenAI shape, before the prompt is known. */
-function sharedFields(r: SharedFields, defaults: ChatOptions): Omit<CompletionRequest, 'prompt'> & ConstrainedFields {
-  if (given(r.logit_bias) && Object.keys(r.logit_bias ?? {}).length > 0) {
-    throw unsupported('logit_bias', 'a per-token logit bias');
+function sharedFields(
+  r: SharedFields,
+  defaults: ChatOptions,
+): Omit<CompletionRequest, 'prompt'> & ConstrainedFields {
+  const bias = given(r.logit_bias);
+  if (bias && Object.values(bias).some((v) => v !== -100)) {
+    throw unsupported('logit_bias', 'a logit bias other than -100 (never sample the token)');
   }
   if (r.ignore_eos) throw unsupported('ignore_eos', 'generating past end-of-sequence');
   const seed = given(r.seed);
@@ -145,7 +155,10 @@ function sharedFields(r: SharedFields, defaults: ChatOptions): Omit<CompletionRe
   set('top_p', given(r.top_p) ?? (defaults.top_p as number | undefined));
   set('frequency_penalty', given(r.frequency_penalty) ?? (defaults.frequency_penalty as number | undefined));
   set('presence_penalty', given(r.presence_penalty) ?? (defaults.presence_penalty as number | undefined));
-  set('repetition_penalty', given(r.repetition_penalty) ?? (defaults.repetition_penalty as number | undefined));
+  set(
+    'repetition_penalty',
+    given(r.repetition_penalty) ?? (defaults.repetition_penalty as number | undefined),
+  );
   set('max_tokens', given(r.max_tokens));
   set('stop', given(r.stop));
   set('seed', seed);
@@ -154,6 +167,7 @@ function sharedFields(r: SharedFields, defaults: ChatOptions): Omit<CompletionRe
   set('verifier', r.verifier);
   set('top_k', r.top_k);
   set('min_p', r.min_p);
+  if (bias && Object.keys(bias).length > 0) out.logit_bias = bias;
   return out;
 }
 
@@ -211,7 +225,10 @@ export function mapRequest(
   const run = fromCompletionRequest(ruminate);
   // Until Ruminate's controller carries `grammar` (constrained decoding), refuse rather than run unconstrained.
   if (ruminate.grammar !== undefined && !JSON.stringify(run).includes(JSON.stringify(ruminate.grammar))) {
-    throw unsupported('response_format.grammar', 'an EBNF grammar (this Ruminate build has no constrained decoding)');
+    throw unsupported(
+      'response_format.grammar',
+      'an EBNF grammar (this Ruminate build has no constrained decoding)',
+    );
   }
   return { run, topLogprobs };
 }

@@ -17,9 +17,14 @@ interface ClientMessageEvent {
 export class ServiceWorkerMLCEngineHandler extends WebWorkerMLCEngineHandler {
   constructor() {
     super();
-    const scope = globalThis as unknown as { addEventListener?: (t: string, h: (e: ClientMessageEvent) => void) => void };
+    const scope = globalThis as unknown as {
+      addEventListener?: (t: string, h: (e: ClientMessageEvent) => void) => void;
+    };
     if (typeof scope.addEventListener !== 'function') {
-      throw new RuminateError('invalid-argument', 'ServiceWorkerMLCEngineHandler must be created inside a service worker.');
+      throw new RuminateError(
+        'invalid-argument',
+        'ServiceWorkerMLCEngineHandler must be created inside a service worker.',
+      );
     }
     scope.addEventListener('message', (event) => this.onmessage(event as unknown as MessageEvent));
   }
@@ -49,7 +54,9 @@ function serviceWorkerPort(): ChatWorker {
     onmessage: null,
     postMessage: (message) => container.controller?.postMessage(message),
   };
-  container.addEventListener('message', (event) => (port.onmessage as ((e: MessageEvent) => void) | null)?.(event));
+  container.addEventListener('message', (event) =>
+    (port.onmessage as ((e: MessageEvent) => void) | null)?.(event),
+  );
   return port;
 }
 

@@ -3,6 +3,7 @@
 // WebWorkerMLCEngine forwards every call to it and reads streams chunk by chunk.
 
 import { RuminateError } from '@ruminate/errors';
+import { AsyncQueue } from './async-queue.ts';
 import type {
   AppConfig,
   ChatOptions,
@@ -13,7 +14,6 @@ import type {
   ResumeProbeResult,
   ResumeResult,
 } from './config-types.ts';
-import { AsyncQueue } from './async-queue.ts';
 import { MLCEngine } from './mlc-engine.ts';
 import type {
   ChatCompletion,
@@ -70,7 +70,11 @@ export class WebWorkerMLCEngineHandler {
   }
 
   /** Handles one message from the page (a MessageEvent, or its data). */
-  onmessage(event: MessageEvent | WorkerRequest, _onComplete?: (value: unknown) => void, _onError?: () => void): void {
+  onmessage(
+    event: MessageEvent | WorkerRequest,
+    _onComplete?: (value: unknown) => void,
+    _onError?: () => void,
+  ): void {
     const msg = isWorkerRequest(event) ? event : (event as MessageEvent).data;
     if (!isWorkerRequest(msg)) return;
     this.handle(msg, isWorkerRequest(event) ? undefined : (event as MessageEvent).source);
@@ -98,15 +102,22 @@ export class WebWorkerMLCEngineHandler {
   private async call(uuid: string, method: CallMethod, args: unknown[], post: (m: WorkerResponse) => void) {
     try {
       if (method === 'reload') {
-        const [modelId, chatOpts, appConfig] = args as [string | string[], ChatOptions | ChatOptions[] | undefined, AppConfig | undefined];
+        const [modelId, chatOpts, appConfig] = args as [
+          string | string[],
+          ChatOptions | ChatOptions[] | undefined,
+          AppConfig | undefined,
+        ];
         if (appConfig) this.engine.setAppConfig(appConfig);
-        this.engine.setInitProgressCallback((report) => post({ kind: 'initProgressCallback', uuid, content: report }));
+        this.engine.setInitProgressCallback((report) =>
+          post({ kind: 'initProgressCallback', uuid, content: report }),
+        );
         await this.engine.reload(modelId, chatOpts);
         post({ kind: 'return', uuid, content: null });
         return;
       }
       const fn = (this.engine as unknown as Record<string, (...a: unknown[]) => unknown>)[method];
-      if (typeof fn !== 'function') throw new RuminateError('invalid-argument', `Unknown engine method ${method}.`);
+      if (typeof fn !== 'function')
+        throw new RuminateError('invalid-argument', `Unknown engine method ${method}.`);
       const content = await fn.apply(this.engine, args);
       post({ kind: 'return', uuid, content: content ?? null });
     } catch (e) {
@@ -114,15 +125,23 @@ export class WebWorkerMLCEngineHandler {
     }
   }
 
-  private async stream(uuid: string, method: 'chatCompletion' | 'completion', request: unknown, post: (m: WorkerResponse) => void) {
+  private async stream(
+    uuid: string,
+    method: 'chatCompletion' | 'completion',
+    request: unknown,
+    post: (m: WorkerResponse) => void,
+  ) {
     try {
       const body = { ...(request as object), stream: true as const };
-      const iterable = (method === 'chatCompletion'
-        ? await this.engine.chatCompletion(body as ChatCompletionRequestStreaming)
-        : await this.engine.completion(body as CompletionCreateParamsStreaming)) as AsyncIterable<unknown>;
+      const iterable = (
+        method === 'chatCompletion'
+          ? await this.engine.chatCompletion(body as ChatCompletionRequestStreaming)
+          : await this.engine.completion(body as CompletionCreateParamsStreaming)
+      ) as AsyncIterable<unknown>;
       const it = iterable[Symbol.asyncIterator]();
       this.streams.set(uuid, it);
-      for (let r = await it.next(); !r.done; r = await it.next()) post({ kind: 'chunk', uuid, content: r.value });
+      for (let r = await it.next(); !r.done; r = await it.next())
+        post({ kind: 'chunk', uuid, content: r.value });
       post({ kind: 'return', uuid, content: null });
     } catch (e) {
       post({ kind: 'throw', uuid, content: serializeError(e) });
@@ -163,10 +182,14 @@ export class WebWorkerMLCEngine implements MLCEngineInterface {
     if (engineConfig?.logLevel) this.setLogLevel(engineConfig.logLevel);
     worker.onmessage = (event: MessageEvent) => this.onmessage(event);
     this.chat = {
-      completions: { create: ((r: ChatCompletionRequestBase) => this.chatCompletion(r)) as MLCEngineInterface['chat']['completions']['create'] },
+      completions: {
+        create: ((r: ChatCompletionRequestBase) =>
+          this.chatCompletion(r)) as MLCEngineInterface['chat']['completions']['create'],
+      },
     };
     this.completions = {
-      create: ((r: CompletionCreateParamsBase) => this.completion(r)) as MLCEngineInterface['completions']['create'],
+      create: ((r: CompletionCreateParamsBase) =>
+        this.completion(r)) as MLCEngineInterface['completions']['create'],
     };
     this.embeddings = { create: (r: EmbeddingCreateParams) => this.embedding(r) };
   }
@@ -279,9 +302,15 @@ export class WebWorkerMLCEngine implements MLCEngineInterface {
   /** A chat completion, run in the worker. */
   chatCompletion(request: ChatCompletionRequestNonStreaming): Promise<ChatCompletion>;
   chatCompletion(request: ChatCompletionRequestStreaming): Promise<AsyncIterable<ChatCompletionChunk>>;
-  chatCompletion(request: ChatCompletionRequestBase): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion>;
-  chatCompletion(request: ChatCompletionRequest): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion>;
-  async chatCompletion(request: ChatCompletionRequestBase): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion> {
+  chatCompletion(
+    request: ChatCompletionRequestBase,
+  ): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion>;
+  chatCompletion(
+    request: ChatCompletionRequest,
+  ): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion>;
+  async chatCompletion(
+    request: ChatCompletionRequestBase,
+  ): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion> {
     if (request.stream) return this.stream<ChatCompletionChunk>('chatCompletion', request);
     return this.call<ChatCompletion>('chatCompletion', request);
   }

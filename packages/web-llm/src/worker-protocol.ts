@@ -60,7 +60,8 @@ export function serializeError(e: unknown): SerializedError {
 
 /** The error a message stands for: a RuminateError when it had a code. */
 export function deserializeError(s: SerializedError): Error {
-  if (s.code) return new RuminateError(s.code, s.message, s.field === undefined ? undefined : { field: s.field });
+  if (s.code)
+    return new RuminateError(s.code, s.message, s.field === undefined ? undefined : { field: s.field });
   const e = new Error(s.message);
   e.name = s.name;
   return e;

@@ -61,7 +61,9 @@ describe('MLCEngine (WebLLM API over Ruminate)', () => {
     for (const v of Object.values(u?.extra ?? {})) expect(Number.isFinite(v)).toBe(true);
     expect(u?.extra.prefill_tokens_per_s).toBeGreaterThan(0);
     expect(u?.extra.decode_tokens_per_s).toBeGreaterThan(0);
-    expect(await engine.runtimeStatsText()).toMatch(/^prefill: [\d.]+ tokens\/sec, decoding: [\d.]+ tokens\/sec$/);
+    expect(await engine.runtimeStatsText()).toMatch(
+      /^prefill: [\d.]+ tokens\/sec, decoding: [\d.]+ tokens\/sec$/,
+    );
   });
 
   it('a second round prefills only the new turn: the history is the KV cache of the first', async () => {
@@ -85,7 +87,10 @@ describe('MLCEngine (WebLLM API over Ruminate)', () => {
     expect(p1).toBeLessThan(full1 - p0);
     expect(p1).toBeGreaterThan(0);
     // An edited history is templated from scratch: every prompt token is prefilled.
-    const edited = [{ ...messages[0], content: 'Another system prompt' } as ChatCompletionMessageParam, ...messages.slice(1)];
+    const edited = [
+      { ...messages[0], content: 'Another system prompt' } as ChatCompletionMessageParam,
+      ...messages.slice(1),
+    ];
     const r2 = await engine.chat.completions.create({ messages: edited, max_tokens: 4 });
     expect(r2.usage?.prompt_tokens).toBeGreaterThan(p1);
   });
@@ -139,12 +144,21 @@ describe('MLCEngine (WebLLM API over Ruminate)', () => {
     for await (const c of stream) reasons.push(c.choices[0]?.finish_reason ?? null);
     expect(reasons.at(-1)).toBe('abort');
     // The engine serves the next request.
-    const next = await engine.chat.completions.create({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 });
+    const next = await engine.chat.completions.create({
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 2,
+    });
     expect(next.choices).toHaveLength(1);
   });
 
   it('plain completions, with echo and logprobs in WebLLM format', async () => {
-    const r = await engine.completions.create({ prompt: 'Once upon a time', max_tokens: 8, echo: true, logprobs: true, seed: 5 });
+    const r = await engine.completions.create({
+      prompt: 'Once upon a time',
+      max_tokens: 8,
+      echo: true,
+      logprobs: true,
+      seed: 5,
+    });
     expect(r.object).toBe('text_completion');
     expect(r.choices[0]?.text.startsWith('Once upon a time')).toBe(true);
     const tokens = r.ruminate?.trace?.find((c) => c.id === r.ruminate?.winner)?.tokens;
@@ -171,6 +185,22 @@ describe('MLCEngine (WebLLM API over Ruminate)', () => {
       engine.chat.completions.create({ messages: [{ role: 'user', content: 'hi' }], logit_bias: { '5': 2 } }),
     );
     expect(isRuminateError(bias, 'unsupported-feature')).toBe(true);
+    // -100 bans a token: a model whose only likely tokens are banned still answers, without them.
+    const banned = await engine.completions.create({
+      prompt: 'Once upon a time',
+      max_tokens: 6,
+      seed: 5,
+      temperature: 0,
+    });
+    const first = banned.ruminate?.trace?.[0]?.tokens[0] as number;
+    const without = await engine.completions.create({
+      prompt: 'Once upon a time',
+      max_tokens: 6,
+      seed: 5,
+      temperature: 0,
+      logit_bias: { [String(first)]: -100 },
+    });
+    expect(without.ruminate?.trace?.[0]?.tokens).not.toContain(first);
     const order = await rejection(
       engine.chat.completions.create({
         messages: [
@@ -181,13 +211,18 @@ describe('MLCEngine (WebLLM API over Ruminate)', () => {
       }),
     );
     expect(isRuminateError(order, 'invalid-argument')).toBe(true);
-    const last = await rejection(engine.chat.completions.create({ messages: [{ role: 'assistant', content: 'hi' }] }));
+    const last = await rejection(
+      engine.chat.completions.create({ messages: [{ role: 'assistant', content: 'hi' }] }),
+    );
     expect(isRuminateError(last, 'invalid-argument')).toBe(true);
     const top = await rejection(
       engine.chat.completions.create({ messages: [{ role: 'user', content: 'hi' }], top_logprobs: 2 }),
     );
     expect((top as { field?: string }).field).toBe('top_logprobs');
     // An unknown id fails before anything is unloaded: the model still serves.
-    expect((await engine.chat.completions.create({ messages: [{ role: "user", content: "hi" }], max_tokens: 2 })).choices).toHaveLength(1);
+    expect(
+      (await engine.chat.completions.create({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }))
+        .choices,
+    ).toHaveLength(1);
   });
 });

@@ -31,7 +31,8 @@ export function typeChecks(
   const any: Promise<webllm.ChatCompletion | AsyncIterable<webllm.ChatCompletionChunk>> =
     engine.chat.completions.create(request);
   const reply: Promise<webllm.ChatCompletion> = engine.chat.completions.create(nonStreaming);
-  const chunks: Promise<AsyncIterable<webllm.ChatCompletionChunk>> = engine.chat.completions.create(streaming);
+  const chunks: Promise<AsyncIterable<webllm.ChatCompletionChunk>> =
+    engine.chat.completions.create(streaming);
   const text: Promise<webllm.Completion> = engine.completions.create(completion);
   // Configuration objects written for WebLLM are accepted as they are.
   const config: ours.MLCEngineConfig = {} as webllm.MLCEngineConfig;
@@ -41,8 +42,9 @@ export function typeChecks(
   const report: webllm.InitProgressReport = {} as ours.InitProgressReport;
   const level: ours.LogLevel = 'INFO' as webllm.LogLevel;
   const message: ours.ChatCompletionMessageParam = {} as webllm.ChatCompletionMessageParam;
-  const create: Promise<webllm.MLCEngineInterface['chatCompletion'] extends unknown ? ours.MLCEngine : never> =
-    ours.CreateMLCEngine('id', config, chatOpts);
+  const create: Promise<
+    webllm.MLCEngineInterface['chatCompletion'] extends unknown ? ours.MLCEngine : never
+  > = ours.CreateMLCEngine('id', config, chatOpts);
   return [engines, iface, any, reply, chunks, text, app, record, report, level, message, create];
 }
 
