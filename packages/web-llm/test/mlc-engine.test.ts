@@ -225,4 +225,30 @@ describe('MLCEngine (WebLLM API over Ruminate)', () => {
         .choices,
     ).toHaveLength(1);
   });
+  it('forwardTokensAndSample: a prefill, then decode steps fed back the sampled token', async () => {
+    const vocab = 1024; // the fixture's vocabulary
+    const first = await engine.forwardTokensAndSample([1000, 70, 71, 72], true);
+    const second = await engine.forwardTokensAndSample([first], false);
+    for (const t of [first, second]) expect(Number.isInteger(t) && t >= 0 && t < vocab).toBe(true);
+  });
+
+  it("reload with several ids serves each by the request's model field", async () => {
+    const path = await asciiChatFixture();
+    engine.setAppConfig({
+      model_list: [
+        { model_id: 'a', model: path, model_lib: '' },
+        { model_id: 'b', model: path, model_lib: '' },
+      ],
+    });
+    await engine.reload(['a', 'b'], [{ temperature: 0 }, { temperature: 0 }]);
+    const messages = [{ role: 'user' as const, content: 'hi' }];
+    const ra = await engine.chat.completions.create({ messages, model: 'a', max_tokens: 4 });
+    const rb = await engine.chat.completions.create({ messages, model: 'b', max_tokens: 4 });
+    expect(ra.model).toBe('a');
+    expect(rb.model).toBe('b');
+    expect(rb.choices[0]?.message.content).toBe(ra.choices[0]?.message.content); // same weights, temperature 0
+    const unclear = await rejection(engine.chat.completions.create({ messages, max_tokens: 4 }));
+    expect((unclear as { field?: string }).field).toBe('model');
+    expect(await engine.getMessage('a')).toBe(ra.choices[0]?.message.content);
+  });
 });

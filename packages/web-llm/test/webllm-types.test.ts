@@ -24,6 +24,7 @@ export function typeChecks(
   nonStreaming: webllm.ChatCompletionRequestNonStreaming,
   streaming: webllm.ChatCompletionRequestStreaming,
   completion: webllm.CompletionCreateParamsNonStreaming,
+  realEngine: webllm.MLCEngineInterface,
 ) {
   const engines: WebLLMEngine[] = [engine, workerEngine, serviceEngine];
   const iface: WebLLMEngine = engine as ours.MLCEngineInterface;
@@ -45,7 +46,13 @@ export function typeChecks(
   const create: Promise<
     webllm.MLCEngineInterface['chatCompletion'] extends unknown ? ours.MLCEngine : never
   > = ours.CreateMLCEngine('id', config, chatOpts);
-  return [engines, iface, any, reply, chunks, text, app, record, report, level, message, create];
+  // fromWebLLM takes WebLLM's own engines: the interface, the in-page class and the worker proxy.
+  const clients = [
+    ours.fromWebLLM(realEngine),
+    ours.fromWebLLM({} as webllm.MLCEngine),
+    ours.fromWebLLM({} as webllm.WebWorkerMLCEngine),
+  ];
+  return [engines, iface, any, reply, chunks, text, app, record, report, level, message, create, clients];
 }
 
 describe('@ruminate/web-llm exports WebLLM names', () => {
@@ -67,6 +74,7 @@ describe('@ruminate/web-llm exports WebLLM names', () => {
       'modelLibURLPrefix',
       'functionCallingModelIds',
       'ModelType',
+      'fromWebLLM',
     ];
     const exported = ours as Record<string, unknown>;
     expect(values.filter((name) => exported[name] === undefined)).toEqual([]);
