@@ -2,7 +2,7 @@
 // last reply and the speed statistics; it runs requests one at a time, as WebLLM does per model.
 
 import { type RuminateClient, type RunResult, resolveRequestStrategy } from '@ruminate/controller';
-import { isRuminateError } from '@ruminate/errors';
+import { isRuminateError, RuminateError } from '@ruminate/errors';
 import type { ModelInfo, SeqId } from '@ruminate/runtime';
 import type { ResolvedModel } from './app-config.ts';
 import { AsyncQueue } from './async-queue.ts';
@@ -114,7 +114,7 @@ export class ModelSlot {
     request: CompletionCreateParamsBase,
   ): Promise<{ mapped: MappedRequest; prompt: number[] }> {
     if (typeof request.prompt !== 'string') {
-      throw new TypeError('prompt must be a string');
+      throw new RuminateError('invalid-argument', 'prompt must be a string.', { field: 'prompt' });
     }
     const prompt = await this.timer.tokenize(request.prompt, { addBos: true });
     return { mapped: mapRequest(request, prompt, this.info.contextLength, this.chatOpts), prompt };
