@@ -132,6 +132,30 @@ describe('MLCEngine (WebLLM API over Ruminate)', () => {
     expect(whole.choices[0]?.message.content).toBe(text);
   });
 
+  it('streams n > 1 choices (WebLLM refuses this; here each delta names its choice)', async () => {
+    const stream = await engine.chat.completions.create({
+      stream: true,
+      n: 2,
+      messages: [{ role: 'user', content: 'Who are you?' }],
+      max_tokens: 12,
+      seed: 8,
+    });
+    const texts = ['', ''];
+    let finish: ChatCompletionChunk | undefined;
+    for await (const c of stream) {
+      if (c.choices.some((x) => x.finish_reason)) finish = c;
+      for (const x of c.choices) texts[x.index] += x.delta.content ?? '';
+    }
+    expect(finish?.choices.map((x) => x.index)).toEqual([0, 1]);
+    const whole = await engine.chat.completions.create({
+      n: 2,
+      messages: [{ role: 'user', content: 'Who are you?' }],
+      max_tokens: 12,
+      seed: 8,
+    });
+    expect(texts).toEqual(whole.choices.map((c) => c.message.content));
+  });
+
   it('interruptGenerate ends a stream with finish reason "abort"', async () => {
     const stream = await engine.chat.completions.create({
       stream: true,
