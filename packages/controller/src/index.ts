@@ -15,6 +15,8 @@ export { fromChatRequest, fromCompletionRequest, type RunRequest } from './api/r
 
 export {
   type ChoiceResult,
+  type LogprobEntry,
+  logprobEntries,
   planFor,
   type RunOptions,
   type RunResult,

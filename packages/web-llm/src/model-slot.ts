@@ -1,7 +1,13 @@
 // One loaded model of an MLCEngine: its Ruminate client, the chat turn its KV cache holds, the
 // last reply and the speed statistics; it runs requests one at a time, as WebLLM does per model.
 
-import { type RuminateClient, type RunResult, resolveRequestStrategy } from '@ruminate/controller';
+import {
+  type LogprobEntry,
+  logprobEntries,
+  type RuminateClient,
+  type RunResult,
+  resolveRequestStrategy,
+} from '@ruminate/controller';
 import { isRuminateError, RuminateError } from '@ruminate/errors';
 import type { ModelInfo, SeqId } from '@ruminate/runtime';
 import type { ResolvedModel } from './app-config.ts';
@@ -12,6 +18,7 @@ import type {
   ChatCompletion,
   ChatCompletionChunk,
   ChatCompletionRequestBase,
+  ChatCompletionTokenLogprob,
   Completion,
   CompletionCreateParamsBase,
   RuminateChunkExtras,
@@ -27,6 +34,21 @@ import {
 } from './reply-mapping.ts';
 import { chatMessagesOf, type MappedRequest, mapRequest } from './request-mapping.ts';
 import type { StepTimer } from './step-timer.ts';
+
+/** Reads queued chunk promises in order (leaving the loop closes the queue, which stops the run). */
+async function* inOrder<C>(queue: AsyncIterable<Promise<C>>): AsyncIterable<C> {
+  for await (const chunk of queue) yield await chunk;
+}
+
+/** A controller log-probability entry in WebLLM's format. */
+function toChatLogprob(l: LogprobEntry): ChatCompletionTokenLogprob {
+  return {
+    token: l.token,
+    logprob: l.logprob,
+    bytes: l.bytes,
+    top_logprobs: l.top.map((t) => ({ token: t.token, logprob: t.logprob, bytes: t.bytes })),
+  };
+}
 
 /** Speeds of the last request, for `runtimeStatsText`. */
 interface RoundStats {
@@ -205,7 +227,7 @@ export class ModelSlot {
         return { ...m, chat: { messages: m.messages, prompt: m.prompt } };
       },
       {
-        delta: (index, text, first, ruminate) =>
+        delta: (index, text, first, logprobs, ruminate) =>
           chunk(
             index === undefined
               ? []
@@ -214,7 +236,7 @@ export class ModelSlot {
                     index,
                     delta: first ? { role: 'assistant', content: text } : { content: text },
                     finish_reason: null,
-                    logprobs: null,
+                    logprobs: logprobs ? { content: logprobs } : null,
                   },
                 ],
             ruminate ? { ruminate } : {},
@@ -222,7 +244,8 @@ export class ModelSlot {
         finish: (r, ctx, direct, top) =>
           chunk(
             r.choices.map((c, index) => {
-              const content = chatLogprobsOf(c, top);
+              // Sampled choices carried theirs on each delta; a strategy's answer carries its own here.
+              const content = direct ? null : chatLogprobsOf(c, top);
               return {
                 index,
                 delta: direct ? {} : { role: 'assistant', content: c.text },
@@ -253,15 +276,17 @@ export class ModelSlot {
       ...extra,
     });
     return this.streamed(request, control, async () => ({ ...(await this.textMapped(request)), reused: 0 }), {
-      delta: (index, text, _first, ruminate) =>
+      delta: (index, text, _first, logprobs, ruminate) =>
         chunk(
-          index === undefined ? [] : [{ index, text, finish_reason: null, logprobs: null }],
+          index === undefined
+            ? []
+            : [{ index, text, finish_reason: null, logprobs: logprobs ? { content: logprobs } : null }],
           ruminate ? { ruminate } : {},
         ),
       finish: (r, ctx, direct, top) =>
         chunk(
           r.choices.map((c, index) => {
-            const content = chatLogprobsOf(c, top);
+            const content = direct ? null : chatLogprobsOf(c, top);
             return {
               index,
               text: direct ? '' : c.text,
@@ -286,7 +311,13 @@ export class ModelSlot {
       chat?: { messages: ChatTurnState['messages']; prompt: number[] };
     }>,
     make: {
-      delta: (index: number | undefined, text: string, first: boolean, ruminate?: RuminateChunkExtras) => C;
+      delta: (
+        index: number | undefined,
+        text: string,
+        first: boolean,
+        logprobs: ChatCompletionTokenLogprob[] | null,
+        ruminate?: RuminateChunkExtras,
+      ) => C;
       finish: (r: RunResult, ctx: ReplyContext, direct: boolean, top: number) => C;
       usage: (r: RunResult, ctx: ReplyContext) => C;
       aborted: () => C;
@@ -308,7 +339,10 @@ export class ModelSlot {
       const direct = ['greedy', 'sample'].includes(resolveRequestStrategy(mapped.mapped.run).definition.name);
       // A reader that stops early aborts the run (its sequences are freed), as does interruptGenerate.
       const ctrl = new AbortController();
-      const queue = new AsyncQueue<C>(() => ctrl.abort(new Error('stream closed by the reader')));
+      // Chunks queue as promises (a delta's log-probabilities need its tokens' texts), read in order.
+      const queue = new AsyncQueue<Promise<C>>(() => ctrl.abort(new Error('stream closed by the reader')));
+      const top = direct ? mapped.mapped.topLogprobs : -1;
+      const reported = new Map<number, number>(); // tokens of each candidate whose log-probabilities were sent
       const abort = () => ctrl.abort(control.signal.reason);
       if (control.signal.aborted) abort();
       control.signal.addEventListener('abort', abort, { once: true });
@@ -318,26 +352,33 @@ export class ModelSlot {
       this.client
         .run(mapped.mapped.run, {
           signal: ctrl.signal,
-          onDelta: (c, d) => {
+          onDelta: (c, d, detokenize) => {
             const first = !seen.has(c.id);
             seen.add(c.id);
             texts.set(c.id, (texts.get(c.id) ?? '') + d);
-            queue.push(
-              make.delta(
-                direct ? c.id - 1 : undefined,
-                d,
-                first,
-                direct ? undefined : { candidate: c.id, parent: c.parent, delta: d },
-              ),
-            );
+            const from = reported.get(c.id) ?? 0;
+            const to = c.tokens?.length ?? 0;
+            reported.set(c.id, to);
+            const entries =
+              top >= 0 && detokenize && c.tokens && c.logprobs && c.topLogprobs
+                ? logprobEntries(
+                    detokenize,
+                    { tokens: c.tokens, logprobs: c.logprobs, topLogprobs: c.topLogprobs },
+                    top,
+                    from,
+                    to,
+                  ).then((l) => l.map(toChatLogprob))
+                : Promise.resolve(null);
+            const extras = direct ? undefined : { candidate: c.id, parent: c.parent, delta: d };
+            queue.push(entries.then((l) => make.delta(direct ? c.id - 1 : undefined, d, first, l, extras)));
           },
         })
         .then(
           (r) => {
             const ctx = this.context(mapped.prompt.length - mapped.reused, startMs);
             this.finish(r, ctx, mapped.chat);
-            queue.push(make.finish(r, ctx, direct, mapped.mapped.topLogprobs));
-            if (request.stream_options?.include_usage) queue.push(make.usage(r, ctx));
+            queue.push(Promise.resolve(make.finish(r, ctx, direct, mapped.mapped.topLogprobs)));
+            if (request.stream_options?.include_usage) queue.push(Promise.resolve(make.usage(r, ctx)));
             queue.end();
           },
           (e: unknown) => {
@@ -346,7 +387,7 @@ export class ModelSlot {
               const text = [...texts.values()].at(-1) ?? '';
               this.lastMessage = text;
               this.turn = undefined;
-              queue.push(make.aborted());
+              queue.push(Promise.resolve(make.aborted()));
               queue.end();
             } else queue.fail(e);
           },
@@ -355,7 +396,7 @@ export class ModelSlot {
           control.signal.removeEventListener('abort', abort);
           over();
         });
-      return queue;
+      return inOrder(queue);
     });
   }
 

@@ -115,10 +115,13 @@ describe('MLCEngine (WebLLM API over Ruminate)', () => {
     const text = chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
     expect(text).toBe(await engine.getMessage());
     expect(chunks.filter((c) => c.usage)).toHaveLength(1);
-    const lp = finish?.choices[0]?.logprobs?.content ?? [];
+    // Log-probabilities come with the deltas, as WebLLM sends them: every token once, in order.
+    const lp = chunks.flatMap((c) => c.choices[0]?.logprobs?.content ?? []);
     const winner = usage?.ruminate?.trace?.find((c) => c.id === usage.ruminate?.winner);
     expect(lp.length).toBe(winner?.tokens.length);
     expect(lp.length).toBeGreaterThan(0);
+    expect(finish?.choices[0]?.logprobs ?? null).toBeNull();
+    expect(lp.map((t) => t.token).join('')).toBe(text);
     for (const t of lp) {
       expect(t.logprob).toBeLessThanOrEqual(0);
       expect(t.top_logprobs.length).toBeLessThanOrEqual(2);
