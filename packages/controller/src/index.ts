@@ -8,15 +8,19 @@ export {
   type Completions,
   type CreateEngineOptions,
   createEngine,
+  defaultEngine,
   type RuminateClient,
 } from './api/create-engine.ts';
 export type { EngineChoice, RejectedEngine } from './api/engine-fallback.ts';
-export type { RunRequest } from './api/request.ts';
+export { fromChatRequest, fromCompletionRequest, type RunRequest } from './api/request.ts';
 export {
   type ChoiceResult,
+  type LogprobEntry,
+  logprobEntries,
   planFor,
   type RunOptions,
   type RunResult,
+  resolveRequestStrategy,
   resultToJson,
   runStrategy,
 } from './api/run-strategy.ts';

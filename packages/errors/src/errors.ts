@@ -40,7 +40,8 @@ export type RuminateErrorCode =
   | 'invalid-grammar'
   | 'grammar-too-complex'
   | 'grammar-rejected'
-  | 'grammar-unavailable';
+  | 'grammar-unavailable'
+  | 'unsupported-feature';
 
 /**
  * The one error type Ruminate throws. `code` says what went wrong for programs, the

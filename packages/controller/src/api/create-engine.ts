@@ -1,6 +1,6 @@
 // createEngine: the public entry. An object shaped like the OpenAI client
 // (`engine.chat.completions.create`, `engine.completions.create`) over any `Engine` — or over an
-// OpenAI-compatible server (`{ remote }`), or the first usable of an ordered list of both
+// OpenAI-compatible server (`{ remote }`) or another completions API (`{ api }`, e.g. WebLLM's engine), or the first usable of an ordered list of both
 // (engine-fallback.ts) — plus `engine.plan(request)` and the raw engine. Streaming returns an async iterable of chunks: each
 // candidate's deltas as they decode (`ruminate.candidate`, `ruminate.delta`; for greedy/sample
 // also as ordinary `choices[].delta`), then one last chunk with the chosen answer(s), usage and
@@ -9,6 +9,7 @@
 import { RuminateError } from '@ruminate/errors';
 import type { Engine, LoadOptions, ModelInfo, ModelSource } from '@ruminate/runtime';
 import { type BatchOptions, type BatchPrompt, type BatchResult, runBatch } from '../batch/run-batch.ts';
+import type { CompletionApi } from '../generator/completion-api.ts';
 import { cachedDecodeSpeed, type MeasureOptions, type SpeedCache } from '../planner/measure.ts';
 import type { DecodeSpeed, DeviceProfileLike, Plan } from '../planner/types.ts';
 import { OpenAIHttpApi, type RemoteOptions } from '../remote/openai-http-api.ts';
@@ -26,6 +27,7 @@ import {
   usageOf,
 } from './response.ts';
 import {
+  isCompletionApi,
   type LogprobEntry,
   logprobEntries,
   planFor,
@@ -71,6 +73,11 @@ export interface CreateEngineOptions {
    * strategies run here, their samples there. `model`, `engine`, `load` and `draft` are then unused.
    */
   remote?: RemoteOptions;
+  /**
+   * Run on this completions API instead (e.g. `fromWebLLM`'s adapter of a WebLLM engine): the
+   * strategies run here, their samples there. `model`, `engine`, `load` and `draft` are then unused.
+   */
+  api?: CompletionApi;
 }
 
 /** Chat completions, OpenAI-shaped. */
@@ -156,7 +163,7 @@ export async function createEngine(
     const target = await openTarget(options);
     return clientOver(target, options, {
       index: 0,
-      kind: options.remote ? 'remote' : 'local',
+      kind: options.remote || options.api ? 'remote' : 'local',
       name: await targetName(target),
       reason: 'the only engine given',
       rejected: [],
@@ -184,6 +191,7 @@ async function openTarget(options: CreateEngineOptions): Promise<RunTarget> {
     await api.resolveModel();
     return api;
   }
+  if (options.api) return options.api;
   const engine =
     typeof options.engine === 'function'
       ? await options.engine()
@@ -199,13 +207,14 @@ async function openTarget(options: CreateEngineOptions): Promise<RunTarget> {
 
 async function targetName(target: RunTarget): Promise<string> {
   if (target instanceof OpenAIHttpApi) return `${target.name} (${await target.resolveModel()})`;
+  if (isCompletionApi(target)) return target.name;
   return (await (target as Engine).info())?.name ?? 'ruminate';
 }
 
 /** The client over a loaded engine or a reached server. */
 function clientOver(target: RunTarget, options: CreateEngineOptions, chosen: EngineChoice): RuminateClient {
   const remote = target instanceof OpenAIHttpApi ? target : undefined;
-  const engine = remote ? undefined : (target as Engine);
+  const engine = isCompletionApi(target) ? undefined : target;
   const runOpts = (call?: CallOptions): RunOptions => {
     const o: RunOptions = {};
     if (call?.signal) o.signal = call.signal;
@@ -218,7 +227,13 @@ function clientOver(target: RunTarget, options: CreateEngineOptions, chosen: Eng
     return o;
   };
   const modelName = async (req: { model?: string }) =>
-    req.model ?? (remote ? await remote.resolveModel() : (await engine?.info())?.name) ?? 'ruminate';
+    req.model ??
+    (remote
+      ? await remote.resolveModel()
+      : engine
+        ? (await engine.info())?.name
+        : (target as CompletionApi).name) ??
+    'ruminate';
 
   /** Runs `req` streaming: deltas become chunks, the result the last chunk. */
   function stream<C>(
@@ -379,7 +394,7 @@ function clientOver(target: RunTarget, options: CreateEngineOptions, chosen: Eng
       if (!engine) {
         throw new RuminateError(
           'invalid-argument',
-          `Decode speed is measured on a local engine; ${remote?.name} is remote.`,
+          `Decode speed is measured on a local engine; ${(target as CompletionApi).name} is not one.`,
         );
       }
       const o: Parameters<typeof cachedDecodeSpeed>[1] = { ...opts };

@@ -34,7 +34,7 @@ export interface EngineChoice {
 }
 
 /** Opens the entries in order and returns the first that opens, with the choice report. */
-export async function firstUsable<O extends { remote?: unknown }, T>(
+export async function firstUsable<O extends { remote?: unknown; api?: unknown }, T>(
   entries: readonly O[],
   open: (entry: O) => Promise<T>,
   nameOf: (value: T) => Promise<string>,
@@ -46,7 +46,7 @@ export async function firstUsable<O extends { remote?: unknown }, T>(
   }
   const rejected: RejectedEngine[] = [];
   for (const [index, entry] of entries.entries()) {
-    const kind = entry.remote ? 'remote' : 'local';
+    const kind = entry.remote || entry.api ? 'remote' : 'local';
     try {
       const value = await open(entry);
       const reason =

@@ -215,7 +215,7 @@ export class EngineGenerator implements Generator {
       const batch: StepRequest[] = live.map((b) => {
         const r: StepRequest = {
           seq: b.seq as number,
-          sampling: { ...sampling, seed: b.seed },
+          sampling: { ...sampling, seed: b.seed, stream: b.id },
           want: this.want,
         };
         const forced = b.forced.shift();

@@ -118,8 +118,10 @@ export interface SamplingParams {
   frequencyPenalty?: number;
   /** Subtract this from every token already generated. */
   presencePenalty?: number;
-  /** Seed of this sequence's counter-based random stream (seed, sequence, position). */
+  /** Seed of this sequence's counter-based random stream (seed, stream, position). */
   seed?: number;
+  /** The stream of that random stream (default: the sequence's id); the same seed and stream draw the same tokens in any sequence. */
+  stream?: number;
   /** Tokens that may not be sampled (e.g. EOS before a minimum length). */
   bannedTokens?: number[];
 }
