@@ -13,6 +13,7 @@ if (!existsSync(CHROMIUM)) {
   process.exit(1);
 }
 await build({ configFile: join(repoRoot, 'e2e/vite.config.ts') });
+await build({ configFile: join(repoRoot, 'e2e/vite.webllm-examples.config.ts') });
 const playground = join(repoRoot, 'apps/playground');
 if (existsSync(join(playground, 'index.html'))) {
   await build({ configFile: join(playground, 'vite.config.ts'), root: playground });

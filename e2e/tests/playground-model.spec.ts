@@ -2,7 +2,8 @@
 // Web Worker on WebGPU (SwiftShader here), picked with the backend switch (?backend=webgpu: auto
 // would pick WebAssembly on a CPU adapter; e2e/tests/no-webgpu.spec.ts covers that): load it with
 // progress, then self-consistency and best-of-N on a multiplication, checking the answer and
-// candidates on screen.
+// candidates on screen; then the schema box's grammar mode forcing method B (enforced while
+// decoding, in the worker, on WebGPU) holds for every candidate.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
@@ -67,6 +68,28 @@ test('bundled model: loads in a worker, self-consistency and best-of-N answer 12
   expect(c).toHaveLength(2);
   const best = Math.max(...c.map((x) => x.score));
   expect(c.find((x) => x.fate === 'winner')?.score).toBe(best);
-  expect(errors).toEqual([]);
   await screenshot(page, 'playground-bundled-bon');
+
+  // The schema box, grammar mode: method B only (the bundled model's vocabulary cannot spell JSON).
+  await page.getByLabel('Output shape').selectOption('grammar');
+  await page
+    .getByRole('textbox', { name: /^Grammar/ })
+    .fill(
+      [
+        'root ::= "B:" step ("," step)* "#" num',
+        'step ::= num ("*" | "+") num "=" num',
+        'num ::= [0-9]+',
+      ].join('\n'),
+    );
+  await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill('47*36');
+  await page.getByLabel('Strategy').selectOption('sc');
+  await page.getByLabel('Samples (N)').fill('3');
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await expect(page.getByTestId('answer')).toContainText('Answer:', { timeout: 240_000 });
+  c = await cards(page);
+  expect(c).toHaveLength(3);
+  for (const x of c) expect(x.text).toMatch(/^B:\d+[*+]\d+=\d+(,\d+[*+]\d+=\d+)*#\d+$/);
+  await expect(page.getByTestId('output-error')).toHaveCount(0);
+  expect(errors).toEqual([]);
+  await screenshot(page, 'playground-bundled-grammar');
 });

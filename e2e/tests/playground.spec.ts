@@ -84,6 +84,37 @@ test('best-of-N: the winner has the highest verifier score', async ({ page }) =>
   await screenshot(page, 'playground-best-of-n');
 });
 
+test('the schema box: a bad JSON Schema is a typed error beside it and nothing runs; the demo cannot enforce a grammar', async ({
+  page,
+}) => {
+  const errors = collectErrors(page);
+  await loadDemo(page);
+  await page.getByLabel('Output shape').selectOption('json_schema');
+  const box = page.getByRole('textbox', { name: 'JSON Schema' });
+  await expect(box).toHaveValue(/"type": "object"/);
+  await box.fill('{"type": "object",');
+  await expect(page.getByTestId('output-error')).toContainText('The JSON Schema is not JSON');
+  await expect(page.getByTestId('output-error')).toContainText('[invalid-schema]');
+  await expect(box).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByRole('button', { name: 'Run', exact: true })).toBeDisabled();
+  await box.fill('[1, 2]');
+  await expect(page.getByTestId('output-error')).toContainText('must be a JSON object');
+  await box.fill('{"type": "object"}');
+  await expect(page.getByTestId('output-error')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Run', exact: true })).toBeEnabled();
+  // A grammar reaches the controller; the scripted demo has no constrained decoding, and says so beside the box.
+  await page.getByLabel('Output shape').selectOption('grammar');
+  await expect(page.getByRole('textbox', { name: /^Grammar/ })).toHaveValue(/^root ::= "B:"/);
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await expect(page.getByTestId('output-error')).toContainText('cannot enforce a grammar or regex');
+  await expect(page.getByTestId('output-error')).toContainText('[grammar-unavailable]');
+  await page.getByLabel('Output shape').selectOption('free');
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await expect(page.getByTestId('answer')).toContainText('Answer:', { timeout: 30_000 });
+  await expect(page.getByTestId('output-error')).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
 test('works from the keyboard alone', async ({ page }) => {
   await page.goto('/playground/');
   await page.getByRole('radio', { name: /Bundled model/ }).focus();

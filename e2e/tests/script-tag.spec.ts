@@ -1,6 +1,8 @@
 // The script-tag door: the built IIFE bundle (packages/script/dist) on a page with a strict CSP,
 // two <ruminate-chat> elements running self-consistency and best-of-N; asserts on the answer
-// and the trace rendered in the elements.
+// and the trace rendered in the elements. Structured output: bad response-format / grammar
+// attributes show the typed error in the element, and on the bundled model grammar="#method-b"
+// (a <script type="text/plain"> on the page) holds for every candidate.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -122,6 +124,33 @@ test('self-consistency and best-of-N answer in the elements, with their traces',
   await screenshot(page, 'script-tag');
 });
 
+test('bad structured-output attributes show the typed error in the element', async ({ page }) => {
+  const problems = await open(page);
+  const sc = page.locator('#sc');
+  await expect(sc.getByRole('status')).toContainText('Ready', { timeout: 30_000 });
+  const ask = async () => {
+    await sc.getByLabel('Your message').fill('What is 12*12?');
+    await sc.getByLabel('Your message').press('Enter');
+  };
+  await sc.evaluate((e) => e.setAttribute('response-format', '{"type": "object",'));
+  await ask();
+  await expect(sc.getByRole('status')).toHaveText('Something went wrong.');
+  await expect(sc.getByRole('alert')).toContainText('response-format="{"type": "object"," is not JSON');
+  await sc.evaluate((e) => {
+    e.removeAttribute('response-format');
+    e.setAttribute('grammar', '#no-such-grammar');
+  });
+  await ask();
+  await expect(sc.getByRole('alert')).toContainText('grammar="#no-such-grammar" names no element');
+  // Refused before anything was sent: no turn in the log.
+  await expect(sc.locator('li.assistant')).toHaveCount(0);
+  // A grammar that parses reaches the controller; the scripted demo engine cannot enforce one and says so.
+  await sc.evaluate((e) => e.setAttribute('grammar', '#method-b'));
+  await ask();
+  await expect(sc.getByRole('alert')).toContainText('cannot enforce a grammar or regex');
+  expect(problems).toEqual([]);
+});
+
 test('no setup: the bundle starts its own worker (ruminate-worker-<version>.js) and runs the bundled model, SC and BoN', async ({
   page,
 }) => {
@@ -160,6 +189,17 @@ test('no setup: the bundle starts its own worker (ruminate-worker-<version>.js) 
   );
   expect(scored.every((r) => Number.isFinite(r.score))).toBe(true);
   expect(scored.find((r) => r.fate === 'winner')?.score).toBe(Math.max(...scored.map((r) => r.score)));
+
+  // grammar="#method-b": every candidate writes method B, enforced while decoding in the worker.
+  await sc.evaluate((e) => e.setAttribute('grammar', '#method-b'));
+  await sc.getByLabel('Your message').fill('47*36');
+  await sc.getByLabel('Your message').press('Enter');
+  await expect(sc.getByRole('status')).toContainText('Done', { timeout: 240_000 });
+  const methodB = /^B:\d+[*+]\d+=\d+(,\d+[*+]\d+=\d+)*#\d+$/;
+  const texts = await sc.locator('li.assistant').nth(1).locator('.candidate-text').allTextContents();
+  expect(texts.length).toBeGreaterThanOrEqual(1);
+  for (const t of texts) expect(t).toMatch(methodB);
+  expect((await sc.locator('li.assistant').nth(1).locator('.answer').textContent()) ?? '').toMatch(methodB);
   expect(problems).toEqual([]);
   await screenshot(page, 'script-tag-bundled-model');
 });

@@ -25,6 +25,7 @@ struct Params {
   qOffset: u32,
   log2Base: f32,
   freqScale: f32,
+  magnitude: f32,  // ggml rope's attn_factor: cos and sin are multiplied by it
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -70,7 +71,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       let pr = rope_pair(p, P.nRot, P.neox != 0u);
       let qb = r * P.qStride + P.qOffset + hh * P.headDim;
       let y = rope_rotate(vec2f(q[qb + pr.x], q[qb + pr.y]),
-                          rope_cos_sin(pos, p, P.nRot, P.log2Base, P.freqScale, freq_factor(p)));
+                          P.magnitude * rope_cos_sin(pos, p, P.nRot, P.log2Base, P.freqScale, freq_factor(p)));
       q[qb + pr.x] = y.x;
       q[qb + pr.y] = y.y;
     }
@@ -93,7 +94,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let pr = rope_pair(p, P.nRot, P.neox != 0u);
   var kk = vec2f(k[ks + pr.x], k[ks + pr.y]);
   if (p < P.nRot / 2u) {
-    kk = rope_rotate(kk, rope_cos_sin(pos, p, P.nRot, P.log2Base, P.freqScale, freq_factor(p)));
+    kk = rope_rotate(kk, P.magnitude * rope_cos_sin(pos, p, P.nRot, P.log2Base, P.freqScale, freq_factor(p)));
   }
 #else
   let pr = vec2u(2u * p, 2u * p + 1u);

@@ -18,10 +18,10 @@ struct Params {
   maxPages: u32,
   splitTokens: u32,
   numSplits: u32,
+  window: u32,    // keys a query sees, itself included (sliding window); 0: all keys from 0
   scale: f32,
+  softcap: f32,   // c of the score soft-cap c·tanh(s/c) (Gemma 2); 0: none
   _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -33,3 +33,23 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> out: array<vec4<f32>>;
 // Per (row, head, split): HD/4 unnormalised output vec4s, then (m, l, 0, 0).
 @group(0) @binding(7) var<storage, read_write> partial: array<vec4<f32>>;
+
+// The first key a query at `pos` sees: pos + 1 − window inside a sliding window (llama.cpp's
+// standard SWA mask: key p0 is masked when pos − p0 ≥ window), else 0.
+fn first_key(pos: u32) -> u32 {
+  if (P.window == 0u || pos < P.window) {
+    return 0u;
+  }
+  return pos + 1u - P.window;
+}
+
+// A scaled score soft-capped to c·tanh(s/c) when P.softcap = c > 0; tanh from exp of a
+// non-positive argument (no overflow), the sign put back.
+fn soft_cap(s: f32) -> f32 {
+  if (P.softcap <= 0.0) {
+    return s;
+  }
+  let z = s / P.softcap;
+  let t = exp(-2.0 * abs(z));
+  return sign(z) * P.softcap * (1.0 - t) / (1.0 + t);
+}

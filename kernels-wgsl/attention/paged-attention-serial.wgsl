@@ -39,6 +39,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       kEnd = min(kEnd, kStart + P.splitTokens);
     }
   }
+  // Keys before a sliding window are skipped (a split left empty reports l = 0 to the combine).
+  kStart = max(kStart, first_key(pos));
   let qb = r * P.qStride + P.qOffset + h0 * HD4;
 #unroll G Q_HEADS
   var m${G} = NEG;
@@ -59,7 +61,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 #unroll D HEAD_VEC4S
     d4_${G} += q${G}_${D} * k${D};
 #endunroll
-    let s${G} = d4_${G}.x + d4_${G}.y + d4_${G}.z + d4_${G}.w;
+    let s${G} = soft_cap(d4_${G}.x + d4_${G}.y + d4_${G}.z + d4_${G}.w);
     let mNew${G} = max(m${G}, s${G});
     let alpha${G} = exp(m${G} - mNew${G});
     let p${G} = exp(s${G} - mNew${G});

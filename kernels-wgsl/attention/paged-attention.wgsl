@@ -51,8 +51,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let nq = nRows * P.group;
   let slot = rowInfo[2u * firstRow];
   var maxPos = 0u;
+  var minFirst = 0xffffffffu;
   for (var r = 0u; r < nRows; r++) {
-    maxPos = max(maxPos, rowInfo[2u * (firstRow + r) + 1u]);
+    let pos = rowInfo[2u * (firstRow + r) + 1u];
+    maxPos = max(maxPos, pos);
+    minFirst = min(minFirst, first_key(pos));
   }
   var kStart = 0u;
   var kEnd = maxPos + 1u;
@@ -62,6 +65,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       kEnd = min(kEnd, kStart + P.splitTokens);
     }
   }
+  // Keys before every row's sliding window are skipped; the rest are masked per row below.
+  kStart = max(kStart, minFirst);
   for (var i = lid; i < QT; i += WG) {
     mrow[i] = NEG;
     lrow[i] = 0.0;
@@ -88,7 +93,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     }
 #endif
     workgroupBarrier();
-    // Scores q·k · scale, NEG where causally masked.
+    // Scores q·k · scale (soft-capped), NEG where causally masked or before the row's window.
     for (var s = lid; s < QT * BK; s += WG) {
       let qi = s / BK;
       let j = s - qi * BK;
@@ -96,7 +101,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       var val = NEG;
       if (qi < nq && key < kEnd) {
         let r = firstRow + qi / P.group;
-        if (key <= rowInfo[2u * r + 1u]) {
+        let pos = rowInfo[2u * r + 1u];
+        if (key <= pos && key >= first_key(pos)) {
           let qb = r * P.qStride + P.qOffset + (kvh * P.group + qi % P.group) * HD4;
           var d4 = vec4<f32>(0.0);
 #if STAGE_KV
@@ -110,7 +116,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
             d4 += q[qb + d] * kPool[kr + d];
           }
 #endif
-          val = (d4.x + d4.y + d4.z + d4.w) * P.scale;
+          val = soft_cap((d4.x + d4.y + d4.z + d4.w) * P.scale);
         }
       }
       sc[s] = val;

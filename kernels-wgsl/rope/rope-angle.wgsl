@@ -1,6 +1,6 @@
 // Snippet (concatenated before kernels that rotate; not a kernel by itself).
 // Rotary position embedding angle, as llama.cpp's ggml rope computes it with ext_factor 0
-// (no YaRN ramp) and attn_factor 1 (ggml/src/ggml-cpu/ops.cpp, rope_yarn):
+// (no YaRN ramp; the kernels multiply (cos, sin) by attn_factor, ggml/src/ggml-cpu/ops.cpp rope_yarn):
 //   theta_i = pos · freqScale · base^(-2i / nRot) / freqFactor_i,   freqScale = 1 / linear scale,
 // for pair i < nRot/2 (RoFormer, Su et al. 2021). freqFactor_i is 1 unless a model ships
 // per-frequency factors (GGUF `rope_freqs.weight`, Llama 3.1). Returns (cos θ, sin θ).

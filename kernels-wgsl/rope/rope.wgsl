@@ -17,6 +17,7 @@ struct Params {
   _pad0: u32,
   log2Base: f32,
   freqScale: f32,
+  magnitude: f32,  // ggml rope's attn_factor: cos and sin are multiplied by it
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -44,7 +45,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 #else
   let factor = 1.0;
 #endif
-  let cs = rope_cos_sin(pos, i, P.nRot, P.log2Base, P.freqScale, factor);
+  let cs = P.magnitude * rope_cos_sin(pos, i, P.nRot, P.log2Base, P.freqScale, factor);
   let pr = rope_pair(i, P.nRot, P.neox != 0u);
   let b = r * P.rowStride + P.offset + h * P.headDim;
   let y = rope_rotate(vec2f(x[b + pr.x], x[b + pr.y]), cs);

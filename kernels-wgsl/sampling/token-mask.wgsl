@@ -8,7 +8,7 @@ struct Params {
   rows: u32,   // logits rows
   vocab: u32,  // logits per row
   words: u32,  // mask words per row = ceil(vocab / 32)
-  _pad: u32,
+  zero: u32,   // always 0: builds −∞ at run time (a constant −∞ is a WGSL shader-creation error)
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -26,11 +26,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (bits == 0xffffffffu) {
     return;
   }
+  // bitcast<f32>(0xff800000u) alone is a const-expression, and WGSL rejects a constant that is
+  // not finite (Tint: "value -inf cannot be represented as 'f32'"); OR-ing a uniform keeps it a
+  // run-time value.
+  let neg_inf = bitcast<f32>(0xff800000u | P.zero);
   let base = row * P.vocab;
   let end = min(32u, P.vocab - w * 32u);
   for (var b = 0u; b < end; b++) {
     if (((bits >> b) & 1u) == 0u) {
-      logits[base + w * 32u + b] = bitcast<f32>(0xff800000u);
+      logits[base + w * 32u + b] = neg_inf;
     }
   }
 }

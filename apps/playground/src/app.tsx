@@ -11,6 +11,7 @@ import { createWorkerEngine } from '@ruminate/runtime/worker';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { describeBackend, type LoadedOn } from './backend.ts';
 import { CandidateBoard } from './candidate-board.tsx';
+import { ChainView } from './chain-view.tsx';
 import { demoEngine } from './demo-model.ts';
 import { DevicePanel } from './device-panel.tsx';
 import { EvalChart, evalSeries } from './eval-chart.tsx';
@@ -27,6 +28,7 @@ import {
   type ModelChoice,
   ModelPicker,
 } from './model-picker.tsx';
+import { INITIAL_OUTPUT, isConstraintError } from './output-constraint.ts';
 import { PlanView } from './plan-view.tsx';
 import { RunPanel, type RunSettings, requestOf } from './run-panel.tsx';
 
@@ -37,6 +39,7 @@ const INITIAL: RunSettings = {
   budgetKind: 'none',
   budgetValue: 400,
   maxTokens: 16,
+  output: INITIAL_OUTPUT,
 };
 
 /**
@@ -169,7 +172,12 @@ export function App() {
   }, [load]);
   const live = r.status === 'running' ? r.run : (run ?? r.run);
   const failure = r.error;
-  const err = failure && (failure as { code?: string }).code !== 'aborted' ? friendlyError(failure) : null;
+  // A refused schema or grammar is shown beside the schema box, not here.
+  const constraintError = failure && isConstraintError(failure) ? failure : null;
+  const err =
+    failure && !constraintError && (failure as { code?: string }).code !== 'aborted'
+      ? friendlyError(failure)
+      : null;
   return (
     <>
       <header>
@@ -222,8 +230,10 @@ export function App() {
             );
           }}
           onStop={r.abort}
+          constraintError={constraintError}
         />
         <PlanView plan={plan} />
+        <ChainView run={live} />
         <CandidateBoard run={live} />
         <LiveEval ready={r.status === 'ready'} generate={r.generate} />
         <EvalChart series={evalSeries} />

@@ -1,6 +1,8 @@
 import { listStrategies } from '@ruminate/controller';
 import type { GenerateRequest } from '@ruminate/react';
 import { type FormEvent, useState } from 'react';
+import { OutputBox } from './output-box.tsx';
+import { type OutputSettings, outputFields, outputProblem } from './output-constraint.ts';
 
 /** What the run form asks for. */
 export interface RunSettings {
@@ -10,14 +12,17 @@ export interface RunSettings {
   budgetKind: 'none' | 'tokens' | 'latency';
   budgetValue: number;
   maxTokens: number;
+  /** The output shape enforced while decoding (the schema box). */
+  output: OutputSettings;
 }
 
-/** The request the settings make. */
+/** The request the settings make (a typed error when the schema box cannot be used). */
 export function requestOf(s: RunSettings): GenerateRequest {
   const r: GenerateRequest = {
     messages: [{ role: 'user', content: s.prompt }],
     strategy: `${s.strategy}@${s.samples}`,
     max_tokens: s.maxTokens,
+    ...outputFields(s.output),
   };
   if (s.budgetKind === 'tokens') r.budget = { tokens: s.budgetValue };
   if (s.budgetKind === 'latency') r.budget = { latencyMs: s.budgetValue };
@@ -32,13 +37,16 @@ export function RunPanel(props: {
   onPlan: (s: RunSettings) => void;
   onRun: (s: RunSettings) => void;
   onStop: () => void;
+  /** The last run's error when it concerns the output constraint (shown beside the schema box). */
+  constraintError: { message: string; code?: string } | null;
 }) {
   const [s, setS] = useState<RunSettings>(props.initial);
   const set = <K extends keyof RunSettings>(k: K, v: RunSettings[K]) => setS((o) => ({ ...o, [k]: v }));
   const strategies = listStrategies();
+  const problem = outputProblem(s.output);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    props.onRun(s);
+    if (!problem) props.onRun(s);
   };
   return (
     <form className="panel run" onSubmit={submit} aria-labelledby="run-h">
@@ -108,11 +116,23 @@ export function RunPanel(props: {
           </label>
         )}
       </div>
+      <OutputBox
+        value={s.output}
+        onChange={(output) => set('output', output)}
+        error={problem ?? props.constraintError}
+      />
       <div className="row buttons">
-        <button type="button" disabled={!props.ready || props.running} onClick={() => props.onPlan(s)}>
+        <button
+          type="button"
+          disabled={!props.ready || props.running || problem !== null}
+          onClick={() => props.onPlan(s)}
+        >
           Show plan
         </button>
-        <button type="submit" disabled={!props.ready || props.running || !s.prompt.trim()}>
+        <button
+          type="submit"
+          disabled={!props.ready || props.running || !s.prompt.trim() || problem !== null}
+        >
           Run
         </button>
         <button type="button" disabled={!props.running} onClick={props.onStop}>

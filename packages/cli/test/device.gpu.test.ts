@@ -25,4 +25,16 @@ describe('ruminate device --json', () => {
       expect(Number.isFinite(p.wasm[k]) && p.wasm[k] > 0, `wasm.${k}`).toBe(true);
     }
   });
+
+  it('--adapter says which adapter Dawn gives without measuring: SwiftShader here, a CPU adapter', () => {
+    const stdout = execFileSync(
+      'pnpm',
+      ['run', '--reporter=silent', 'ruminate', 'device', '--adapter', '--json'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const a = JSON.parse(stdout);
+    expect(a).toMatchObject({ available: true, architecture: 'swiftshader', cpu: true });
+    expect(a.features).toContain('timestamp-query');
+    expect(a.bandwidthGBps).toBeUndefined();
+  });
 });

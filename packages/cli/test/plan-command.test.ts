@@ -82,12 +82,25 @@ describe('ruminate plan', () => {
 describe('ruminate strategies', () => {
   it('lists every registered strategy with its aliases', async () => {
     const names = strategiesJson().map((s) => s.name);
-    expect(names).toEqual(['greedy', 'sample', 'bon', 'sc', 'wsc', 'asc', 'deepconf', 'beam', 'dvts', 'pf']);
+    expect(names).toEqual([
+      'greedy',
+      'sample',
+      'bon',
+      'sc',
+      'wsc',
+      'asc',
+      'deepconf',
+      'beam',
+      'dvts',
+      'pf',
+      'qalign',
+    ]);
     expect(strategiesJson().find((s) => s.name === 'pf')?.aliases).toContain('particle-filter');
+    expect(strategiesJson().find((s) => s.name === 'qalign')?.aliases).toContain('mcmc');
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
       expect(await strategiesCommand.run(['--json'])).toBe(0);
-      expect(JSON.parse(String(write.mock.calls[0]?.[0]))).toHaveLength(10);
+      expect(JSON.parse(String(write.mock.calls[0]?.[0]))).toHaveLength(11);
     } finally {
       write.mockRestore();
     }

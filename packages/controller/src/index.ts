@@ -2,33 +2,74 @@
 // strategies over the Generator, verifiers and scorers, and the device-aware budget planner.
 
 export { isRuminateError, RuminateError, type RuminateErrorCode } from '@ruminate/errors';
-
+export { constraintOf, type RequestConstraint } from './api/constraint-of.ts';
 export {
   type ChatCompletions,
   type Completions,
   type CreateEngineOptions,
   createEngine,
+  defaultEngine,
   type RuminateClient,
 } from './api/create-engine.ts';
-export type { RunRequest } from './api/request.ts';
-
+export type { EngineChoice, RejectedEngine } from './api/engine-fallback.ts';
+export { fromChatRequest, fromCompletionRequest, type RunRequest } from './api/request.ts';
 export {
   type ChoiceResult,
+  type LogprobEntry,
+  logprobEntries,
   planFor,
   type RunOptions,
   type RunResult,
+  resolveRequestStrategy,
   resultToJson,
   runStrategy,
 } from './api/run-strategy.ts';
+export type { ThinkingMode } from './api/thinking-prompt.ts';
+export {
+  callableTools,
+  callSchema,
+  parseToolCalls,
+  type ToolCallFormat,
+  toolConstraint,
+} from './api/tools.ts';
 export type * from './api/types.ts';
+export {
+  type AllocationLimits,
+  type AllocationPolicy,
+  nextRound,
+  type PromptState,
+  proportionalSplit,
+} from './batch/allocation.ts';
+export {
+  type BatchItem,
+  type BatchOptions,
+  type BatchPrompt,
+  type BatchResult,
+  runBatch,
+} from './batch/run-batch.ts';
 export { ScriptedEngine, type ScriptedEngineOptions, type ScriptedModel } from './engines/scripted-engine.ts';
-export { evalChartSvg } from './eval/chart-svg.ts';
+export { type BatchEvalOptions, runBatchEval } from './eval/batch-eval.ts';
+export { type ChartFamily, type ChartPoint, chartFamilies, evalChartSvg } from './eval/chart-svg.ts';
 export { majority, passAtK, subsetMean, wilson } from './eval/estimators.ts';
 export { type EvalOptions, type EvalReport, type EvalRow, runEval } from './eval/run-eval.ts';
 export { Branch, type FinishReason, type TokenLogprob } from './generator/branch.ts';
+export type {
+  ApiFinishReason,
+  ApiPrompt,
+  ApiToken,
+  ApiTopLogprob,
+  CompletionApi,
+  CompletionApiEvent,
+  CompletionApiRequest,
+} from './generator/completion-api.ts';
+export {
+  CompletionApiGenerator,
+  type CompletionApiGeneratorOptions,
+} from './generator/completion-api-generator.ts';
 export { EngineGenerator, type EngineGeneratorOptions } from './generator/engine-generator.ts';
 export { createRng } from './generator/seeds.ts';
 export { findStop, stableLength, stopPrefixLength } from './generator/stop-strings.ts';
+export { type ThinkingControl, thinkingOpen } from './generator/thinking-budget.ts';
 export { type CandidateTrace, Trace, type TraceEvent, type TraceEventType } from './generator/trace.ts';
 export type { DeltaListener, ExtendUntil, Generator, GeneratorUsage } from './generator/types.ts';
 export { fileSpeedCache } from './planner/file-speed-cache.ts';
@@ -49,6 +90,13 @@ export {
 export { estimateSpeed, kneeWidth, throughputAt } from './planner/throughput.ts';
 export type { Budget, DecodeSpeed, DeviceProfileLike, Plan, SpeedPoint } from './planner/types.ts';
 export {
+  OpenAIHttpApi,
+  type RemoteCapabilities,
+  type RemoteOptions,
+} from './remote/openai-http-api.ts';
+export type { RetryPolicy } from './remote/retry.ts';
+export { sseData } from './remote/sse.ts';
+export {
   type SpeculativeOptions,
   type SpeculativeResult,
   speculativeGreedy,
@@ -59,6 +107,12 @@ export { betaStopProbability, incompleteBetaHalf } from './strategies/beta-rule.
 export { lowestGroupConfidence, percentile } from './strategies/deepconf.ts';
 export { dvts } from './strategies/dvts.ts';
 export { greedy } from './strategies/greedy.ts';
+export {
+  QALIGN_DEFAULT_BETA,
+  QALIGN_DEFAULT_BURN_IN,
+  qalign,
+  qalignLogAcceptance,
+} from './strategies/qalign.ts';
 
 export {
   getStrategy,
@@ -94,6 +148,7 @@ export type { EvalProblem, EvalTask } from './tasks/types.ts';
 export {
   type AnswerMode,
   type AnswerOptions,
+  canonicalJson,
   extractAnswer,
   lastBoxed,
   normalizeAnswer,
@@ -102,6 +157,7 @@ export {
 export { exactMatch } from './verifiers/exact-match.ts';
 export { extractCode, type JavascriptTestsOptions, javascriptTests } from './verifiers/javascript-tests.ts';
 export {
+  enforcedSchemaVerifier,
   extractJson,
   type JsonSchema,
   type JsonType,

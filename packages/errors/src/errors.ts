@@ -27,12 +27,21 @@ export type RuminateErrorCode =
   | 'tokenizer-unsupported'
   | 'chat-template-missing'
   | 'chat-template-failed'
+  | 'remote-failed'
+  | 'remote-malformed'
+  | 'remote-timeout'
+  | 'unauthorized'
+  | 'unknown-model'
+  | 'not-found'
+  | 'request-too-large'
+  | 'server-closing'
   | 'invalid-schema'
   | 'unsupported-schema'
   | 'invalid-grammar'
   | 'grammar-too-complex'
   | 'grammar-rejected'
   | 'grammar-unavailable'
+  | 'unsupported-feature'
   /** The engine's library cannot do what the Engine contract asks (the message names it). */
   | 'engine-unsupported';
 

@@ -1,5 +1,6 @@
 export { type AdapterFacts, isCpuAdapter } from './device/adapter-class.ts';
 export { type AllocationTracker, trackAllocations } from './device/allocation-tracker.ts';
+export { type BandwidthOptions, measureCopyBandwidth } from './device/measure/bandwidth.ts';
 export { median } from './device/measure/timing.ts';
 
 export { type PassProfiler, type PassTime, profilePasses } from './device/pass-profiler.ts';
@@ -48,6 +49,7 @@ export {
   type QuantTypeName,
   quantize,
   roundActivationsQ8,
+  roundToF16,
 } from './quant/index.ts';
 export type { BufferSlice, WeightMatrix } from './tensor.ts';
 export * from './tuner/index.ts';

@@ -75,10 +75,21 @@ function expectRows(
   nHeads: number,
   scale: number,
   label: string,
+  opts: { softcap?: number; window?: number } = {},
 ): void {
   const width = nHeads * fx.headDim;
   rows.forEach((r, i) => {
-    const ref = refAttentionRow(fx.seqs[r.seq]!, r.pos, q, i * qStride, nHeads, fx.nKv, fx.headDim, scale);
+    const ref = refAttentionRow(
+      fx.seqs[r.seq]!,
+      r.pos,
+      q,
+      i * qStride,
+      nHeads,
+      fx.nKv,
+      fx.headDim,
+      scale,
+      opts,
+    );
     expectClose(
       got.subarray(i * qStride, i * qStride + width),
       ref,
@@ -208,6 +219,63 @@ describe('paged attention on SwiftShader', () => {
           qStride,
         );
         expectClose(untiled, tiled, TOL, `decode path vs prefill tiles ${label}`);
+      }
+    }
+  });
+
+  it('sliding window (13 keys, across pages) and soft-cap: decode rows and prefill chunks, every config', async () => {
+    const ctx = await testKernelContext();
+    const rand = seededRandom(seed ^ 0x5a5a);
+    const window = 13;
+    const softcap = 1.5;
+    for (const config of configs) {
+      for (const s of SHAPES.slice(0, 2)) {
+        const label = `seed ${seed} config ${JSON.stringify(config)} ${JSON.stringify(s)} window ${window}`;
+        const lengths = [9, 33, 64, 49, 5];
+        const fx = pagedFixture(rand, { nKv: s.nKv, headDim: s.headDim, maxPages: 5 }, lengths);
+        const scale = 1.5 / Math.sqrt(s.headDim);
+        const op = await PagedAttentionOp.prepare(ctx, {
+          nHeads: s.nHeads,
+          nKvHeads: s.nKv,
+          headDim: s.headDim,
+          maxPagesPerSeq: fx.maxPages,
+          scale,
+          softcap,
+          window,
+          config,
+        });
+        // Decode rows before, at and past the window; a chunk crossing it; a chunk inside it.
+        const rows: Row[] = [
+          { seq: 2, pos: 63 },
+          { seq: 0, pos: 8 },
+          { seq: 1, pos: 12 },
+          ...Array.from({ length: 19 }, (_, i) => ({ seq: 3, pos: 30 + i })),
+          ...Array.from({ length: 5 }, (_, i) => ({ seq: 4, pos: i })),
+        ];
+        const qStride = s.nHeads * s.headDim;
+        const q = randomF32(rows.length * qStride, rand, -2, 2);
+        const ranges = {
+          decode: { start: 0, count: 3 },
+          prefill: [
+            { start: 3, count: 19 },
+            { start: 22, count: 5 },
+          ],
+        };
+        const tiled = await runAttention(ctx, op, fx, rows, q, ranges, qStride);
+        expectRows(tiled, rows, fx, q, qStride, s.nHeads, scale, `windowed ${label}`, { softcap, window });
+        const decode = await runAttention(
+          ctx,
+          op,
+          fx,
+          rows,
+          q,
+          { decode: { start: 0, count: rows.length } },
+          qStride,
+        );
+        expectRows(decode, rows, fx, q, qStride, s.nHeads, scale, `windowed decode ${label}`, {
+          softcap,
+          window,
+        });
       }
     }
   });

@@ -92,29 +92,34 @@ export function refAttentionRow(
   nKv: number,
   headDim: number,
   scale: number,
+  /** Soft-cap c (scores c·tanh(s/c)) and sliding window (keys pos − window + 1 … pos); 0: none. */
+  opts: { softcap?: number; window?: number } = {},
 ): Float64Array {
   const out = new Float64Array(nHeads * headDim);
   const group = nHeads / nKv;
   const width = nKv * headDim;
+  const cap = opts.softcap ?? 0;
+  const first = opts.window ? Math.max(0, pos + 1 - opts.window) : 0;
   for (let h = 0; h < nHeads; h++) {
     const kvh = Math.floor(h / group);
     const scores = new Float64Array(pos + 1);
     let max = Number.NEGATIVE_INFINITY;
-    for (let j = 0; j <= pos; j++) {
+    for (let j = first; j <= pos; j++) {
       let dot = 0;
       for (let d = 0; d < headDim; d++)
         dot += (q[qBase + h * headDim + d] as number) * (seq.k[j * width + kvh * headDim + d] as number);
-      scores[j] = dot * scale;
-      max = Math.max(max, dot * scale);
+      const sc = cap > 0 ? cap * Math.tanh((dot * scale) / cap) : dot * scale;
+      scores[j] = sc;
+      max = Math.max(max, sc);
     }
     let sum = 0;
-    for (let j = 0; j <= pos; j++) {
+    for (let j = first; j <= pos; j++) {
       scores[j] = Math.exp((scores[j] as number) - max);
       sum += scores[j] as number;
     }
     for (let d = 0; d < headDim; d++) {
       let acc = 0;
-      for (let j = 0; j <= pos; j++)
+      for (let j = first; j <= pos; j++)
         acc += (scores[j] as number) * (seq.v[j * width + kvh * headDim + d] as number);
       out[h * headDim + d] = acc / sum;
     }

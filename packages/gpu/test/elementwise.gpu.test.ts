@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { AddOp, addTuningSpace } from '../src/ops/elementwise/add.ts';
 import { SiluMulOp, siluMulTuningSpace } from '../src/ops/elementwise/silu-mul.ts';
+import { SoftcapOp } from '../src/ops/elementwise/softcap.ts';
 import { defaultIndex } from '../src/ops/shared/tuning-space.ts';
+import { roundToF16 } from '../src/quant/half.ts';
 import {
   candidateSample,
   expectClose,
@@ -152,5 +154,64 @@ describe('elementwise ops on SwiftShader', () => {
         expectClose(await readF32(device, outFused), refFused, TOL, `fused silu-mul ${label}`);
       }
     }
+  });
+
+  it("GeGLU: ggml's f16 GELU table (gate and result rounded to f16), all but tie-crossings exact", async () => {
+    const ctx = await testKernelContext();
+    const { device } = ctx;
+    const seed = freshSeed();
+    const rand = seededRandom(seed);
+    const op = await SiluMulOp.prepare(ctx, { act: 'gelu' });
+    const [rows, cols] = [7, 301];
+    const gate = randomF32(rows * cols, rand, -14, 14);
+    gate[0] = -50;
+    gate[1] = 12;
+    const up = randomF32(rows * cols, rand, -3, 3);
+    const gelu = (x: number) => {
+      if (x <= -10) return 0;
+      if (x >= 10) return x;
+      const h = roundToF16(x);
+      return roundToF16(0.5 * h * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * h * (1 + 0.044715 * h * h))));
+    };
+    const out = poisonedBuffer(device, rows * cols * 4);
+    const enc = device.createCommandEncoder();
+    op.encode(enc, { gate: uploadBuffer(device, gate), up: uploadBuffer(device, up), out, rows, cols });
+    device.queue.submit([enc.finish()]);
+    const got = await readF32(device, out);
+    let exact = 0;
+    for (let i = 0; i < got.length; i++) {
+      const want = gelu(gate[i] as number) * (up[i] as number);
+      const err = Math.abs((got[i] as number) - want);
+      if (err <= 1e-6 * Math.abs(want) + 1e-7) exact++;
+      // Elsewhere one f16 step of gelu (2^−10 relative), or an f16 subnormal flushed to 0.
+      expect(err, `seed ${seed} gelu(${gate[i]})`).toBeLessThanOrEqual(
+        2 ** -10 * Math.abs(want) + 1e-4 * Math.abs(up[i] as number),
+      );
+    }
+    expect(exact / got.length, `seed ${seed}: share equal to the table`).toBeGreaterThan(0.95);
+  });
+
+  it('soft-cap in place: c·tanh(x/c), large values near ±c, poisoned tail untouched', async () => {
+    const ctx = await testKernelContext();
+    const { device } = ctx;
+    const seed = freshSeed();
+    const rand = seededRandom(seed);
+    const op = await SoftcapOp.prepare(ctx);
+    const n = 1037;
+    const x = randomF32(n, rand, -100, 100);
+    x[0] = 1e30;
+    x[1] = -1e-30;
+    const buf = uploadBuffer(device, Float32Array.from([...x, Number.NaN]));
+    const enc = device.createCommandEncoder();
+    op.encode(enc, { x: buf, n, cap: 30 });
+    device.queue.submit([enc.finish()]);
+    const got = await readF32(device, buf);
+    expectClose(
+      got.subarray(0, n),
+      Array.from(x, (v) => 30 * Math.tanh(v / 30)),
+      TOL,
+      `seed ${seed} soft-cap`,
+    );
+    expect(Number.isNaN(got[n] as number)).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 // float64 RoPE reference shared by the rope and KV-write tests.
 
-/** float64 reference: rotates heads [h0, h0+nHeads) of each row in place (llama.cpp's rope, ext_factor 0). */
+/** float64 reference: rotates heads [h0, h0+nHeads) of each row in place (llama.cpp's rope, ext_factor 0, cos and sin times attn_factor `magnitude`). */
 export function refRope(
   x: Float64Array,
   rows: number,
@@ -9,9 +9,17 @@ export function refRope(
   nHeads: number,
   headDim: number,
   positions: ArrayLike<number>,
-  opts: { neox: boolean; base: number; scale?: number; nRot?: number; freqFactors?: ArrayLike<number> },
+  opts: {
+    neox: boolean;
+    base: number;
+    scale?: number;
+    nRot?: number;
+    freqFactors?: ArrayLike<number>;
+    magnitude?: number;
+  },
 ): void {
   const nRot = opts.nRot ?? headDim;
+  const m = opts.magnitude ?? 1;
   for (let r = 0; r < rows; r++) {
     for (let h = 0; h < nHeads; h++) {
       const b = r * rowStride + offset + h * headDim;
@@ -23,8 +31,8 @@ export function refRope(
         const [a, c] = opts.neox ? [i, i + nRot / 2] : [2 * i, 2 * i + 1];
         const x0 = x[b + a] as number;
         const x1 = x[b + c] as number;
-        x[b + a] = x0 * Math.cos(theta) - x1 * Math.sin(theta);
-        x[b + c] = x0 * Math.sin(theta) + x1 * Math.cos(theta);
+        x[b + a] = m * (x0 * Math.cos(theta) - x1 * Math.sin(theta));
+        x[b + c] = m * (x0 * Math.sin(theta) + x1 * Math.cos(theta));
       }
     }
   }

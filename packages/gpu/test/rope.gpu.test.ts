@@ -21,11 +21,12 @@ describe('RoPE on SwiftShader', () => {
     { rows: 1, nHeads: 1, headDim: 16, neox: false, base: 10000, maxPos: 64 },
     { rows: 5, nHeads: 3, headDim: 64, neox: true, base: 1e6, maxPos: 4096 },
     { rows: 19, nHeads: 7, headDim: 128, neox: false, base: 500000, scale: 4, maxPos: 4096 },
-    { rows: 5, nHeads: 2, headDim: 80, neox: true, base: 10000, nRot: 48, maxPos: 64 },
+    // Phi-4-mini's shape of rotation: NeoX on part of the head, with LongRoPE's attn_factor.
+    { rows: 5, nHeads: 2, headDim: 80, neox: true, base: 10000, nRot: 48, maxPos: 64, magnitude: 1.19 },
     { rows: 19, nHeads: 2, headDim: 32, neox: false, base: 10000, nRot: 24, scale: 2, maxPos: 64 },
   ];
 
-  it('rotates q and k heads of a fused qkv row in place: normal and NeoX pairing, base, linear scale, partial rotary', async () => {
+  it('rotates q and k heads of a fused qkv row in place: normal and NeoX pairing, base, linear scale, partial rotary, attn_factor', async () => {
     const ctx = await testKernelContext();
     const { device } = ctx;
     const rand = seededRandom(seed);
@@ -45,7 +46,7 @@ describe('RoPE on SwiftShader', () => {
         });
         const buf = uploadBuffer(device, x);
         const enc = device.createCommandEncoder();
-        const rope = { neox: c.neox, base: c.base, scale: c.scale, nRot: c.nRot };
+        const rope = { neox: c.neox, base: c.base, scale: c.scale, nRot: c.nRot, magnitude: c.magnitude };
         op.encode(enc, {
           x: buf,
           positions: uploadBuffer(device, rowInfo),

@@ -1,7 +1,7 @@
 // React bindings: RuminateProvider (one engine for a subtree), useRuminate (state + actions) and
 // useCompletion (streaming text). Work a component starts is aborted when it unmounts. Nothing
 // here touches the DOM or navigator until an effect runs, so server rendering is safe.
-import type { ChatCompletionChunk, Plan } from '@ruminate/controller';
+import type { ChatCompletionChunk, Plan, ToolCall } from '@ruminate/controller';
 import {
   createContext,
   type ReactNode,
@@ -169,6 +169,8 @@ export interface UseCompletion {
   text: string;
   /** Every candidate, live. */
   candidates: CandidateView[];
+  /** The functions the answer calls (a request with `tools`), once it is known; else null. */
+  toolCalls: ToolCall[] | null;
   /** True while a completion runs. */
   isLoading: boolean;
   /** Sends a prompt (a user message) with optional request fields; resolves with the finished run. */
@@ -237,6 +239,7 @@ export function useCompletion(options?: RuminateOptions): UseCompletion {
   return {
     text: leading(live),
     candidates: live?.candidates ?? [],
+    toolCalls: live?.toolCalls ?? null,
     isLoading: loading,
     complete,
     abort: r.abort,

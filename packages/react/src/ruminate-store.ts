@@ -15,7 +15,7 @@ import { type DeviceInfo, readDeviceInfo } from './device-info.ts';
 import { applyChunk, emptyRun, type RunView } from './run-view.ts';
 
 /** The runtime's Engine contract, as the controller carries it. */
-export type Engine = RuminateClient['engine'];
+export type Engine = NonNullable<RuminateClient['engine']>;
 /** A load-progress event (download, upload, compile, tune). */
 export type LoadProgress = Parameters<NonNullable<NonNullable<CreateEngineOptions['load']>['onProgress']>>[0];
 

@@ -7,7 +7,9 @@ import {
   type ChatCompletionChunk,
   extractAnswer,
   normalizeAnswer,
+  type OpenAIFinishReason,
   type RuminateExtras,
+  type ToolCall,
   type Usage,
 } from '@ruminate/controller';
 
@@ -19,7 +21,8 @@ export type CandidateFate =
   | 'pruned'
   | 'resampled'
   | 'stopped early'
-  | 'length';
+  | 'length'
+  | 'rejected';
 
 /** One candidate of a run. */
 export interface CandidateView {
@@ -51,11 +54,23 @@ export interface RunView {
   extras: Partial<RuminateExtras> | null;
   /** Token usage, from the last chunk. */
   usage: Usage | null;
+  /** The functions the chosen answer calls (a request with `tools`), from the last chunk; null when it calls none. */
+  toolCalls: ToolCall[] | null;
+  /** Why the chosen answer ended (`stop`, `length`, `tool_calls`), from the last chunk. */
+  finishReason: OpenAIFinishReason | null;
 }
 
 /** An empty run. */
 export function emptyRun(): RunView {
-  return { candidates: [], text: '', done: false, extras: null, usage: null };
+  return {
+    candidates: [],
+    text: '',
+    done: false,
+    extras: null,
+    usage: null,
+    toolCalls: null,
+    finishReason: null,
+  };
 }
 
 /** Final fate of a traced candidate. */
@@ -65,6 +80,7 @@ export function fateOf(c: CandidateTrace, winner: number | null | undefined): Ca
   if (types.has('pruned') || c.finishReason === 'pruned') return 'pruned';
   if (types.has('stopped')) return 'stopped early';
   if (types.has('resampled')) return 'resampled';
+  if (types.has('rejected')) return 'rejected';
   if (c.finishReason === 'length') return 'length';
   return 'finished';
 }
@@ -115,13 +131,17 @@ export function applyChunk(run: RunView, chunk: ChatCompletionChunk, answer?: An
         });
       }
     }
-    const chosen = chunk.choices[0]?.delta.content;
+    const first = chunk.choices[0];
+    const chosen = first?.delta.content;
+    const calls = first?.delta.tool_calls;
     return {
       candidates: merged,
       text: extras.abstained ? '' : chosen !== undefined && chosen !== '' ? chosen : run.text,
       done: true,
       extras,
       usage: chunk.usage,
+      toolCalls: calls?.length ? calls.map(({ index: _, ...call }) => call) : null,
+      finishReason: first?.finish_reason ?? null,
     };
   }
   let text = run.text;

@@ -124,10 +124,13 @@ describe('applyChunk', () => {
   });
 
   it('names fates', () => {
-    const ev = (type: 'stopped' | 'resampled') => [{ type, step: 0, timeMs: 0, runTokens: 0, tokens: 0 }];
+    const ev = (type: 'stopped' | 'resampled' | 'rejected') => [
+      { type, step: 0, timeMs: 0, runTokens: 0, tokens: 0 },
+    ];
     expect(fateOf(trace(1, {}), 1)).toBe('winner');
     expect(fateOf(trace(1, { events: ev('stopped') }), 2)).toBe('stopped early');
     expect(fateOf(trace(1, { events: ev('resampled') }), 2)).toBe('resampled');
     expect(fateOf(trace(1, { finishReason: 'length' }), 2)).toBe('length');
+    expect(fateOf(trace(1, { events: ev('rejected') }), 2)).toBe('rejected');
   });
 });

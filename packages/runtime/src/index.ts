@@ -9,6 +9,7 @@ export {
 export { type LoadedModel, loadModel, type ModelLoadOptions } from './engine/load-model.ts';
 export { RuminateEngine, type RuminateEngineOptions } from './engine/ruminate-engine.ts';
 export { SequenceEngine, type SequenceEngineOptions } from './engine/sequence-engine.ts';
+export { type CoalescerStats, StepCoalescer } from './engine/step-coalescer.ts';
 export type * from './engine/types.ts';
 export { memorySource } from './gguf/memory-source.ts';
 export { gguf, metaNumber, metaNumbers, metaString, metaStrings } from './gguf/metadata.ts';

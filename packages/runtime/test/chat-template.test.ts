@@ -79,3 +79,44 @@ describe('chat templates', () => {
     );
   });
 });
+
+/** Gemma 2's chat template as its GGUF files carry it (tokenizer.chat_template): turns of user and model, no system role. */
+const GEMMA_TEMPLATE =
+  "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}" +
+  "{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}" +
+  "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}" +
+  "{% if (message['role'] == 'assistant') %}{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}" +
+  "{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}{% endfor %}" +
+  "{% if add_generation_prompt %}{{'<start_of_turn>model\n'}}{% endif %}";
+
+/** Phi-3's chat template as its GGUF files carry it. */
+const PHI3_TEMPLATE =
+  "{% for message in messages %}{% if message['role'] == 'system' %}{{'<|system|>\n' + message['content'] + '<|end|>\n'}}" +
+  "{% elif message['role'] == 'user' %}{{'<|user|>\n' + message['content'] + '<|end|>\n'}}" +
+  "{% elif message['role'] == 'assistant' %}{{'<|assistant|>\n' + message['content'] + '<|end|>\n'}}{% endif %}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% else %}{{ eos_token }}{% endif %}";
+
+describe('chat templates of the gemma and phi3 files', () => {
+  const bos = spm.tokenText(spm.bosId as number);
+  it("Gemma's: model turns, BOS first, a system message refused as chat-template-failed", () => {
+    const turns: ChatMessage[] = [
+      ...chat,
+      { role: 'assistant', content: ' Hello! ' },
+      { role: 'user', content: 'Bye' },
+    ];
+    expect(renderChat(spm, turns, { fallback: { template: GEMMA_TEMPLATE } })).toBe(
+      `${bos}<start_of_turn>user\nHi there<end_of_turn>\n<start_of_turn>model\nHello!<end_of_turn>\n` +
+        '<start_of_turn>user\nBye<end_of_turn>\n<start_of_turn>model\n',
+    );
+    const system: ChatMessage[] = [{ role: 'system', content: 'Be brief.' }, ...chat];
+    expect(codeOf(() => renderChat(spm, system, { fallback: { template: GEMMA_TEMPLATE } }))).toBe(
+      'chat-template-failed',
+    );
+  });
+  it("Phi-3's: system, user and assistant turns closed by <|end|>", () => {
+    const turns: ChatMessage[] = [{ role: 'system', content: 'Be brief.' }, ...chat];
+    expect(renderChat(spm, turns, { fallback: { template: PHI3_TEMPLATE } })).toBe(
+      '<|system|>\nBe brief.<|end|>\n<|user|>\nHi there<|end|>\n<|assistant|>\n',
+    );
+  });
+});

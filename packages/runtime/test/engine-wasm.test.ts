@@ -127,6 +127,21 @@ describe('RuminateEngine on the WebAssembly backend', () => {
     expect(other.map((r) => r.token)).not.toEqual(s1!.map((r) => r.token));
   });
 
+  it('the same seed and stream draw the same tokens in a later sequence; by default each sequence is its own stream', async () => {
+    const engine = await loaded();
+    const sampling: SamplingParams = { temperature: 1.5, seed: 77, topK: 40 };
+    const first = await run(engine, prompts[5]!, 16, { ...sampling, stream: 3 });
+    const again = await run(engine, prompts[5]!, 16, { ...sampling, stream: 3 }); // a new sequence id
+    expect(again.map((r) => r.token)).toEqual(first.map((r) => r.token));
+    const otherStream = await run(engine, prompts[5]!, 16, { ...sampling, stream: 4 });
+    expect(otherStream.map((r) => r.token)).not.toEqual(first.map((r) => r.token));
+    const byDefault = [
+      await run(engine, prompts[5]!, 16, sampling),
+      await run(engine, prompts[5]!, 16, sampling),
+    ];
+    expect(byDefault[1]!.map((r) => r.token)).not.toEqual(byDefault[0]!.map((r) => r.token));
+  });
+
   it('16 sequences in one step give the tokens (and log-probabilities) each gives alone', async () => {
     const engine = await loaded({ maxPassTokens: 64 });
     const alone: number[][] = [];

@@ -26,7 +26,8 @@ async function both(name: StandardFixture, opts: { maxPassTokens?: number } = {}
   // The reference rounds q4_0 matmul inputs to 8 bits where the GPU does (CPU adapters).
   const { lookup } = await readReferenceWeights(header, src, { q8Activations: ctx.q8Activations === true });
   const hp = readHparams(header.metadata, (n) => header.tensors.find((t) => t.name === n)?.dims);
-  return { gpu, ref: () => new ReferenceModel(hp, lookup), hp };
+  // The GPU's per-sequence context (256) picks Phi-3's long or short RoPE factors; the reference's too.
+  return { gpu, ref: () => new ReferenceModel(hp, lookup, { contextLength: 256 }), hp };
 }
 
 // f32 GPU arithmetic (different summation orders) against float64: logprob differences of a
@@ -52,6 +53,19 @@ async function checkGreedy(name: StandardFixture, prompt: number[], steps: numbe
 }
 
 describe('GPU model vs float64 reference', () => {
+  // Phi-3 (split fused projections, partial RoPE, LongRoPE factors and attn_factor) and Gemma 2/3
+  // (GeGLU, soft-caps, post-norms, sliding windows of 16 on their sliding layers: 8 + 24 positions).
+  // (q4_0 is left to the llama.cpp suite: on CPU adapters its 8-bit activations meet rounding
+  // ties that float64 breaks the other way, as the llama fixtures show.)
+  for (const [name, steps] of [
+    ['phi3-f32', 12],
+    ['gemma2-f32', 24],
+    ['gemma3-q8_0', 24],
+  ] as const) {
+    it(`${name}: ${steps} greedy tokens with top-5 log-probabilities`, async () => {
+      await checkGreedy(name, [1, 17, 200, 33, 5, 99, 140, 7], steps);
+    });
+  }
   // Quantized weights are dequantized exactly on both sides, so the same tolerance holds.
   for (const name of ['llama-f32', 'llama-q4_k'] as const) {
     it(`${name}: 16 greedy tokens with top-5 log-probabilities (GQA, head dim 128)`, async () => {

@@ -1,7 +1,8 @@
 // The WebAssembly backend against the float64 reference forward (itself checked against
 // llama.cpp): greedy tokens and top-5 log-probabilities, one sequence and a batch, for every
 // weight type the kernels read, the dense architectures and the mixture-of-experts ones (mixtral,
-// qwen2moe: the expert choice made between two programs of a pass).
+// qwen2moe: the expert choice made between two programs of a pass), and phi3, gemma2 and gemma3
+// past their sliding windows.
 import { readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type StandardFixture, standardFixture } from '../../../tools/fixtures/standard-fixtures.ts';
@@ -27,7 +28,8 @@ async function both(name: StandardFixture, threads: number) {
   // Every quantized matrix rounds its input to 8 bits per block of 32 on this backend.
   const { lookup } = await readReferenceWeights(header, src, { q8Activations: 'quantized' });
   const hp = readHparams(header.metadata, (n) => header.tensors.find((t) => t.name === n)?.dims);
-  return { cpu, ref: () => new ReferenceModel(hp, lookup) };
+  // The backend's per-sequence context picks Phi-3's long or short RoPE factors; the reference's too.
+  return { cpu, ref: () => new ReferenceModel(hp, lookup, { contextLength: 256 }) };
 }
 
 // f32 arithmetic in other summation orders against float64 over the same rounded activations:
@@ -103,6 +105,20 @@ describe('WebAssembly backend vs float64 reference', () => {
   for (const [i, name] of types.entries()) {
     it(`${name}: 8 greedy tokens with top-5 log-probabilities`, async () => {
       await checkGreedy(name, [1, 17, 200, 33, 5, 99, 140, 7], 8, 1 + (i % 3));
+    });
+  }
+  // 8 + 24 positions: past the Gemma fixtures' 16-token window on their sliding layers.
+  const families = [
+    'phi3-f32',
+    'phi3-q4_0',
+    'gemma2-f32',
+    'gemma2-q8_0',
+    'gemma3-f32',
+    'gemma3-q8_0',
+  ] as const;
+  for (const [i, name] of families.entries()) {
+    it(`${name}: 24 greedy tokens with top-5 log-probabilities`, async () => {
+      await checkGreedy(name, [1, 17, 200, 33, 5, 99, 140, 7], 24, 1 + (i % 2));
     });
   }
   for (const name of ['mixtral-f32', 'qwen2moe-q8_0'] as const) {

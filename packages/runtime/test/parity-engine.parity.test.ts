@@ -59,6 +59,19 @@ const cases: { name: StandardFixture; margin: number; lpTol: number; lpTolQ8?: n
       margin: 0.25,
       lpTol: 0.4,
     },
+    // Phi-3 (split fused projections, RoPE on 96 of 128 dims, LongRoPE long factors in f32 and
+    // short ones in q4_0), Gemma 2 and 3 (GeGLU, soft-caps, post-norms, 16-token sliding windows
+    // that 12 + 32 tokens pass). The Gemma fixtures' large residuals amplify llama.cpp's 8-bit
+    // activations (which this backend does not round for q8_0): measured 2026-12-08 on
+    // SwiftShader, gemma2-q8_0 0.22, gemma3-q8_0 0.68 (the same model on the wasm
+    // backend, which rounds as llama.cpp does: 6e-6 and 0.39; against the float64 reference with
+    // exact weights, model-gpu.gpu.test.ts, within 2e-3); `lpTol` 0.8 for gemma3-q8_0.
+    { name: 'phi3-f32', margin: 1e-2, lpTol: 1e-2 },
+    { name: 'phi3-q4_0', margin: 0.25, lpTol: 0.4, lpTolQ8: 0.15 },
+    { name: 'gemma2-f32', margin: 1e-2, lpTol: 1e-2 },
+    { name: 'gemma2-q8_0', margin: 0.25, lpTol: 0.4 },
+    { name: 'gemma3-f32', margin: 1e-2, lpTol: 1e-2 },
+    { name: 'gemma3-q8_0', margin: 0.5, lpTol: 0.8 },
   ];
 
 describe('GPU engine vs llama.cpp', () => {

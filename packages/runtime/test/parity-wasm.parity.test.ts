@@ -92,6 +92,20 @@ const cases: WasmCase[] = [
     margin: 1e-2,
     lpTol: 1e-3,
   },
+  // Phi-3 (fused q|k|v and gate|up, RoPE on 96 of 128 dims, LongRoPE: long factors in f32, short
+  // in q4_0 with attn_factor 1.19), Gemma 2 (soft-caps, post-norms, GeGLU, window 16 on layer 0)
+  // and Gemma 3 (q/k norms, window 16 on two layers of three, two RoPE bases): 12 + 32 tokens
+  // reach well past the window.
+  { name: 'phi3-f32', threads: 1, margin: 1e-2, lpTol: 1e-3 },
+  { name: 'phi3-q4_0', threads: 2, margin: 0.25, lpTol: 0.4, tight: TIGHT },
+  // Gemma f32 [gemma2 1.1e-3, gemma3 2.9e-3]: the fixtures' post-norms (mean 48) carry large
+  // residuals, where two f32 summation orders part more than elsewhere; `lpTol` 5e-3. gemma3
+  // q8_0 [0.39, 59% of steps within 1e-3]: rounding flips of the 8-bit activations (see q5_0)
+  // move more there than in gemma2 (100% within 1e-3); not `tight`, `lpTol` 0.5.
+  { name: 'gemma2-f32', threads: 2, margin: 1e-2, lpTol: 5e-3 },
+  { name: 'gemma2-q8_0', threads: 1, margin: 0.25, lpTol: 0.4, tight: TIGHT },
+  { name: 'gemma3-f32', threads: 1, margin: 1e-2, lpTol: 5e-3 },
+  { name: 'gemma3-q8_0', threads: 2, margin: 0.25, lpTol: 0.5 },
   {
     // 4 experts, top-2, sigmoid-gated shared expert. Unlike dense q8_0 (5e-6), only 6% of steps
     // match llama.cpp within 1e-3 (worst 0.22, 2026-12-07), though the backend matches the float64
@@ -148,6 +162,23 @@ describe('WebAssembly engine vs llama.cpp', () => {
     expect(f, 'share of forced steps matching llama.cpp').toBeGreaterThanOrEqual(TIGHT.fraction);
     expect(m.engine.kv.sequences, 'every sequence freed').toBe(0);
   });
+
+  it('gemma3-f32 batched past its sliding window: 3 prompts, forced and greedy, forks after 6 steps', async () => {
+    const { path, m } = await load('gemma3-f32', 2, 16);
+    const prompts = [PARITY_PROMPT, [1, 400, 23, 9, 310, 77, 5], [...PARITY_PROMPT.slice(0, 8), 42, 420, 3]];
+    const streams = [];
+    for (const prompt of prompts) streams.push({ prompt, ref: await llamaCppGreedy(path, prompt, 16) });
+    // 12 + 16 positions: the sliding layers' 16-token window moves during the run.
+    const r = await checkBatchedAgainstLlamaCpp('gemma3-f32 batched', m.engine, streams, {
+      margin: 1e-2,
+      lpTol: 5e-3,
+      forkAt: 6,
+      forcedArgmax: true,
+    });
+    expect(r.decided, 'greedy tokens compared').toBeGreaterThanOrEqual(12);
+    expect(r.argmaxCompared, 'teacher-forced top-1 compared').toBeGreaterThanOrEqual(24);
+    expect(m.engine.kv.sequences, 'every sequence freed').toBe(0);
+  });
 });
 
 // Issue #22's metadata variants on this backend too: per architecture, every optional key present,
@@ -158,7 +189,9 @@ describe('WebAssembly engine vs llama.cpp on metadata variants', () => {
       const path = await keyFixture(name);
       const { m } = await load('llama-f32', 1 + (i % 2), 4, path);
       const ref = await llamaCppGreedy(path, PARITY_PROMPT, 16);
-      await checkAgainstLlamaCpp(name, m.engine, PARITY_PROMPT, ref, { margin: 1e-2, lpTol: 1e-3 });
+      // (Gemma's large residuals: see the Gemma cases above.)
+      const lpTol = name.startsWith('gemma') ? 1e-2 : 1e-3;
+      await checkAgainstLlamaCpp(name, m.engine, PARITY_PROMPT, ref, { margin: 1e-2, lpTol });
     });
   }
 });

@@ -1,13 +1,15 @@
 // Builds the single-file bundles into dist/: ruminate-<version>.js (IIFE for a <script> tag,
 // sets window.Ruminate) and ruminate-<version>.mjs (ES module), both minified with source maps,
-// ruminate-worker-<version>.js (the engine's module worker, found beside either bundle), then
-// the type declarations (dist/types). Run: pnpm --filter @ruminate/script build
+// ruminate-worker-<version>.js (the engine's module worker, found beside either bundle),
+// ruminate-xgrammar-<version>.js (the grammar engine, loaded by the worker only to constrain
+// output), then the type declarations (dist/types). Run: pnpm --filter @ruminate/script build
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type InlineConfig } from 'vite';
 import { emitDeclarations } from './declarations.ts';
 import { shippedWorker } from './shipped-worker-plugin.ts';
+import { copyXgrammar, xgrammarExternal } from './xgrammar-file.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
@@ -32,8 +34,8 @@ const common = (entry: string, format: 'es' | 'iife', file: string): InlineConfi
     sourcemap: true,
     minify: true,
     lib: { entry: join(root, entry), formats: [format], name: 'Ruminate', fileName: () => file },
-    // One file: the runtime's lazy import is inlined too.
-    rolldownOptions: { output: { codeSplitting: false } },
+    // One file: the runtime's lazy imports are inlined too, except the grammar engine's (its own file).
+    rolldownOptions: xgrammarExternal(pkg.version),
   },
 });
 
@@ -41,7 +43,9 @@ await build(common('src/index.ts', 'es', `ruminate-${pkg.version}.mjs`));
 await build(common('src/global.ts', 'iife', `ruminate-${pkg.version}.js`));
 await build(common('src/worker.ts', 'es', `ruminate-worker-${pkg.version}.js`));
 
+copyXgrammar(outDir, pkg.version, join(root, '../runtime'));
 emitDeclarations(root);
 console.log(
-  `built dist/ruminate-${pkg.version}.{js,mjs}, dist/ruminate-worker-${pkg.version}.js and dist/types`,
+  `built dist/ruminate-${pkg.version}.{js,mjs}, dist/ruminate-worker-${pkg.version}.js, ` +
+    `dist/ruminate-xgrammar-${pkg.version}.js (loaded only to constrain output) and dist/types`,
 );

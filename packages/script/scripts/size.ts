@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 import { shippedWorker } from './shipped-worker-plugin.ts';
+import { xgrammarExternal, xgrammarFile } from './xgrammar-file.ts';
 
 const LIMIT_CORE_GZIP = 150_000;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,13 +46,14 @@ await build({
       name: 'Ruminate',
       fileName: () => 'core.js',
     },
-    rolldownOptions: { output: { codeSplitting: false } },
+    rolldownOptions: xgrammarExternal(version),
   },
 });
 const rows = [
   { file: `ruminate-${version}.js`, ...measure(join(root, 'dist', `ruminate-${version}.js`)) },
   { file: `ruminate-${version}.mjs`, ...measure(join(root, 'dist', `ruminate-${version}.mjs`)) },
   { file: 'core (IIFE without WGSL)', ...measure(join(coreDir, 'core.js')) },
+  { file: xgrammarFile(version), ...measure(join(root, 'dist', xgrammarFile(version))) },
 ];
 rmSync(coreDir, { recursive: true, force: true });
 const kB = (n: number) => `${(n / 1000).toFixed(1)} kB`;

@@ -1,6 +1,7 @@
 // <ruminate-chat model="…" strategy="sc@8" budget="tokens:800">: a minimal, accessible chat over
 // the controller. It loads the model with a progress bar, streams each candidate's text as it is
 // decoded, then shows the chosen answer and the run's trace (candidates, votes, scores, fates).
+// Structured output: the response-format, grammar and regex attributes (response-format-attribute.ts).
 import {
   type ChatCompletionChunk,
   createEngine,
@@ -13,6 +14,7 @@ import { bundledWorkerEngine } from './bundled-worker.ts';
 import { CHAT_CSS } from './chat-styles.ts';
 import { defaultEngine, type EngineSource, webgpuProblem } from './engine-defaults.ts';
 import type { ChatMessage, LoadProgress } from './engine-types.ts';
+import { type ConstraintFields, constraintAttributes } from './response-format-attribute.ts';
 import { el, LiveCandidates, traceTable } from './trace-view.ts';
 
 /** The phase of a load, in words. */
@@ -215,8 +217,13 @@ export class RuminateChatElement extends Base {
     }
     const strategy = this.getAttribute('strategy') || 'sc@4';
     let budget: ReturnType<typeof parseBudget>;
+    let constraint: ConstraintFields;
     try {
       budget = parseBudget(this.getAttribute('budget'));
+      constraint = constraintAttributes(
+        (name) => this.getAttribute(name),
+        (id) => this.ownerDocument.getElementById(id),
+      );
     } catch (e) {
       this.fail(e);
       return undefined;
@@ -248,6 +255,7 @@ export class RuminateChatElement extends Base {
           stream: true,
           ...(budget ? { budget } : {}),
           ...(maxTokens ? { max_tokens: maxTokens } : {}),
+          ...constraint,
         },
         { signal: ctrl.signal },
       );

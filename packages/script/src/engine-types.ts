@@ -2,7 +2,7 @@
 import type { ChatCompletionRequest, CreateEngineOptions, RuminateClient } from '@ruminate/controller';
 
 /** The runtime's Engine contract (worker or in-process). */
-export type Engine = RuminateClient['engine'];
+export type Engine = NonNullable<RuminateClient['engine']>;
 /** One chat message. */
 export type ChatMessage = ChatCompletionRequest['messages'][number];
 /** Options passed to `Engine.load`. */

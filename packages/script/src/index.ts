@@ -6,4 +6,10 @@ export { bundledWorkerEngine } from './bundled-worker.ts';
 export { type ChatResultDetail, defineChatElement, RuminateChatElement } from './chat-element.ts';
 export { defaultEngine, type EngineSource, setDefaultEngine, webgpuProblem } from './engine-defaults.ts';
 export type { ChatMessage, Engine, LoadOptions, LoadProgress, ModelSource } from './engine-types.ts';
+export {
+  type ConstraintFields,
+  constraintAttributes,
+  type ElementLookup,
+  parseResponseFormat,
+} from './response-format-attribute.ts';
 export { VERSION } from './version.ts';

@@ -1,7 +1,8 @@
 // KV write and paged attention against float64 references: a prefill chunk of 5 rows crossing a
 // page boundary and 2 decode rows of other sequences in one call, pages scattered in the pool,
 // GQA (3 q heads over 1 kv head, and 4 over 2), head dims 8, 6 (not a multiple of 4) and 64,
-// 1–3 threads, outputs and unused pool pages poisoned (NaN) first.
+// sliding windows of 5 and 20 keys (starting inside a page, across page boundaries), another
+// score scale and a soft-cap, 1–3 threads, outputs and unused pool pages poisoned (NaN) first.
 import { describe, expect, it } from 'vitest';
 import { ModuleBuilder } from '../src/encoder/index.ts';
 import { emitKvWrite } from '../src/kernels/attention/kv-write.ts';
@@ -20,6 +21,12 @@ interface Shape {
   nHeads: number;
   nKv: number;
   headDim: number;
+  /** Score scale (default 1/√headDim). */
+  scale?: number;
+  /** Soft-cap c: scores c·tanh(s/c). */
+  softcap?: number;
+  /** Sliding window: keys pos − window + 1 … pos. */
+  window?: number;
 }
 
 /** Rows: slot 0 prefills positions 13..17 (crossing page 0 → 1); slot 2 decodes at 33, slot 1 at 0. */
@@ -37,17 +44,19 @@ const NUM_PAGES = 10;
 /** Block table u32 [3 slots][3]: pages out of order, unused entries point past the pool. */
 const BLOCK_TABLE = Uint32Array.from([7, 2, 99, 4, 99, 99, 0, 9, 5]);
 
-/** Float64 causal GQA attention of one row (as the reference forward pass computes it). */
+/** Float64 causal GQA attention of one row over `keys` (as the reference forward pass computes it). */
 function refAttention(q: Float32Array, keys: Float32Array[], values: Float32Array[], s: Shape): Float64Array {
   const group = s.nHeads / s.nKv;
   const hd = s.headDim;
   const o = new Float64Array(s.nHeads * hd);
+  const scale = s.scale ?? 1 / Math.sqrt(hd);
+  const cap = (x: number) => (s.softcap ? s.softcap * Math.tanh(x / s.softcap) : x);
   for (let h = 0; h < s.nHeads; h++) {
     const kvh = Math.floor(h / group);
     const scores = keys.map((k) => {
       let dot = 0;
       for (let i = 0; i < hd; i++) dot += (q[h * hd + i] as number) * (k[kvh * hd + i] as number);
-      return dot / Math.sqrt(hd);
+      return cap(dot * scale);
     });
     const mx = Math.max(...scores);
     const ex = scores.map((x) => Math.exp(x - mx));
@@ -65,7 +74,14 @@ function refAttention(q: Float32Array, keys: Float32Array[], values: Float32Arra
 async function setup(s: Shape) {
   const mod = new ModuleBuilder().importMemory({ initial: 8 });
   const write = emitKvWrite(mod, { nKvHeads: s.nKv, headDim: s.headDim });
-  const attn = emitPagedAttention(mod, { nHeads: s.nHeads, nKvHeads: s.nKv, headDim: s.headDim });
+  const attn = emitPagedAttention(mod, {
+    nHeads: s.nHeads,
+    nKvHeads: s.nKv,
+    headDim: s.headDim,
+    ...(s.scale ? { scale: s.scale } : {}),
+    ...(s.softcap ? { softcap: s.softcap } : {}),
+    ...(s.window ? { window: s.window } : {}),
+  });
   const h = await KernelHarness.create(mod, 8);
   return { h, write, attn };
 }
@@ -75,8 +91,13 @@ describe('kv write + paged attention', () => {
     { nHeads: 3, nKv: 1, headDim: 8 },
     { nHeads: 4, nKv: 2, headDim: 6 },
     { nHeads: 2, nKv: 2, headDim: 64 },
-  ]) {
-    it(`prefill chunk + decode rows, ${shape.nHeads} heads over ${shape.nKv}, head dim ${shape.headDim}`, async () => {
+    { nHeads: 4, nKv: 2, headDim: 6, window: 5, softcap: 2, scale: 0.7 },
+    { nHeads: 3, nKv: 1, headDim: 8, window: 20 },
+  ] as Shape[]) {
+    const extra = shape.window
+      ? `, window ${shape.window}${shape.softcap ? `, soft-cap ${shape.softcap}` : ''}`
+      : '';
+    it(`prefill chunk + decode rows, ${shape.nHeads} heads over ${shape.nKv}, head dim ${shape.headDim}${extra}`, async () => {
       const { nHeads, nKv, headDim } = shape;
       const nq = nHeads * headDim;
       const nk = nKv * headDim;
@@ -180,7 +201,8 @@ describe('kv write + paged attention', () => {
         h.run(attn.name, [y, ldy, kPool, vPool, bt, MAX_PAGES, info, out, ldo, ROWS.length], threads);
         const got = h.f32(out, ROWS.length * ldo);
         ROWS.forEach(([slot, pos], r) => {
-          const hist = (history.get(slot) as { k: Float32Array; v: Float32Array }[]).slice(0, pos + 1);
+          const from = shape.window ? Math.max(0, pos + 1 - shape.window) : 0;
+          const hist = (history.get(slot) as { k: Float32Array; v: Float32Array }[]).slice(from, pos + 1);
           const want = refAttention(
             ys.subarray(r * ldy, r * ldy + nq),
             hist.map((e) => e.k),

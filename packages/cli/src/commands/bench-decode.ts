@@ -17,19 +17,29 @@ import {
 } from '@ruminate/gpu';
 import { openFileSource, parseGguf, RuminateEngine, tuneModelKernels } from '@ruminate/runtime';
 import { log, out, table } from '../log.ts';
+import {
+  type BandwidthLimitRow,
+  bandwidthLimit,
+  measureCopyGBps,
+  weightBytesPerStep,
+} from './bandwidth-limit.ts';
 import type { BenchSuite } from './bench.ts';
+import { CONSTRAINED_USAGE, runConstrainedBench } from './bench-decode-constrained.ts';
 
 const usage = [
   'ruminate bench decode --model PATH [--prompt-tokens N] [--decode-tokens N] [--kernels default,tuned,f32-activations]',
-  '                       [--budget-ms N] [--fresh] [--profile] [--json]',
+  '                       [--sequences 1,4,16] [--budget-ms N] [--fresh] [--profile] [--out FILE] [--json]',
   '',
-  '  Prefill and decode tok/s with 1, 4 and 16 sequences stepped together (distinct prompts),',
-  '  and 16 samples forked from one shared prompt, with the shipped default kernels and with the',
+  '  Prefill and decode tok/s with 1, 4 and 16 sequences (--sequences) stepped together (distinct',
+  '  prompts), and as many samples forked from one shared prompt as the largest count, each against',
+  '  the bandwidth limit (weights + KV bytes a step reads ÷ the copy bandwidth), with the shipped default kernels and with the',
   "  kernels tuned for this model on this device (the engine's background tuning, awaited; its",
   '  time is reported; --fresh ignores cached winners). --profile adds the GPU time of each op in',
   '  one greedy single-sequence decode step (timestamp queries). f32-activations: the defaults with',
   '  activations kept in f32 where the device would round them to 8 bits for q4_0 (CPU adapters).',
-  '  Writes bench/results/decode.json.',
+  '  Writes bench/results/decode.json (--out: FILE instead).',
+  '',
+  CONSTRAINED_USAGE,
 ].join('\n');
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -64,8 +74,11 @@ interface DecodeRow {
 
 export const benchDecode: BenchSuite = {
   name: 'decode',
-  summary: 'prefill and decode tok/s at 1, 4, 16 parallel sequences (bench/results/decode.json)',
+  summary:
+    'prefill and decode tok/s at 1, 4, 16 parallel sequences (bench/results/decode.json); ' +
+    '--constrained: JSON-Schema-constrained vs free step time (bench/results/decode-constrained-<backend>.json)',
   async run(argv) {
+    if (argv.includes('--constrained')) return runConstrainedBench(argv);
     const { values } = parseArgs({
       args: argv,
       options: {
@@ -77,6 +90,8 @@ export const benchDecode: BenchSuite = {
         fresh: { type: 'boolean', default: false },
         profile: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
+        sequences: { type: 'string', default: '1,4,16' },
+        out: { type: 'string' },
       },
     });
     if (!values.model) {
@@ -95,8 +110,24 @@ export const benchDecode: BenchSuite = {
         '--kernels takes default, tuned and f32-activations (comma-separated).',
       );
     }
+    const counts = values.sequences.split(',').map(Number);
+    if (!counts.every((n) => Number.isInteger(n) && n >= 1)) {
+      throw new RuminateError('invalid-argument', '--sequences takes counts ≥ 1, comma-separated (1,4,16).', {
+        field: 'sequences',
+      });
+    }
+    const widest = Math.max(...counts);
+    const source = await openFileSource(values.model);
+    const header = await parseGguf(source);
+    await source.close?.();
     const acquired = await requestDevice();
     const base: KernelContext = kernelContextFor(acquired);
+    const copy = await measureCopyGBps(acquired.device);
+    log(
+      `copy bandwidth ${copy.gbps.toFixed(1)} GB/s (read + written; ${copy.small.gbps.toFixed(1)} GB/s for one 64 MiB copy)`,
+    );
+    /** KV bytes per position (all layers, K and V), read from the engine's memory report. */
+    let kvBytesPerPosition = 0;
     const rows: DecodeRow[] = [];
     /** Peak GPU bytes allocated per kernel mode, against weights + KV. */
     const memory: Partial<Record<DecodeRow['kernels'], GpuMemoryRow>> = {};
@@ -111,9 +142,6 @@ export const benchDecode: BenchSuite = {
         const store = values.fresh ? new MemoryTuningStore() : new FileTuningStore();
         const tuner = await Tuner.open(acquired.device, tuningIdentity(acquired.info), store);
         ctx = { ...base, tuned: tuner.lookup };
-        const source = await openFileSource(values.model);
-        const header = await parseGguf(source);
-        await source.close?.();
         const t0 = performance.now();
         const { report } = await tuneModelKernels(ctx, tuner, header.tensors, {
           architecture: acquired.info.architecture,
@@ -173,15 +201,16 @@ export const benchDecode: BenchSuite = {
         };
       };
       // Warm-up: compiles every kernel shape the runs use (1, 4, 16 rows; prompt-sized passes).
-      for (const n of [1, 4, 16]) await measure(n, false, 2);
-      for (const n of [1, 4, 16]) rows.push(await measure(n, false, decodeTokens));
-      rows.push(await measure(16, true, decodeTokens));
+      for (const n of counts) await measure(n, false, 2);
+      for (const n of counts) rows.push(await measure(n, false, decodeTokens));
+      if (widest > 1) rows.push(await measure(widest, true, decodeTokens));
       if (values.profile) {
         const profile = await profileStep(engine, acquired.device, prompt(), 4);
         if (profile) profiles[mode] = profile;
         else log('--profile: this device has no timestamp-query feature; no profile');
       }
       const mem = await engine.memory();
+      kvBytesPerPosition = mem.bytesPerPage / mem.pageTokens;
       memory[mode] = {
         weightBytes: mem.weightBytes,
         kvBytes: mem.kvBytes,
@@ -196,6 +225,20 @@ export const benchDecode: BenchSuite = {
       rows.find((r) => r.kernels === mode && r.sequences === 1 && !r.sharedPrompt)?.decodeTokS;
     const last = modes.at(-1) as DecodeRow['kernels'];
     const batch16 = rows.find((r) => r.kernels === last && r.sequences === 16 && !r.sharedPrompt)?.decodeTokS;
+    // Decoding D tokens after a P-token prompt attends to P + 1 … P + D positions: P + (D + 1) / 2 on average.
+    const weightBytes = weightBytesPerStep(header.tensors);
+    const limits: (BandwidthLimitRow & Pick<DecodeRow, 'kernels' | 'sharedPrompt'>)[] = rows.map((r) => ({
+      kernels: r.kernels,
+      sharedPrompt: r.sharedPrompt,
+      ...bandwidthLimit({
+        weightBytes,
+        kvBytesPerPosition,
+        sequences: r.sequences,
+        positions: promptTokens + (decodeTokens + 1) / 2,
+        copyGBps: copy.gbps,
+        decodeTokS: r.decodeTokS,
+      }),
+    }));
     const result = {
       date: new Date().toISOString(),
       adapter: {
@@ -214,24 +257,34 @@ export const benchDecode: BenchSuite = {
       rows,
       ...(tuning ? { tuning } : {}),
       memory,
+      bandwidthLimit: { copy, weightBytesPerStep: weightBytes, kvBytesPerPosition, rows: limits },
       ...(values.profile ? { profile: profiles } : {}),
       batch16OverSingle: (batch16 ?? 0) / (single(last) ?? 1),
       ...(modes.length === 2 ? { tunedOverDefault: (single('tuned') ?? 0) / (single('default') ?? 1) } : {}),
     };
-    const path = join(REPO_ROOT, 'bench', 'results', 'decode.json');
+    const path = values.out ?? join(REPO_ROOT, 'bench', 'results', 'decode.json');
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
     if (values.json) out(JSON.stringify(result));
     else {
       out(
         table(
-          ['kernels', 'sequences', 'shared prompt', 'prefill tok/s', 'decode tok/s', 'KV pages'],
-          rows.map((r) => [
+          [
+            'kernels',
+            'sequences',
+            'shared prompt',
+            'prefill tok/s',
+            'decode tok/s',
+            'bandwidth limit',
+            'KV pages',
+          ],
+          rows.map((r, i) => [
             r.kernels,
             r.sequences,
             r.sharedPrompt ? 'yes' : 'no',
             r.prefillTokS.toFixed(1),
             r.decodeTokS.toFixed(1),
+            `${(100 * (limits[i]?.ratio ?? 0)).toFixed(1)}% of ${(limits[i]?.limitTokS ?? 0).toFixed(0)}`,
             r.kvPagesUsed,
           ]),
         ),
@@ -257,7 +310,7 @@ export const benchDecode: BenchSuite = {
           `tuned kernels decode one sequence at ${result.tunedOverDefault.toFixed(2)}× the shipped defaults`,
         );
       log(
-        `16 sequences decode at ${result.batch16OverSingle.toFixed(2)}× one sequence (${last} kernels); wrote ${path}`,
+        `16 sequences decode at ${result.batch16OverSingle.toFixed(2)}× one sequence (${last} kernels); copy bandwidth ${copy.gbps.toFixed(1)} GB/s; wrote ${path}`,
       );
     }
     return 0;

@@ -3,7 +3,12 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAttentionSuite } from '@ruminate/bench/kernels/attention-suite.ts';
-import { MATMUL_SHAPES, type MatmulBenchRow, runMatmulSuite } from '@ruminate/bench/kernels/matmul-suite.ts';
+import {
+  allMatmulProblems,
+  MATMUL_SHAPES,
+  type MatmulBenchRow,
+  runMatmulSuite,
+} from '@ruminate/bench/kernels/matmul-suite.ts';
 import { runMoeSuite } from '@ruminate/bench/kernels/moe-suite.ts';
 import { gflops, type TunedTiming } from '@ruminate/bench/kernels/tune-and-time.ts';
 import type { PagePeerRow } from '@ruminate/bench/pages/kernels-page.ts';
@@ -94,6 +99,8 @@ async function benchWebGpuKernels(argv: string[]): Promise<number> {
       fresh: { type: 'boolean' },
       'no-browser': { type: 'boolean' },
       reps: { type: 'string' },
+      out: { type: 'string' },
+      quick: { type: 'boolean' },
     },
   });
   const acquired = await requestDevice();
@@ -111,9 +118,21 @@ async function benchWebGpuKernels(argv: string[]): Promise<number> {
   const tuner = await Tuner.open(acquired.device, tuningIdentity(acquired.info), store);
   const ctx = { ...kernelContextFor(acquired), tuned: tuner.lookup };
   const started = performance.now();
-  const matmul = await runMatmulSuite(ctx, tuner, { reduced, budgetMs: budgetMs * 0.7, reps, log });
-  const attention = await runAttentionSuite(ctx, tuner, { reduced, budgetMs: budgetMs * 0.15, reps, log });
-  const moe = await runMoeSuite(ctx, tuner, { reduced, budgetMs: budgetMs * 0.15, reps, log });
+  // --quick: the q4_0 matmuls alone (what a CPU adapter can time in a minute or two).
+  const problems = values.quick ? allMatmulProblems().filter((p) => p.dtype === 'q4_0') : undefined;
+  const matmul = await runMatmulSuite(ctx, tuner, {
+    reduced,
+    budgetMs: budgetMs * (values.quick ? 1 : 0.7),
+    reps,
+    log,
+    ...(problems ? { problems } : {}),
+  });
+  const attention = values.quick
+    ? []
+    : await runAttentionSuite(ctx, tuner, { reduced, budgetMs: budgetMs * 0.15, reps, log });
+  const moe = values.quick
+    ? []
+    : await runMoeSuite(ctx, tuner, { reduced, budgetMs: budgetMs * 0.15, reps, log });
   const nodeTuneMs = performance.now() - started;
   acquired.device.destroy();
 
@@ -140,7 +159,9 @@ async function benchWebGpuKernels(argv: string[]): Promise<number> {
     ...attention.map((r) => timingRow(r, { ...r.shape }, { ...r.tunedOn }, 'f32', profile)),
     ...moe.map((r) => timingRow(r, { ...r.shape }, { ...r.tunedOn }, r.shape.dtype, profile)),
   ];
-  const file = join(repoRoot, 'bench/results/kernels.json');
+  // --out FILE: the rows there and the meta beside them (FILE.json → FILE.meta.json).
+  const file = values.out ?? join(repoRoot, 'bench/results/kernels.json');
+  const metaFile = file.replace(/(\.json)?$/, '.meta.json');
   mkdirSync(dirname(file), { recursive: true });
   const meta = {
     date: new Date().toISOString(),
@@ -153,7 +174,7 @@ async function benchWebGpuKernels(argv: string[]): Promise<number> {
     totalTuneMs: nodeTuneMs,
   };
   writeFileSync(file, `${JSON.stringify(rows, null, 1)}\n`);
-  writeFileSync(join(repoRoot, 'bench/results/kernels.meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
+  writeFileSync(metaFile, `${JSON.stringify(meta, null, 1)}\n`);
   log(`wrote ${file}`);
   out(values.json ? JSON.stringify({ meta, rows }) : renderTable(rows, meta));
   return 0;

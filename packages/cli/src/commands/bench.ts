@@ -16,19 +16,28 @@ const suites: { name: string; summary: string; load: () => Promise<BenchSuite> }
   {
     name: 'kernels',
     summary:
-      'untuned vs tuned kernels on model shapes, vs tfjs and onnxruntime-web (bench/results/kernels.json); ' +
+      'untuned vs tuned kernels on model shapes, vs tfjs and onnxruntime-web (bench/results/kernels.json, or --out FILE; ' +
+      '--no-browser: no peers; --quick: the q4_0 matmuls only); ' +
       '--backend wasm: the wasm matmul kernels, one thread and all threads (bench/results/kernels-wasm.json)',
     load: async () => (await import('./bench-kernels.ts')).benchKernels,
   },
   {
     name: 'decode',
-    summary: 'prefill and decode tok/s at 1, 4, 16 parallel sequences (bench/results/decode.json)',
+    summary:
+      'prefill and decode tok/s at 1, 4, 16 parallel sequences against the bandwidth limit (bench/results/decode.json, or --out FILE); ' +
+      '--constrained: JSON-Schema-constrained vs free step time (bench/results/decode-constrained-<backend>.json)',
     load: async () => (await import('./bench-decode.ts')).benchDecode,
   },
   {
     name: 'peers',
     summary: 'Ruminate vs wllama, same GGUF in headless Chromium (bench/results/peers.json)',
     load: async () => (await import('./bench-peers.ts')).benchPeers,
+  },
+  {
+    name: 'serve',
+    summary:
+      'loopback load test of ruminate serve: 32 clients vs the same 128 requests one by one (bench/results/serve.json)',
+    load: async () => (await import('./bench-serve.ts')).benchServe,
   },
 ];
 

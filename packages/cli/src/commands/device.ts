@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { type DeviceProfile, measureDeviceProfile } from '@ruminate/gpu';
+import { type DeviceProfile, isCpuAdapter, measureDeviceProfile, requestDevice } from '@ruminate/gpu';
 import { type CpuProfile, measureCpuProfile } from '@ruminate/wasm';
 import type { Command } from '../command.ts';
 import { log, out, table } from '../log.ts';
@@ -96,6 +96,41 @@ export function cpuProfileRows(p: CpuProfile): string[][] {
   ];
 }
 
+/** What `ruminate device --adapter --json` prints: the adapter found, measured nothing. */
+export interface AdapterReport {
+  /** Whether WebGPU gave an adapter; `reason` says why not. */
+  available: boolean;
+  reason?: string;
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  /** The adapter computes on the CPU (SwiftShader, llvmpipe, WARP): not a real GPU. */
+  cpu?: boolean;
+  features?: string[];
+}
+
+/** Acquires the default adapter and says what it is, without measuring it. */
+export async function adapterReport(): Promise<AdapterReport> {
+  try {
+    const acquired = await requestDevice();
+    const { vendor, architecture, device, description } = acquired.info;
+    const report = {
+      available: true,
+      vendor,
+      architecture,
+      device,
+      description,
+      cpu: isCpuAdapter(acquired.info),
+      features: acquired.features,
+    };
+    acquired.device.destroy();
+    return report;
+  } catch (e) {
+    return { available: false, reason: reasonOf(e) };
+  }
+}
+
 /** Why WebGPU could not be measured, in one line. */
 function reasonOf(e: unknown): string {
   if (e instanceof Error)
@@ -107,12 +142,36 @@ export const deviceCommand: Command = {
   name: 'device',
   summary: 'Measure this machine’s WebGPU device and WebAssembly CPU backend and print their profiles',
   usage:
-    'ruminate device [--json]\n\n' +
+    'ruminate device [--adapter] [--json]\n\n' +
+    '  --adapter  only say which adapter WebGPU gives (vendor, architecture, device, description, whether it\n' +
+    '           computes on the CPU, features), measuring nothing\n' +
     '  --json   print one JSON object: the WebGPU DeviceProfile (adapter, features, limits, bandwidthGBps, matmulGflops,\n' +
     '           dispatchUs, readbackMs; absent when WebGPU is missing), webgpu { available, reason }, and the CPU\n' +
     '           backend as wasm { features, cores, threads, memorySweepGBps, q4_0GemvGflops, … }',
   async run(argv) {
-    const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' } } });
+    const { values } = parseArgs({
+      args: argv,
+      options: { json: { type: 'boolean' }, adapter: { type: 'boolean' } },
+    });
+    if (values.adapter) {
+      const a = await adapterReport();
+      if (values.json) out(JSON.stringify(a));
+      else if (!a.available) out(`WebGPU unavailable: ${a.reason}`);
+      else {
+        out(
+          table(
+            ['adapter', 'value'],
+            [
+              ['vendor / architecture', `${a.vendor} / ${a.architecture}`],
+              ['device / description', `${a.device || '?'} / ${a.description || '?'}`],
+              ['computes on', a.cpu ? 'the CPU (a software adapter)' : 'a GPU'],
+              ['features', (a.features ?? []).join(', ') || '(none)'],
+            ],
+          ),
+        );
+      }
+      return 0;
+    }
     log('measuring the WebGPU device (bandwidth, matmul, dispatch, readback)…');
     let profile: DeviceProfile | undefined;
     let reason: string | undefined;

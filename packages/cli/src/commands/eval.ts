@@ -7,7 +7,10 @@ import {
   type EvalReport,
   evalChartSvg,
   getTask,
+  meanLogprob,
   runEval,
+  selfCertainty,
+  type Verifier,
 } from '@ruminate/controller';
 import { RuminateError } from '@ruminate/errors';
 import { RuminateEngine } from '@ruminate/runtime';
@@ -17,16 +20,33 @@ import { log, out, table } from '../log.ts';
 
 const usage = [
   'ruminate eval --model PATH --task TASK [--strategies LIST] [--problems FILE] [--limit N] [--offset N]',
-  '              [--temperature T] [--seed S] [--out DIR] [--json] [--backend auto|webgpu|wasm] [--threads N]',
+  '              [--temperature T] [--seed S] [--budget T[,T…]] [--out DIR] [--json] [--backend auto|webgpu|wasm] [--threads N]',
   '',
   '  --task TASK         a registered task (mul: the bundled model’s)',
   '  --strategies LIST   default greedy,sc@4,sc@16,bon@16,pass@16,asc,pf@16; sc@k, bon@k and pass@k',
   '                      are derived from one pool of samples per problem (unbiased estimators)',
   '  --problems FILE     held-out set, JSONL of {id, prompt, answer} (default models/<task>-eval.jsonl)',
   '  --limit N           evaluate the first N problems (after --offset)',
+  '  --verifier NAME     mean-logprob or self-certainty instead of the task’s checker, for every strategy',
+  '                      (an imperfect reward; bon@k then runs for real instead of from the pool)',
+  '  --budget T[,T…]     also run client.batch over all problems with T tokens per problem on average,',
+  '                      compute-optimal (rows batch-optimal@Tt) and split evenly (batch-uniform@Tt)',
   '  --out DIR           where <task>.json and <task>.svg go (default docs/eval)',
   BACKEND_USAGE,
 ].join('\n');
+
+/** The verifier `--verifier` names; throws `invalid-argument` on `verifier` for any other name. */
+function verifierNamed(name: string): Verifier {
+  if (name === 'mean-logprob') return meanLogprob();
+  if (name === 'self-certainty') return selfCertainty();
+  throw new RuminateError(
+    'invalid-argument',
+    `--verifier must be mean-logprob or self-certainty (got ${name}).`,
+    {
+      field: 'verifier',
+    },
+  );
+}
 
 /** Reads a JSONL problem set. */
 export function readProblems(file: string): EvalProblem[] {
@@ -46,7 +66,11 @@ export function evalTable(report: EvalReport): string {
       `${(r.ci[0] * 100).toFixed(1)}–${(r.ci[1] * 100).toFixed(1)}`,
       r.meanTokens.toFixed(1),
       r.meanMs.toFixed(0),
-      r.method === 'pool' ? `from a pool of ${report.pool}` : 'run',
+      r.method === 'pool'
+        ? `from a pool of ${report.pool}`
+        : r.method === 'batch'
+          ? 'one budget for all'
+          : 'run',
     ]),
   );
 }
@@ -67,6 +91,8 @@ export const evalCommand: Command = {
         offset: { type: 'string', default: '0' },
         temperature: { type: 'string', default: '0.8' },
         seed: { type: 'string', default: '1' },
+        budget: { type: 'string' },
+        verifier: { type: 'string' },
         out: { type: 'string', default: 'docs/eval' },
         json: { type: 'boolean' },
         ...BACKEND_OPTIONS,
@@ -82,7 +108,19 @@ export const evalCommand: Command = {
     const problems = all.slice(offset, values.limit ? offset + Number(values.limit) : undefined);
     if (problems.length === 0)
       throw new RuminateError('invalid-argument', 'No problems selected.', { field: 'limit' });
-    const strategies = values.strategies.split(',').map((s) => s.trim());
+    const strategies = values.strategies
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const budgets = values.budget === undefined ? [] : values.budget.split(',').map(Number);
+    if (budgets.some((b) => !(b > 0)))
+      throw new RuminateError(
+        'invalid-argument',
+        '--budget must be positive numbers of tokens per problem.',
+        {
+          field: 'budget',
+        },
+      );
     const engine = await createEngine({
       engine: new RuminateEngine({ maxSequences: 64, ...backendOptions(values) }),
       model: { path: values.model },
@@ -96,6 +134,8 @@ export const evalCommand: Command = {
       strategies,
       temperature: Number(values.temperature),
       seed: Number(values.seed),
+      budgetsPerProblem: budgets,
+      ...(values.verifier === undefined ? {} : { verifier: verifierNamed(values.verifier) }),
       onProgress: (done, total) => {
         if (done % 10 === 0 || done === total) {
           log(`  ${done}/${total} problems, ${((performance.now() - started) / 1000).toFixed(0)} s`);

@@ -1,15 +1,23 @@
 import { parseArgs } from 'node:util';
-import { getTask, type RunRequest, resultToJson, runStrategy } from '@ruminate/controller';
+import { createEngine, getTask, type RunRequest, resultToJson, runStrategy } from '@ruminate/controller';
 import { RuminateError } from '@ruminate/errors';
 import { RuminateEngine, type StepResult } from '@ruminate/runtime';
 import { BACKEND_OPTIONS, BACKEND_USAGE, backendOptions } from '../backend-option.ts';
 import type { Command } from '../command.ts';
+import {
+  CONSTRAINT_OPTIONS,
+  CONSTRAINT_USAGE,
+  type ConstraintValues,
+  constraintOptions,
+} from '../constraint-options.ts';
 import { log, out } from '../log.ts';
 
 const usage = [
   'ruminate generate --model PATH (--prompt TEXT | --tokens 1,2,3) [--max-tokens N] [--temperature T]',
   '                  [--seed S] [--top-k K] [--top-p P] [--context N] [--json]',
+  '                  [--json-schema FILE | --json-object | --grammar FILE | --regex PATTERN]',
   '                  [--strategy NAME --n N [--task TASK]] [--backend auto|webgpu|wasm] [--threads N]',
+  'ruminate generate --remote URL [--remote-model NAME] [--api-key KEY] --prompt TEXT --strategy NAME …',
   '',
   '  --model PATH      a GGUF file',
   '  --prompt TEXT     text to continue (tokenized with the model’s tokenizer, BOS as the model asks)',
@@ -22,9 +30,14 @@ const usage = [
   '                    deepconf, beam, dvts, particle-filter, … (the controller’s registry); with --json',
   '                    prints {"text","winner","answer","trace":[{text,tokens,score,…}],"plan","usage",…}',
   '  --n N             samples the strategy draws (default: the strategy’s own)',
+  '  --remote URL      run the strategy on an OpenAI-compatible server instead (its /v1 base URL:',
+  '                    ruminate serve, vLLM, llama-server); the same JSON as a local run',
+  '  --remote-model N  the model to ask that server for (default: the first it lists)',
+  '  --api-key KEY     the server\u2019s API key (default: $OPENAI_API_KEY when set)',
   '  --task TASK       take the verifier, step scorer, step delimiter, answer extraction and default',
   '                    --max-tokens from a registered task (mul: the bundled model’s)',
   '                    (with --strategy, --temperature defaults to the strategy’s own, 0.8 for sampling)',
+  CONSTRAINT_USAGE,
   BACKEND_USAGE,
 ].join('\n');
 
@@ -57,10 +70,15 @@ export const generateCommand: Command = {
         strategy: { type: 'string' },
         n: { type: 'string' },
         task: { type: 'string' },
+        remote: { type: 'string' },
+        'remote-model': { type: 'string' },
+        'api-key': { type: 'string' },
         json: { type: 'boolean', default: false },
+        ...CONSTRAINT_OPTIONS,
         ...BACKEND_OPTIONS,
       },
     });
+    if (values.remote !== undefined) return runRemote(values);
     if (values.strategy !== undefined) return runWithStrategy(values);
     if (values.n !== undefined || values.task !== undefined) {
       log(`ruminate generate: --n and --task need --strategy\n\n${usage}`);
@@ -71,6 +89,8 @@ export const generateCommand: Command = {
       return 2;
     }
     const maxTokens = num(values['max-tokens'], 'max-tokens', 32);
+    // Files are read and the constraint checked before the model loads.
+    const constrained = constraintOptions(values);
     const sampling = {
       temperature: num(values.temperature, 'temperature', 0),
       seed: num(values.seed, 'seed', 0),
@@ -91,6 +111,11 @@ export const generateCommand: Command = {
     await engine.free(warm);
 
     const seq = await engine.createSequence(prompt);
+    if (constrained) {
+      const c = await engine.constrain(seq, constrained.constraint);
+      if (c)
+        log(`${c.kind} constraint compiled in ${c.compileMs.toFixed(0)} ms${c.cached ? ' (cached)' : ''}`);
+    }
     const generated: number[] = [];
     const tp = performance.now();
     let last: StepResult | undefined;
@@ -119,7 +144,7 @@ export const generateCommand: Command = {
 };
 
 /** Parsed options of `generate`. */
-interface GenerateValues {
+interface GenerateValues extends ConstraintValues {
   model?: string;
   prompt?: string;
   tokens?: string;
@@ -135,6 +160,9 @@ interface GenerateValues {
   json?: boolean;
   backend?: string;
   threads?: string;
+  remote?: string;
+  'remote-model'?: string;
+  'api-key'?: string;
 }
 
 /** Builds the controller request of `generate --strategy` (task parts from `--task` when given). */
@@ -151,6 +179,11 @@ export function strategyRequest(values: GenerateValues): RunRequest {
   req.seed = num(values.seed, 'seed', 0);
   if (values['top-k'] !== undefined) req.topK = num(values['top-k'], 'top-k', 0);
   if (values['top-p'] !== undefined) req.topP = num(values['top-p'], 'top-p', 1);
+  const constrained = constraintOptions(values);
+  if (constrained) {
+    req.constraint = constrained.constraint;
+    if (constrained.schema) req.responseSchema = constrained.schema;
+  }
   if (task) {
     req.verifier = task.verifier();
     req.stepScorer = task.stepScorer();
@@ -178,6 +211,34 @@ async function loadEngine(values: GenerateValues & { model: string }, maxSequenc
     `loaded ${info.architecture} ${info.weightType} (${(info.weightBytes / 2 ** 20).toFixed(1)} MiB) on ${where} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
   return { engine, info };
+}
+
+/** `generate --remote URL`: the strategy runs here, its samples on an OpenAI-compatible server. */
+async function runRemote(values: GenerateValues): Promise<number> {
+  if (values.prompt === undefined || values.tokens !== undefined || values.model !== undefined) {
+    log(
+      `ruminate generate --remote: give --prompt (not --model or --tokens: the server holds the model)\n\n${usage}`,
+    );
+    return 2;
+  }
+  const apiKey = values['api-key'] ?? process.env.OPENAI_API_KEY;
+  const client = await createEngine({
+    remote: {
+      baseURL: values.remote as string,
+      ...(values['remote-model'] !== undefined ? { model: values['remote-model'] } : {}),
+      ...(apiKey ? { apiKey } : {}),
+    },
+  });
+  const req = strategyRequest(values);
+  const result = await client.run(req);
+  if (values.json) out(JSON.stringify(resultToJson(result)));
+  else {
+    out(result.text ?? '(abstained)');
+    log(
+      `${req.strategy} on ${client.chosen.name}: ${result.trace.length} candidates, winner ${result.winner ?? '–'}; ${result.usage.generatedTokens} tokens in ${(result.usage.timeMs / 1000).toFixed(1)} s`,
+    );
+  }
+  return 0;
 }
 
 /** `generate --strategy`: one controller run (runStrategy) on the runtime engine; JSON via resultToJson. */

@@ -6,6 +6,7 @@ import { deviceCommand } from './device.ts';
 import { evalCommand } from './eval.ts';
 import { generateCommand } from './generate.ts';
 import { planCommand } from './plan.ts';
+import { serveCommand } from './serve.ts';
 import { strategiesCommand } from './strategies.ts';
 import { testKernelsCommand } from './test-kernels.ts';
 import { tuneCommand } from './tune.ts';
@@ -15,6 +16,7 @@ export const commands: Command[] = [
   demoCommand,
   deviceCommand,
   generateCommand,
+  serveCommand,
   benchCommand,
   tuneCommand,
   evalCommand,

@@ -1,4 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { RuminateError } from '@ruminate/gpu';
 import { disassemble, emitMatmul, ModuleBuilder, WEIGHT_TYPES, type WeightType } from '@ruminate/wasm';
@@ -6,15 +10,27 @@ import type { Command } from '../command.ts';
 import { log, out } from '../log.ts';
 
 const usage = [
-  'ruminate test-kernels [--backend webgpu|wasm] [--all] [--seed N] [--disassemble TYPE[:KxN]] [FILTER…]',
+  'ruminate test-kernels [--backend webgpu|wasm] [--all] [--seed N] [--json] [--time-limit-s N]',
+  '                      [--disassemble TYPE[:KxN]] [FILTER…]',
   '',
   '  --backend B   webgpu (default): the WGSL kernels on Dawn; wasm: the WebAssembly kernels',
   '  --all         check every candidate of every kernel’s tuning space (CI checks a seeded sample of 4)',
   '  --seed N      replay a run’s random inputs and candidate sample',
+  '  --json        print the results as one JSON object (the shape of vitest’s JSON reporter)',
+  '  --time-limit-s N  stop after N seconds (the GPU pack reports the files it did not reach as skipped)',
   '  --disassemble TYPE[:KxN]  (wasm) print the matmul kernel generated for a weight type and shape',
   '                (default shape 512x512, one activation row) instead of running tests',
   '  FILTER        only test files whose path contains FILTER (e.g. matmul, attention)',
 ].join('\n');
+
+/**
+ * The GPU pack's bundled kernel-test runner (tools/gpu-pack) when this CLI runs from the pack,
+ * where it sits beside the CLI's bundle; undefined in the repository, where vitest runs them.
+ */
+export function packedKernelTests(cliUrl = import.meta.url): string | undefined {
+  const path = fileURLToPath(new URL('./kernel-tests.mjs', cliUrl));
+  return existsSync(path) ? path : undefined;
+}
 
 /** The text of the wasm matmul kernel for `spec` (`q4_0`, `q8_0:512x1376`, …). */
 export function disassembleMatmul(spec: string): string {
@@ -45,8 +61,16 @@ export const testKernelsCommand: Command = {
         seed: { type: 'string' },
         backend: { type: 'string', default: 'webgpu' },
         disassemble: { type: 'string' },
+        json: { type: 'boolean' },
+        'time-limit-s': { type: 'string' },
       },
     });
+    const limitS = values['time-limit-s'] === undefined ? undefined : Number(values['time-limit-s']);
+    if (limitS !== undefined && !(limitS > 0)) {
+      throw new RuminateError('invalid-argument', '--time-limit-s takes a positive number of seconds.', {
+        field: 'time-limit-s',
+      });
+    }
     if (values.backend !== 'webgpu' && values.backend !== 'wasm') {
       log(`ruminate test-kernels: --backend must be webgpu or wasm\n\n${usage}`);
       return 2;
@@ -62,10 +86,43 @@ export const testKernelsCommand: Command = {
     const filters =
       positionals.length > 0 ? positionals : [wasm ? 'packages/wasm/test/' : 'packages/gpu/test/'];
     log(`checking ${values.backend} kernels${values.all ? ' (every candidate)' : ''}: ${filters.join(' ')}`);
-    const r = spawnSync('pnpm', ['exec', 'vitest', 'run', '--project', wasm ? 'unit' : 'gpu', ...filters], {
-      stdio: 'inherit',
-      env,
-    });
+    const packed = packedKernelTests();
+    if (packed) {
+      if (wasm) {
+        throw new RuminateError('invalid-argument', 'The GPU pack carries the WebGPU kernel tests only.', {
+          field: 'backend',
+        });
+      }
+      const args = [
+        ...(values.json ? ['--json'] : []),
+        ...(limitS ? ['--time-limit-s', String(limitS)] : []),
+      ];
+      const r = spawnSync(process.execPath, [packed, ...args, ...filters], { stdio: 'inherit', env });
+      return r.status ?? 1;
+    }
+    // vitest's JSON reporter writes to a file, so the tests' own output never mixes into the JSON.
+    const report = values.json ? join(mkdtempSync(join(tmpdir(), 'ruminate-kernels-')), 'report.json') : '';
+    const r = spawnSync(
+      'pnpm',
+      [
+        'exec',
+        'vitest',
+        'run',
+        '--project',
+        wasm ? 'unit' : 'gpu',
+        ...(report ? ['--reporter=json', `--outputFile=${report}`] : []),
+        ...filters,
+      ],
+      {
+        stdio: ['ignore', report ? 2 : 'inherit', 'inherit'],
+        env,
+        ...(limitS ? { timeout: limitS * 1000 } : {}),
+      },
+    );
+    if (report) {
+      if (existsSync(report)) out(readFileSync(report, 'utf8').trim());
+      rmSync(join(report, '..'), { recursive: true, force: true });
+    }
     return r.status ?? 1;
   },
 };

@@ -1,24 +1,43 @@
 // createEngine: the public entry. An object shaped like the OpenAI client
-// (`engine.chat.completions.create`, `engine.completions.create`) over any `Engine`, plus
-// `engine.plan(request)` and the raw engine. Streaming returns an async iterable of chunks: each
+// (`engine.chat.completions.create`, `engine.completions.create`) over any `Engine` — or over an
+// OpenAI-compatible server (`{ remote }`) or another completions API (`{ api }`, e.g. WebLLM's engine), or the first usable of an ordered list of both
+// (engine-fallback.ts) — plus `engine.plan(request)` and the raw engine. Streaming returns an async iterable of chunks: each
 // candidate's deltas as they decode (`ruminate.candidate`, `ruminate.delta`; for greedy/sample
 // also as ordinary `choices[].delta`), then one last chunk with the chosen answer(s), usage and
 // the `ruminate` result.
 
 import { RuminateError } from '@ruminate/errors';
 import type { Engine, LoadOptions, ModelInfo, ModelSource } from '@ruminate/runtime';
+import { type BatchOptions, type BatchPrompt, type BatchResult, runBatch } from '../batch/run-batch.ts';
+import type { CompletionApi } from '../generator/completion-api.ts';
 import { cachedDecodeSpeed, type MeasureOptions, type SpeedCache } from '../planner/measure.ts';
 import type { DecodeSpeed, DeviceProfileLike, Plan } from '../planner/types.ts';
+import { OpenAIHttpApi, type RemoteOptions } from '../remote/openai-http-api.ts';
 import { ChunkQueue } from './chunk-queue.ts';
+import { type EngineChoice, firstUsable } from './engine-fallback.ts';
 import { fromChatRequest, fromCompletionRequest, type RunRequest, validateRunRequest } from './request.ts';
-import { ChunkFactory, extrasOf, toChatCompletion, toCompletion, usageOf } from './response.ts';
 import {
+  ChunkFactory,
+  chatLogprob,
+  extrasOf,
+  lastChatDelta,
+  textLogprobs,
+  toChatCompletion,
+  toCompletion,
+  usageOf,
+} from './response.ts';
+import {
+  isCompletionApi,
+  type LogprobEntry,
+  logprobEntries,
   planFor,
   type RunOptions,
   type RunResult,
+  type RunTarget,
   resolveRequestStrategy,
   runStrategy,
 } from './run-strategy.ts';
+import { callableTools } from './tools.ts';
 import type {
   CallOptions,
   ChatCompletion,
@@ -49,6 +68,16 @@ export interface CreateEngineOptions {
   draft?: Engine;
   /** Draft tokens per target step (default 4). */
   gamma?: number;
+  /**
+   * Run on an OpenAI-compatible server instead (vLLM, llama-server, `ruminate serve`): the
+   * strategies run here, their samples there. `model`, `engine`, `load` and `draft` are then unused.
+   */
+  remote?: RemoteOptions;
+  /**
+   * Run on this completions API instead (e.g. `fromWebLLM`'s adapter of a WebLLM engine): the
+   * strategies run here, their samples there. `model`, `engine`, `load` and `draft` are then unused.
+   */
+  api?: CompletionApi;
 }
 
 /** Chat completions, OpenAI-shaped. */
@@ -87,13 +116,19 @@ export interface RuminateClient {
   plan(request: ChatCompletionRequest | CompletionRequest, options?: CallOptions): Promise<Plan>;
   /** Runs a canonical request (what the CLI uses). */
   run(request: RunRequest, options?: RunOptions): Promise<RunResult>;
+  /** Many prompts under one token budget, spent by estimated difficulty (compute-optimal) or evenly. */
+  batch(prompts: readonly BatchPrompt[], options: BatchOptions, call?: CallOptions): Promise<BatchResult>;
   /** Decode speed at 1, 4 and 16 parallel sequences (measured once, then cached). */
   measureSpeed(options?: MeasureOptions): Promise<DecodeSpeed>;
-  /** The loaded model. */
+  /** The loaded model (undefined on a remote engine: see `remote`). */
   info(): Promise<ModelInfo | undefined>;
-  /** The underlying engine. */
-  readonly engine: Engine;
-  /** Frees the model. */
+  /** The underlying engine (undefined on a remote engine). */
+  readonly engine: Engine | undefined;
+  /** The server a remote engine runs on, with what it was found to support. */
+  readonly remote: OpenAIHttpApi | undefined;
+  /** Which engine was chosen (with a list of options: the first usable one) and why. */
+  readonly chosen: EngineChoice;
+  /** Frees the model (a remote engine holds nothing). */
   unload(): Promise<void>;
 }
 
@@ -116,8 +151,47 @@ export async function defaultEngine(): Promise<Engine> {
   return createWorkerEngine({ shared: false, closeOnUnload: true }).engine;
 }
 
-/** Creates the engine: loads the model and returns the OpenAI-shaped client. */
-export async function createEngine(options: CreateEngineOptions): Promise<RuminateClient> {
+/**
+ * Creates the engine: loads the model (or reaches the remote server) and returns the
+ * OpenAI-shaped client. Given a list, takes the first entry whose load succeeds (the load checks
+ * that the model fits the device before downloading it) and reports the choice in `chosen`.
+ */
+export async function createEngine(
+  options: CreateEngineOptions | readonly CreateEngineOptions[],
+): Promise<RuminateClient> {
+  if (!isOptionList(options)) {
+    const target = await openTarget(options);
+    return clientOver(target, options, {
+      index: 0,
+      kind: options.remote || options.api ? 'remote' : 'local',
+      name: await targetName(target),
+      reason: 'the only engine given',
+      rejected: [],
+    });
+  }
+  const { value, choice } = await firstUsable(options, openTarget, targetName);
+  return clientOver(value, options[choice.index] as CreateEngineOptions, choice);
+}
+
+/** Reads queued chunk promises in order (closing the reader closes the queue, which cancels the run). */
+async function* inOrder<C>(queue: AsyncIterable<Promise<C>>): AsyncIterable<C> {
+  for await (const chunk of queue) yield await chunk;
+}
+
+function isOptionList(
+  o: CreateEngineOptions | readonly CreateEngineOptions[],
+): o is readonly CreateEngineOptions[] {
+  return Array.isArray(o);
+}
+
+/** Loads an entry's engine, or reaches its server (checking that it serves the model). */
+async function openTarget(options: CreateEngineOptions): Promise<RunTarget> {
+  if (options.remote) {
+    const api = new OpenAIHttpApi(options.remote);
+    await api.resolveModel();
+    return api;
+  }
+  if (options.api) return options.api;
   const engine =
     typeof options.engine === 'function'
       ? await options.engine()
@@ -128,6 +202,19 @@ export async function createEngine(options: CreateEngineOptions): Promise<Rumina
       field: 'model',
     });
   }
+  return engine;
+}
+
+async function targetName(target: RunTarget): Promise<string> {
+  if (target instanceof OpenAIHttpApi) return `${target.name} (${await target.resolveModel()})`;
+  if (isCompletionApi(target)) return target.name;
+  return (await (target as Engine).info())?.name ?? 'ruminate';
+}
+
+/** The client over a loaded engine or a reached server. */
+function clientOver(target: RunTarget, options: CreateEngineOptions, chosen: EngineChoice): RuminateClient {
+  const remote = target instanceof OpenAIHttpApi ? target : undefined;
+  const engine = isCompletionApi(target) ? undefined : target;
   const runOpts = (call?: CallOptions): RunOptions => {
     const o: RunOptions = {};
     if (call?.signal) o.signal = call.signal;
@@ -139,7 +226,14 @@ export async function createEngine(options: CreateEngineOptions): Promise<Rumina
     if (options.gamma !== undefined) o.gamma = options.gamma;
     return o;
   };
-  const modelName = async (req: { model?: string }) => req.model ?? (await engine.info())?.name ?? 'ruminate';
+  const modelName = async (req: { model?: string }) =>
+    req.model ??
+    (remote
+      ? await remote.resolveModel()
+      : engine
+        ? (await engine.info())?.name
+        : (target as CompletionApi).name) ??
+    'ruminate';
 
   /** Runs `req` streaming: deltas become chunks, the result the last chunk. */
   function stream<C>(
@@ -152,9 +246,12 @@ export async function createEngine(options: CreateEngineOptions): Promise<Rumina
         parent: number | null,
         delta: string,
         first: boolean,
+        logprobs: LogprobEntry[] | null,
       ) => C;
       last: (r: RunResult) => C;
     },
+    /** Send the choices' text only in the last chunk (tool calls are known only once a candidate ends). */
+    holdText = false,
   ): AsyncIterable<C> {
     // Bad parameters reject `create` itself (as OpenAI's client does), not the first chunk.
     validateRunRequest(req);
@@ -162,62 +259,81 @@ export async function createEngine(options: CreateEngineOptions): Promise<Rumina
     const onOuter = () => ctrl.abort(call?.signal?.reason);
     if (call?.signal?.aborted) ctrl.abort(call.signal.reason);
     call?.signal?.addEventListener('abort', onOuter, { once: true });
-    const queue = new ChunkQueue<C>(() => ctrl.abort(new Error('stream closed by the reader')));
-    const direct = ['greedy', 'sample'].includes(resolveRequestStrategy(req).definition.name);
-    const seen = new Map<number, number>(); // candidates that streamed already
+    // Chunks are queued as promises (a delta's log-probabilities need its tokens' texts) and read in order.
+    const queue = new ChunkQueue<Promise<C>>(() => ctrl.abort(new Error('stream closed by the reader')));
+    const direct = !holdText && ['greedy', 'sample'].includes(resolveRequestStrategy(req).definition.name);
+    const top = direct && req.logprobs ? (req.topLogprobs ?? 0) : -1;
+    const reported = new Map<number, number>(); // candidates that streamed already → tokens reported
     const opts = runOpts(call);
     opts.signal = ctrl.signal;
-    opts.onDelta = (c, d) => {
-      const first = !seen.has(c.id);
-      if (first) seen.set(c.id, 0);
-      queue.push(make.delta(direct ? c.id - 1 : undefined, c.id, c.parent, d, first));
+    opts.onDelta = (c, d, detokenize) => {
+      const first = !reported.has(c.id);
+      const from = reported.get(c.id) ?? 0;
+      const to = c.tokens?.length ?? 0;
+      reported.set(c.id, to);
+      const index = direct ? c.id - 1 : undefined;
+      const entries =
+        top >= 0 && detokenize && c.tokens && c.logprobs && c.topLogprobs
+          ? logprobEntries(
+              detokenize,
+              { tokens: c.tokens, logprobs: c.logprobs, topLogprobs: c.topLogprobs },
+              top,
+              from,
+              to,
+            )
+          : Promise.resolve(null);
+      queue.push(entries.then((l) => make.delta(index, c.id, c.parent, d, first, l)));
     };
-    runStrategy(engine, req, opts)
+    runStrategy(target, req, opts)
       .then(
         (r) => {
-          queue.push(make.last(r));
+          queue.push(Promise.resolve(make.last(r)));
           queue.end();
         },
         (e: unknown) => queue.end(e),
       )
       .finally(() => call?.signal?.removeEventListener('abort', onOuter));
-    return queue;
+    return inOrder(queue);
   }
 
   const chatCreate = async (request: ChatCompletionRequest, call?: CallOptions) => {
     const req = fromChatRequest(request);
     const model = await modelName(request);
-    if (!request.stream) return toChatCompletion(await runStrategy(engine, req, runOpts(call)), model);
+    if (!request.stream) return toChatCompletion(await runStrategy(target, req, runOpts(call)), model);
     const f = new ChunkFactory(model, 'chatcmpl');
-    return stream<ChatCompletionChunk>(req, call, {
-      delta: (index, candidate, parent, delta, first) =>
-        f.chat(
-          index === undefined
-            ? []
-            : [
-                {
-                  index,
-                  delta: first ? { role: 'assistant', content: delta } : { content: delta },
-                  logprobs: null,
-                  finish_reason: null,
-                },
-              ],
-          { ruminate: { candidate, parent, delta } },
-        ),
-      last: (r) =>
-        f.chat(
-          r.choices.map((c, index) => ({
-            index,
-            delta:
-              r.plan.strategy === 'greedy' || r.plan.strategy === 'sample'
-                ? {}
-                : { role: 'assistant', content: c.text },
-            logprobs: null,
-            finish_reason: c.finishReason,
-          })),
-          { usage: usageOf(r), ruminate: extrasOf(r) },
-        ),
-    });
+    const toolCalling = callableTools(req.tools, req.toolChoice).length > 0;
+    const direct = !toolCalling && ['greedy', 'sample'].includes(resolveRequestStrategy(req).definition.name);
+    return stream<ChatCompletionChunk>(
+      req,
+      call,
+      {
+        delta: (index, candidate, parent, delta, first, logprobs) =>
+          f.chat(
+            index === undefined
+              ? []
+              : [
+                  {
+                    index,
+                    delta: first ? { role: 'assistant', content: delta } : { content: delta },
+                    logprobs: logprobs && { content: logprobs.map(chatLogprob) },
+                    finish_reason: null,
+                  },
+                ],
+            { ruminate: { candidate, parent, delta } },
+          ),
+        last: (r) =>
+          f.chat(
+            r.choices.map((c, index) => ({
+              index,
+              delta: direct ? {} : lastChatDelta(c),
+              logprobs: null,
+              finish_reason: c.finishReason,
+            })),
+            { usage: usageOf(r), ruminate: extrasOf(r) },
+          ),
+      },
+      toolCalling,
+    );
   };
 
   const textCreate = async (request: CompletionRequest, call?: CallOptions) => {
@@ -225,17 +341,20 @@ export async function createEngine(options: CreateEngineOptions): Promise<Rumina
     const model = await modelName(request);
     if (!request.stream) {
       return toCompletion(
-        await runStrategy(engine, req, runOpts(call)),
+        await runStrategy(target, req, runOpts(call)),
         model,
         request.echo && typeof request.prompt === 'string' ? request.prompt : undefined,
       );
     }
     const f = new ChunkFactory(model, 'cmpl');
     return stream<CompletionChunk>(req, call, {
-      delta: (index, candidate, parent, delta) =>
-        f.text(index === undefined ? [] : [{ index, text: delta, logprobs: null, finish_reason: null }], {
-          ruminate: { candidate, parent, delta },
-        }),
+      delta: (index, candidate, parent, delta, _first, logprobs) =>
+        f.text(
+          index === undefined
+            ? []
+            : [{ index, text: delta, logprobs: logprobs && textLogprobs(logprobs), finish_reason: null }],
+          { ruminate: { candidate, parent, delta } },
+        ),
       last: (r) =>
         f.text(
           r.choices.map((c, index) => ({
@@ -255,18 +374,35 @@ export async function createEngine(options: CreateEngineOptions): Promise<Rumina
     completions: { create: textCreate as Completions['create'] },
     plan: (request, call) =>
       planFor(
-        engine,
+        target,
         'messages' in request ? fromChatRequest(request) : fromCompletionRequest(request),
         runOpts(call),
       ),
-    run: (request, opts) => runStrategy(engine, request, { ...runOpts(), ...opts }),
-    measureSpeed: (opts) => {
+    run: (request, opts) => runStrategy(target, request, { ...runOpts(), ...opts }),
+    batch: async (prompts, opts, call) => {
+      if (!engine) {
+        throw new RuminateError(
+          'invalid-argument',
+          `batch runs on a local engine; ${remote?.name} is remote.`,
+        );
+      }
+      return runBatch(engine, prompts, opts, runOpts(call));
+    },
+    remote,
+    chosen,
+    measureSpeed: async (opts) => {
+      if (!engine) {
+        throw new RuminateError(
+          'invalid-argument',
+          `Decode speed is measured on a local engine; ${(target as CompletionApi).name} is not one.`,
+        );
+      }
       const o: Parameters<typeof cachedDecodeSpeed>[1] = { ...opts };
       if (options.speedCache) o.cache = options.speedCache;
       if (options.device) o.device = options.device;
       return cachedDecodeSpeed(engine, o);
     },
-    info: () => engine.info(),
-    unload: () => engine.unload(),
+    info: async () => engine?.info(),
+    unload: async () => engine?.unload(),
   };
 }

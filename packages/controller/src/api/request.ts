@@ -3,13 +3,15 @@
 // mapping.
 
 import { RuminateError } from '@ruminate/errors';
-import type { ChatMessage } from '@ruminate/runtime';
+import type { ChatMessage, Constraint } from '@ruminate/runtime';
 import type { Budget } from '../planner/types.ts';
 import type { StrategySpec } from '../strategies/types.ts';
 import type { AnswerOptions } from '../verifiers/answer.ts';
 import type { JsonSchema } from '../verifiers/json-schema.ts';
 import type { VerifierSpec } from '../verifiers/resolve.ts';
-import type { ChatCompletionRequest, CompletionRequest, ResponseFormat } from './types.ts';
+import { constraintOf } from './constraint-of.ts';
+import { type ThinkingMode, validateThinking } from './thinking-prompt.ts';
+import type { ChatCompletionRequest, ChatTool, CompletionRequest, ToolChoice } from './types.ts';
 
 /** A request in canonical form (camelCase); `runStrategy` takes this. */
 export interface RunRequest {
@@ -19,6 +21,8 @@ export interface RunRequest {
   prompt?: string;
   /** Prompt token ids, used as given. */
   promptTokens?: number[];
+  /** Start of the assistant's reply to continue (chat `continue_final_message`): appended to the rendered messages. */
+  prefill?: string;
   /** Strategy, `name[@samples]` or an object; default: `sample`, or `sc`/`bon` when a budget is given. */
   strategy?: StrategySpec;
   /** Samples (overrides the `@N` of `strategy`; the CLI's `--n`). */
@@ -34,6 +38,8 @@ export interface RunRequest {
   presencePenalty?: number;
   /** Per-candidate token limit. */
   maxTokens?: number;
+  /** Token ids never sampled (OpenAI `logit_bias` of -100). */
+  bannedTokens?: number[];
   stop?: string | string[];
   seed?: number;
   /** Return per-token log-probabilities of the choices. */
@@ -47,7 +53,15 @@ export interface RunRequest {
   budget?: Budget;
   /** JSON Schema the answer must satisfy (from `response_format`); the default verifier. */
   responseSchema?: JsonSchema;
+  /** Output constraint enforced while decoding (response_format, grammar, regex). */
+  constraint?: Constraint;
+  /** Functions the model may call (chat). */
+  tools?: ChatTool[];
+  /** OpenAI tool_choice. */
+  toolChoice?: ToolChoice;
   verifierTimeoutMs?: number;
+  /** Thinking section: 'off', 'on' or `{ maxTokens }` (models with `<think>`). */
+  thinking?: ThinkingMode;
 }
 
 function bad(field: string, message: string): RuminateError {
@@ -84,6 +98,12 @@ export function validateRunRequest(r: RunRequest): void {
     });
   }
   if (r.prompt !== undefined && typeof r.prompt !== 'string') throw bad('prompt', 'must be a string.');
+  if (r.tools !== undefined && r.toolChoice !== 'none' && r.constraint !== undefined) {
+    throw bad(
+      'tools',
+      'cannot be combined with response_format, grammar or regex (the call is constrained to its schema).',
+    );
+  }
   if (
     r.promptTokens !== undefined &&
     (!Array.isArray(r.promptTokens) || r.promptTokens.some((t) => !Number.isInteger(t) || t < 0))
@@ -103,6 +123,7 @@ export function validateRunRequest(r: RunRequest): void {
   checkNumber(r.seed, 'seed', { integer: true });
   checkNumber(r.topLogprobs, 'top_logprobs', { min: 0, max: 20, integer: true });
   checkNumber(r.verifierTimeoutMs, 'verifier_timeout_ms', { min: 0, exclusiveMin: true });
+  validateThinking(r.thinking);
   if (r.stop !== undefined) {
     const stops = typeof r.stop === 'string' ? [r.stop] : r.stop;
     if (!Array.isArray(stops) || stops.some((s) => typeof s !== 'string' || s.length === 0)) {
@@ -122,17 +143,23 @@ export function validateRunRequest(r: RunRequest): void {
   }
 }
 
-/** The schema a `response_format` asks for, if any. */
-export function schemaOf(format: ResponseFormat | undefined): JsonSchema | undefined {
-  if (!format || format.type === 'text') return undefined;
-  if (format.type === 'json_object') return { type: 'object' };
-  if (format.type === 'json_schema') {
-    if (!format.json_schema || typeof format.json_schema.schema !== 'object') {
-      throw bad('response_format.json_schema.schema', 'must be a JSON Schema object.');
-    }
-    return format.json_schema.schema;
+/** The tokens a `logit_bias` bans: -100 bans (as in OpenAI's API); other biases are not supported. */
+function bannedOf(bias: Record<string, number> | undefined): number[] | undefined {
+  if (bias === undefined) return undefined;
+  if (bias === null || typeof bias !== 'object' || Array.isArray(bias))
+    throw bad('logit_bias', 'must be an object of token id → bias.');
+  const banned: number[] = [];
+  for (const [key, value] of Object.entries(bias)) {
+    const id = Number(key);
+    if (!Number.isInteger(id) || id < 0) throw bad('logit_bias', `keys must be token ids (got "${key}").`);
+    if (value !== -100)
+      throw bad(
+        'logit_bias',
+        `supports only -100 (never sample the token); got ${JSON.stringify(value)} for ${key}.`,
+      );
+    banned.push(id);
   }
-  throw bad('response_format.type', 'must be text, json_object or json_schema.');
+  return banned;
 }
 
 function common(r: ChatCompletionRequest | CompletionRequest): RunRequest {
@@ -158,14 +185,32 @@ function common(r: ChatCompletionRequest | CompletionRequest): RunRequest {
   set('answer', r.answer);
   set('delimiter', r.step_delimiter);
   set('verifierTimeoutMs', r.verifier_timeout_ms);
-  set('responseSchema', schemaOf(r.response_format));
+  set('thinking', r.thinking);
+  const constrained = constraintOf(r);
+  set('constraint', constrained?.constraint);
+  set('responseSchema', constrained?.schema);
+  set('bannedTokens', bannedOf(r.logit_bias));
   return out;
 }
 
 /** Maps a chat request to canonical form. */
 export function fromChatRequest(r: ChatCompletionRequest): RunRequest {
   const out = common(r);
-  out.messages = r.messages;
+  // An assistant turn that only called tools has content null in OpenAI's shape.
+  out.messages = Array.isArray(r.messages)
+    ? r.messages.map((m) => (m && m.content === null ? { ...m, content: '' } : (m as ChatMessage)))
+    : r.messages;
+  if (r.tools !== undefined) out.tools = r.tools;
+  if (r.tool_choice !== undefined) out.toolChoice = r.tool_choice;
+  if (r.continue_final_message !== undefined && typeof r.continue_final_message !== 'boolean')
+    throw bad('continue_final_message', 'must be true or false.');
+  if (r.continue_final_message) {
+    const last = Array.isArray(out.messages) ? out.messages.at(-1) : undefined;
+    if (last?.role !== 'assistant' || typeof last.content !== 'string')
+      throw bad('continue_final_message', 'needs the last message to be an assistant message.');
+    out.prefill = last.content;
+    out.messages = (out.messages as ChatMessage[]).slice(0, -1);
+  }
   if (r.logprobs !== undefined && typeof r.logprobs !== 'boolean')
     throw bad('logprobs', 'must be true or false.');
   if (r.top_logprobs !== undefined && !r.logprobs) throw bad('top_logprobs', 'needs logprobs: true.');

@@ -1,9 +1,10 @@
 // Building OpenAI-shaped responses and stream chunks from a run result.
 
-import type { RunResult } from './run-strategy.ts';
+import type { ChoiceResult, LogprobEntry, RunResult } from './run-strategy.ts';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
+  ChatTokenLogprob,
   Completion,
   CompletionChunk,
   RuminateExtras,
@@ -46,6 +47,29 @@ export function extrasOf(r: RunResult): RuminateExtras {
   };
 }
 
+/** One token's entry in OpenAI's chat format. */
+export function chatLogprob(l: LogprobEntry): ChatTokenLogprob {
+  return { token: l.token, logprob: l.logprob, bytes: l.bytes, top_logprobs: l.top };
+}
+
+/** Tokens' entries in OpenAI's plain-completion format; offsets count from `offset`. */
+export function textLogprobs(
+  entries: LogprobEntry[],
+  offset = 0,
+): NonNullable<Completion['choices'][number]['logprobs']> {
+  let at = offset;
+  return {
+    tokens: entries.map((l) => l.token),
+    token_logprobs: entries.map((l) => l.logprob),
+    top_logprobs: entries.map((l) => Object.fromEntries(l.top.map((t) => [t.token, t.logprob]))),
+    text_offset: entries.map((l) => {
+      const o = at;
+      at += l.token.length;
+      return o;
+    }),
+  };
+}
+
 /** A chat completion from a run. */
 export function toChatCompletion(r: RunResult, model: string, id = responseId('chatcmpl')): ChatCompletion {
   return {
@@ -56,21 +80,29 @@ export function toChatCompletion(r: RunResult, model: string, id = responseId('c
     system_fingerprint: SYSTEM_FINGERPRINT,
     choices: r.choices.map((c, index) => ({
       index,
-      message: { role: 'assistant', content: c.text, refusal: null },
-      logprobs: c.logprobs
+      message: c.toolCalls
         ? {
-            content: c.logprobs.map((l) => ({
-              token: l.token,
-              logprob: l.logprob,
-              bytes: l.bytes,
-              top_logprobs: l.top,
-            })),
+            role: 'assistant',
+            content: c.text === '' ? null : c.text,
+            refusal: null,
+            tool_calls: c.toolCalls,
           }
-        : null,
+        : { role: 'assistant', content: c.text, refusal: null },
+      logprobs: c.logprobs ? { content: c.logprobs.map(chatLogprob), refusal: null } : null,
       finish_reason: c.finishReason,
     })),
     usage: usageOf(r),
     ruminate: extrasOf(r),
+  };
+}
+
+/** The delta of a chat stream's last chunk for one choice: its text and, as OpenAI streams them, its tool calls. */
+export function lastChatDelta(c: ChoiceResult): ChatCompletionChunk['choices'][number]['delta'] {
+  if (!c.toolCalls) return { role: 'assistant', content: c.text };
+  return {
+    role: 'assistant',
+    ...(c.text === '' ? {} : { content: c.text }),
+    tool_calls: c.toolCalls.map((t, index) => ({ index, ...t })),
   };
 }
 
@@ -87,26 +119,12 @@ export function toCompletion(
     created: Math.floor(Date.now() / 1000),
     model,
     system_fingerprint: SYSTEM_FINGERPRINT,
-    choices: r.choices.map((c, index) => {
-      let offset = echo?.length ?? 0;
-      return {
-        index,
-        text: (echo ?? '') + c.text,
-        logprobs: c.logprobs
-          ? {
-              tokens: c.logprobs.map((l) => l.token),
-              token_logprobs: c.logprobs.map((l) => l.logprob),
-              top_logprobs: c.logprobs.map((l) => Object.fromEntries(l.top.map((t) => [t.token, t.logprob]))),
-              text_offset: c.logprobs.map((l) => {
-                const o = offset;
-                offset += l.token.length;
-                return o;
-              }),
-            }
-          : null,
-        finish_reason: c.finishReason,
-      };
-    }),
+    choices: r.choices.map((c, index) => ({
+      index,
+      text: (echo ?? '') + c.text,
+      logprobs: c.logprobs ? textLogprobs(c.logprobs, echo?.length ?? 0) : null,
+      finish_reason: c.finishReason,
+    })),
     usage: usageOf(r),
     ruminate: extrasOf(r),
   };

@@ -1,32 +1,44 @@
 // runStrategy: one request, end to end — validate, tokenize, plan, run the strategy over a
 // Generator, release every sequence (also on abort or error), and report choices, trace, plan
-// and usage. The OpenAI-shaped API and the CLI's `generate --strategy` both call it.
+// and usage. The OpenAI-shaped API and the CLI's `generate --strategy` both call it. It runs on a
+// Ruminate `Engine` (EngineGenerator) or on a `CompletionApi` such as a remote OpenAI-compatible
+// server (CompletionApiGenerator: no tokenizer, KV memory or decode speed of its own here).
 
-import type { Engine, SamplingParams, StepWants } from '@ruminate/runtime';
+import { RuminateError } from '@ruminate/errors';
+import type { Constraint, Engine, SamplingParams, StepWants } from '@ruminate/runtime';
 import type { Branch } from '../generator/branch.ts';
+import type { ApiPrompt, CompletionApi } from '../generator/completion-api.ts';
+import { CompletionApiGenerator } from '../generator/completion-api-generator.ts';
 import { EngineGenerator } from '../generator/engine-generator.ts';
 import { randomSeed } from '../generator/seeds.ts';
 import type { CandidateTrace } from '../generator/trace.ts';
+import type { Generator } from '../generator/types.ts';
 import { cachedDecodeSpeed, type SpeedCache } from '../planner/measure.ts';
 import { planRequest } from '../planner/plan.ts';
 import { estimateSpeed } from '../planner/throughput.ts';
 import type { DecodeSpeed, DeviceProfileLike, Plan } from '../planner/types.ts';
 import { parseStrategy, type ResolvedStrategy } from '../strategies/registry.ts';
 import type { StrategyContext } from '../strategies/types.ts';
-import { jsonSchemaVerifier } from '../verifiers/json-schema.ts';
+import { enforcedSchemaVerifier, jsonSchemaVerifier } from '../verifiers/json-schema.ts';
 import { meanLogprob, selfCertainty } from '../verifiers/model-confidence.ts';
 import { resolveVerifier } from '../verifiers/resolve.ts';
 import { DEFAULT_VERIFIER_TIMEOUT_MS } from '../verifiers/types.ts';
 import { type RunRequest, validateRunRequest } from './request.ts';
 import { runSpeculative } from './speculative-run.ts';
-import type { RuminateUsage } from './types.ts';
+import { thinkingPrompt } from './thinking-prompt.ts';
+import { callableTools, parseToolCalls, type ToolCallFormat, toolConstraint } from './tools.ts';
+import type { ChatTool, RuminateUsage, ToolCall } from './types.ts';
 
 /** Per-call options of `runStrategy`. */
 export interface RunOptions {
   /** Cancels the run; every forked sequence is released before the `aborted` error is thrown. */
   signal?: AbortSignal;
-  /** Receives each candidate's stable text deltas as they are decoded. */
-  onDelta?: (candidate: { id: number; parent: number | null }, delta: string) => void;
+  /** Receives each candidate's stable text deltas as they are decoded (with its tokens so far, and a detokenizer for them). */
+  onDelta?: (
+    candidate: DeltaCandidate,
+    delta: string,
+    detokenize?: (ids: number[]) => Promise<string>,
+  ) => void;
   /** Decode speed to plan with (skips measuring). */
   speed?: DecodeSpeed;
   /** Device profile, to estimate speed when `measure` is false. */
@@ -45,6 +57,28 @@ export interface RunOptions {
   gamma?: number;
 }
 
+/** A streamed candidate: its id and parent and, when a generator streams it, its tokens so far. */
+export interface DeltaCandidate {
+  /** Candidate id in the trace. */
+  id: number;
+  /** The candidate it was forked from, or null. */
+  parent: number | null;
+  /** Generated token ids so far. */
+  tokens?: readonly number[];
+  /** Their log-probabilities. */
+  logprobs?: readonly number[];
+  /** Their top alternatives. */
+  topLogprobs?: readonly (readonly { token: number; logprob: number }[])[];
+}
+
+/** One token's log-probability entry as a response reports it. */
+export interface LogprobEntry {
+  token: string;
+  logprob: number;
+  bytes: number[];
+  top: { token: string; logprob: number; bytes: number[] }[];
+}
+
 /** One returned choice. */
 export interface ChoiceResult {
   /** Candidate id in the trace. */
@@ -54,16 +88,11 @@ export interface ChoiceResult {
   /** Token ids. */
   tokens: number[];
   /** OpenAI finish reason. */
-  finishReason: 'stop' | 'length';
+  finishReason: 'stop' | 'length' | 'tool_calls';
+  /** The tool calls read from the text (then `text` is what remains outside them). */
+  toolCalls?: ToolCall[];
   /** Per-token log-probabilities (when asked for): token text, bytes and alternatives. */
-  logprobs:
-    | {
-        token: string;
-        logprob: number;
-        bytes: number[];
-        top: { token: string; logprob: number; bytes: number[] }[];
-      }[]
-    | null;
+  logprobs: LogprobEntry[] | null;
 }
 
 /** What `runStrategy` returns. */
@@ -88,6 +117,36 @@ export interface RunResult {
   stats: Record<string, number>;
 }
 
+/** What a request's output is held to while decoding: its constraint, the tools it may call, and whether it is JSON. */
+interface OutputConstraint {
+  constraint: Constraint | undefined;
+  tools: ChatTool[];
+  format: ToolCallFormat;
+  /** True when every finished candidate is JSON by construction (JSON mode, a schema, a forced tool call). */
+  json: boolean;
+}
+
+async function outputConstraint(target: RunTarget, req: RunRequest): Promise<OutputConstraint> {
+  const engine = isCompletionApi(target) ? undefined : target;
+  const tools = callableTools(req.tools, req.toolChoice);
+  const format = tools.length > 0 ? ((await engine?.info())?.toolCallFormat ?? 'json') : 'json';
+  let constraint = req.constraint ?? toolConstraint(tools, req.toolChoice, format);
+  const isJson = (c: Constraint | undefined) => c?.kind === 'json_schema' || c?.kind === 'json_object';
+  if (constraint && !engine?.constrain) {
+    // An engine without constrained decoding (a scripted or remote one): JSON output and tool
+    // calls are still checked and parsed afterwards (the schema verifier); a grammar cannot be.
+    if (!isJson(constraint) && req.constraint) {
+      throw new RuminateError(
+        'grammar-unavailable',
+        "This engine cannot enforce a grammar or regex while decoding; use Ruminate's runtime, or drop grammar/regex.",
+        { field: req.constraint.kind === 'regex' ? 'regex' : 'grammar' },
+      );
+    }
+    constraint = undefined;
+  }
+  return { constraint, tools, format, json: isJson(constraint) };
+}
+
 /** Resolves the strategy a request asks for (or the default one). */
 export function resolveRequestStrategy(req: RunRequest): ResolvedStrategy {
   const spec = req.strategy ?? (req.budget ? (req.verifier || req.responseSchema ? 'bon' : 'sc') : 'sample');
@@ -98,13 +157,72 @@ export function resolveRequestStrategy(req: RunRequest): ResolvedStrategy {
 
 /** Prompt token ids of a request. */
 export async function promptTokensOf(engine: Engine, req: RunRequest): Promise<number[]> {
+  if (req.thinking !== undefined) return (await thinkingPrompt(engine, req, req.thinking)).tokens;
   if (req.promptTokens) return req.promptTokens;
-  if (req.messages) return engine.applyChatTemplate(req.messages, { addGenerationPrompt: true });
+  if (req.messages) {
+    // The model's own template renders the tools (its `tools` variable), as Hugging Face templates expect.
+    const variables = req.tools ? { tools: req.tools } : undefined;
+    const head = await engine.applyChatTemplate(req.messages, {
+      addGenerationPrompt: true,
+      ...(variables ? { variables } : {}),
+    });
+    // A continued assistant message (chat `continue_final_message`) follows the generation prompt.
+    if (req.prefill === undefined) return head;
+    return [...head, ...(await engine.tokenize(req.prefill, { addBos: false }))];
+  }
   return engine.tokenize(req.prompt ?? '', { addBos: true });
 }
 
-async function speedFor(engine: Engine, req: RunRequest, opts: RunOptions): Promise<DecodeSpeed | undefined> {
+/** Where a run decodes: a Ruminate engine, or a completions API (a remote server, WebLLM). */
+export type RunTarget = Engine | CompletionApi;
+
+/**
+ * True when the target is a completions API rather than an Engine: it completes and has no step.
+ * (A Comlink proxy of a worker's engine answers every property with a function, so `step` decides.)
+ */
+export function isCompletionApi(target: RunTarget): target is CompletionApi {
+  return (
+    typeof (target as Partial<CompletionApi>).complete === 'function' &&
+    typeof (target as Partial<Engine>).step !== 'function'
+  );
+}
+
+/** A request's prompt as a completions API takes it (token ids only mean something to a local tokenizer). */
+export function apiPromptOf(req: RunRequest, api: CompletionApi): ApiPrompt {
+  if (req.prefill !== undefined) {
+    throw new RuminateError(
+      'invalid-argument',
+      `continue_final_message needs a local engine, not ${api.name}.`,
+      {
+        field: 'continue_final_message',
+      },
+    );
+  }
+  if (req.messages) return { messages: req.messages };
+  if (req.prompt !== undefined) return { text: req.prompt };
+  throw new RuminateError(
+    'invalid-argument',
+    `prompt as token ids needs a local engine; ${api.name} takes text or messages.`,
+    { field: 'prompt' },
+  );
+}
+
+/** The prompt's token count for the planner: exact on an engine, estimated (4 characters a token) on an API. */
+async function promptLength(target: RunTarget, req: RunRequest): Promise<number> {
+  if (!isCompletionApi(target)) return (await promptTokensOf(target, req)).length;
+  const p = apiPromptOf(req, target);
+  const chars = 'text' in p ? p.text.length : p.messages.reduce((a, m) => a + m.content.length, 0);
+  return Math.ceil(chars / 4);
+}
+
+async function speedFor(
+  target: RunTarget,
+  req: RunRequest,
+  opts: RunOptions,
+): Promise<DecodeSpeed | undefined> {
   if (opts.speed) return opts.speed;
+  if (isCompletionApi(target)) return undefined;
+  const engine = target;
   if (req.budget?.latencyMs === undefined) return undefined;
   if (opts.measure === false) {
     const info = await engine.info();
@@ -118,18 +236,17 @@ async function speedFor(engine: Engine, req: RunRequest, opts: RunOptions): Prom
 }
 
 /** Plans a request without running it (`engine.plan(request)`). */
-export async function planFor(engine: Engine, req: RunRequest, opts: RunOptions = {}): Promise<Plan> {
+export async function planFor(target: RunTarget, req: RunRequest, opts: RunOptions = {}): Promise<Plan> {
   validateRunRequest(req);
   const strategy = resolveRequestStrategy(req);
-  const prompt = await promptTokensOf(engine, req);
   const plan = planRequest({
     strategy,
     choices: req.n ?? 1,
     maxTokens: req.maxTokens,
-    promptTokens: prompt.length,
+    promptTokens: await promptLength(target, req),
     budget: req.budget,
-    speed: await speedFor(engine, req, opts),
-    memory: await engine.memory(),
+    speed: await speedFor(target, req, opts),
+    memory: isCompletionApi(target) ? undefined : await target.memory(),
     seed: (req.seed ?? randomSeed()) >>> 0,
   });
   strategy.definition.validate(plan.params, plan.n, req.n ?? 1);
@@ -144,7 +261,7 @@ function defaultTemperature(name: string): number {
 
 /** Runs a request end to end; see the file comment. */
 export async function runStrategy(
-  engine: Engine,
+  target: RunTarget,
   req: RunRequest,
   opts: RunOptions = {},
 ): Promise<RunResult> {
@@ -153,30 +270,57 @@ export async function runStrategy(
   const strategy = resolveRequestStrategy(req);
   const def = strategy.definition;
   const n = req.n ?? 1;
-  const prompt = await promptTokensOf(engine, req);
+  const api = isCompletionApi(target) ? target : undefined;
+  const engine = api ? undefined : (target as Engine);
+  if (api && req.thinking !== undefined) {
+    throw new RuminateError(
+      'invalid-argument',
+      `A thinking budget needs a local engine; ${api.name} is remote.`,
+      {
+        field: 'thinking',
+      },
+    );
+  }
+  const thinking =
+    engine && req.thinking !== undefined ? await thinkingPrompt(engine, req, req.thinking) : undefined;
+  const prompt = engine ? (thinking?.tokens ?? (await promptTokensOf(engine, req))) : [];
   const seed = (req.seed ?? randomSeed()) >>> 0;
   const plan = planRequest({
     strategy,
     choices: n,
     maxTokens: req.maxTokens,
-    promptTokens: prompt.length,
+    promptTokens: engine ? prompt.length : await promptLength(target, req),
     budget: req.budget,
-    speed: await speedFor(engine, req, opts),
-    memory: await engine.memory(),
+    speed: await speedFor(target, req, opts),
+    memory: engine ? await engine.memory() : undefined,
     seed,
   });
   def.validate(plan.params, plan.n, n);
   // The deadline counts from here: a first-call speed measurement is not charged to the request.
   const start = now();
   const stops = typeof req.stop === 'string' ? [req.stop] : (req.stop ?? []);
-  if (opts.draft && def.name === 'greedy' && !req.logprobs) {
+  const output = await outputConstraint(target, req);
+  // Speculative decoding drafts unconstrained tokens and cannot force the end of thinking, so
+  // constrained requests and thinking budgets decode normally.
+  if (
+    engine &&
+    opts.draft &&
+    def.name === 'greedy' &&
+    !req.logprobs &&
+    !output.constraint &&
+    output.tools.length === 0 &&
+    !thinking?.control
+  ) {
     return runSpeculative(engine, opts.draft, prompt, plan, stops, opts);
   }
 
+  const enforcedJson = output.json;
   const verifier = req.verifier
     ? resolveVerifier(req.verifier, 'verifier')
     : req.responseSchema
-      ? jsonSchemaVerifier(req.responseSchema)
+      ? enforcedJson
+        ? enforcedSchemaVerifier()
+        : jsonSchemaVerifier(req.responseSchema)
       : meanLogprob();
   const stepScorer = req.stepScorer ? resolveVerifier(req.stepScorer, 'step_scorer') : selfCertainty();
   const want: StepWants = {};
@@ -200,6 +344,7 @@ export async function runStrategy(
   if (req.repetitionPenalty !== undefined) sampling.repetitionPenalty = req.repetitionPenalty;
   if (req.frequencyPenalty !== undefined) sampling.frequencyPenalty = req.frequencyPenalty;
   if (req.presencePenalty !== undefined) sampling.presencePenalty = req.presencePenalty;
+  if (req.bannedTokens !== undefined && req.bannedTokens.length > 0) sampling.bannedTokens = req.bannedTokens;
 
   const genOpts: ConstructorParameters<typeof EngineGenerator>[1] = {
     sampling,
@@ -208,6 +353,7 @@ export async function runStrategy(
     want,
     seed,
     now,
+    ...(output.constraint ? { constraint: output.constraint } : {}),
   };
   // The budget is also enforced while running: past the deadline or the token count, every live
   // candidate ends where it is (finish reason "length") and the strategy decides with what it has.
@@ -216,10 +362,14 @@ export async function runStrategy(
   if (req.budget?.tokens !== undefined) limits.tokens = req.budget.tokens;
   genOpts.limits = limits;
   if (req.delimiter !== undefined) genOpts.delimiter = req.delimiter;
+  if (thinking?.control) genOpts.thinking = thinking.control;
   if (opts.signal) genOpts.signal = opts.signal;
   const onDelta = opts.onDelta;
-  if (onDelta) genOpts.onDelta = (b, d) => onDelta({ id: b.id, parent: b.parent }, d);
-  const gen = new EngineGenerator(engine, genOpts);
+  const detokenize = (ids: number[]) => gen.detokenize(ids);
+  if (onDelta) genOpts.onDelta = (b, d) => onDelta(b, d, detokenize);
+  const gen: Generator = api
+    ? new CompletionApiGenerator(api, apiPromptOf(req, api), genOpts)
+    : new EngineGenerator(engine as Engine, genOpts);
   const t0 = now();
   let outcome: Awaited<ReturnType<typeof def.run>>;
   try {
@@ -233,7 +383,8 @@ export async function runStrategy(
       params: plan.params,
       verifier,
       stepScorer,
-      answer: req.answer ?? {},
+      // Votes over constrained JSON compare parsed values (canonical JSON), not their spelling.
+      answer: req.answer ?? (enforcedJson ? { mode: 'json' } : {}),
       seed,
       prompt: req.prompt ?? req.messages?.filter((m) => m.role === 'user').at(-1)?.content ?? '',
       verifierTimeoutMs: req.verifierTimeoutMs ?? DEFAULT_VERIFIER_TIMEOUT_MS,
@@ -246,7 +397,14 @@ export async function runStrategy(
   const timeMs = now() - t0;
   const chosen = outcome.ranked.slice(0, n);
   const choices = await Promise.all(
-    chosen.map((b) => choiceOf(engine, b, req.logprobs === true ? (req.topLogprobs ?? 0) : -1)),
+    chosen.map(async (b) => {
+      const choice = await choiceOf(gen, b, req.logprobs === true ? (req.topLogprobs ?? 0) : -1);
+      if (output.tools.length === 0) return choice;
+      const { calls, content } = parseToolCalls(choice.text, output.tools, output.format);
+      return calls.length > 0
+        ? { ...choice, text: content, toolCalls: calls, finishReason: 'tool_calls' as const }
+        : choice;
+    }),
   );
   const u = gen.usage();
   return {
@@ -273,29 +431,43 @@ export async function runStrategy(
 
 const utf8 = new TextEncoder();
 
-/** A choice's text and tokens; `top` < 0 leaves log-probabilities out, else keeps `top` alternatives per token. */
-async function choiceOf(engine: Engine, b: Branch, top: number): Promise<ChoiceResult> {
-  let logprobs: ChoiceResult['logprobs'] = null;
-  if (top >= 0) {
-    const ids = new Set<number>(b.tokens);
-    for (const alts of b.topLogprobs) for (const t of alts.slice(0, top)) ids.add(t.token);
-    const texts = new Map<number, string>();
-    await Promise.all([...ids].map(async (id) => texts.set(id, await engine.detokenize([id]))));
-    const entry = (id: number, logprob: number) => {
-      const token = texts.get(id) ?? '';
-      return { token, logprob, bytes: [...utf8.encode(token)] };
-    };
-    logprobs = b.tokens.map((id, i) => ({
-      ...entry(id, b.logprobs[i] ?? Number.NaN),
-      top: (b.topLogprobs[i] ?? []).slice(0, top).map((t) => entry(t.token, t.logprob)),
-    }));
+/**
+ * Log-probability entries of tokens `from`…`to` of a candidate, keeping `top` alternatives each
+ * (the chosen token's text from `detokenize`, its UTF-8 bytes).
+ */
+export async function logprobEntries(
+  detokenize: (ids: number[]) => Promise<string>,
+  c: Required<Pick<DeltaCandidate, 'tokens' | 'logprobs' | 'topLogprobs'>>,
+  top: number,
+  from = 0,
+  to = c.tokens.length,
+): Promise<LogprobEntry[]> {
+  const ids = new Set<number>(c.tokens.slice(from, to));
+  for (const alts of c.topLogprobs.slice(from, to)) for (const t of alts.slice(0, top)) ids.add(t.token);
+  const texts = new Map<number, string>();
+  await Promise.all([...ids].map(async (id) => texts.set(id, await detokenize([id]))));
+  const entry = (id: number, logprob: number) => {
+    const token = texts.get(id) ?? '';
+    return { token, logprob, bytes: [...utf8.encode(token)] };
+  };
+  const out: LogprobEntry[] = [];
+  for (let i = from; i < to; i++) {
+    out.push({
+      ...entry(c.tokens[i] as number, c.logprobs[i] ?? Number.NaN),
+      top: (c.topLogprobs[i] ?? []).slice(0, top).map((t) => entry(t.token, t.logprob)),
+    });
   }
+  return out;
+}
+
+/** A choice's text and tokens; `top` < 0 leaves log-probabilities out, else keeps `top` alternatives per token. */
+async function choiceOf(gen: Pick<Generator, 'detokenize'>, b: Branch, top: number): Promise<ChoiceResult> {
   return {
     candidate: b.id,
     text: b.text,
     tokens: [...b.tokens],
     finishReason: b.finishReason === 'length' ? 'length' : 'stop',
-    logprobs,
+    logprobs: top >= 0 ? await logprobEntries((ids) => gen.detokenize(ids), b, top) : null,
   };
 }
 

@@ -9,12 +9,38 @@ import type { StrategySpec } from '../strategies/types.ts';
 import type { AnswerOptions } from '../verifiers/answer.ts';
 import type { JsonSchema } from '../verifiers/json-schema.ts';
 import type { VerifierSpec } from '../verifiers/resolve.ts';
+import type { ThinkingMode } from './thinking-prompt.ts';
 
-/** OpenAI `response_format`. */
+/** OpenAI `response_format`, plus the forms WebLLM accepts (a JSON-mode schema as text, a grammar); enforced while decoding. */
 export type ResponseFormat =
   | { type: 'text' }
-  | { type: 'json_object' }
-  | { type: 'json_schema'; json_schema: { name?: string; schema: JsonSchema; strict?: boolean } };
+  | { type: 'json_object'; schema?: string | JsonSchema }
+  | {
+      type: 'json_schema';
+      json_schema: { name?: string; schema: JsonSchema; strict?: boolean | null; description?: string };
+    }
+  | { type: 'grammar'; grammar: string };
+
+/** A function the model may call (OpenAI's tool shape). */
+export interface ChatTool {
+  type: 'function';
+  function: {
+    name: string;
+    description?: string;
+    parameters?: Record<string, unknown>;
+    strict?: boolean | null;
+  };
+}
+
+/** OpenAI `tool_choice`. */
+export type ToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
+
+/** One tool call in a reply (OpenAI's shape; `arguments` is JSON text). */
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
 
 /** Fields shared by chat and plain completions. */
 export interface CommonRequest {
@@ -34,11 +60,22 @@ export interface CommonRequest {
   frequency_penalty?: number;
   presence_penalty?: number;
   repetition_penalty?: number;
+  /** Token id → bias; -100 bans the token (the only bias supported). */
+  logit_bias?: Record<string, number>;
   /** Return a stream of chunks instead of one response. */
   stream?: boolean;
   /** Include usage in the last streamed chunk (always included here; accepted for compatibility). */
   stream_options?: { include_usage?: boolean };
+  /** Output shape enforced token by token (JSON mode, a JSON Schema, or a grammar). */
   response_format?: ResponseFormat;
+  /** Ruminate extension: a GBNF/EBNF grammar (llama.cpp's GBNF as written) the output must match. */
+  grammar?: string;
+  /** Ruminate extension: a regular expression the whole output must match. */
+  regex?: string;
+  /** Functions the model may call (chat requests; rendered by the model's chat template). */
+  tools?: ChatTool[];
+  /** Whether and which tool the model must call: `none`, `auto` (default with tools), `required`, or a named function. */
+  tool_choice?: ToolChoice;
   /** Test-time compute: `name[@samples]` or an object (ARCHITECTURE.md lists them). */
   strategy?: StrategySpec;
   /** Latency (ms) or token budget for the test-time compute. */
@@ -53,15 +90,24 @@ export interface CommonRequest {
   step_delimiter?: string;
   /** Time limit per verifier call (default 10 s). */
   verifier_timeout_ms?: number;
+  /** Thinking section of models that have one (qwen3): 'off', 'on', or a budget closed by force at `maxTokens`. */
+  thinking?: ThinkingMode;
 }
+
+/** A chat message in a request: as the runtime's, but an assistant turn that only called tools may have `content: null` (OpenAI's shape). */
+export type ChatRequestMessage = Omit<ChatMessage, 'content'> & { content: string | null };
 
 /** `chat.completions.create` request. */
 export interface ChatCompletionRequest extends CommonRequest {
-  messages: ChatMessage[];
+  messages: ChatRequestMessage[];
   /** Return log-probabilities of the chosen tokens. */
   logprobs?: boolean;
   /** And this many alternatives per position (0–20). */
   top_logprobs?: number;
+  /** Continue the last message (an assistant's) instead of starting a new one (vLLM's field; a remote engine's forks use it). */
+  continue_final_message?: boolean;
+  /** Accepted with `continue_final_message` (which implies false). */
+  add_generation_prompt?: boolean;
 }
 
 /** `completions.create` request. */
@@ -82,7 +128,7 @@ export interface ChatTokenLogprob {
 }
 
 /** Why a choice ended, as OpenAI says it. */
-export type OpenAIFinishReason = 'stop' | 'length';
+export type OpenAIFinishReason = 'stop' | 'length' | 'tool_calls';
 
 /** Token counts, as OpenAI reports them (completion tokens include every candidate's, like reasoning tokens). */
 export interface Usage {
@@ -139,8 +185,8 @@ export interface ChatCompletion {
   system_fingerprint: string;
   choices: {
     index: number;
-    message: { role: 'assistant'; content: string; refusal: null };
-    logprobs: { content: ChatTokenLogprob[] } | null;
+    message: { role: 'assistant'; content: string | null; refusal: null; tool_calls?: ToolCall[] };
+    logprobs: { content: ChatTokenLogprob[]; refusal: null } | null;
     finish_reason: OpenAIFinishReason;
   }[];
   usage: Usage;
@@ -156,8 +202,18 @@ export interface ChatCompletionChunk {
   system_fingerprint: string;
   choices: {
     index: number;
-    delta: { role?: 'assistant'; content?: string };
-    logprobs: null;
+    delta: {
+      role?: 'assistant';
+      content?: string;
+      tool_calls?: {
+        index: number;
+        id: string;
+        type: 'function';
+        function: { name: string; arguments: string };
+      }[];
+    };
+    /** This chunk's tokens, when `logprobs` was asked for (greedy and sample stream them). */
+    logprobs: { content: ChatTokenLogprob[] } | null;
     finish_reason: OpenAIFinishReason | null;
   }[];
   usage: Usage | null;
@@ -193,7 +249,13 @@ export interface CompletionChunk {
   created: number;
   model: string;
   system_fingerprint: string;
-  choices: { index: number; text: string; logprobs: null; finish_reason: OpenAIFinishReason | null }[];
+  choices: {
+    index: number;
+    text: string;
+    /** This chunk's tokens, when `logprobs` was asked for (greedy and sample stream them). */
+    logprobs: Completion['choices'][number]['logprobs'];
+    finish_reason: OpenAIFinishReason | null;
+  }[];
   usage: Usage | null;
   ruminate?: Partial<RuminateExtras> & { candidate?: number; parent?: number | null; delta?: string };
 }

@@ -148,8 +148,13 @@ export class ScriptedEngine implements Engine {
     return new TextDecoder().decode(all.subarray(0, completeLength(all)));
   }
 
-  async applyChatTemplate(messages: ChatMessage[]): Promise<number[]> {
-    return this.tokenize(messages.map((m) => `${m.content}\n`).join(''));
+  /** Each message's content on a line; `enable_thinking: false` appends an empty `<think>` section, as qwen3's template does. */
+  async applyChatTemplate(
+    messages: ChatMessage[],
+    opts: { variables?: Record<string, unknown> } = {},
+  ): Promise<number[]> {
+    const off = opts.variables?.enable_thinking === false ? '<think>\n\n</think>\n\n' : '';
+    return this.tokenize(`${messages.map((m) => `${m.content}\n`).join('')}${off}`);
   }
 
   async createSequence(prompt: number[]): Promise<SeqId> {

@@ -1,12 +1,15 @@
 // `ruminate eval`: per strategy, accuracy with its 95% interval, mean generated tokens and wall
 // time on a task's held-out problems. Sampled strategies at k ≤ pool (`sc@k`, `bon@k`, `pass@k`)
 // are derived from one pool of samples per problem; adaptive and search strategies (`asc`, `pf`,
-// `deepconf`, `beam`, `dvts`) and `greedy` run for real through the OpenAI-shaped API.
+// `deepconf`, `beam`, `dvts`, `qalign`) and `greedy` run for real through the OpenAI-shaped API;
+// with a budget per problem, `client.batch` runs once compute-optimal and once uniform (batch-eval.ts).
 
 import type { RuminateClient } from '../api/create-engine.ts';
 import { createRng } from '../generator/seeds.ts';
 import { parseStrategy } from '../strategies/registry.ts';
 import type { EvalProblem, EvalTask } from '../tasks/types.ts';
+import type { Verifier } from '../verifiers/types.ts';
+import { type BatchEvalOptions, runBatchEval } from './batch-eval.ts';
 import { majority, passAtK, subsetMean, wilson } from './estimators.ts';
 
 /** One strategy's result. */
@@ -21,8 +24,8 @@ export interface EvalRow {
   meanTokens: number;
   /** Mean wall ms per problem. */
   meanMs: number;
-  /** `run`: run as asked; `pool`: derived from the per-problem sample pool. */
-  method: 'run' | 'pool';
+  /** `run`: run as asked; `pool`: derived from the per-problem sample pool; `batch`: one shared budget over all problems. */
+  method: 'run' | 'pool' | 'batch';
 }
 
 /** A whole evaluation. */
@@ -47,6 +50,10 @@ export interface EvalOptions {
   temperature?: number;
   /** Seed (default 1). */
   seed?: number;
+  /** The verifier of every strategy instead of the task's checker (an imperfect one, say); best-of-N then runs for real. */
+  verifier?: Verifier;
+  /** Mean tokens per problem of each batch budget (rows `batch-optimal@<T>t`, `batch-uniform@<T>t`). */
+  budgetsPerProblem?: readonly number[];
   /** Called after each problem. */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -59,16 +66,20 @@ interface Sample {
 }
 
 const POOLED = /^(sc|self-consistency|bon|best-of-n|pass)@(\d+)$/;
+/** Pooled specs that need no verifier: with a verifier other than the task's, best-of-N runs for real. */
+const POOLED_UNVERIFIED = /^(sc|self-consistency|pass)@(\d+)$/;
 
 /** Runs the evaluation. */
 export async function runEval(o: EvalOptions): Promise<EvalReport> {
   const temperature = o.temperature ?? 0.8;
   const seed = o.seed ?? 1;
-  const pooled = o.strategies.filter((s) => POOLED.test(s));
+  // A verifier that reads log-probabilities cannot judge the pool (its trace keeps tokens and text).
+  const isPooled = (s: string) => (o.verifier ? POOLED_UNVERIFIED : POOLED).test(s);
+  const pooled = o.strategies.filter(isPooled);
   const pool = Math.max(0, ...pooled.map((s) => Number(POOLED.exec(s)?.[2])));
-  const live = o.strategies.filter((s) => !POOLED.test(s));
+  const live = o.strategies.filter((s) => !isPooled(s));
   for (const s of live) parseStrategy(s); // typed error for an unknown name, before any work
-  const verifier = o.task.verifier();
+  const verifier = o.verifier ?? o.task.verifier();
   const scores = new Map<string, { correct: number; tokens: number; ms: number }>();
   const add = (key: string, correct: number, tokens: number, ms: number) => {
     const s = scores.get(key) ?? { correct: 0, tokens: 0, ms: 0 };
@@ -159,8 +170,21 @@ export async function runEval(o: EvalOptions): Promise<EvalReport> {
       ci: wilson(s.correct, n),
       meanTokens: s.tokens / n,
       meanMs: s.ms / n,
-      method: POOLED.test(strategy) ? 'pool' : 'run',
+      method: isPooled(strategy) ? 'pool' : 'run',
     };
   });
+  for (const tokensPerProblem of o.budgetsPerProblem ?? []) {
+    const batch: BatchEvalOptions = {
+      engine: o.engine,
+      task: o.task,
+      problems: o.problems,
+      tokensPerProblem,
+      temperature,
+      seed,
+    };
+    if (o.verifier) batch.verifier = o.verifier;
+    if (o.signal) batch.signal = o.signal;
+    rows.push(...(await runBatchEval(batch)));
+  }
   return { task: o.task.name, problems: n, temperature, pool, seed, rows };
 }

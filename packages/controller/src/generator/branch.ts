@@ -5,8 +5,8 @@
 import type { SeqId } from '@ruminate/runtime';
 import { emptyTextState, type TextState } from './incremental-text.ts';
 
-/** Why a branch stopped generating. */
-export type FinishReason = 'eos' | 'stop' | 'length' | 'pruned';
+/** Why a branch stopped generating (`grammar`: its constraint admitted no further token). */
+export type FinishReason = 'eos' | 'stop' | 'length' | 'pruned' | 'grammar';
 
 /** One top-logprob entry. */
 export interface TokenLogprob {
@@ -56,6 +56,12 @@ export class Branch {
   textState: TextState = emptyTextState();
   /** Why it stopped, or null while it may still extend. */
   finishReason: FinishReason | null = null;
+  /** Prompt tokens in front of the generated ones in its sequence (set by the generator). */
+  promptTokens = 0;
+  /** Tokens the next steps must append instead of sampling (a forced end of thinking). */
+  forced: number[] = [];
+  /** True once its thinking section is closed or its thinking budget was checked. */
+  thinkingDone = false;
 
   constructor(id: number, parent: number | null, seed: number, seq: SeqId | undefined, isRoot = false) {
     this.id = id;
@@ -90,6 +96,9 @@ export class Branch {
     child.emitted = this.emitted;
     child.textState = { ...this.textState };
     child.finishReason = this.finishReason;
+    child.promptTokens = this.promptTokens;
+    child.forced = [...this.forced];
+    child.thinkingDone = this.thinkingDone;
     return child;
   }
 }

@@ -4,11 +4,12 @@
 // reasoning-step delimiters, and keeps usage and the trace current.
 
 import { RuminateError } from '@ruminate/errors';
-import type { Engine, SamplingParams, StepRequest, StepWants } from '@ruminate/runtime';
+import type { Constraint, Engine, SamplingParams, StepRequest, StepWants } from '@ruminate/runtime';
 import { Branch, type FinishReason } from './branch.ts';
 import { decodeIncremental } from './incremental-text.ts';
 import { mixSeed } from './seeds.ts';
 import { findStepEnd, findStop, stableLength } from './stop-strings.ts';
+import { forceThinkingEnd, type ThinkingControl } from './thinking-budget.ts';
 import { Trace } from './trace.ts';
 import type { DeltaListener, ExtendUntil, Generator, GeneratorUsage } from './types.ts';
 
@@ -36,6 +37,10 @@ export interface EngineGeneratorOptions {
   onDelta?: DeltaListener;
   /** Trace to record into (a new one by default). */
   trace?: Trace;
+  /** A thinking budget: the thinking section is closed by force after this many tokens. */
+  thinking?: ThinkingControl;
+  /** Output constraint of every candidate (set on the root; forks inherit it with the KV). */
+  constraint?: Constraint;
 }
 
 /** The Generator implementation over an Engine; see the file comment. */
@@ -52,6 +57,9 @@ export class EngineGenerator implements Generator {
   private readonly limits: { deadlineMs?: number; tokens?: number };
   private readonly now: () => number;
   private readonly onDelta: DeltaListener | undefined;
+  private readonly thinking: ThinkingControl | undefined;
+  private readonly rootOf = new Map<Branch, Branch>();
+  private readonly constraint: Constraint | undefined;
   private readonly branches = new Map<number, Branch>();
   private nextId = 0;
   private readonly stats: GeneratorUsage = {
@@ -75,6 +83,8 @@ export class EngineGenerator implements Generator {
     this.limits = opts.limits ?? {};
     this.now = opts.now ?? (() => performance.now());
     this.onDelta = opts.onDelta;
+    this.thinking = opts.thinking;
+    this.constraint = opts.constraint;
     this.trace = opts.trace ?? new Trace(this.now);
   }
 
@@ -98,8 +108,26 @@ export class EngineGenerator implements Generator {
   async create(prompt: number[]): Promise<Branch> {
     this.checkAbort();
     const seq = await this.engine.createSequence(prompt);
+    if (this.constraint) {
+      if (!this.engine.constrain) {
+        await this.engine.free(seq);
+        throw new RuminateError(
+          'grammar-unavailable',
+          'This engine cannot constrain its output (no constrain method); drop response_format, grammar, regex and tools, ' +
+            "or use an engine with constrained decoding (Ruminate's runtime).",
+        );
+      }
+      try {
+        await this.engine.constrain(seq, this.constraint);
+      } catch (e) {
+        await this.engine.free(seq);
+        throw e;
+      }
+    }
     const root = new Branch(this.nextId++, null, this.seed, seq, true);
+    root.promptTokens = prompt.length;
     this.branches.set(root.id, root);
+    this.rootOf.set(root, root);
     this.stats.promptTokens += prompt.length;
     return root;
   }
@@ -117,11 +145,7 @@ export class EngineGenerator implements Generator {
       const child = branch.copyInto(
         new Branch(id, branch.isRoot ? null : branch.id, mixSeed(this.seed, id), seq),
       );
-      this.branches.set(id, child);
-      this.stats.candidates++;
-      const rec = this.trace.add(id, child.parent, child.seed);
-      rec.tokens = child.tokens;
-      rec.stepScores = child.stepScores;
+      this.register(child, branch);
       this.trace.event(
         id,
         branch.isRoot ? 'created' : 'forked',
@@ -129,6 +153,46 @@ export class EngineGenerator implements Generator {
       );
       return child;
     });
+  }
+
+  async forkAt(branch: Branch, keep: number): Promise<Branch> {
+    this.checkAbort();
+    const root = this.rootOf.get(branch);
+    if (!root) throw new RuminateError('internal', `Branch ${branch.id} is not from this generator.`);
+    const k = Math.max(0, Math.min(Math.floor(keep), branch.tokens.length));
+    const prefix = branch.tokens.slice(0, k);
+    let seq: number;
+    if (branch.seq !== undefined) {
+      // A KV fork: the prefix's pages are shared, the rest rolled back.
+      [seq] = (await this.engine.fork(branch.seq, 1)) as [number];
+      await this.engine.truncate(seq, branch.promptTokens + k);
+    } else {
+      if (root.seq === undefined)
+        throw new RuminateError('internal', 'The prompt branch was released before forkAt.');
+      [seq] = (await this.engine.fork(root.seq, 1)) as [number];
+      await this.engine.append(seq, prefix);
+    }
+    this.stats.forks++;
+    const id = this.nextId++;
+    const child = new Branch(id, branch.isRoot ? null : branch.id, mixSeed(this.seed, id), seq);
+    child.promptTokens = branch.promptTokens;
+    child.tokens = prefix;
+    child.logprobs = branch.logprobs.slice(0, k);
+    child.topLogprobs = branch.topLogprobs.slice(0, k);
+    child.confidences = branch.confidences.slice(0, k);
+    child.selfCertainty = branch.selfCertainty.slice(0, k);
+    child.entropy = branch.entropy.slice(0, k);
+    child.generated = k;
+    child.thinkingDone = branch.thinkingDone && k >= (this.thinking?.maxTokens ?? 0);
+    child.text = await decodeIncremental(child.tokens, child.textState, (ids) => this.engine.detokenize(ids));
+    for (let end = findStepEnd(child.openStep, this.delimiter); end >= 0; ) {
+      child.steps.push(child.openStep.slice(0, end));
+      child.stepStart += end;
+      end = findStepEnd(child.openStep, this.delimiter);
+    }
+    this.register(child, branch);
+    this.trace.event(id, 'forked', `from ${branch.id}, keeping ${k} of its ${branch.tokens.length} tokens`);
+    return child;
   }
 
   async extend(branches: readonly Branch[], until: ExtendUntil = {}): Promise<void> {
@@ -144,15 +208,20 @@ export class EngineGenerator implements Generator {
         // The budget is a hard limit: every live branch ends where it is.
         for (const b of live) {
           this.trace.event(b.id, 'stopped', spent);
-          await this.finish(b, 'length');
+          await this.finish(b, 'length', until.keep === true);
         }
         break;
       }
-      const batch: StepRequest[] = live.map((b) => ({
-        seq: b.seq as number,
-        sampling: { ...sampling, seed: b.seed },
-        want: this.want,
-      }));
+      const batch: StepRequest[] = live.map((b) => {
+        const r: StepRequest = {
+          seq: b.seq as number,
+          sampling: { ...sampling, seed: b.seed, stream: b.id },
+          want: this.want,
+        };
+        const forced = b.forced.shift();
+        if (forced !== undefined) r.forceToken = forced;
+        return r;
+      });
       const results = await this.engine.step(batch);
       this.stats.stepCalls++;
       this.stats.generatedTokens += live.length;
@@ -166,7 +235,7 @@ export class EngineGenerator implements Generator {
         if (!r) throw new RuminateError('internal', `The engine returned no result for sequence ${b.seq}.`);
         b.generated++;
         if (r.eos) {
-          ended.push([b, 'eos']);
+          ended.push([b, r.grammarDeadEnd ? 'grammar' : 'eos']);
           continue;
         }
         b.tokens.push(r.token);
@@ -197,10 +266,17 @@ export class EngineGenerator implements Generator {
           ended.push([b, 'length']);
           continue;
         }
+        if (this.thinking && forceThinkingEnd(b, this.thinking))
+          this.trace.event(b.id, 'forced', `thinking budget of ${this.thinking.maxTokens} tokens reached`);
         const reason = until.shouldStop?.(b);
         if (reason !== undefined) {
           this.trace.event(b.id, 'stopped', reason);
           ended.push([b, 'pruned']);
+          continue;
+        }
+        if (b.forced.length > 0) {
+          // Forced tokens go on regardless of pauses (a step must not end inside `</think>`).
+          this.emit(b, stableLength(b.text, this.stops));
           continue;
         }
         const from = start.get(b) as { tokens: number; text: number };
@@ -218,7 +294,7 @@ export class EngineGenerator implements Generator {
         if (until.tokens !== undefined && b.tokens.length - from.tokens >= until.tokens) paused.add(b);
         this.emit(b, stableLength(b.text, this.stops));
       }
-      for (const [b, reason] of ended) await this.finish(b, reason);
+      for (const [b, reason] of ended) await this.finish(b, reason, until.keep === true);
       live = live.filter((b) => !b.finished && !paused.has(b));
     }
   }
@@ -267,7 +343,16 @@ export class EngineGenerator implements Generator {
     return [...this.branches.values()];
   }
 
-  private async finish(b: Branch, reason: FinishReason): Promise<void> {
+  private register(child: Branch, parent: Branch): void {
+    this.branches.set(child.id, child);
+    this.rootOf.set(child, this.rootOf.get(parent) ?? parent);
+    this.stats.candidates++;
+    const rec = this.trace.add(child.id, child.parent, child.seed);
+    rec.tokens = child.tokens;
+    rec.stepScores = child.stepScores;
+  }
+
+  private async finish(b: Branch, reason: FinishReason, keep: boolean): Promise<void> {
     b.finishReason = reason;
     const open = b.openStep;
     if (open.length > 0) {
@@ -277,7 +362,7 @@ export class EngineGenerator implements Generator {
     this.emit(b, b.text.length);
     this.syncTrace(b);
     if (reason !== 'pruned') this.trace.event(b.id, 'finished', reason);
-    await this.free(b);
+    if (!keep) await this.free(b);
   }
 
   private emit(b: Branch, upTo: number): void {

@@ -1,5 +1,6 @@
 // The record of a run: every candidate (branch) with its text, tokens, scores, votes and the
-// events that happened to it (forked, scored, pruned, resampled, stopped, finished), each stamped
+// events that happened to it (forked, scored, pruned, resampled, stopped, finished; accepted or
+// rejected by an MCMC chain; tokens forced, as at a thinking budget), each stamped
 // with the reasoning-step index, the time since the run began and the tokens generated so far.
 
 /** What happened to a candidate. */
@@ -11,7 +12,10 @@ export type TraceEventType =
   | 'resampled'
   | 'stopped'
   | 'finished'
-  | 'selected';
+  | 'selected'
+  | 'accepted'
+  | 'rejected'
+  | 'forced';
 
 /** One event in a candidate's life. */
 export interface TraceEvent {

@@ -18,6 +18,8 @@ export interface ExtendUntil {
   shouldStop?: (branch: Branch) => string | undefined;
   /** Sampling for this call instead of the generator's (its seed is replaced by each branch's). */
   sampling?: SamplingParams;
+  /** Keep the KV pages of branches that finish in this call, for `forkAt` (the strategy frees them). */
+  keep?: boolean;
 }
 
 /** Work done so far, for usage reports and budgets. */
@@ -51,6 +53,8 @@ export interface Generator {
   create(prompt: number[]): Promise<Branch>;
   /** `count` copies of `branch` sharing its KV pages, each with its own seed. */
   fork(branch: Branch, count: number): Promise<Branch[]>;
+  /** A copy of `branch` holding only its first `keep` generated tokens (its KV forked and rolled back), ready to extend. */
+  forkAt(branch: Branch, keep: number): Promise<Branch>;
   /** Extends every unfinished branch, one batched `engine.step` per token, until each ends or pauses. */
   extend(branches: readonly Branch[], until?: ExtendUntil): Promise<void>;
   /** Ends a branch as pruned (with a reason in the trace) and releases its KV pages. */

@@ -116,11 +116,14 @@ export function planRequest(input: PlanInput): Plan {
       }
     }
     const fit = Math.floor(budget.tokens / maxTokens);
-    if (fit < samples) notes.push(`N lowered from ${samples} to ${fit} to fit ${budget.tokens} tokens`);
-    samples = Math.max(floorSamples, Math.min(samples, fit));
+    if (def.anytime) notes.push(`anytime: runs until N = ${samples} or ${budget.tokens} tokens are spent`);
+    else if (fit < samples) notes.push(`N lowered from ${samples} to ${fit} to fit ${budget.tokens} tokens`);
+    if (!def.anytime) samples = Math.max(floorSamples, Math.min(samples, fit));
   }
 
-  if (budget?.latencyMs !== undefined) {
+  if (budget?.latencyMs !== undefined && def.anytime) {
+    notes.push(`anytime: runs until N = ${samples} or ${budget.latencyMs} ms have passed`);
+  } else if (budget?.latencyMs !== undefined) {
     if (!input.speed) {
       throw new RuminateError(
         'invalid-argument',
@@ -172,11 +175,13 @@ export function planRequest(input: PlanInput): Plan {
     notes.push(`N capped at ${memSeqs} by free KV memory`);
     samples = Math.max(floorSamples, memSeqs);
   }
-  const batchWidth = widthFor(samples);
-  if (batchWidth < samples && !tree)
+  const params = adjustParams(def, input.strategy.params, samples, maxTokens, notes);
+  const own = def.decodeWidth?.(params, samples);
+  const batchWidth = own === undefined ? widthFor(samples) : Math.min(own, widthFor(samples));
+  if (own !== undefined) notes.push(`decoded ${batchWidth} at a time (the strategy's own width)`);
+  else if (batchWidth < samples && !tree)
     notes.push(`decoded in waves of ${batchWidth} (throughput knee or KV memory)`);
 
-  const params = adjustParams(def, input.strategy.params, samples, maxTokens, notes);
   const expectedMs = input.speed
     ? Math.round(predictMs(input.speed, samples, batchWidth, maxTokens, input.promptTokens))
     : null;

@@ -9,6 +9,7 @@ import { deepConf } from './deepconf.ts';
 import { dvts } from './dvts.ts';
 import { greedy } from './greedy.ts';
 import { particleFilter } from './particle-filter.ts';
+import { qalign } from './qalign.ts';
 import { sample } from './sample.ts';
 import { selfConsistency } from './self-consistency.ts';
 import type { StrategyDefinition, StrategySpec } from './types.ts';
@@ -32,6 +33,7 @@ for (const def of [
   beamSearch,
   dvts,
   particleFilter,
+  qalign,
 ]) {
   registerStrategy(def);
 }

@@ -79,6 +79,10 @@ export interface StrategyDefinition {
   usesVerifier: boolean;
   /** Whether it searches over reasoning steps with the step scorer. */
   usesStepScorer: boolean;
+  /** Whether it improves with every step until stopped: under a budget N is not lowered, the budget stops the run. */
+  anytime?: boolean;
+  /** Sequences it decodes at once, when it sets that itself (QAlign: its chains); default the planner's wave width. */
+  decodeWidth?(params: Readonly<Record<string, unknown>>, samples: number): number;
   /** Per-token numbers the engine must read back. */
   wants?(params: Readonly<Record<string, unknown>>): { topLogprobs?: number };
   /** Every parameter with its effective value for this N and max tokens (the plan reports these). */

@@ -4,11 +4,11 @@
 // an "answer is …" phrase, the last number.
 
 /** How to find the answer in a candidate's text. */
-export type AnswerMode = 'auto' | 'boxed' | 'last-number' | 'regex' | 'full';
+export type AnswerMode = 'auto' | 'boxed' | 'last-number' | 'regex' | 'full' | 'json';
 
 /** Options of `extractAnswer`. */
 export interface AnswerOptions {
-  /** Which extractor: `auto` tries boxed, then "answer is", then the last number, then the last line. */
+  /** Which extractor: `auto` tries boxed, then "answer is", then the last number, then the last line; `json` the parsed JSON value (canonical). */
   mode?: AnswerMode;
   /** For `regex`: the answer is capture group 1 (or the whole match) of the last match. */
   pattern?: RegExp | string;
@@ -58,6 +58,7 @@ export function lastNumber(text: string): string | null {
 export function extractAnswer(text: string, opts: AnswerOptions = {}): string | null {
   const body = stripThinking(text, opts.thinkTags);
   const mode = opts.mode ?? 'auto';
+  if (mode === 'json') return canonicalJson(body);
   let raw: string | null = null;
   if (mode === 'boxed') raw = lastBoxed(body);
   else if (mode === 'last-number') raw = lastNumber(body);
@@ -108,4 +109,25 @@ export function normalizeAnswer(answer: string): string {
     if (Number.isFinite(v)) return String(v);
   }
   return s;
+}
+
+/** The JSON value in `text` as canonical JSON (object keys sorted, no whitespace), or null when it does not parse. */
+export function canonicalJson(text: string): string | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const sortKeys = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sortKeys)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return JSON.stringify(sortKeys(value));
 }

@@ -165,3 +165,23 @@ export function jsonSchemaVerifier(schema: JsonSchema): Verifier {
     },
   };
 }
+
+/**
+ * The JSON-schema verifier of a request whose schema was enforced while decoding: every candidate
+ * that finished is valid by construction, so nothing is re-validated; the verdict says so in the
+ * trace. A candidate cut short (max tokens) before its JSON closed still fails.
+ */
+export function enforcedSchemaVerifier(): Verifier {
+  return {
+    name: 'json-schema (enforced)',
+    scale: 'probability',
+    verify(input) {
+      try {
+        JSON.parse(extractJson(input.text));
+        return { passed: true, score: 1, reason: 'schema enforced while decoding; not re-checked' };
+      } catch {
+        return { passed: false, score: 0, reason: 'ended before its enforced JSON closed (token limit)' };
+      }
+    },
+  };
+}

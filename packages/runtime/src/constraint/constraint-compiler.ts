@@ -11,7 +11,7 @@ import type {
 import { RuminateError } from '@ruminate/errors';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { checkJsonSchema } from './schema-check.ts';
-import type { Constraint, JsonLayout } from './types.ts';
+import type { Constraint, JsonLayout, JsonSchemaObject } from './types.ts';
 import { grammarVocabulary } from './vocabulary.ts';
 import { guarded, loadXgrammar, type XgrammarApi } from './xgrammar-module.ts';
 
@@ -139,6 +139,17 @@ export class ConstraintCompiler {
           throw new RuminateError('invalid-grammar', 'The regular expression is empty.', { field: 'regex' });
         }
         return { kind: 'regex', pattern: c.pattern };
+      case 'structural_tag':
+        if (c.tag === null || typeof c.tag !== 'object') {
+          throw new RuminateError(
+            'invalid-grammar',
+            'A structural tag must be an object ({ type, format }).',
+            {
+              field: 'structural_tag',
+            },
+          );
+        }
+        return { kind: 'tag', tag: JSON.stringify(c.tag), separators };
       default:
         throw new RuminateError(
           'invalid-argument',
@@ -153,14 +164,9 @@ export class ConstraintCompiler {
     const made = await guarded(() => {
       switch (s.kind) {
         case 'schema':
-          // One line, fixed separators, no free whitespace: a bounded, deterministic layout.
-          return Grammar.fromJSONSchema(s.schema, false, -1, s.separators, s.strict).then((g) => {
-            const text = g.toString();
-            const fixed = escapeControlCharacters(text);
-            if (fixed === text) return g;
-            g.dispose();
-            return Grammar.fromEBNF(fixed, 'root');
-          });
+          return this.schemaEbnf(s.schema, s.separators, s.strict).then((ebnf) =>
+            Grammar.fromEBNF(ebnf, 'root'),
+          );
         case 'ebnf':
           return Grammar.fromEBNF(s.text, s.root);
         case 'regex':
@@ -168,14 +174,41 @@ export class ConstraintCompiler {
             type: 'structural_tag',
             format: { type: 'regex', pattern: s.pattern },
           });
+        case 'tag':
+          return this.boundTagJson(JSON.parse(s.tag), s.separators).then((tag) =>
+            Grammar.fromStructuralTag(tag as Record<string, unknown>),
+          );
       }
     });
-    if ('error' in made)
-      throw this.sourceError(
-        s.kind === 'schema' ? 'json_schema' : s.kind === 'ebnf' ? 'grammar' : 'regex',
-        made.error,
-      );
+    if ('error' in made) throw this.sourceError(KIND_OF_SOURCE[s.kind], made.error);
     return made.value;
+  }
+
+  /** A schema's grammar as EBNF text: one line, fixed separators, no free whitespace (a bounded, deterministic layout). */
+  private async schemaEbnf(schema: string, separators: [string, string], strict: boolean): Promise<string> {
+    const { Grammar } = await this.xgrammar();
+    const g = await Grammar.fromJSONSchema(schema, false, -1, separators, strict);
+    const text = escapeControlCharacters(g.toString());
+    g.dispose();
+    return text;
+  }
+
+  /**
+   * A structural tag whose JSON sections are laid out as `json_schema` constraints are: XGrammar
+   * writes a tag's `json_schema` content with free whitespace, which an unsure model can fill
+   * forever; each becomes a `grammar` section with the schema's bounded EBNF instead.
+   */
+  private async boundTagJson(node: unknown, separators: [string, string]): Promise<unknown> {
+    if (Array.isArray(node)) return Promise.all(node.map((n) => this.boundTagJson(n, separators)));
+    if (node === null || typeof node !== 'object') return node;
+    const o = node as Record<string, unknown>;
+    if (o.type === 'json_schema' && 'json_schema' in o) {
+      const schema = checkJsonSchema(o.json_schema as JsonSchemaObject);
+      return { type: 'grammar', grammar: await this.schemaEbnf(schema, separators, true) };
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) out[k] = await this.boundTagJson(v, separators);
+    return out;
   }
 
   private checkCost(grammar: Grammar, kind: Constraint['kind']): void {
@@ -205,9 +238,10 @@ export class ConstraintCompiler {
         },
       );
     }
-    const what = kind === 'regex' ? 'regular expression' : 'grammar';
+    const what =
+      kind === 'regex' ? 'regular expression' : kind === 'structural_tag' ? 'structural tag' : 'grammar';
     return new RuminateError('invalid-grammar', `The ${what} does not parse: ${message}`, {
-      field: kind === 'regex' ? 'regex' : 'grammar',
+      field: kind === 'grammar' ? 'grammar' : kind,
     });
   }
 }
@@ -230,4 +264,12 @@ export function escapeControlCharacters(ebnf: string): string {
 type GrammarSource =
   | { kind: 'schema'; schema: string; separators: [string, string]; strict: boolean }
   | { kind: 'ebnf'; text: string; root: string }
-  | { kind: 'regex'; pattern: string };
+  | { kind: 'regex'; pattern: string }
+  | { kind: 'tag'; tag: string; separators: [string, string] };
+
+const KIND_OF_SOURCE: Record<GrammarSource['kind'], Constraint['kind']> = {
+  schema: 'json_schema',
+  ebnf: 'grammar',
+  regex: 'regex',
+  tag: 'structural_tag',
+};

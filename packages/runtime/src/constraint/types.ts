@@ -14,7 +14,12 @@ export type Constraint =
   /** A grammar in GBNF / EBNF (llama.cpp's GBNF is accepted as written); `root` names the start rule. */
   | { kind: 'grammar'; grammar: string; root?: string }
   /** Text matching a regular expression (whole output; ECMAScript-style syntax without lookaround). */
-  | { kind: 'regex'; pattern: string };
+  | { kind: 'regex'; pattern: string }
+  /**
+   * An XGrammar structural tag (free text with tagged, schema-constrained sections, e.g. tool
+   * calls between `<tool_call>` and `</tool_call>`): `{ type: 'structural_tag', format }`.
+   */
+  | { kind: 'structural_tag'; tag: JsonSchemaObject };
 
 /** How JSON is laid out when a schema or JSON mode is enforced. */
 export interface JsonLayout {

@@ -6,6 +6,7 @@ import type { ByteSource, GgufHeader } from '../gguf/types.ts';
 import { PagedKvCache } from '../kv/paged-kv-cache.ts';
 import type { ModelBackend } from '../model/backend.ts';
 import { CpuEmbedding } from '../model/cpu-embedding.ts';
+import { splitFusedTensors } from '../model/fused-tensors.ts';
 import { GpuModel } from '../model/gpu-model.ts';
 import { GpuWeights } from '../model/gpu-weights.ts';
 import { type Hparams, readHparams } from '../model/hparams.ts';
@@ -42,8 +43,9 @@ export async function loadModel(
   opts: ModelLoadOptions = {},
 ): Promise<LoadedModel<GpuModel>> {
   const hp = readHparams(header.metadata, (n) => header.tensors.find((t) => t.name === n)?.dims);
-  // Every tensor the model reads is present and shaped right, and nothing else is in the file.
-  const tensors = checkModelTensors(hp, header.tensors, opts);
+  // Every tensor the model reads is present and shaped right, and nothing else is in the file;
+  // fused projections are then split into the parts the graph binds.
+  const tensors = splitFusedTensors(hp, checkModelTensors(hp, header.tensors, opts));
   const contextLength = contextLengthFor(hp, opts);
   const maxSequences = opts.maxSequences ?? 64;
   const maxPagesPerSeq = Math.ceil(contextLength / PAGE_TOKENS);

@@ -7,7 +7,7 @@ import { createMemory, detectWasmFeatures, planThreading, requireWasmSimd, Threa
 import type { ByteSource, GgufHeader, GgufTensorInfo } from '../gguf/types.ts';
 import { PagedKvCache } from '../kv/paged-kv-cache.ts';
 import { CpuEmbedding } from '../model/cpu-embedding.ts';
-import { readHparams } from '../model/hparams.ts';
+import { readHparams, ropeFactorsTensor } from '../model/hparams.ts';
 import { checkModelTensors } from '../model/tensor-names.ts';
 import { WasmKernels } from '../model/wasm/wasm-kernels.ts';
 import { WasmLayout } from '../model/wasm/wasm-layout.ts';
@@ -79,12 +79,13 @@ export async function loadWasmModel(
   await placeWeights(arena.memory, layout, tensors, kernels, source, opts);
   const module = await compiled;
   opts.onProgress?.({ phase: 'compile', done: 1, total: 1 });
-  const freqs = header.tensors.find((t) => t.name === 'rope_freqs.weight');
-  const freqFactors =
-    hp.ropeFreqFactors && freqs
-      ? dequantize(freqs.type.name, await source.read(freqs.offset, freqs.bytes), freqs.elements)
-      : undefined;
-  writeRopeTable(arena.memory, layout, kernels, freqFactors);
+  // Llama 3's rope_freqs, or Phi-3's long or short factors for this context (llama.cpp get_rope_factors).
+  const factorsName = ropeFactorsTensor(hp, maxPagesPerSeq * PAGE_TOKENS);
+  const freqs = header.tensors.find((t) => t.name === factorsName);
+  const freqFactors = freqs
+    ? dequantize(freqs.type.name, await source.read(freqs.offset, freqs.bytes), freqs.elements)
+    : undefined;
+  writeRopeTables(arena.memory, layout, kernels, freqFactors);
   const pool = await ThreadPool.create({
     module,
     memory: arena.memory,
@@ -161,13 +162,15 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Fills the RoPE cos/sin table for every position the context can reach. */
-function writeRopeTable(
+/** Fills the RoPE cos/sin tables (global layers, and sliding-window ones) for every position the context can reach. */
+function writeRopeTables(
   memory: WebAssembly.Memory,
   layout: WasmLayout,
   kernels: WasmKernels,
   freqFactors: Float32Array | undefined,
 ): void {
-  const table = kernels.ropeTable(layout.maxPagesPerSeq * PAGE_TOKENS, freqFactors);
-  new Float32Array(memory.buffer, layout.ropeTable, table.length).set(table);
+  for (const swa of layout.ropeTableSwa === layout.ropeTable ? [false] : [false, true]) {
+    const table = kernels.ropeTable(layout.maxPagesPerSeq * PAGE_TOKENS, freqFactors, swa);
+    new Float32Array(memory.buffer, swa ? layout.ropeTableSwa : layout.ropeTable, table.length).set(table);
+  }
 }

@@ -13,6 +13,7 @@ import {
   tuningIdentity,
 } from '@ruminate/gpu';
 import { applyChatTemplate } from '../chat/chat-template.ts';
+import { toolCallFormatOf } from '../chat/tool-call-format.ts';
 import { ConstraintCompiler } from '../constraint/constraint-compiler.ts';
 import { SequenceConstraints } from '../constraint/sequence-constraints.ts';
 import type { Constraint, ConstraintInfo, JsonLayout } from '../constraint/types.ts';
@@ -139,6 +140,7 @@ export class RuminateEngine implements Engine {
       const eos = new Set([...loaded.info.eosTokenIds, ...tokenizer.eogIds]);
       loaded.info.eosTokenIds = [...eos];
       loaded.engine.setEosTokens(eos);
+      if (tokenizer.chatTemplate) loaded.info.toolCallFormat = toolCallFormatOf(tokenizer.chatTemplate);
       const grammars = new ConstraintCompiler(
         tokenizer,
         this.opts.grammarCompileLimitMs !== undefined
@@ -198,7 +200,7 @@ export class RuminateEngine implements Engine {
 
   async applyChatTemplate(
     messages: ChatMessage[],
-    opts: { addGenerationPrompt?: boolean } = {},
+    opts: { addGenerationPrompt?: boolean; variables?: Record<string, unknown> } = {},
   ): Promise<number[]> {
     return applyChatTemplate(this.need().tokenizer, messages, opts);
   }

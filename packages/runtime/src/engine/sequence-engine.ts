@@ -178,7 +178,7 @@ export class SequenceEngine {
           sample.push({
             row: rows.length - 1,
             params: r.sampling,
-            stream: r.seq,
+            stream: r.sampling.stream ?? r.seq,
             position: tokens.length,
             want: r.want,
             forceToken: r.forceToken,

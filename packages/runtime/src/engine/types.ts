@@ -74,6 +74,8 @@ export interface ModelInfo {
   weightBytes: number;
   /** Whether a chat template is present. */
   hasChatTemplate: boolean;
+  /** How the chat template writes tool calls: `hermes` (`<tool_call>{json}</tool_call>`, Qwen and Hermes) or `json` (a bare JSON object). */
+  toolCallFormat?: 'hermes' | 'json';
   /** The backend the model runs on (`webgpu` or `wasm`), for engines that have a choice. */
   backend?: 'webgpu' | 'wasm';
   /** Compute threads of the wasm backend, and why that many (e.g. the headers a page lacks). */
@@ -88,6 +90,16 @@ export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
   /** What they say. */
   content: string;
+  /** An assistant turn's tool calls (OpenAI's shape), for templates that render them. */
+  tool_calls?: {
+    id?: string;
+    type: 'function';
+    function: { name: string; arguments: string | Record<string, unknown> };
+  }[];
+  /** A tool turn: which call it answers. */
+  tool_call_id?: string;
+  /** A tool turn: the function's name. */
+  name?: string;
 }
 
 /** How to pick the next token. `temperature: 0` is greedy. */
@@ -106,8 +118,10 @@ export interface SamplingParams {
   frequencyPenalty?: number;
   /** Subtract this from every token already generated. */
   presencePenalty?: number;
-  /** Seed of this sequence's counter-based random stream (seed, sequence, position). */
+  /** Seed of this sequence's counter-based random stream (seed, stream, position). */
   seed?: number;
+  /** The stream of that random stream (default: the sequence's id); the same seed and stream draw the same tokens in any sequence. */
+  stream?: number;
   /** Tokens that may not be sampled (e.g. EOS before a minimum length). */
   bannedTokens?: number[];
 }
@@ -184,8 +198,11 @@ export interface Engine {
   tokenize(text: string, opts?: { special?: boolean; addBos?: boolean }): Promise<number[]>;
   /** Token ids to text; never splits a UTF-8 character (incomplete bytes are held back). */
   detokenize(ids: number[]): Promise<string>;
-  /** Renders the chat template and tokenizes it, ready for generation. */
-  applyChatTemplate(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): Promise<number[]>;
+  /** Renders the chat template and tokenizes it, ready for generation; `variables` reach the template (`tools`, `enable_thinking`). */
+  applyChatTemplate(
+    messages: ChatMessage[],
+    opts?: { addGenerationPrompt?: boolean; variables?: Record<string, unknown> },
+  ): Promise<number[]>;
   /** New sequence holding `prompt`; prefilled lazily by the next step (sharing a cached prefix when one exists). */
   createSequence(prompt: number[]): Promise<SeqId>;
   /** `count` copies of `seq` sharing every KV page (copy-on-write). */

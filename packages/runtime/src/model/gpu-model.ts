@@ -1,32 +1,29 @@
-// The decoder on the GPU: llama / qwen2 / qwen3 (and MoE variants) as a graph over the gpu
-// package's ops, one command buffer and one submit per forward pass: page copies, embedding,
-// every layer, the final norm, the output matmul for the sampled rows only, the sampler, and a
-// 192-byte-per-row readback. Graph semantics: see reference/forward.ts (the float64 oracle).
+// The decoder on the GPU: llama / qwen2 / qwen3 (and MoE variants), phi3, gemma2 and gemma3 as a
+// graph over the gpu package's ops, one command buffer and one submit per forward pass: page
+// copies, embedding, every layer, the final norm, the output matmul for the sampled rows only,
+// the sampler, and a 192-byte-per-row readback. Graph semantics: see reference/forward.ts (the
+// float64 oracle). Fused projections arrive split (fused-tensors.ts); Gemma's sliding-window
+// layers use their own KV write (RoPE base) and attention (window), its post-norms run in place
+// on the block's output before the residual add, its final logits are soft-capped.
 import { RuminateError } from '@ruminate/errors';
 import {
   type BufferSlice,
   decodeSamplerOutput,
   type KernelContext,
-  KvWriteOp,
   kvPoolBytes,
-  MatmulOp,
   type MatmulShape,
-  PAGE_TOKENS,
-  PagedAttentionOp,
   packSamplerParams,
-  RmsNormOp,
-  RopeOp,
   type RopeParams,
-  type RowRange,
   SAMPLER_MAX_CANDIDATES,
   SamplerOp,
-  SiluMulOp,
   samplerCandidatesFor,
 } from '@ruminate/gpu';
 import { toSampledToken } from '../sampling/sampled-token.ts';
 import { samplerRowParams } from '../sampling/sampler-row-params.ts';
 import type { BackendMemory, ForwardPass, KvGeometry, ModelBackend, SampledToken } from './backend.ts';
 import type { CpuEmbedding } from './cpu-embedding.ts';
+import { type CompiledKernels, compileGpuKernels, type Ops } from './gpu-kernels.ts';
+import { attentionRanges, weightNames, whole } from './gpu-pass-plan.ts';
 import { GpuTokenMasks, type PassMasks } from './gpu-token-masks.ts';
 import type { GpuTensor, GpuWeights } from './gpu-weights.ts';
 import type { Hparams } from './hparams.ts';
@@ -39,31 +36,8 @@ export interface GpuModelSizes extends KvGeometry {
   maxRows: number;
 }
 
-/** Kernels compiled ahead of a model's weights (`GpuModel.compileKernels`). */
-export interface CompiledKernels {
-  /** The ops of a forward pass. */
-  ops: Ops;
-  /** MatmulOp shape classes already compiled (`MatmulOp.shapeClass`). */
-  preparedMatmuls: ReadonlySet<string>;
-  /** The model's rotation; its `freqFactors` buffer (Llama 3.1+ `rope_freqs.weight`) is filled by `create`. */
-  rope: RopeParams;
-}
-
 /** Usage of activation buffers (a function: GPUBufferUsage exists only once WebGPU is set up). */
 const storage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-
-/** The ops one forward pass records. */
-export interface Ops {
-  matmul: MatmulOp;
-  norm: RmsNormOp;
-  normResidual: RmsNormOp;
-  normInPlace: RmsNormOp | undefined;
-  kvWrite: KvWriteOp;
-  rope: RopeOp;
-  attention: PagedAttentionOp;
-  siluMul: SiluMulOp;
-  sampler: SamplerOp;
-}
 
 /** A loaded model on the GPU, running forward passes over paged KV. */
 export class GpuModel implements ModelBackend {
@@ -97,6 +71,8 @@ export class GpuModel implements ModelBackend {
     private readonly embedding: CpuEmbedding,
     private readonly moe: MoeBlock | undefined,
     private readonly rope: RopeParams,
+    /** The sliding-window layers' rotation (= rope without such layers). */
+    private readonly ropeSwa: RopeParams,
   ) {
     const { device } = ctx;
     const T = sizes.maxRows;
@@ -150,78 +126,14 @@ export class GpuModel implements ModelBackend {
     });
   }
 
-  /**
-   * Compiles the kernels a model of these hyper-parameters needs, before its weights exist: the
-   * ops, and the matmul variant each of `problems` runs on (one per weight type and row tile;
-   * `loadModel` passes the model's problems at one-row decode and full prefill passes, from
-   * `modelMatmulProblems`). `loadModel` runs it while the weights stream in.
-   */
-  static async compileKernels(
+  /** Compiles the kernels of a model before its weights exist (`compileGpuKernels`). */
+  static compileKernels(
     ctx: KernelContext,
     hp: Hparams,
     sizes: GpuModelSizes,
     problems: readonly MatmulShape[],
   ): Promise<CompiledKernels> {
-    const rope: RopeParams = {
-      neox: hp.ropeStyle === 'neox',
-      base: hp.ropeBase,
-      nRot: hp.ropeDims,
-      scale: hp.ropeScale,
-    };
-    if (hp.ropeFreqFactors) {
-      // The kernels bind the factors' buffer when compiled; `create` copies rope_freqs.weight into it.
-      rope.freqFactors = ctx.device.createBuffer({
-        label: 'rope_freqs',
-        size: Math.max(16, (hp.ropeDims / 2) * 4),
-        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
-      });
-    }
-    const matmul = await MatmulOp.prepare(ctx);
-    const prepared = new Set<string>();
-    const matmuls: Promise<void>[] = [];
-    for (const { m, k, n, dtype } of problems) {
-      const key = matmul.shapeClass(dtype, m, k);
-      if (prepared.has(key)) continue;
-      prepared.add(key);
-      matmuls.push(matmul.prepareShape({ dtype, rows: n, cols: k, m }));
-    }
-    const [norm, normResidual, normInPlace, kvWrite, ropeOp, attention, siluMul, sampler] = await Promise.all(
-      [
-        RmsNormOp.prepare(ctx, { mode: 'out' }),
-        RmsNormOp.prepare(ctx, { mode: 'residual' }),
-        hp.arch === 'qwen3' ? RmsNormOp.prepare(ctx, { mode: 'in-place' }) : Promise.resolve(undefined),
-        KvWriteOp.prepare(ctx, {
-          nKvHeads: hp.nKvHeads,
-          headDim: hp.headDim,
-          numPages: sizes.numPages,
-          maxPagesPerSeq: sizes.maxPagesPerSeq,
-          rope,
-        }),
-        RopeOp.prepare(ctx, { freqFactors: hp.ropeFreqFactors }),
-        PagedAttentionOp.prepare(ctx, {
-          nHeads: hp.nHeads,
-          nKvHeads: hp.nKvHeads,
-          headDim: hp.headDim,
-          maxPagesPerSeq: sizes.maxPagesPerSeq,
-        }),
-        SiluMulOp.prepare(ctx),
-        // The sorts (top-k, top-p, log-probabilities) compile in the background after load.
-        SamplerOp.prepare(ctx, { sorts: 'later' }),
-        ...matmuls,
-      ],
-    );
-    const ops: Ops = {
-      matmul,
-      norm,
-      normResidual,
-      normInPlace,
-      kvWrite,
-      rope: ropeOp,
-      attention,
-      siluMul,
-      sampler,
-    };
-    return { ops, preparedMatmuls: prepared, rope };
+    return compileGpuKernels(ctx, hp, sizes, problems);
   }
 
   /**
@@ -248,11 +160,21 @@ export class GpuModel implements ModelBackend {
     }
     const compiled = kernels ?? (await GpuModel.compileKernels(ctx, hp, sizes, []));
     const moe = hp.nExperts > 0 ? await MoeBlock.create(ctx, hp, weights, sizes.maxRows) : undefined;
-    const model = new GpuModel(ctx, hp, weights, sizes, compiled.ops, embedding, moe, compiled.rope);
+    const model = new GpuModel(
+      ctx,
+      hp,
+      weights,
+      sizes,
+      compiled.ops,
+      embedding,
+      moe,
+      compiled.rope,
+      compiled.ropeSwa,
+    );
     const factors = compiled.rope.freqFactors as GPUBuffer | undefined;
-    if (factors) {
+    if (factors && compiled.factorsTensor) {
       model.buffers.push(factors);
-      const src = model.f32('rope_freqs.weight');
+      const src = model.f32(compiled.factorsTensor);
       const enc = ctx.device.createCommandEncoder({ label: 'rope_freqs' });
       enc.copyBufferToBuffer(src.buffer, src.offset, factors, 0, (hp.ropeDims / 2) * 4);
       ctx.device.queue.submit([enc.finish()]);
@@ -343,6 +265,8 @@ export class GpuModel implements ModelBackend {
       pass.rows.map((r) => r.token),
       x,
     );
+    const scale = this.hp.embedScale;
+    if (scale !== 1) for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) * scale;
     device.queue.writeBuffer(this.act.x, 0, x);
     const w = this.sizes.maxPagesPerSeq;
     for (const slot of pass.dirtySlots) {
@@ -392,7 +316,7 @@ export class GpuModel implements ModelBackend {
     this.linear(enc, h, `${p}attn_q`, this.act.q, T, qw);
     this.linear(enc, h, `${p}attn_k`, this.act.k, T, kw, true);
     this.linear(enc, h, `${p}attn_v`, this.act.v, T, kw, true);
-    if (this.ops.normInPlace) {
+    if (this.ops.normInPlace && (hp.arch === 'qwen3' || hp.arch === 'gemma3')) {
       const qn = this.f32(`${p}attn_q_norm.weight`);
       const kn = this.f32(`${p}attn_k_norm.weight`);
       this.ops.normInPlace.encode(enc, {
@@ -412,6 +336,7 @@ export class GpuModel implements ModelBackend {
         eps: hp.rmsEps,
       });
     }
+    const swa = hp.swaLayers[l] === true;
     this.ops.rope.encode(enc, {
       x: this.act.q,
       positions: this.rowInfo,
@@ -420,11 +345,15 @@ export class GpuModel implements ModelBackend {
       headDim: hd,
       posStride: 2,
       posOffset: 1,
-      rope: this.rope,
+      rope: swa ? this.ropeSwa : this.rope,
     });
     const kPool = this.kPools[l] as GPUBuffer;
     const vPool = this.vPools[l] as GPUBuffer;
-    this.ops.kvWrite.encode(enc, {
+    const kvWrite = swa ? this.ops.kvWriteSwa : this.ops.kvWrite;
+    const attention = swa ? this.ops.attentionSwa : this.ops.attention;
+    if (!kvWrite || !attention)
+      throw new RuminateError('internal', 'Sliding-window kernels were not compiled.');
+    kvWrite.encode(enc, {
       k: this.act.k,
       v: this.act.v,
       rowInfo: this.rowInfo,
@@ -433,7 +362,7 @@ export class GpuModel implements ModelBackend {
       vPool,
       rows: T,
     });
-    this.ops.attention.encode(enc, {
+    attention.encode(enc, {
       q: this.act.q,
       out: this.act.attn,
       kPool,
@@ -444,6 +373,7 @@ export class GpuModel implements ModelBackend {
       maxKeys,
     });
     this.linear(enc, whole(this.act.attn, T * qw), `${p}attn_output`, this.act.delta, T, e);
+    this.encodePostNorm(enc, `${p}post_attention_norm.weight`, T);
     this.encodeNorm(enc, `${p}ffn_norm.weight`, T, true);
     if (this.moe) {
       this.moe.encode(enc, l, {
@@ -472,6 +402,9 @@ export class GpuModel implements ModelBackend {
       m: S,
       ...(this.scratch ? { scratch: this.scratch } : {}),
     });
+    // Gemma's final soft-cap, before the sampler reads the logits.
+    const n = S * this.hp.nVocab;
+    this.ops.softcap?.encode(enc, { x: whole(this.act.logits, n), n, cap: this.hp.finalSoftcap });
   }
 
   /** Sampling and readback: the sampler over the logits rows, submitted, its output mapped and decoded. */
@@ -562,6 +495,22 @@ export class GpuModel implements ModelBackend {
       T,
       hp.nEmbd,
     );
+    this.encodePostNorm(enc, `${p}post_ffw_norm.weight`, T);
+  }
+
+  /** Gemma: the block's output (delta) normed in place before the next norm adds it to x. */
+  private encodePostNorm(enc: GPUCommandEncoder, weight: string, T: number): void {
+    if (!this.hp.postNorms) return;
+    const op = this.ops.normInPlace as NonNullable<Ops['normInPlace']>;
+    const e = this.hp.nEmbd;
+    op.encode(enc, {
+      x: this.act.delta,
+      w: this.f32(weight),
+      rows: T,
+      dim: e,
+      groupsPerRow: 1,
+      eps: this.hp.rmsEps,
+    });
   }
 
   private linear(
@@ -627,52 +576,4 @@ export class GpuModel implements ModelBackend {
       throw new RuminateError('internal', `GPU work failed: ${String(e)}`, { cause: e });
     }
   }
-}
-
-/** Names of the matrices of every layer (for planning matmul compilation and split scratch). */
-function* weightNames(hp: Hparams): Generator<string> {
-  yield 'token_embd.weight';
-  yield 'output.weight';
-  for (let l = 0; l < hp.nLayers; l++) {
-    for (const n of ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down']) {
-      yield `blk.${l}.${n}.weight`;
-    }
-    for (const n of [
-      'ffn_gate_inp',
-      'ffn_gate_shexp',
-      'ffn_up_shexp',
-      'ffn_down_shexp',
-      'ffn_gate_inp_shexp',
-    ]) {
-      yield `blk.${l}.${n}.weight`;
-    }
-  }
-}
-
-/** A buffer's first `floats` f32 values as a slice. */
-function whole(b: GPUBuffer, floats: number): BufferSlice {
-  return { buffer: b, offset: 0, size: floats * 4 };
-}
-
-/** Decode rows (sequences with one row in the pass) as one range, every other sequence's rows as a prefill chunk. */
-function attentionRanges(pass: ForwardPass): {
-  attnRanges: { decode?: RowRange; prefill?: RowRange[] };
-  maxKeys: number;
-} {
-  const groups: RowRange[] = [];
-  pass.rows.forEach((r, i) => {
-    const last = groups.at(-1);
-    if (last && pass.rows[last.start]?.slot === r.slot) last.count++;
-    else groups.push({ start: i, count: 1 });
-  });
-  let decodeEnd = 0;
-  while (decodeEnd < groups.length && groups[decodeEnd]?.count === 1) decodeEnd++;
-  let maxKeys = 0;
-  for (let i = 0; i < decodeEnd; i++) {
-    maxKeys = Math.max(maxKeys, (pass.rows[i]?.position ?? 0) + 1);
-  }
-  const attnRanges: { decode?: RowRange; prefill?: RowRange[] } = {};
-  if (decodeEnd > 0) attnRanges.decode = { start: 0, count: decodeEnd };
-  if (decodeEnd < groups.length) attnRanges.prefill = groups.slice(decodeEnd);
-  return { attnRanges, maxKeys: Math.max(maxKeys, PAGE_TOKENS) };
 }

@@ -1,11 +1,12 @@
 // Architecture hyper-parameters from GGUF metadata, read key by key as llama.cpp reads them:
 // `llama_model_base::load_hparams` (src/llama-model.cpp) for the keys every architecture shares,
 // `load_arch_hparams` in src/models/{llama,qwen2,qwen3,qwen2moe}.cpp for the rest, key names from
-// `LLM_KV_NAMES` (src/llama-arch.cpp). Defaults when a key is absent are llama.cpp's; where
+// `LLM_KV_NAMES` (src/llama-arch.cpp); gemma2, gemma3 and phi3's own keys in src/models/{gemma2,gemma3,phi3}.cpp. Defaults when a key is absent are llama.cpp's; where
 // llama.cpp refuses a file (a required key missing, a key of the wrong type, an assertion of its
 // graph builders) Ruminate refuses it too, naming the key. The table is in packages/runtime/README.md
 // ("GGUF metadata keys").
 import { RuminateError } from '@ruminate/errors';
+import { readFamilyHparams } from './family-hparams.ts';
 import {
   type Metadata,
   type MetadataValue,
@@ -21,10 +22,18 @@ import { refuseUnimplementedArchitecture } from './unsupported-architectures.ts'
 export type { MetadataValue } from './metadata-keys.ts';
 
 /** Architectures Ruminate runs (`general.architecture`). */
-export type Architecture = 'llama' | 'qwen2' | 'qwen3' | 'qwen2moe';
+export type Architecture = 'llama' | 'qwen2' | 'qwen3' | 'qwen2moe' | 'phi3' | 'gemma2' | 'gemma3';
 
 /** The architectures, for messages and checks. */
-export const ARCHITECTURES: readonly Architecture[] = ['llama', 'qwen2', 'qwen3', 'qwen2moe'];
+export const ARCHITECTURES: readonly Architecture[] = [
+  'llama',
+  'qwen2',
+  'qwen3',
+  'qwen2moe',
+  'phi3',
+  'gemma2',
+  'gemma3',
+];
 
 /**
  * Rotary embedding pairing: `norm` rotates adjacent pairs (x[2i], x[2i+1]) (llama: the GGUF
@@ -55,7 +64,7 @@ export interface Hparams {
   rmsEps: number;
   /** RoPE base frequency. */
   ropeBase: number;
-  /** Dimensions rotated by RoPE (= headDim for every supported architecture). */
+  /** Dimensions rotated by RoPE: headDim, or fewer for phi3 (Phi-4-mini rotates 3/4 of each head). */
   ropeDims: number;
   /** RoPE pairing. */
   ropeStyle: RopeStyle;
@@ -63,6 +72,35 @@ export interface Hparams {
   ropeScale: number;
   /** Whether each RoPE frequency is divided by a factor from `rope_freqs.weight` (Llama 3.1+). */
   ropeFreqFactors: boolean;
+  /**
+   * Phi-3's LongRoPE factors: `rope_factors_long.weight` when a sequence's context exceeds
+   * `ropeOrigContext`, else `rope_factors_short.weight` (see `ropeFactorsTensor`).
+   */
+  ropeLongShortFactors: boolean;
+  /** The context RoPE was trained at before scaling (`rope.scaling.original_context_length`). */
+  ropeOrigContext: number;
+  /** ggml's rope `attn_factor`: cos and sin are multiplied by it (`rope.scaling.attn_factor`, Phi-3 LongRoPE). */
+  ropeAttnFactor: number;
+  /** RoPE base of the sliding-window layers (gemma2: the base; gemma3: `rope.freq_base_swa`, default 10000). */
+  ropeBaseSwa: number;
+  /** Linear RoPE scale of the sliding-window layers (gemma2: the model's; gemma3: 1). */
+  ropeScaleSwa: number;
+  /** Tokens a query of a sliding-window layer sees, itself included (0: no sliding window). */
+  slidingWindow: number;
+  /** Per layer, whether it attends within `slidingWindow` (llama.cpp `is_swa`). */
+  swaLayers: readonly boolean[];
+  /** Multiplier of q·k before the softmax: 1/√headDim, or Gemma's `f_attention_scale`. */
+  attnScale: number;
+  /** Attention logit soft-cap c (scores become c·tanh(s/c); gemma2), 0 for none. */
+  attnSoftcap: number;
+  /** Final logit soft-cap (gemma2, gemma3 when set), 0 for none. */
+  finalSoftcap: number;
+  /** Multiplier of the token embeddings (Gemma: √nEmbd in f32; 1 elsewhere). */
+  embedScale: number;
+  /** Gated feed-forward activation: SwiGLU (`silu`) or Gemma's GeGLU (`gelu`, tanh approximation). */
+  ffnAct: 'silu' | 'gelu';
+  /** RMSNorms on the attention and feed-forward outputs before the residual add (Gemma 2/3). */
+  postNorms: boolean;
   /** Trained context length. */
   contextLength: number;
   /** Experts per MoE layer (0: dense). */
@@ -143,7 +181,6 @@ export function readHparams(
   const nKvHeads = kvLayers ? uniform(key('attention.head_count_kv'), kvLayers) : nHeads;
   if (nExpertsKey > 0) uniform(key('expert_used_count'), usedPerLayer);
   readBool(meta, key('rope.scaling.finetuned'));
-  readU32(meta, key('rope.scaling.original_context_length'));
   const ropeBase = readF32(meta, key('rope.freq_base')) ?? 10000;
   const scaling = readString(meta, key('rope.scaling.type')) ?? 'linear';
   if (!['none', 'linear', 'yarn', 'longrope'].includes(scaling)) {
@@ -151,17 +188,18 @@ export function readHparams(
       `${key('rope.scaling.type')} = "${scaling}" is not a RoPE scaling type llama.cpp knows (none, linear, yarn, longrope).`,
     );
   }
-  if (scaling === 'yarn' || scaling === 'longrope') {
+  if (scaling === 'yarn') {
     throw unimplemented(
-      `${key('rope.scaling.type')} = "${scaling}": ${scaling === 'yarn' ? 'YaRN' : 'LongRoPE'} RoPE scaling (only none, linear and Llama 3 frequency factors are implemented).`,
+      `${key('rope.scaling.type')} = "yarn": YaRN RoPE scaling (only none, linear, LongRoPE and Llama 3 frequency factors are implemented).`,
     );
   }
+  // "longrope" computes as "linear" does in llama.cpp (ext_factor 0): Phi-3's factors come from
+  // its rope_factors_{long,short} tensors and its magnitude from rope.scaling.attn_factor.
   // The factor's old spelling `rope.scale_linear` is read when `rope.scaling.factor` is absent; 0 means 1.
   const factor = readF32(meta, key('rope.scaling.factor')) ?? readF32(meta, key('rope.scale_linear')) ?? 0;
   const ropeScale = scaling === 'none' || factor === 0 ? 1 : factor;
-  const attnFactor = readF32(meta, key('rope.scaling.attn_factor')) ?? 1;
-  if (attnFactor !== 1)
-    throw unimplemented(`${key('rope.scaling.attn_factor')} = ${attnFactor}: RoPE magnitude scaling.`);
+  const ropeAttnFactor = readF32(meta, key('rope.scaling.attn_factor')) ?? 1;
+  const ropeOrigContext = readU32(meta, key('rope.scaling.original_context_length')) || contextLength;
   readF32(meta, key('rope.scaling.alpha'));
   if (nHeads === 0) {
     throw refused(
@@ -172,12 +210,20 @@ export function readHparams(
   const headDim = readU32(meta, key('attention.key_length')) ?? Math.floor(nEmbd / nHeads);
   const headDimV = readU32(meta, key('attention.value_length')) ?? Math.floor(nEmbd / nHeads);
   const ropeDims = readU32(meta, key('rope.dimension_count')) ?? headDim;
-  readU32(meta, key('attention.key_length_swa'));
-  readU32(meta, key('attention.value_length_swa'));
-  readU32(meta, key('rope.dimension_count_swa'));
-  // Every supported graph builder asserts n_embd_head_v == n_embd_head_k == n_rot; llama's loader
-  // throws "invalid n_rot" first (src/llama-model.cpp, src/models/*.cpp).
-  if (ropeDims !== headDim) {
+  for (const [k, full] of [
+    ['attention.key_length_swa', headDim],
+    ['attention.value_length_swa', headDimV],
+    ['rope.dimension_count_swa', ropeDims],
+  ] as const) {
+    const v = readU32(meta, key(k));
+    if (v !== undefined && v !== full)
+      throw unimplemented(`${key(k)} = ${v}: sliding-window layers of another head size than the others.`);
+  }
+  // The llama, qwen2, qwen3 and qwen2moe graph builders assert n_embd_head_v == n_embd_head_k ==
+  // n_rot (llama's loader throws "invalid n_rot" first); phi3 and gemma rotate the first n_rot
+  // dimensions of each head (Phi-4-mini: 3/4 of them).
+  const partialRope = arch === 'phi3' || arch === 'gemma2' || arch === 'gemma3';
+  if (partialRope ? ropeDims > headDim || ropeDims < 2 || ropeDims % 2 !== 0 : ropeDims !== headDim) {
     throw refused(
       `${key('rope.dimension_count')} = ${ropeDims} differs from the head size ${headDim} (${key('attention.key_length')}).`,
     );
@@ -226,6 +272,11 @@ export function readHparams(
   }
   if (nFf === 0) throw refused(`The model's metadata lacks ${key('feed_forward_length')}.`);
   const ropeFreqFactors = arch === 'llama' && tensorDims?.('rope_freqs.weight') !== undefined;
+  const ropeLongShortFactors =
+    arch === 'phi3' &&
+    (tensorDims?.('rope_factors_long.weight') !== undefined ||
+      tensorDims?.('rope_factors_short.weight') !== undefined);
+  const family = readFamilyHparams(meta, arch, nLayers, { nEmbd, nHeads, headDim, ropeBase, ropeScale });
 
   const hp: Hparams = {
     arch,
@@ -242,6 +293,10 @@ export function readHparams(
     ropeStyle: arch === 'llama' ? 'norm' : 'neox',
     ropeScale,
     ropeFreqFactors,
+    ropeLongShortFactors,
+    ropeOrigContext,
+    ropeAttnFactor,
+    ...family,
     contextLength,
     nExperts,
     nExpertsUsed,
@@ -258,8 +313,30 @@ export function readHparams(
   if (nEmbd < 1) throw bad(`${key('embedding_length')} = 0`);
   if (nKvHeads < 1 || nHeads % nKvHeads !== 0) throw bad(`${nHeads} heads over ${nKvHeads} KV heads`);
   if (headDim < 2 || headDim % 2 !== 0) throw bad(`head size ${headDim}`);
-  if (!(rmsEps > 0) || !(ropeBase > 1) || !(ropeScale > 0)) {
-    throw bad(`RMSNorm epsilon ${rmsEps}, RoPE base ${ropeBase}, RoPE scale ${ropeScale}`);
+  if (!(rmsEps > 0) || !(ropeBase > 1) || !(ropeScale > 0) || !(ropeAttnFactor > 0)) {
+    throw bad(
+      `RMSNorm epsilon ${rmsEps}, RoPE base ${ropeBase}, RoPE scale ${ropeScale}, RoPE attention factor ${ropeAttnFactor}`,
+    );
   }
+  if (!(hp.ropeBaseSwa > 1)) throw bad(`${key('rope.freq_base_swa')} = ${hp.ropeBaseSwa}`);
   return hp;
+}
+
+/**
+ * The RoPE factors tensor a sequence of up to `contextPerSequence` tokens rotates with (llama.cpp
+ * `llama_model::get_rope_factors`): Llama 3.1's `rope_freqs.weight`, or Phi-3's long factors when
+ * the per-sequence context exceeds the original one and its short factors otherwise; undefined
+ * when the model has none.
+ */
+export function ropeFactorsTensor(hp: Hparams, contextPerSequence: number): string | undefined {
+  if (hp.ropeFreqFactors) return 'rope_freqs.weight';
+  if (!hp.ropeLongShortFactors) return undefined;
+  return contextPerSequence > hp.ropeOrigContext ? 'rope_factors_long.weight' : 'rope_factors_short.weight';
+}
+
+/** RoPE base and linear scale of layer `l` (llama.cpp `get_rope_freq_base` / `get_rope_freq_scale`). */
+export function layerRope(hp: Hparams, l: number): { base: number; scale: number } {
+  return hp.swaLayers[l]
+    ? { base: hp.ropeBaseSwa, scale: hp.ropeScaleSwa }
+    : { base: hp.ropeBase, scale: hp.ropeScale };
 }

@@ -1,7 +1,8 @@
 // The tensors a model reads, computed from its hyper-parameters alone, so that every backend
 // (WebGPU, WebAssembly, the float64 reference) checks a file the same way before binding it.
 // Names, shapes and which tensors are optional follow llama.cpp's `load_arch_tensors`
-// (src/models/{llama,qwen2,qwen3,qwen2moe}.cpp, `create_tensor_qkv` in src/llama-model.cpp),
+// (src/models/{llama,qwen2,qwen3,qwen2moe,phi3,gemma2,gemma3}.cpp, `create_tensor_qkv` in
+// src/llama-model.cpp: every architecture takes a fused attn_qkv in place of attn_q/k/v),
 // names from `LLM_TENSOR_NAMES` (src/llama-arch.cpp), shapes innermost first as ggml `ne`.
 // llama.cpp refuses a file with a tensor its loader did not create ("wrong number of tensors",
 // `llama_model_loader::done_getting_tensors`), one missing a required tensor, and one whose
@@ -38,12 +39,8 @@ export interface TensorCheckOptions {
  * Ruminate does not implement, by name pattern: a file with one is refused, never run without it.
  */
 const UNIMPLEMENTED: readonly { pattern: RegExp; what: string }[] = [
-  {
-    pattern: /^blk\.\d+\.attn_qkv\.(weight|bias)$/,
-    what: 'a fused QKV projection (llama.cpp uses it instead of attn_q/attn_k/attn_v)',
-  },
   { pattern: /^output\.bias$/, what: 'an output projection bias' },
-  { pattern: /^rope_factors_(long|short)\.weight$/, what: 'LongRoPE frequency factors' },
+  { pattern: /^dense_[23]_out\.weight$/, what: "EmbeddingGemma's dense projection" },
 ];
 
 /** Notes for tensors llama.cpp accepts but never uses for generation. */
@@ -54,37 +51,66 @@ const UNUSED_NOTES: readonly { pattern: RegExp; note: string }[] = [
   },
 ];
 
-/** The tensors a model of hyper-parameters `hp` reads, required ones and optional ones. */
-export function expectedTensors(hp: Hparams): ExpectedTensor[] {
+/** Width of the query (and attention output) projection: n_embd for qwen2, qwen2moe and phi3, head size × heads otherwise. */
+export function queryWidth(hp: Hparams): number {
+  return hp.arch === 'qwen2' || hp.arch === 'qwen2moe' || hp.arch === 'phi3'
+    ? hp.nEmbd
+    : hp.headDim * hp.nHeads;
+}
+
+/** Name of layer l's fused q|k|v projection, which a file may hold instead of attn_q/k/v. */
+export const fusedQkvName = (l: number) => `blk.${l}.attn_qkv.weight`;
+
+/**
+ * The tensors a model of hyper-parameters `hp` reads, required ones and optional ones; `has`
+ * says which tensors the file holds, for the alternatives llama.cpp takes (a fused attn_qkv).
+ */
+export function expectedTensors(hp: Hparams, has: (name: string) => boolean = () => false): ExpectedTensor[] {
   const out: ExpectedTensor[] = [];
   const add = (name: string, dims: number[], required = true) => out.push({ name, dims, required });
   const e = hp.nEmbd;
   const kv = hp.headDim * hp.nKvHeads;
-  // qwen2 and qwen2moe size the query and output projections by n_embd; llama and qwen3 by head size × heads.
-  const q = hp.arch === 'qwen2' || hp.arch === 'qwen2moe' ? e : hp.headDim * hp.nHeads;
+  const q = queryWidth(hp);
+  const gemma = hp.arch === 'gemma2' || hp.arch === 'gemma3';
   add('token_embd.weight', [e, hp.nVocab]);
   add('output_norm.weight', [e]);
-  // Absent output.weight means the output projection is token_embd (tied), except for qwen2moe.
-  add('output.weight', [e, hp.nVocab], hp.arch === 'qwen2moe');
-  // Llama 3.1+ frequency factors: one tensor shared by every layer.
+  // Absent output.weight means the output projection is token_embd (tied), except for qwen2moe;
+  // gemma2 always projects with token_embd (a file's output.weight is unread).
+  if (hp.arch !== 'gemma2') add('output.weight', [e, hp.nVocab], hp.arch === 'qwen2moe');
+  // Llama 3.1+ frequency factors: one tensor shared by every layer; Phi-3's LongRoPE pair likewise.
   if (hp.arch === 'llama') add('rope_freqs.weight', [hp.ropeDims / 2], false);
+  if (hp.arch === 'phi3') {
+    add('rope_factors_long.weight', [hp.ropeDims / 2], false);
+    add('rope_factors_short.weight', [hp.ropeDims / 2], false);
+  }
   for (let l = 0; l < hp.nLayers; l++) {
     const p = `blk.${l}.`;
     add(`${p}attn_norm.weight`, [e]);
-    add(`${p}attn_q.weight`, [e, q]);
-    add(`${p}attn_k.weight`, [e, kv]);
-    add(`${p}attn_v.weight`, [e, kv]);
-    add(`${p}attn_q.bias`, [q], false);
-    add(`${p}attn_k.bias`, [kv], false);
-    add(`${p}attn_v.bias`, [kv], false);
+    if (has(fusedQkvName(l))) {
+      add(fusedQkvName(l), [e, q + 2 * kv]);
+      add(`${p}attn_qkv.bias`, [q + 2 * kv], false);
+    } else {
+      add(`${p}attn_q.weight`, [e, q]);
+      add(`${p}attn_k.weight`, [e, kv]);
+      add(`${p}attn_v.weight`, [e, kv]);
+      add(`${p}attn_q.bias`, [q], false);
+      add(`${p}attn_k.bias`, [kv], false);
+      add(`${p}attn_v.bias`, [kv], false);
+    }
     add(`${p}attn_output.weight`, [q, e]);
     if (hp.arch === 'llama') add(`${p}attn_output.bias`, [e], false);
-    if (hp.arch === 'qwen3') {
+    if (hp.arch === 'qwen3' || hp.arch === 'gemma3') {
       add(`${p}attn_k_norm.weight`, [hp.headDim]);
       add(`${p}attn_q_norm.weight`, [hp.headDim]);
     }
+    if (gemma) add(`${p}post_attention_norm.weight`, [e]);
     add(`${p}ffn_norm.weight`, [e]);
-    if (hp.nExperts === 0) {
+    if (gemma) add(`${p}post_ffw_norm.weight`, [e]);
+    if (hp.arch === 'phi3') {
+      // Phi-3's gate and up projections are one tensor: rows 0..n_ff are the gate, n_ff..2·n_ff the up.
+      add(`${p}ffn_up.weight`, [e, 2 * hp.nFf]);
+      add(`${p}ffn_down.weight`, [hp.nFf, e]);
+    } else if (hp.nExperts === 0) {
       add(`${p}ffn_gate.weight`, [e, hp.nFf]);
       add(`${p}ffn_down.weight`, [hp.nFf, e]);
       add(`${p}ffn_up.weight`, [e, hp.nFf]);
@@ -131,8 +157,8 @@ export function checkModelTensors<T extends FileTensor>(
   tensors: readonly T[],
   opts: TensorCheckOptions = {},
 ): T[] {
-  const expected = new Map(expectedTensors(hp).map((t) => [t.name, t]));
   const have = new Map(tensors.map((t) => [t.name, t]));
+  const expected = new Map(expectedTensors(hp, (n) => have.has(n)).map((t) => [t.name, t]));
   for (const t of tensors) {
     const bad = UNIMPLEMENTED.find((u) => u.pattern.test(t.name));
     if (bad) {

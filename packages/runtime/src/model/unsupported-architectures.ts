@@ -5,14 +5,8 @@ import { RuminateError } from '@ruminate/errors';
 
 /** What Ruminate lacks to run these architectures, by `general.architecture`. */
 const MISSING: Readonly<Record<string, string>> = {
-  gemma: 'embedding scaling by √n_embd and GeGLU feed-forward',
-  gemma2:
-    'embedding scaling, post-attention and post-feed-forward norms, GeGLU, attention and final logit ' +
-    'soft-capping and interleaved sliding-window attention',
-  gemma3:
-    'embedding scaling, post-norms, q/k norms, GeGLU and interleaved sliding-window and global ' +
-    'attention layers with their own RoPE bases',
-  phi3: 'fused QKV and gate-up tensors, LongRoPE frequency factors and sliding-window attention',
+  gemma: "Gemma 1's graph (gemma2 and gemma3 files run)",
+  gemma3n: "Gemma 3n's per-layer embeddings, AltUp and Laurel blocks",
   qwen3moe: 'the qwen3 attention (q/k norms) with mixture-of-experts feed-forward layers',
   mistral3: "Mistral 3's attention temperature scaling and YaRN RoPE",
   llama4: 'chunked attention, interleaved no-RoPE layers and shared-expert MoE',

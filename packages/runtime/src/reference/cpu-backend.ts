@@ -20,7 +20,7 @@ export class CpuPagedBackend implements ModelBackend {
   private readonly table: Uint32Array;
 
   constructor(hp: Hparams, lookup: ReferenceTensorLookup, geom: KvGeometry) {
-    this.net = new ReferenceForward(hp, lookup);
+    this.net = new ReferenceForward(hp, lookup, { contextLength: geom.maxPagesPerSeq * geom.pageTokens });
     this.geom = geom;
     this.rowWidth = hp.nKvHeads * hp.headDim;
     this.pageWidth = geom.pageTokens * this.rowWidth;

@@ -103,6 +103,7 @@ const PLAIN: Row[] = [
   ['f32.div', 0x95, 'ff:f'],
   ['f32.min', 0x96, 'ff:f'],
   ['f32.max', 0x97, 'ff:f'],
+  ['f32.copysign', 0x98, 'ff:f'],
   ['i32.trunc_f32_s', 0xa8, 'f:i'],
   ['f32.convert_i32_s', 0xb2, 'i:f'],
   ['f32.convert_i32_u', 0xb3, 'i:f'],

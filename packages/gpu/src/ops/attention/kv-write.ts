@@ -130,7 +130,7 @@ export class KvWriteOp {
       qHeads > 0 ? 'This op rotates q: pass q.' : 'Prepare the op with qHeads to rotate q.',
     );
     const width = nKvHeads * headDim;
-    const r = rope ? ropeUniforms(rope, headDim) : { u32: [headDim, 0], f32: [1, 1] };
+    const r = rope ? ropeUniforms(rope, headDim) : { u32: [headDim, 0], f32: [1, 1, 1] };
     const params = this.uniforms.get(
       [
         args.rows,

@@ -39,6 +39,10 @@ export interface PagedAttentionShape {
   maxPagesPerSeq: number;
   /** Multiplier of q·k (default 1/√headDim). */
   scale?: number;
+  /** Soft-cap c of the scaled scores: c·tanh(s/c) (Gemma 2; default 0, none). */
+  softcap?: number;
+  /** Keys a query sees, itself included: position − window + 1 … position (a sliding-window layer; default 0, all). */
+  window?: number;
 }
 
 /** How a PagedAttentionOp is built. */
@@ -149,6 +153,11 @@ export class PagedAttentionOp {
   static async prepare(ctx: KernelContext, opts: PagedAttentionOptions): Promise<PagedAttentionOp> {
     const { nHeads, nKvHeads, headDim } = opts;
     check(
+      (opts.softcap ?? 0) >= 0 && Number.isInteger(opts.window ?? 0) && (opts.window ?? 0) >= 0,
+      'window',
+      `softcap must be ≥ 0 and window a whole number ≥ 0 (got ${opts.softcap}, ${opts.window}).`,
+    );
+    check(
       nKvHeads > 0 && nHeads % nKvHeads === 0,
       'nHeads',
       `nHeads (${nHeads}) must be a multiple of nKvHeads (${nKvHeads}).`,
@@ -233,8 +242,9 @@ export class PagedAttentionOp {
           maxPagesPerSeq,
           this.splitTokens,
           splits,
+          this.shape.window ?? 0,
         ],
-        [this.scale],
+        [this.scale, this.shape.softcap ?? 0],
       );
 
     const common = (pipeline: GPUComputePipeline, params: GPUBuffer, partial: GPUBuffer) =>

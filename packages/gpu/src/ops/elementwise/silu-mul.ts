@@ -57,11 +57,16 @@ export class SiluMulOp {
   }
 
   /** Compiles the kernel (`config`: explicit knobs `WG`, `VPT`). */
-  static async prepare(ctx: KernelContext, opts: { config?: TuningPoint } = {}): Promise<SiluMulOp> {
+  static async prepare(
+    ctx: KernelContext,
+    opts: { config?: TuningPoint; act?: 'silu' | 'gelu' } = {},
+  ): Promise<SiluMulOp> {
     const config = chooseConfig(ctx, siluMulTuningSpace, 'any', opts.config);
     const { pipeline } = await ctx.pipelines.get({
       name: 'elementwise/silu-mul',
       source: kernelSources['elementwise/silu-mul.wgsl'] ?? '',
+      // GeGLU (Gemma): gelu(gate)·up with ggml's f16 GELU table's rounding.
+      defines: { GELU: opts.act === 'gelu' },
       constants: { WG: config.WG ?? 256, VPT: config.VPT ?? 4 },
     });
     return new SiluMulOp(ctx, pipeline, config);

@@ -18,9 +18,11 @@ export interface RopeParams {
   nRot?: number;
   /** `[nRot/2]` f32 frequency divisors (GGUF `rope_freqs.weight`), when the model has them. */
   freqFactors?: BufferArg;
+  /** ggml's attn_factor: cos and sin are multiplied by it (GGUF `*.rope.scaling.attn_factor`; default 1). */
+  magnitude?: number;
 }
 
-/** Resolved rope numbers for a uniform block: [nRot, neox] and [log2(base), 1/scale]. */
+/** Resolved rope numbers for a uniform block: [nRot, neox] and [log2(base), 1/scale, magnitude]. */
 export function ropeUniforms(rope: RopeParams, headDim: number): { u32: number[]; f32: number[] } {
   const nRot = rope.nRot ?? headDim;
   check(
@@ -31,7 +33,9 @@ export function ropeUniforms(rope: RopeParams, headDim: number): { u32: number[]
   check(rope.base > 1, 'rope.base', `rope base must be > 1 (got ${rope.base}).`);
   const scale = rope.scale ?? 1;
   check(scale > 0, 'rope.scale', `rope scale must be > 0 (got ${scale}).`);
-  return { u32: [nRot, rope.neox ? 1 : 0], f32: [Math.log2(rope.base), 1 / scale] };
+  const magnitude = rope.magnitude ?? 1;
+  check(magnitude > 0, 'rope.magnitude', `rope magnitude must be > 0 (got ${magnitude}).`);
+  return { u32: [nRot, rope.neox ? 1 : 0], f32: [Math.log2(rope.base), 1 / scale, magnitude] };
 }
 
 /** `kernel`'s WGSL with the rope-angle snippet prepended (WGSL has no #include). */

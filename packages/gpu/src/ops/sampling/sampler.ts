@@ -30,7 +30,8 @@ const STATE_WORDS = 8;
 /**
  * Arguments of `SamplerOp.encode`.
  * - `logits`: f32 `[rows][vocab]`, row-major, offset aligned to 256 bytes; finite values or −inf
- *   (a masked token: probability 0, never drawn; self-certainty is then −inf, as log 0 is).
+ *   (a masked token: probability 0, never drawn; left out of self-certainty's sum of logits,
+ *   which is still divided by `vocab`: the runtime rescales it to the allowed count).
  *   +inf and NaN are not supported.
  * - `params`: u32 words from `packSamplerParams(rowParams, vocab, candidates)` (layout documented there).
  * - `out`: `rows × 192` bytes, written completely (layout: `decodeSamplerOutput`).

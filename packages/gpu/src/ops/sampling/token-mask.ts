@@ -70,7 +70,7 @@ export class TokenMaskOp {
     const words = tokenMaskWords(args.vocab);
     const maxRows = this.ctx.limits.maxComputeWorkgroupsPerDimension ?? 65535;
     check(args.rows <= maxRows, 'rows', `At most ${maxRows} rows per dispatch (got ${args.rows}).`);
-    const params = this.uniforms.get([args.rows, args.vocab, words, 0]);
+    const params = this.uniforms.get([args.rows, args.vocab, words, 0]); // zero: see the kernel
     const group = bindGroup(this.ctx.device, this.pipeline, 'sampling/token-mask', [
       params,
       bindingOf(args.logits),

@@ -8,6 +8,7 @@ import {
   actRowBytes,
   buildRopeTable,
   defaultMatmulChoice,
+  emitAdd,
   emitGatherRows,
   emitKvWrite,
   emitMatmul,
@@ -100,13 +101,19 @@ export class WasmKernels implements WeightSizing {
     repack(weightType(spec), src, spec.rows, spec.cols, dst);
   }
 
-  /** The RoPE (cos, sin) table for positions 0 … positions − 1 (linear scaling and Llama 3 frequency factors included). */
-  ropeTable(positions: number, freqFactors?: ArrayLike<number>): Float32Array {
+  /**
+   * The RoPE (cos, sin) table for positions 0 … positions − 1 of the global layers, or with
+   * `swa` of the sliding-window ones (their own base and scale): linear scaling, frequency
+   * factors (Llama 3's, Phi-3's long or short) and ggml's attn_factor included.
+   */
+  ropeTable(positions: number, freqFactors?: ArrayLike<number>, swa = false): Float32Array {
+    const hp = this.hp;
     return buildRopeTable({
-      ropeDims: this.hp.ropeDims,
-      base: this.hp.ropeBase,
+      ropeDims: hp.ropeDims,
+      base: swa ? hp.ropeBaseSwa : hp.ropeBase,
       maxPositions: positions,
-      linearScale: this.hp.ropeScale,
+      linearScale: swa ? hp.ropeScaleSwa : hp.ropeScale,
+      magnitude: hp.ropeAttnFactor,
       ...(freqFactors ? { freqFactors } : {}),
     });
   }
@@ -136,14 +143,23 @@ export class WasmKernels implements WeightSizing {
     const heads = { nHeads: hp.nHeads, nKvHeads: hp.nKvHeads, headDim: hd };
     add('rope', emitRope(mod, { ...heads, ropeDims: hp.ropeDims, style: hp.ropeStyle, name: 'rope' }));
     add('kvWrite', emitKvWrite(mod, { nKvHeads: hp.nKvHeads, headDim: hd, name: 'kv_write' }));
-    add('attention', emitPagedAttention(mod, { ...heads, name: 'attention' }));
+    const scores = { scale: hp.attnScale, softcap: hp.attnSoftcap };
+    add('attention', emitPagedAttention(mod, { ...heads, ...scores, name: 'attention' }));
+    if (hp.swaLayers.some((s) => s)) {
+      add(
+        'attentionSwa',
+        emitPagedAttention(mod, { ...heads, ...scores, window: hp.slidingWindow, name: 'attention_swa' }),
+      );
+    }
+    if (hp.postNorms) add('add', emitAdd(mod, { name: 'add_f32' }));
     const widths = new Set([hp.nFf]);
     if (tensors.layers.some((l) => l.moe)) {
       add('gatherRows', emitGatherRows(mod, { dim: hp.nEmbd, name: 'gather_rows' }));
       add('scaledAccumulate', emitScaledAccumulate(mod, { dim: hp.nEmbd, name: 'scaled_accumulate' }));
       if (hp.nFfShared > 0) widths.add(hp.nFfShared);
     }
-    for (const ff of widths) add(`siluMul:${ff}`, emitSiluMul(mod, { ff, name: `silu_mul_${ff}` }));
+    const act = hp.ffnAct;
+    for (const ff of widths) add(`siluMul:${ff}`, emitSiluMul(mod, { ff, act, name: `${act}_mul_${ff}` }));
     for (const { spec: s, accumulate, bias } of modelLinears(tensors)) {
       for (const rows of ['one', 'many'] as const) {
         const key = this.matmulKey(s, accumulate, bias, rows);
@@ -212,7 +228,15 @@ export class WasmKernels implements WeightSizing {
     ]);
   }
 
-  /** Causal paged attention of the q heads of fused qkv rows into `out` (rows of nHeads·headDim). */
+  /** x[i] += y[i] over n floats (the residual add after Gemma's post-norms). */
+  add(x: number, y: number, n: number): Op {
+    return this.op('add', [x, y, x, n]);
+  }
+
+  /**
+   * Causal paged attention of the q heads of fused qkv rows into `out` (rows of nHeads·headDim),
+   * within the sliding window when `swa`.
+   */
   attention(
     qkv: number,
     ld: number,
@@ -222,10 +246,11 @@ export class WasmKernels implements WeightSizing {
     vPool: number,
     out: number,
     rows: number,
+    swa = false,
   ): Op {
     const L = this.need();
     const nq = this.hp.nHeads * this.hp.headDim;
-    return this.op('attention', [
+    return this.op(swa ? 'attentionSwa' : 'attention', [
       qkv,
       ld,
       kPool,
@@ -239,7 +264,7 @@ export class WasmKernels implements WeightSizing {
     ]);
   }
 
-  /** silu(gate)·up of fused gate|up rows into `out` (rows of ff, the model's nFf unless given). */
+  /** act(gate)·up (SiLU or GELU, the model's) of fused gate|up rows into `out` (rows of ff, the model's nFf unless given). */
   siluMul(gateUp: number, out: number, rows: number, ff = this.hp.nFf): Op {
     return this.op(`siluMul:${ff}`, [gateUp, gateUp + 4 * ff, 2 * ff, out, ff, rows]);
   }

@@ -26,14 +26,15 @@ export interface WeightSizing {
 }
 
 /**
- * Most ops one program records: per layer at most 16, plus in a MoE layer the expert phase (a
+ * Most ops one program records: per layer at most 20 (Gemma's post-norms add two norms and two
+ * adds), plus in a MoE layer the expert phase (a
  * gather, quantizes, silu-muls, a combine, and a gate|up and down matmul per expert and for the
  * shared expert, each at most two when its tensors differ in type), plus the head's (one quantize
  * and matmul per run of sampled rows).
  */
 export function maxOps(hp: Hparams, maxSampled: number): number {
   const moe = hp.nExperts > 0 ? 12 + 3 * (hp.nExperts + 1) : 0;
-  return (16 + moe) * hp.nLayers + 1 + 2 * maxSampled;
+  return (20 + moe) * hp.nLayers + 1 + 2 * maxSampled;
 }
 
 /** Rows the experts of one MoE layer compute in a pass of `rows` tokens (each token's top k). */
@@ -75,6 +76,8 @@ export class WasmLayout {
   blockTable = 0;
   /** RoPE cos/sin table `[positions][ropeDims/2][2]` f32. */
   ropeTable = 0;
+  /** The sliding-window layers' table (their own base and scale; = ropeTable without such layers). */
+  ropeTableSwa = 0;
   /** K and V pool of every layer: [k0, v0, k1, v1, …]. */
   kvPools: number[] = [];
   /** The pool's control region. */
@@ -150,6 +153,10 @@ export class WasmLayout {
       ['rowInfo', 8 * T],
       ['blockTable', 4 * sizes.numSlots * sizes.maxPagesPerSeq],
       ['ropeTable', f32(sizes.maxPagesPerSeq * PAGE_TOKENS * hp.ropeDims)],
+      [
+        'ropeTableSwa',
+        hp.swaLayers.some((s) => s) ? f32(sizes.maxPagesPerSeq * PAGE_TOKENS * hp.ropeDims) : 0,
+      ],
     ] as const) {
       plan.add(name, bytes, 64);
     }
@@ -192,10 +199,16 @@ export class WasmLayout {
     this.rowInfo = at('rowInfo');
     this.blockTable = at('blockTable');
     this.ropeTable = at('ropeTable');
+    this.ropeTableSwa = this.hp.swaLayers.some((s) => s) ? at('ropeTableSwa') : this.ropeTable;
     this.control = at('pool-control');
     this.kvPools = [];
     for (let l = 0; l < this.hp.nLayers; l++) this.kvPools.push(at(`k${l}`), at(`v${l}`));
     for (const r of arena.regions.values()) this.offsets.set(r.name, r.offset);
+  }
+
+  /** The RoPE table layer `l` reads. */
+  ropeTableOf(l: number): number {
+    return this.hp.swaLayers[l] ? this.ropeTableSwa : this.ropeTable;
   }
 
   /** Offset of a linear's repacked weights. */

@@ -7,7 +7,10 @@
 // experts floats) and picks each row's experts, and the next program gathers each expert's rows,
 // runs the expert's gate|up and down matmuls (one compiled kernel per shape serves every expert:
 // the weight pointer is an argument) and adds the weighted outputs into the residual stream. One
-// extra pool round-trip per MoE layer, none per row.
+// extra pool round-trip per MoE layer, none per row. Gemma's extras: the embedding rows scaled
+// here, norms of the attention and feed-forward outputs before their residual adds, a sliding-
+// window attention kernel and RoPE table for its sliding layers, and the final soft-cap applied
+// to the sampled rows' logits here.
 import { RuminateError } from '@ruminate/errors';
 import { samplerCandidatesFor } from '@ruminate/gpu';
 import { type Arena, type Op, Program, type ThreadPool } from '@ruminate/wasm';
@@ -22,7 +25,7 @@ import type { Hparams } from '../hparams.ts';
 import { ThreadChoice } from './thread-choice.ts';
 import type { WasmKernels } from './wasm-kernels.ts';
 import type { WasmLayout } from './wasm-layout.ts';
-import type { LinearSpec, MoeTensors } from './wasm-tensors.ts';
+import type { LinearSpec, MoeTensors, VectorSpec } from './wasm-tensors.ts';
 
 /** Threads, features and memory of a CPU backend, for the DeviceProfile and the model's info. */
 export interface WasmBackendInfo {
@@ -106,10 +109,12 @@ export class WasmModel implements ModelBackend {
       info[2 * i] = r.slot;
       info[2 * i + 1] = r.position;
     });
+    const x = new Float32Array(buf, L.x, T * hp.nEmbd);
     this.embedding.gather(
       pass.rows.map((r) => r.token),
-      new Float32Array(buf, L.x, T * hp.nEmbd),
+      x,
     );
+    if (hp.embedScale !== 1) for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) * hp.embedScale;
     this.inlineNow = this.threadChoice.inline(T);
     const started = performance.now();
     await this.runPass(pass);
@@ -121,6 +126,10 @@ export class WasmModel implements ModelBackend {
       pass.sample.some((s) => (s.want?.topLogprobs ?? 0) > 0),
     );
     const logits = new Float32Array(buf, L.logits, S * hp.nVocab);
+    const cap = hp.finalSoftcap;
+    if (cap > 0)
+      for (let i = 0; i < logits.length; i++) logits[i] = cap * Math.tanh((logits[i] as number) / cap);
+    // After the soft-cap: a masked logit stays −∞.
     await maskSampledRows(logits, hp.nVocab, pass.sample);
     return sampleRows(logits, hp.nVocab, rows, candidates).map((r, i) =>
       toSampledToken(r, pass.sample[i]?.want),
@@ -152,6 +161,16 @@ export class WasmModel implements ModelBackend {
     const ldqkv = nq + 2 * nkv;
     const ops: Op[] = [];
     const { linear, quantizeFor, matmuls } = this.linearOps(ops);
+    /**
+     * x += a block's output, written by `out(y, accumulate)`: straight into x, or (Gemma) into h,
+     * normed there by `postNorm`, then added.
+     */
+    const residual = (postNorm: VectorSpec | undefined, out: (y: number, accumulate: boolean) => void) => {
+      if (!postNorm) return out(L.x, true);
+      out(L.h, false);
+      ops.push(K.rmsNorm(L.h, L.vector(postNorm.name), L.h, T));
+      ops.push(K.add(L.x, L.h, T * e));
+    };
     for (const [l, layer] of L.tensors.layers.entries()) {
       ops.push(K.rmsNorm(L.x, L.vector(layer.attnNorm.name), L.h, T));
       linear(
@@ -167,12 +186,14 @@ export class WasmModel implements ModelBackend {
         ops.push(K.headNorm('q', L.qkv, ldqkv, 0, L.vector(layer.qNorm.name), T));
         ops.push(K.headNorm('k', L.qkv, ldqkv, nq, L.vector(layer.kNorm.name), T));
       }
-      ops.push(K.rope(L.qkv, ldqkv, L.rowInfo, L.ropeTable, T));
+      ops.push(K.rope(L.qkv, ldqkv, L.rowInfo, L.ropeTableOf(l), T));
       const kPool = L.kvPools[2 * l] as number;
       const vPool = L.kvPools[2 * l + 1] as number;
       ops.push(K.kvWrite(L.qkv, ldqkv, L.rowInfo, L.blockTable, kPool, vPool, T));
-      ops.push(K.attention(L.qkv, ldqkv, L.rowInfo, L.blockTable, kPool, vPool, L.attn, T));
-      linear([layer.attnOutput], L.attn, T, L.x, e, true);
+      ops.push(
+        K.attention(L.qkv, ldqkv, L.rowInfo, L.blockTable, kPool, vPool, L.attn, T, hp.swaLayers[l] === true),
+      );
+      residual(layer.postAttnNorm, (y, acc) => linear([layer.attnOutput], L.attn, T, y, e, acc));
       ops.push(K.rmsNorm(L.x, L.vector(layer.ffnNorm.name), L.h, T));
       if (layer.moe) {
         const moe = layer.moe;
@@ -232,9 +253,10 @@ export class WasmModel implements ModelBackend {
         }
         ops.push(K.scaledAccumulate(L.x, L.moeOut, L.moePairs, pairs));
       } else if (layer.down) {
+        const down = layer.down;
         linear(layer.gateUp, L.h, T, L.gateUp, 2 * hp.nFf, false);
         ops.push(K.siluMul(L.gateUp, L.act, T));
-        linear([layer.down], L.act, T, L.x, e, true);
+        residual(layer.postFfnNorm, (y, acc) => linear([down], L.act, T, y, e, acc));
       }
     }
     // Only the sampled rows go through the output head: one matmul per run of consecutive rows.

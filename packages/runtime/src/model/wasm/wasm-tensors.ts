@@ -1,6 +1,7 @@
 // Which GGUF tensors the CPU backend places where: per layer, the matrices one matmul op reads
 // (q, k and v rows stacked into one matrix when they share a type, and gate and up likewise, so
-// that one op and one barrier serve all three or both), the f32 vectors (norms, biases), and the
+// that one op and one barrier serve all three or both; a file's fused attn_qkv, and Phi-3's
+// gate|up ffn_up, are such a matrix already), the f32 vectors (norms, biases), and the
 // output head (output.weight, or token_embd.weight when the embedding is tied). A mixture-of-
 // experts layer (mixtral: llama with experts; qwen2moe) has instead a router (ffn_gate_inp, with
 // qwen2moe's shared-expert gate ffn_gate_inp_shexp stacked as one more row), each expert's
@@ -9,6 +10,7 @@
 import { RuminateError } from '@ruminate/errors';
 import type { GgufTensorInfo } from '../../gguf/types.ts';
 import type { Hparams } from '../hparams.ts';
+import { fusedQkvName } from '../tensor-names.ts';
 
 /** One weight matrix as a matmul reads it: rows of `cols` weights, from one or more stacked GGUF tensors. */
 export interface LinearSpec {
@@ -52,8 +54,12 @@ export interface LayerTensors {
   kNorm: VectorSpec | undefined;
   /** Attention output projection. */
   attnOutput: LinearSpec;
+  /** Norm of the attention output before the residual add (Gemma 2/3). */
+  postAttnNorm: VectorSpec | undefined;
   /** Pre-FFN norm. */
   ffnNorm: VectorSpec;
+  /** Norm of the feed-forward output before the residual add (Gemma 2/3). */
+  postFfnNorm: VectorSpec | undefined;
   /** gate|up projection(s) into one row of 2·ff columns (empty in a MoE layer). */
   gateUp: LinearSpec[];
   /** Down projection (absent in a MoE layer). */
@@ -104,9 +110,10 @@ export function modelLinears(
   };
   for (const l of tensors.layers) {
     for (const spec of l.qkv) out.push({ spec, accumulate: false, bias: l.qkvBias !== undefined });
-    out.push({ spec: l.attnOutput, accumulate: true, bias: false });
+    // Outputs add into the residual stream, except where Gemma norms them first.
+    out.push({ spec: l.attnOutput, accumulate: l.postAttnNorm === undefined, bias: false });
     plain(l.gateUp);
-    if (l.down) out.push({ spec: l.down, accumulate: true, bias: false });
+    if (l.down) out.push({ spec: l.down, accumulate: l.postFfnNorm === undefined, bias: false });
     if (l.moe) {
       plain(l.moe.router);
       for (const f of [...l.moe.experts, ...(l.moe.shared ? [l.moe.shared] : [])])
@@ -121,12 +128,12 @@ export function modelVectors(tensors: ModelTensors): VectorSpec[] {
   const out: VectorSpec[] = [tensors.outputNorm];
   for (const l of tensors.layers) {
     out.push(l.attnNorm, l.ffnNorm);
-    for (const v of [l.qkvBias, l.qNorm, l.kNorm]) if (v) out.push(v);
+    for (const v of [l.qkvBias, l.qNorm, l.kNorm, l.postAttnNorm, l.postFfnNorm]) if (v) out.push(v);
   }
   return out;
 }
 
-/** Groups the GGUF tensors of a model (llama, qwen2, qwen3; mixtral, qwen2moe) for the CPU backend. */
+/** Groups the GGUF tensors of a model (llama, qwen2, qwen3, phi3, gemma2, gemma3; mixtral, qwen2moe) for the CPU backend. */
 export function modelTensors(hp: Hparams, tensors: readonly GgufTensorInfo[]): ModelTensors {
   // Optional tensors llama.cpp binds that this backend does not implement yet: refused, never ignored.
   const unread = tensors.find((t) =>
@@ -163,28 +170,48 @@ export function modelTensors(hp: Hparams, tensors: readonly GgufTensorInfo[]): M
   const layers: LayerTensors[] = [];
   for (let l = 0; l < hp.nLayers; l++) {
     const p = `blk.${l}.`;
-    const biasNames = ['attn_q', 'attn_k', 'attn_v'].map((n) => byName.get(`${p}${n}.bias`));
+    const fused = byName.get(fusedQkvName(l));
+    const biasNames = fused
+      ? [byName.get(`${p}attn_qkv.bias`)]
+      : ['attn_q', 'attn_k', 'attn_v'].map((n) => byName.get(`${p}${n}.bias`));
     layers.push({
       attnNorm: vector(`${p}attn_norm.weight`, hp.nEmbd),
-      qkv: stacked(
-        `${p}attn_qkv`,
-        [need(`${p}attn_q.weight`), need(`${p}attn_k.weight`), need(`${p}attn_v.weight`)],
-        hp.nEmbd,
-        [nq, nkv, nkv],
-      ),
+      qkv: fused
+        ? [single(fused, hp.nEmbd, nq + 2 * nkv)]
+        : stacked(
+            `${p}attn_qkv`,
+            [need(`${p}attn_q.weight`), need(`${p}attn_k.weight`), need(`${p}attn_v.weight`)],
+            hp.nEmbd,
+            [nq, nkv, nkv],
+          ),
       qkvBias: biasNames.some((b) => b !== undefined)
-        ? { name: `${p}attn_qkv.bias`, length: nq + 2 * nkv, sources: biasNames, lengths: [nq, nkv, nkv] }
+        ? {
+            name: `${p}attn_qkv.bias`,
+            length: nq + 2 * nkv,
+            sources: biasNames,
+            lengths: fused ? [nq + 2 * nkv] : [nq, nkv, nkv],
+          }
         : undefined,
       qNorm: optionalVector(`${p}attn_q_norm.weight`, hd),
       kNorm: optionalVector(`${p}attn_k_norm.weight`, hd),
       attnOutput: single(need(`${p}attn_output.weight`), nq, hp.nEmbd),
+      postAttnNorm: hp.postNorms ? vector(`${p}post_attention_norm.weight`, hp.nEmbd) : undefined,
       ffnNorm: vector(`${p}ffn_norm.weight`, hp.nEmbd),
+      postFfnNorm: hp.postNorms ? vector(`${p}post_ffw_norm.weight`, hp.nEmbd) : undefined,
       ...(hp.nExperts > 0
         ? { gateUp: [], down: undefined, moe: moeTensors(hp, p, need, byName) }
-        : { ...ffn(p, '', hp.nFf, need, hp.nEmbd), moe: undefined }),
+        : hp.arch === 'phi3'
+          ? {
+              // Phi-3's ffn_up is gate|up already: rows 0..n_ff the gate, n_ff..2·n_ff the up.
+              gateUp: [single(need(`${p}ffn_up.weight`), hp.nEmbd, 2 * hp.nFf)],
+              down: single(need(`${p}ffn_down.weight`), hp.nFf, hp.nEmbd),
+              moe: undefined,
+            }
+          : { ...ffn(p, '', hp.nFf, need, hp.nEmbd), moe: undefined }),
     });
   }
-  const head = byName.get('output.weight') ?? need('token_embd.weight');
+  // gemma2 always projects with token_embd (the tensor check refuses an output.weight there).
+  const head = (hp.arch === 'gemma2' ? undefined : byName.get('output.weight')) ?? need('token_embd.weight');
   return {
     layers,
     outputNorm: vector('output_norm.weight', hp.nEmbd),

@@ -2,7 +2,10 @@
 // prefill chunks and decode rows alike: every row reads its own slot's keys 0..position through
 // the block table. Work is split over threads by (row, kv head); a unit streams the keys of its
 // kv head once, each K and V row serving all nHeads/nKvHeads q heads that share it (ggml's GQA
-// broadcast: q head h reads kv head h / group). Scores are q·k / sqrt(headDim); the softmax is
+// broadcast: q head h reads kv head h / group). Scores are q·k · scale (1/sqrt(headDim) unless
+// the model says otherwise), optionally soft-capped to c·tanh(s/c) (Gemma 2), over the keys
+// position − window + 1 … position when the layer has a sliding window (llama.cpp's standard SWA
+// mask), else over 0 … position; the softmax is
 // the online one of Milakov & Gimelshein 2018 ("Online normalizer calculation for softmax"), one
 // key at a time with one exp per (key, head): when a score s exceeds the running max m, the sum
 // and the output accumulated so far are scaled by e^(m − s), otherwise the key gets weight
@@ -24,6 +27,12 @@ export interface PagedAttentionSpec {
   nKvHeads: number;
   /** Floats per head (even). */
   headDim: number;
+  /** Multiplier of q·k (default 1/sqrt(headDim)). */
+  scale?: number;
+  /** Soft-cap c of the scaled scores, c·tanh(s/c) (default 0: none). */
+  softcap?: number;
+  /** Keys a query sees, itself included: position − window + 1 … position (default 0: all from 0). */
+  window?: number;
   /** Export name (default `paged_attention_<nHeads>_<nKvHeads>_<headDim>`). */
   name?: string;
 }
@@ -59,7 +68,12 @@ export function emitPagedAttention(mod: ModuleBuilder, spec: PagedAttentionSpec)
   const pieces = headPieces(headDim);
   const headBytes = headDim * 4;
   const tokenBytes = kv * headBytes;
-  const scale = 1 / Math.sqrt(headDim);
+  const scale = spec.scale ?? 1 / Math.sqrt(headDim);
+  const softcap = spec.softcap ?? 0;
+  const window = spec.window ?? 0;
+  if (!(softcap >= 0) || !(Number.isInteger(window) && window >= 0)) {
+    throw new RangeError(`paged attention: soft-cap ${softcap}, window ${window}`);
+  }
   mod.func(name, kernelParams(args), [], (b) => {
     const { q, ldq, kPool, vPool, blockTable, maxPages, rowInfo, out, ldo, rows, thread, threads } =
       paramsByName(b, args);
@@ -79,6 +93,8 @@ export function emitPagedAttention(mod: ModuleBuilder, spec: PagedAttentionSpec)
     const vp = L('i32', 'vp');
     const t = L('i32', 't');
     const n = L('i32', 'n');
+    const first = L('i32', 'first');
+    const t0 = L('i32', 't0');
     const [s, d, e] = ['s', 'd', 'e'].map((x) => L('f32', x)) as [Local, Local, Local];
     const ev = L('v128', 'ev');
     const acc = L('v128', 'acc');
@@ -115,7 +131,16 @@ export function emitPagedAttention(mod: ModuleBuilder, spec: PagedAttentionSpec)
         }
       }
       b.get(pos).i32(4).op('i32.shr_u').i32(1).op('i32.add').set(pages);
-      b.range(lp, 0, pages, 1, () => {
+      // first = max(0, pos + 1 − window): the oldest key the query sees; pages before its page are skipped.
+      if (window > 0) {
+        b.get(pos)
+          .i32(1 - window)
+          .op('i32.add')
+          .tee(first);
+        b.i32(0).get(first).i32(0).op('i32.gt_s').select().set(first);
+      } else b.i32(0).set(first);
+      b.get(first).i32(4).op('i32.shr_u').set(lp);
+      b.range(lp, lp, pages, 1, () => {
         // kp = kPool + 4·((page·16·kv + g)·headDim), vp likewise; n = min(16, pos + 1 − 16·lp)
         b.get(bt).get(lp).i32(2).op('i32.shl').op('i32.add').op('i32.load');
         b.i32(PAGE_TOKENS * kv)
@@ -129,7 +154,13 @@ export function emitPagedAttention(mod: ModuleBuilder, spec: PagedAttentionSpec)
         b.get(kp).get(kPool).op('i32.add').set(kp);
         b.get(pos).i32(1).op('i32.add').get(lp).i32(4).op('i32.shl').op('i32.sub').tee(n);
         b.i32(PAGE_TOKENS).get(n).i32(PAGE_TOKENS).op('i32.lt_s').select().set(n);
-        b.range(t, 0, n, 1, () => {
+        // t0 = max(0, first − 16·lp): the first key of this page inside the window.
+        b.get(first).get(lp).i32(4).op('i32.shl').op('i32.sub').tee(t0);
+        b.i32(0).get(t0).i32(0).op('i32.gt_s').select().tee(t0);
+        b.i32(tokenBytes).op('i32.mul').tee(t);
+        b.get(kp).op('i32.add').set(kp);
+        b.get(vp).get(t).op('i32.add').set(vp);
+        b.range(t, t0, n, 1, () => {
           for (let h = 0; h < group; h++) emitKeyUpdate(b, h);
           b.get(kp).i32(tokenBytes).op('i32.add').set(kp);
           b.get(vp).i32(tokenBytes).op('i32.add').set(vp);
@@ -160,7 +191,9 @@ export function emitPagedAttention(mod: ModuleBuilder, spec: PagedAttentionSpec)
       }
       b.get(acc);
       emitHorizontalSum(b);
-      b.f32(scale).op('f32.mul').tee(s);
+      b.f32(scale).op('f32.mul');
+      if (softcap > 0) emitSoftcap(b, softcap, s, e);
+      b.tee(s);
       b.get(m[h] as Local)
         .op('f32.sub')
         .tee(d);
@@ -208,4 +241,19 @@ export function emitPagedAttention(mod: ModuleBuilder, spec: PagedAttentionSpec)
     }
   });
   return { name, args };
+}
+
+/**
+ * Pops an f32 y and pushes c·tanh(y/c), with tanh|z| = (1 − e^(−2|z|)) / (1 + e^(−2|z|)) (e in
+ * (0, 1], no overflow) and the sign of z put back. `z` and `t` are scratch locals.
+ */
+function emitSoftcap(b: FunctionBuilder, c: number, z: Local, t: Local): void {
+  b.f32(1 / c)
+    .op('f32.mul')
+    .tee(z);
+  b.op('f32.abs').f32(-2).op('f32.mul');
+  emitExpF32(b);
+  b.set(t);
+  b.f32(1).get(t).op('f32.sub').f32(1).get(t).op('f32.add').op('f32.div');
+  b.get(z).op('f32.copysign').f32(c).op('f32.mul');
 }

@@ -1,7 +1,7 @@
 // The host-side (cos θ, sin θ) table the RoPE kernel reads (RoFormer, Su et al. 2021, with
 // llama.cpp's frequency conventions, ggml rope_yarn with ext_factor 0): for position p and pair
-// i < ropeDims/2, θ = (p / linearScale) · base^(−2i / ropeDims) / freqFactors[i], computed in
-// float64 and rounded to f32 once.
+// i < ropeDims/2, θ = (p / linearScale) · base^(−2i / ropeDims) / freqFactors[i], and both
+// multiplied by ggml's attn_factor (`magnitude`), computed in float64 and rounded to f32 once.
 
 /** Inputs of the RoPE table. */
 export interface RopeTableSpec {
@@ -15,6 +15,8 @@ export interface RopeTableSpec {
   freqFactors?: ArrayLike<number>;
   /** Linear position scaling: positions are divided by it (llama.cpp freq_scale = 1 / linearScale). */
   linearScale?: number;
+  /** Multiplier of cos and sin (ggml rope's attn_factor, e.g. Phi-3 LongRoPE's; default 1). */
+  magnitude?: number;
 }
 
 /** Builds `f32 [maxPositions][ropeDims/2][2]` = (cos θ, sin θ). */
@@ -26,6 +28,7 @@ export function buildRopeTable(spec: RopeTableSpec): Float32Array {
     throw new RangeError(`rope table: ${spec.freqFactors.length} frequency factors for ${half} pairs`);
   }
   const scale = spec.linearScale ?? 1;
+  const m = spec.magnitude ?? 1;
   const inv = Float64Array.from({ length: half }, (_, i) => {
     const factor = spec.freqFactors ? (spec.freqFactors[i] as number) : 1;
     return base ** ((-2 * i) / ropeDims) / factor;
@@ -34,8 +37,8 @@ export function buildRopeTable(spec: RopeTableSpec): Float32Array {
   for (let p = 0; p < maxPositions; p++) {
     for (let i = 0; i < half; i++) {
       const theta = (p / scale) * (inv[i] as number);
-      table[2 * (p * half + i)] = Math.cos(theta);
-      table[2 * (p * half + i) + 1] = Math.sin(theta);
+      table[2 * (p * half + i)] = m * Math.cos(theta);
+      table[2 * (p * half + i) + 1] = m * Math.sin(theta);
     }
   }
   return table;
