@@ -1,8 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
+// A relative import: Vite bundles it into the config (a package import would reach Node as .ts).
+import { ortAssets } from '../../packages/transformers/src/build/ort-assets.ts';
 
 // The playground is a static site: `pnpm --filter ./apps/playground build` → apps/playground/dist.
 // The bundled model (the first models/*.gguf) and its eval set (models/*-eval.jsonl) are copied
@@ -26,10 +28,28 @@ try {
   evalSet = undefined;
 }
 
+// The bundled model in ONNX (models/<name>-onnx/, the converter's output) for the transformers.js
+// engine, and the onnxruntime-web files transformers.js loads at run time (its default is a CDN).
+const onnxDir = bundled ? join(modelsDir, bundled.replace(/-q\d.*\.gguf$|\.gguf$/, '-onnx')) : undefined;
+const onnxModel =
+  onnxDir && statSync(onnxDir, { throwIfNoEntry: false })?.isDirectory() ? onnxDir : undefined;
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(join(dir, e.name)) : e.name.startsWith('.') ? [] : [join(dir, e.name)],
+  );
 const copyModel: Plugin = {
   name: 'ruminate-bundled-model',
   apply: 'build',
   generateBundle() {
+    if (onnxModel) {
+      for (const file of filesUnder(onnxModel)) {
+        this.emitFile({
+          type: 'asset',
+          fileName: `models/${relative(modelsDir, file)}`,
+          source: readFileSync(file),
+        });
+      }
+    }
     if (evalSet) {
       this.emitFile({
         type: 'asset',
@@ -57,10 +77,13 @@ export default defineConfig({
   base: './',
   server: { headers: isolation },
   preview: { headers: isolation },
-  plugins: [react(), copyModel],
+  plugins: [react(), copyModel, ...(onnxModel ? [ortAssets('ort')] : [])],
   logLevel: 'warn',
   define: {
     'import.meta.env.VITE_RUMINATE_MODEL': JSON.stringify(bundled ? `./models/${bundled}` : ''),
+    'import.meta.env.VITE_RUMINATE_ONNX_MODEL': JSON.stringify(
+      onnxModel ? `./models/${relative(modelsDir, onnxModel)}` : '',
+    ),
     'import.meta.env.VITE_RUMINATE_EVAL': JSON.stringify(evalSet ? `./models/${evalSet}` : ''),
   },
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022' },

@@ -1,11 +1,13 @@
 // The peers benchmark page: the same GGUF, prompt ids and token count through Ruminate (its
 // WebAssembly backend, then its WebGPU backend, each forced with the `backend` load option, each
 // in its own worker) and wllama (wasm with all threads, with one thread, then its WebGPU build),
-// one engine at a time so they never compete for the CPU. Called by `ruminate bench peers`
+// and transformers.js (the same weights converted to ONNX; wasm, then WebGPU), one engine at a
+// time so they never compete for the CPU. Called by `ruminate bench peers`
 // through `window.benchPeers`; the server sends COOP/COEP, so the page is cross-origin isolated
 // and both Ruminate's pool and wllama get threads.
 import type { EngineFailure, EngineRun, PeersPageRequest, PeersPageResult } from '../peers/types.ts';
 import { runRuminate } from './peers-ruminate.ts';
+import { runTransformers } from './peers-transformers.ts';
 import { runWllama } from './peers-wllama.ts';
 
 declare global {
@@ -76,6 +78,16 @@ window.benchPeers = async (req) => {
       wllama.push(failed(c.name, e));
     }
   }
+  // transformers.js on the same weights (the converter's ONNX), its wasm device then its WebGPU one.
+  const transformers: (EngineRun | EngineFailure)[] = [];
+  for (const device of ['wasm', 'webgpu'] as const) {
+    if (req.skip.includes(`transformers-${device}`)) continue;
+    try {
+      transformers.push(await runTransformers(req, device, status));
+    } catch (e) {
+      transformers.push(failed(`transformers.js (${device})`, e));
+    }
+  }
   status('done');
-  return { ruminate, batch, ruminateWasm, batchWasm, wllama, page };
+  return { ruminate, batch, ruminateWasm, batchWasm, wllama, transformers, page };
 };

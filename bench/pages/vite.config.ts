@@ -2,6 +2,8 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+// A relative import: Vite bundles it into the config (a package import would reach Node as .ts).
+import { ortAssets } from '../../packages/transformers/src/build/ort-assets.ts';
 
 // Builds every bench/pages/*.html into bench/.tmp/dist, served at /bench/.
 const here = dirname(fileURLToPath(import.meta.url));
@@ -21,5 +23,7 @@ export default defineConfig({
     rollupOptions: { input },
     target: 'es2022',
   },
+  // onnxruntime-web's wasm files for transformers.js, served at /bench/ort/ (no CDN offline).
+  plugins: [ortAssets('ort')],
   worker: { format: 'es' },
 });

@@ -78,6 +78,8 @@ export interface PeersPageResult {
   batchWasm: BatchRun | { error: string };
   /** wllama's configurations: wasm with all cores' threads, wasm with 1 thread, its WebGPU backend. */
   wllama: (EngineRun | EngineFailure)[];
+  /** transformers.js on the converted ONNX: its wasm device, then its WebGPU device. */
+  transformers: (EngineRun | EngineFailure)[];
   /** Page facts: user agent, hardwareConcurrency, cross-origin isolation, adapter. */
   page: { userAgent: string; hardwareConcurrency: number; crossOriginIsolated: boolean; adapter: string };
 }
@@ -105,6 +107,10 @@ export interface PeersPageRequest {
   sampleTokens: number;
   /** Ruminate wasm threads (absent: the engine's default, every core where cross-origin isolated). */
   threads?: number;
-  /** Skip an engine: 'ruminate' | 'ruminate-wasm' | 'wllama-cpu' | 'wllama-cpu1' | 'wllama-webgpu'. */
+  /** URL of the model converted to ONNX (the transformers.js folder), when the converter supports it. */
+  onnxUrl?: string;
+  /** Which of its files transformers.js loads: `q4` (onnx/model_q4.onnx, the GGUF's q4_0 matrices kept 4-bit) where the converter wrote one, else `fp32`. */
+  onnxDtype?: 'fp32' | 'q4';
+  /** Skip an engine: 'ruminate' | 'ruminate-wasm' | 'wllama-cpu' | 'wllama-cpu1' | 'wllama-webgpu' | 'transformers-wasm' | 'transformers-webgpu'. */
   skip: string[];
 }

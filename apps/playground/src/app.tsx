@@ -22,6 +22,9 @@ import {
   BACKENDS,
   type BackendChoice,
   BUNDLED_MODEL_URL,
+  BUNDLED_ONNX_URL,
+  ENGINES,
+  type EngineChoice,
   type ModelChoice,
   ModelPicker,
 } from './model-picker.tsx';
@@ -63,16 +66,34 @@ function optionsFor(choice: ModelChoice, backend: BackendChoice, made: Engine): 
   }
 }
 
-function statusText(choice: ModelChoice | null, status: string, on: LoadedOn | null): string {
+function statusText(
+  choice: ModelChoice | null,
+  status: string,
+  on: LoadedOn | null,
+  engine: EngineChoice,
+): string {
   if (choice === null) return 'No model loaded yet: choose one and press Load model.';
   if (status === 'error') return 'The model did not load.';
   if (status === 'loading') return 'Loading the model…';
   if (status === 'ready') {
     if (choice.kind === 'demo') return 'Ready (scripted demo model).';
-    return on ? `Ready on ${describeBackend(on)}.` : 'Ready.';
+    const by = engine === 'transformers' ? ' (transformers.js)' : '';
+    return on ? `Ready on ${describeBackend(on)}${by}.` : `Ready${by}.`;
   }
   if (status === 'running') return 'Running…';
   return 'Idle.';
+}
+
+function engineParam(): EngineChoice {
+  const e = new URLSearchParams(location.search).get('engine');
+  return ENGINES.some(([k]) => k === e) ? (e as EngineChoice) : 'ruminate';
+}
+
+/** A worker for the chosen engine: Ruminate's own entry, or the transformers.js one (its own chunk, so the page never loads transformers.js unless asked). */
+function startEngine(engine: EngineChoice): Engine {
+  if (engine === 'ruminate') return createWorkerEngine({ shared: false, closeOnUnload: true }).engine;
+  const worker = new Worker(new URL('./transformers-worker.ts', import.meta.url), { type: 'module' });
+  return createWorkerEngine({ worker, closeOnUnload: true }).engine;
 }
 
 function backendParam(): BackendChoice {
@@ -91,6 +112,11 @@ export function App() {
   const [plan, setPlan] = useState<Plan | null>(null);
   const [run, setRun] = useState<RunView | null>(null);
   const [backend, setBackend] = useState<BackendChoice>(backendParam);
+  const [engineChoice, setEngineChoice] = useState<EngineChoice>(engineParam);
+  const engineChoiceRef = useRef(engineChoice);
+  engineChoiceRef.current = engineChoice;
+  // The engine of the model now loaded (the switch may have moved since).
+  const [loadedEngine, setLoadedEngine] = useState<EngineChoice>(engineChoice);
   // A ref, not state: a worker engine is a proxy that React would call as an updater function.
   const engineRef = useRef<Engine | null>(null);
   const [loadedOn, setLoadedOn] = useState<LoadedOn | null>(null);
@@ -102,8 +128,8 @@ export function App() {
   backendRef.current = backend;
   const load = useCallback((c: ModelChoice) => {
     // The scripted demo is a teaching aid in this page; every real model runs in a worker.
-    const e =
-      c.kind === 'demo' ? demoEngine() : createWorkerEngine({ shared: false, closeOnUnload: true }).engine;
+    const e = c.kind === 'demo' ? demoEngine() : startEngine(engineChoiceRef.current);
+    setLoadedEngine(engineChoiceRef.current);
     setChoice(c);
     setPlan(null);
     setRun(null);
@@ -137,7 +163,11 @@ export function App() {
     // ?model=demo or ?model=<GGUF URL> loads at once (shareable links, tests).
     const q = new URLSearchParams(location.search).get('model');
     if (q === 'demo') load({ kind: 'demo' });
-    else if (q === 'bundled') load({ kind: 'bundled', url: BUNDLED_MODEL_URL });
+    else if (q === 'bundled')
+      load({
+        kind: 'bundled',
+        url: engineChoiceRef.current === 'transformers' ? BUNDLED_ONNX_URL : BUNDLED_MODEL_URL,
+      });
     else if (q) load({ kind: 'url', url: q });
   }, [load]);
   const live = r.status === 'running' ? r.run : (run ?? r.run);
@@ -164,6 +194,8 @@ export function App() {
             current={choice?.kind}
             backend={backend}
             onBackend={setBackend}
+            engine={engineChoice}
+            onEngine={setEngineChoice}
             onLoad={load}
           />
           <DevicePanel device={device} loadedOn={choice?.kind === 'demo' ? null : loadedOn} />
@@ -171,7 +203,7 @@ export function App() {
         <section className="panel" aria-labelledby="status-h">
           <h2 id="status-h">Status</h2>
           <p role="status" data-testid="status">
-            {statusText(choice, r.status, loadedOn)}
+            {statusText(choice, r.status, loadedOn, loadedEngine)}
           </p>
           <LoadProgressBars progress={r.progress} loading={r.status === 'loading'} />
           {err && (

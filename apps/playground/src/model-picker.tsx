@@ -17,8 +17,20 @@ export const BACKENDS: [BackendChoice, string][] = [
   ['wasm', 'WebAssembly (CPU, every core where the page is cross-origin isolated)'],
 ];
 
+/** Which library runs the model: Ruminate's own runtime, or transformers.js (ONNX) behind the same contract. */
+export type EngineChoice = 'ruminate' | 'transformers';
+
+/** The engine switch's choices and their labels. */
+export const ENGINES: [EngineChoice, string][] = [
+  ['ruminate', 'Ruminate (GGUF)'],
+  ['transformers', 'transformers.js (ONNX: the bundled model converted, or a model folder URL)'],
+];
+
 /** The bundled default model, served next to the site. */
 export const BUNDLED_MODEL_URL: string = import.meta.env.VITE_RUMINATE_MODEL || '';
+
+/** The bundled model in ONNX (the converter's folder), for the transformers.js engine. */
+export const BUNDLED_ONNX_URL: string = import.meta.env.VITE_RUMINATE_ONNX_MODEL || '';
 
 /** Picks the bundled model, a GGUF URL, a dropped local file, or the scripted demo; and the backend. */
 export function ModelPicker(props: {
@@ -26,6 +38,8 @@ export function ModelPicker(props: {
   current: ModelChoice['kind'] | undefined;
   backend: BackendChoice;
   onBackend: (backend: BackendChoice) => void;
+  engine: EngineChoice;
+  onEngine: (engine: EngineChoice) => void;
   onLoad: (choice: ModelChoice) => void;
 }) {
   const [kind, setKind] = useState<ModelChoice['kind']>(BUNDLED_MODEL_URL ? 'bundled' : 'demo');
@@ -40,7 +54,8 @@ export function ModelPicker(props: {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (kind === 'demo') props.onLoad({ kind });
-    else if (kind === 'bundled') props.onLoad({ kind, url: BUNDLED_MODEL_URL });
+    else if (kind === 'bundled')
+      props.onLoad({ kind, url: props.engine === 'transformers' ? BUNDLED_ONNX_URL : BUNDLED_MODEL_URL });
     else if (kind === 'url' && url.trim()) props.onLoad({ kind, url: url.trim() });
     else if (kind === 'file' && file) props.onLoad({ kind, file });
   };
@@ -82,6 +97,21 @@ export function ModelPicker(props: {
           </label>
         ))}
       </fieldset>
+      <fieldset disabled={kind === 'demo'}>
+        <legend>Which engine runs it</legend>
+        {ENGINES.map(([e, label]) => (
+          <label key={e} className="choice">
+            <input
+              type="radio"
+              name={`${id}-engine`}
+              value={e}
+              checked={props.engine === e}
+              onChange={() => props.onEngine(e)}
+            />
+            {label}
+          </label>
+        ))}
+      </fieldset>
       <fieldset disabled={kind === 'demo'} aria-describedby={kind === 'demo' ? `${id}-demo-note` : undefined}>
         <legend>Where the model computes</legend>
         {BACKENDS.map(([b, label]) => (
@@ -104,7 +134,9 @@ export function ModelPicker(props: {
       </fieldset>
       {kind === 'url' && (
         <label className="field">
-          GGUF URL
+          {props.engine === 'transformers'
+            ? 'Model folder URL (config.json, tokenizer.json, onnx/model.onnx)'
+            : 'GGUF URL'}
           <input
             type="url"
             value={url}

@@ -41,7 +41,9 @@ export type RuminateErrorCode =
   | 'grammar-too-complex'
   | 'grammar-rejected'
   | 'grammar-unavailable'
-  | 'unsupported-feature';
+  | 'unsupported-feature'
+  /** The engine's library cannot do what the Engine contract asks (the message names it). */
+  | 'engine-unsupported';
 
 /**
  * The one error type Ruminate throws. `code` says what went wrong for programs, the

@@ -43,6 +43,7 @@ export { Sha256 } from './loading/sha256.ts';
 export { createSourceOpener, type SourceOpenerOptions } from './loading/source-opener.ts';
 export { type ModelTensor, splitPartNames } from './loading/split-gguf.ts';
 export { type TensorChunk, type TensorChunkOptions, tensorChunks } from './loading/tensor-stream.ts';
+export type { RowSampling, SampledToken } from './model/backend.ts';
 export { type Architecture, type Hparams, readHparams } from './model/hparams.ts';
 export { type ModelMatmulProblem, modelMatmulProblems, TUNED_ROW_COUNTS } from './model/matmul-problems.ts';
 export {
@@ -52,6 +53,9 @@ export {
   type FileTensor,
   type TensorCheckOptions,
 } from './model/tensor-names.ts';
+export { CpuSampler, sampleRows } from './sampling/cpu-sampler.ts';
+export { toSampledToken } from './sampling/sampled-token.ts';
+export { samplerRowParams } from './sampling/sampler-row-params.ts';
 export type { GgufMetadataLike, SpecialTokenName, TokenizerSpec } from './tokenizer/metadata.ts';
 export { type PreTokenizerKind, preTokenize } from './tokenizer/pre-tokenize.ts';
 export { StreamingDetokenizer } from './tokenizer/streaming-detokenizer.ts';

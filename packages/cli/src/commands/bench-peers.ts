@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
 import { benchPrompt, peerFixture } from '@ruminate/bench/peers/fixture.ts';
 import type { BatchRun, EngineRun, PeersPageRequest, PeersPageResult } from '@ruminate/bench/peers/types.ts';
 import { openBenchPage } from '@ruminate/bench/support/browser.ts';
-import { RuminateError } from '@ruminate/errors';
+import { isRuminateError, RuminateError } from '@ruminate/errors';
+import { convertedFolder } from '@ruminate/transformers/convert';
 import { log, out, table } from '../log.ts';
 import type { BenchSuite } from './bench.ts';
 
@@ -22,8 +23,12 @@ const usage = [
   '  --sample-tokens tokens (default 32) from one new prompt: Ruminate forks and steps them together,',
   '  wllama runs them one after another (wall time). --threads: Ruminate wasm threads (default: every',
   '  core). Without --model: the project-written 31M Q4_0 llama (.cache/fixtures/) and the bundled',
-  '  models/mul-q8_0.gguf when present. ENGINE: ruminate (WebGPU), ruminate-wasm, wllama-cpu,',
-  '  wllama-cpu1, wllama-webgpu. Writes bench/results/peers.json (or --out FILE, for trial runs).',
+  '  models/mul-q8_0.gguf when present. transformers.js runs the same weights: each GGUF the',
+  '  converter supports is converted to ONNX first (cached by hash under .cache/fixtures/onnx/), then',
+  '  run on its wasm and WebGPU devices with its own generate() (16 samples: one batched call); a q4_0',
+  '  GGUF runs as onnx/model_q4.onnx (its 4-bit blocks as MatMulNBits), others as fp32.',
+  '  ENGINE: ruminate (WebGPU), ruminate-wasm, wllama-cpu, wllama-cpu1, wllama-webgpu,',
+  '  transformers-wasm, transformers-webgpu. Writes bench/results/peers.json (or --out FILE).',
 ].join('\n');
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -56,6 +61,17 @@ interface PeersModelRow {
   wasmGreedyAgreeChars: number | null;
   /** Prompt tokens each engine reports having processed (equal when the comparison is fair). */
   promptTokensByEngine: Record<string, number>;
+  /** transformers.js: decode tok/s on its wasm and WebGPU devices, and its best 16-samples wall time. */
+  transformersWasmDecodeTokS: number | null;
+  transformersWebgpuDecodeTokS: number | null;
+  transformersSamples16Ms: number | null;
+  transformersSamplesEngine: string | null;
+  /** Ruminate's best backend: decode tok/s and 16-samples wall time (each the better of wasm and WebGPU). */
+  ruminateBestDecodeTokS: number | null;
+  ruminateBestSamples16Ms: number | null;
+  /** Ruminate's best over transformers.js's best: decode (higher is better for Ruminate) and samples (transformers ms / Ruminate ms). */
+  decodeOverTransformers: number | null;
+  samplesOverTransformers: number | null;
 }
 
 /** The URL the bench server serves `path` at (files outside its folders are linked under .cache/fixtures/peer-links/). */
@@ -99,7 +115,42 @@ function wllamaBestSamples(result: PeersPageResult): EngineRun | undefined {
     .sort((a, b) => (samplesMs(a) as number) - (samplesMs(b) as number))[0];
 }
 
-function summarize(model: string, bytes: number, result: PeersPageResult): PeersModelRow {
+/** The lowest of the defined values, or undefined. */
+const lowest = (xs: (number | undefined)[]) => {
+  const v = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  return v.length ? Math.min(...v) : undefined;
+};
+const highest = (xs: (number | undefined)[]) => {
+  const v = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  return v.length ? Math.max(...v) : undefined;
+};
+
+/** transformers.js's figures and Ruminate's best against them. */
+function transformersSummary(result: PeersPageResult, samples: number) {
+  const tjs = result.transformers.filter(ok);
+  const device = (d: string) => tjs.find((e) => e.engine.startsWith(`transformers.js (${d}`));
+  const ours = [result.ruminateWasm, result.ruminate].filter(ok);
+  const bestSamples = tjs
+    .filter((e) => samplesMs(e) !== undefined)
+    .sort((a, b) => (samplesMs(a) as number) - (samplesMs(b) as number))[0];
+  const ruminateDecode = highest(ours.map((e) => e.decodeTokS));
+  const ruminateSamples = lowest(ours.map(samplesMs));
+  const tjsDecode = highest(tjs.map((e) => e.decodeTokS));
+  const tjsSamples = samplesMs(bestSamples);
+  const sixteen = (v: number | undefined) => (samples === 16 ? (v ?? null) : null);
+  return {
+    transformersWasmDecodeTokS: device('wasm')?.decodeTokS ?? null,
+    transformersWebgpuDecodeTokS: device('webgpu')?.decodeTokS ?? null,
+    transformersSamples16Ms: sixteen(tjsSamples),
+    transformersSamplesEngine: bestSamples?.engine ?? null,
+    ruminateBestDecodeTokS: ruminateDecode ?? null,
+    ruminateBestSamples16Ms: sixteen(ruminateSamples),
+    decodeOverTransformers: ruminateDecode && tjsDecode ? ruminateDecode / tjsDecode : null,
+    samplesOverTransformers: ruminateSamples && tjsSamples ? tjsSamples / ruminateSamples : null,
+  };
+}
+
+function summarize(model: string, bytes: number, result: PeersPageResult, samples: number): PeersModelRow {
   const best = wllamaByDecode(result)[0];
   const r = ok(result.ruminate) ? result.ruminate : undefined;
   const w = ok(result.ruminateWasm) ? result.ruminateWasm : undefined;
@@ -119,10 +170,11 @@ function summarize(model: string, bytes: number, result: PeersPageResult): Peers
     greedyAgreeChars: r && cpu ? commonPrefix(r.text, cpu.text) : null,
     wasmGreedyAgreeChars: w && cpu ? commonPrefix(w.text, cpu.text) : null,
     promptTokensByEngine: Object.fromEntries(
-      [result.ruminateWasm, result.ruminate, ...result.wllama]
+      [result.ruminateWasm, result.ruminate, ...result.wllama, ...result.transformers]
         .filter(ok)
         .map((e) => [e.engine, e.promptTokens]),
     ),
+    ...transformersSummary(result, samples),
   };
 }
 
@@ -130,12 +182,14 @@ function render(rows: PeersModelRow[], samples: number, sampleTokens: number): s
   const f = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
   const parts: string[] = [];
   for (const row of rows) {
-    const { ruminate, ruminateWasm, wllama, batch, batchWasm } = row.result;
+    const { ruminate, ruminateWasm, wllama, transformers, batch, batchWasm } = row.result;
     const ours: [Outcome, PeersPageResult['batch']][] = [
       [ruminateWasm, batchWasm],
       [ruminate, batch],
     ];
-    const engines: Outcome[] = [ruminateWasm, ruminate, ...wllama];
+    const engines: Outcome[] = [ruminateWasm, ruminate, ...wllama, ...transformers];
+    // The ratio columns compare with wllama; transformers.js has its own line below the table.
+    const peerRuns = [...wllama, ...transformers];
     const cell = (e: Outcome, pick: (r: EngineRun) => number | undefined, d = 1) =>
       ok(e) ? f(pick(e), d) : 'n/a';
     /** Ruminate's figure over wllama's best (lowest for ms rows: < 1 is better there). */
@@ -186,7 +240,7 @@ function render(rows: PeersModelRow[], samples: number, sampleTokens: number): s
           [
             `${seqs} seqs, shared prompt, tok/s in all`,
             ...ours.map(([, b]) => batchCell(b)),
-            ...wllama.map((e) => (ok(e) ? `${f(e.decodeTokS)} (one at a time)` : 'n/a')),
+            ...peerRuns.map((e) => (ok(e) ? `${f(e.decodeTokS)} (one at a time)` : 'n/a')),
             ...batchRatio,
           ],
           [
@@ -207,6 +261,21 @@ function render(rows: PeersModelRow[], samples: number, sampleTokens: number): s
       '  ratio: Ruminate over the best wllama figure (for ms rows, the lowest; < 1 is better there);',
       `  ${seqs} seqs: wllama decodes one sequence at a time, so its figure there is its decode rate`,
     );
+    if (row.decodeOverTransformers !== null || row.samplesOverTransformers !== null) {
+      parts.push(
+        `  Ruminate's best vs transformers.js's best (same weights in ONNX): decode ${f(row.decodeOverTransformers ?? undefined, 2)}× ` +
+          `(${f(row.ruminateBestDecodeTokS ?? undefined)} vs ${f(highest([row.transformersWasmDecodeTokS ?? undefined, row.transformersWebgpuDecodeTokS ?? undefined]))} tok/s), ` +
+          `${samples} samples ${f(row.samplesOverTransformers ?? undefined, 2)}× faster (${f(
+            lowest(
+              engines
+                .filter(ok)
+                .filter((e) => !e.engine.startsWith('transformers') && !e.engine.startsWith('wllama'))
+                .map(samplesMs),
+            ),
+            0,
+          )} vs ${f(row.transformersSamples16Ms ?? undefined, 0)} ms)`,
+      );
+    }
     const peerSamples = wllamaBestSamples(row.result);
     if (row.wasmSamplesSpeedup !== null && peerSamples) {
       parts.push(
@@ -233,7 +302,8 @@ function render(rows: PeersModelRow[], samples: number, sampleTokens: number): s
 
 export const benchPeers: BenchSuite = {
   name: 'peers',
-  summary: 'Ruminate vs wllama on the same GGUF in headless Chromium (bench/results/peers.json)',
+  summary:
+    'Ruminate vs wllama and transformers.js on the same weights in headless Chromium (bench/results/peers.json)',
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
@@ -285,6 +355,18 @@ export const benchPeers: BenchSuite = {
       for (const model of models) {
         const bytes = statSync(model).size;
         const prompt = await benchPrompt(model, promptCount);
+        // transformers.js runs the same weights: the converter's ONNX of this GGUF (cached by hash).
+        let onnxUrl: string | undefined;
+        let onnxDtype: 'fp32' | 'q4' = 'fp32';
+        try {
+          const folder = await convertedFolder(model, join(REPO_ROOT, '.cache', 'fixtures', 'onnx'));
+          onnxUrl = servedUrl(folder);
+          // A q4_0 GGUF: its 4-bit matrices as MatMulNBits, transformers.js's fastest form of the same values.
+          if (existsSync(join(folder, 'onnx', 'model_q4.onnx'))) onnxDtype = 'q4';
+        } catch (e) {
+          if (!isRuminateError(e)) throw e;
+          log(`${model}: no ONNX conversion (${e.message}); transformers.js is skipped`);
+        }
         // The samples prompt starts further into the corpus: no engine has it cached.
         const samplesPrompt = await benchPrompt(model, promptCount, 7);
         const req: PeersPageRequest = {
@@ -299,6 +381,7 @@ export const benchPeers: BenchSuite = {
           samples,
           sampleTokens,
           ...(threads !== undefined ? { threads } : {}),
+          ...(onnxUrl ? { onnxUrl, onnxDtype } : {}),
           skip: values.skip ?? [],
         };
         log(`${model}: ${req.prompt.length} prompt tokens, ${decodeTokens} new tokens, ${runs} timed runs…`);
@@ -306,7 +389,7 @@ export const benchPeers: BenchSuite = {
           (r) => (window as unknown as { benchPeers: NonNullable<Window['benchPeers']> }).benchPeers(r),
           req,
         );
-        rows.push(summarize(relative(REPO_ROOT, resolve(model)), bytes, result));
+        rows.push(summarize(relative(REPO_ROOT, resolve(model)), bytes, result, samples));
       }
     } finally {
       await browser.close();
@@ -373,6 +456,15 @@ export const benchPeers: BenchSuite = {
       wllamaSamples16Ms: samples === 16 ? (samplesMs(pws) ?? null) : null,
       wllamaSamplesEngine: pws?.engine ?? null,
       wasmSamplesSpeedup: primary?.wasmSamplesSpeedup ?? null,
+      // transformers.js on the same weights (the converter's ONNX): its devices, and Ruminate's best backend against its best.
+      transformersWasmDecodeTokS: primary?.transformersWasmDecodeTokS ?? null,
+      transformersWebgpuDecodeTokS: primary?.transformersWebgpuDecodeTokS ?? null,
+      transformersSamples16Ms: primary?.transformersSamples16Ms ?? null,
+      transformersSamplesEngine: primary?.transformersSamplesEngine ?? null,
+      ruminateBestDecodeTokS: primary?.ruminateBestDecodeTokS ?? null,
+      ruminateBestSamples16Ms: primary?.ruminateBestSamples16Ms ?? null,
+      decodeOverTransformers: primary?.decodeOverTransformers ?? null,
+      samplesOverTransformers: primary?.samplesOverTransformers ?? null,
       wllamaConfig: pw
         ? {
             engine: pw.engine,

@@ -1,5 +1,6 @@
 import type { Command } from '../command.ts';
 import { benchCommand } from './bench.ts';
+import { convertOnnxCommand } from './convert-onnx.ts';
 import { demoCommand } from './demo.ts';
 import { deviceCommand } from './device.ts';
 import { evalCommand } from './eval.ts';
@@ -22,4 +23,5 @@ export const commands: Command[] = [
   testKernelsCommand,
   planCommand,
   strategiesCommand,
+  convertOnnxCommand,
 ];

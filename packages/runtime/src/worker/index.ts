@@ -7,4 +7,4 @@ export {
   createWorkerEngine,
   type WorkerEngine,
 } from './create-worker-engine.ts';
-export { type ServeEngineOptions, serveEngine } from './serve-engine.ts';
+export { exposeEngine, type ServeEngineOptions, serveEngine } from './serve-engine.ts';

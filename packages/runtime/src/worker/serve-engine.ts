@@ -5,14 +5,15 @@
 // opener, so the header-only fit check runs before any tensor data is downloaded.
 import * as Comlink from 'comlink';
 import { RuminateEngine, type RuminateEngineOptions } from '../engine/ruminate-engine.ts';
+import type { Engine } from '../engine/types.ts';
 import { EngineSession, StepQueue } from './engine-session.ts';
 import { installErrorTransfer } from './error-transfer.ts';
 
 /** Options of serveEngine: the engine's own (tuning, sequences, a source opener of the worker's). */
 export type ServeEngineOptions = RuminateEngineOptions;
 
-/** Serves `engine` on one MessagePort-like endpoint (a dedicated worker's scope, or a MessageChannel port in tests). */
-export function exposeEngine(endpoint: Comlink.Endpoint, engine: RuminateEngine): RuminateEngine {
+/** Serves `engine` (any Engine: Ruminate's, or another library's behind the contract) on one MessagePort-like endpoint (a dedicated worker's scope, or a MessageChannel port in tests). */
+export function exposeEngine<E extends Engine>(endpoint: Comlink.Endpoint, engine: E): E {
   installErrorTransfer();
   Comlink.expose(engine, endpoint);
   return engine;
