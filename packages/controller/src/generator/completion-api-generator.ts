@@ -18,36 +18,18 @@ import { RuminateError } from '@ruminate/errors';
 import type { SamplingParams, StepWants } from '@ruminate/runtime';
 import { Branch, type FinishReason } from './branch.ts';
 import type { ApiPrompt, ApiToken, CompletionApi, CompletionApiRequest } from './completion-api.ts';
+import type { EngineGeneratorOptions } from './engine-generator.ts';
 import { mixSeed } from './seeds.ts';
 import { findStepEnd, findStop, stableLength } from './stop-strings.ts';
 import { Trace } from './trace.ts';
 import type { DeltaListener, ExtendUntil, Generator, GeneratorUsage } from './types.ts';
 
-/** How to build a CompletionApiGenerator (the EngineGenerator's options). */
-export interface CompletionApiGeneratorOptions {
-  /** Default sampling (its seed is replaced by each branch's). */
-  sampling: SamplingParams;
-  /** Per-candidate limit of generated tokens. */
-  maxTokens: number;
-  /** Stop strings (excluded from the text; a hit ends the candidate). */
-  stop?: readonly string[];
-  /** Reasoning-step delimiter (default "\n\n"). */
-  delimiter?: string;
-  /** Extra numbers per token (top log-probabilities; self-certainty is approximated, see the file comment). */
-  want?: StepWants;
-  /** The run's seed; every candidate's seed derives from it. */
-  seed: number;
-  /** Cancels the run (and every call in flight). */
-  signal?: AbortSignal;
-  /** Hard limits of the run: a deadline on `now()` and a total token count. */
-  limits?: { deadlineMs?: number; tokens?: number };
-  /** Clock in ms (default performance.now). */
-  now?: () => number;
-  /** Receives streamed text. */
-  onDelta?: DeltaListener;
-  /** Trace to record into (a new one by default). */
-  trace?: Trace;
-}
+/**
+ * How to build a CompletionApiGenerator: the EngineGenerator's options (self-certainty in `want`
+ * is approximated, see the file comment; `signal` also cancels every call in flight). A server's
+ * output is not constrained token by token, so there is no `constraint`.
+ */
+export type CompletionApiGeneratorOptions = Omit<EngineGeneratorOptions, 'constraint'>;
 
 /** One branch's progress within one API call. */
 interface Slot {
