@@ -22,6 +22,7 @@ const isNode =
 const nodeImport = <T>(specifier: string): Promise<T> => import(/* @vite-ignore */ specifier);
 
 let loading: Promise<XgrammarApi> | undefined;
+let hooked = false;
 /** Messages the engine printed while a `guarded` call ran (it reports errors on stderr, then aborts). */
 let captured: string[] | undefined;
 
@@ -31,7 +32,6 @@ let captured: string[] | undefined;
  * bare `Aborted()`. Routing `console.error` through this hook before the module starts lets
  * `guarded` turn that into the message itself; everything else passes through unchanged.
  */
-let hooked = false;
 function hookStderr(): void {
   if (hooked) return;
   hooked = true;
