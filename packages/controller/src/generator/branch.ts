@@ -58,14 +58,6 @@ export class Branch {
   finishReason: FinishReason | null = null;
   /** Prompt tokens in front of the generated ones in its sequence (set by the generator). */
   promptTokens = 0;
-
-  /** The text from what was streamed up to `upTo`, marked streamed; undefined when nothing is new. */
-  takeDelta(upTo: number): string | undefined {
-    if (upTo <= this.emitted) return undefined;
-    const delta = this.text.slice(this.emitted, upTo);
-    this.emitted = upTo;
-    return delta;
-  }
   /** Tokens the next steps must append instead of sampling (a forced end of thinking). */
   forced: number[] = [];
   /** True once its thinking section is closed or its thinking budget was checked. */

@@ -231,7 +231,7 @@ export class CompletionApiGenerator implements Generator {
   async freeAll(): Promise<void> {
     for (const b of this.branches.values()) {
       b.seq = undefined;
-      this.trace.sync(b);
+      this.syncTrace(b);
     }
   }
 
@@ -394,14 +394,26 @@ export class CompletionApiGenerator implements Generator {
       b.stepStart = b.text.length;
     }
     this.emit(b, b.text.length);
-    this.trace.sync(b);
+    this.syncTrace(b);
     if (reason !== 'pruned') this.trace.event(b.id, 'finished', reason);
     b.seq = undefined;
     return true;
   }
 
   private emit(b: Branch, upTo: number): void {
-    const delta = b.takeDelta(upTo);
-    if (delta !== undefined) this.onDelta?.(b, delta);
+    if (upTo <= b.emitted) return;
+    const delta = b.text.slice(b.emitted, upTo);
+    b.emitted = upTo;
+    this.onDelta?.(b, delta);
+  }
+
+  private syncTrace(b: Branch): void {
+    if (b.isRoot) return;
+    const rec = this.trace.get(b.id);
+    rec.text = b.text;
+    rec.tokens = b.tokens;
+    rec.steps = b.steps;
+    rec.stepScores = b.stepScores;
+    rec.finishReason = b.finishReason;
   }
 }

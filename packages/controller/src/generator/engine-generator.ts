@@ -325,7 +325,7 @@ export class EngineGenerator implements Generator {
         errors.push(e);
       }
     }
-    for (const b of this.branches.values()) this.trace.sync(b);
+    for (const b of this.branches.values()) this.syncTrace(b);
     if (errors.length > 0)
       throw new RuminateError('internal', 'Releasing sequences failed.', { cause: errors[0] });
   }
@@ -360,13 +360,25 @@ export class EngineGenerator implements Generator {
       b.stepStart = b.text.length;
     }
     this.emit(b, b.text.length);
-    this.trace.sync(b);
+    this.syncTrace(b);
     if (reason !== 'pruned') this.trace.event(b.id, 'finished', reason);
     if (!keep) await this.free(b);
   }
 
   private emit(b: Branch, upTo: number): void {
-    const delta = b.takeDelta(upTo);
-    if (delta !== undefined) this.onDelta?.(b, delta);
+    if (upTo <= b.emitted) return;
+    const delta = b.text.slice(b.emitted, upTo);
+    b.emitted = upTo;
+    this.onDelta?.(b, delta);
+  }
+
+  private syncTrace(b: Branch): void {
+    if (b.isRoot) return;
+    const rec = this.trace.get(b.id);
+    rec.text = b.text;
+    rec.tokens = b.tokens;
+    rec.steps = b.steps;
+    rec.stepScores = b.stepScores;
+    rec.finishReason = b.finishReason;
   }
 }

@@ -3,8 +3,6 @@
 // rejected by an MCMC chain; tokens forced, as at a thinking budget), each stamped
 // with the reasoning-step index, the time since the run began and the tokens generated so far.
 
-import type { Branch } from './branch.ts';
-
 /** What happened to a candidate. */
 export type TraceEventType =
   | 'created'
@@ -112,17 +110,6 @@ export class Trace {
     const r = this.records.get(id);
     if (!r) throw new Error(`trace: unknown candidate ${id}`);
     return r;
-  }
-
-  /** Copies a live branch's text, tokens, steps, step scores and finish reason into its record (the root has none). */
-  sync(b: Branch): void {
-    if (b.isRoot) return;
-    const rec = this.get(b.id);
-    rec.text = b.text;
-    rec.tokens = b.tokens;
-    rec.steps = b.steps;
-    rec.stepScores = b.stepScores;
-    rec.finishReason = b.finishReason;
   }
 
   /** Appends an event to candidate `id`. */
